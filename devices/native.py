@@ -1,0 +1,132 @@
+"""callwatch's own protocol (DESIGN.md, "Native MQTT protocol").
+
+``<topic>/event`` carries JSON events; ``<topic>/status`` is the retained Last Will,
+``online`` / ``offline``. The default topic is ``callwatch/<device_id>``.
+"""
+
+from __future__ import annotations
+
+from devices.base import (
+    AdapterState,
+    DeviceEvent,
+    DeviceMessage,
+    DeviceProfile,
+    EventType,
+    JsonValue,
+    Parsed,
+    ParseResult,
+    Rejection,
+    RejectReason,
+    as_float,
+    as_percent,
+    as_position,
+    check_size,
+    decode_json_object,
+    parse_timestamp,
+    sibling_filter,
+)
+
+EVENT_SUFFIX = "/event"
+STATUS_SUFFIX = "/status"
+FEEDBACK_SUFFIX = "/feedback"
+MAX_EVENT_ID_LENGTH = 128
+
+NATIVE_TYPES: frozenset[EventType] = frozenset(
+    {
+        EventType.SOS,
+        EventType.FALL,
+        EventType.CANCEL,
+        EventType.CHECKIN,
+        EventType.HEARTBEAT,
+        EventType.LOCATION,
+        EventType.LOW_BATTERY,
+    }
+)
+
+
+class NativeAdapter:
+    protocol = "native"
+
+    def default_topic(self, device_id: str) -> str:
+        return f"callwatch/{device_id}"
+
+    def topic_filters(self, device: DeviceProfile) -> tuple[str, ...]:
+        return (sibling_filter(device.topic, EVENT_SUFFIX), sibling_filter(device.topic, STATUS_SUFFIX))
+
+    def device_ref(self, device: DeviceProfile) -> str:
+        return device.topic
+
+    def locate(self, message: DeviceMessage) -> str | Rejection:
+        for suffix in (EVENT_SUFFIX, STATUS_SUFFIX):
+            if message.topic.endswith(suffix) and len(message.topic) > len(suffix):
+                return message.topic[: -len(suffix)]
+        return Rejection(RejectReason.UNKNOWN_TOPIC, f"{message.topic!r} is not a native event or status topic")
+
+    def parse(self, message: DeviceMessage, device: DeviceProfile, state: AdapterState) -> ParseResult:
+        if message.topic.endswith(STATUS_SUFFIX):
+            return _parse_status(message.payload)
+        return _parse_event(message)
+
+    def feedback_topic(self, device: DeviceProfile) -> str | None:
+        return device.topic + FEEDBACK_SUFFIX
+
+
+def _parse_status(payload: bytes) -> ParseResult:
+    if (oversized := check_size(payload)) is not None:
+        return oversized
+    text = payload.decode("utf-8", errors="replace").strip().lower()
+    if text == "online":
+        return Parsed((DeviceEvent(EventType.ONLINE),))
+    if text == "offline":
+        return Parsed((DeviceEvent(EventType.OFFLINE),))
+    return Rejection(RejectReason.INVALID, f"status must be online or offline, got {text[:40]!r}")
+
+
+def _parse_event(message: DeviceMessage) -> ParseResult:
+    body = decode_json_object(message.payload)
+    if isinstance(body, Rejection):
+        return body
+    raw_type = body.get("type")
+    if not isinstance(raw_type, str):
+        return Rejection(RejectReason.INVALID, "missing or non-string 'type'")
+    try:
+        event_type = EventType(raw_type.strip().lower())
+    except ValueError:
+        event_type = None
+    if event_type not in NATIVE_TYPES:
+        return Rejection(RejectReason.UNSUPPORTED, f"unknown event type {raw_type[:40]!r}")
+    event_id = _event_id(body.get("id"))
+    if isinstance(event_id, Rejection):
+        return event_id
+    accuracy = as_float(body.get("acc"))
+    occurred_at = parse_timestamp(body.get("ts"))
+    return Parsed(
+        (
+            DeviceEvent(
+                type=event_type,
+                event_id=event_id,
+                occurred_at=occurred_at,
+                battery=as_percent(body.get("battery")),
+                position=as_position(
+                    body.get("lat"),
+                    body.get("lon"),
+                    accuracy_m=accuracy if accuracy is not None and accuracy >= 0 else None,
+                    fixed_at=occurred_at,
+                ),
+            ),
+        )
+    )
+
+
+def _event_id(raw: JsonValue) -> str | Rejection | None:
+    if raw is None:
+        return None
+    if isinstance(raw, bool) or not isinstance(raw, str | int):
+        return Rejection(RejectReason.INVALID, "'id' must be a string or an integer")
+    text = str(raw).strip()
+    if not text or len(text) > MAX_EVENT_ID_LENGTH:
+        return Rejection(RejectReason.INVALID, f"'id' must be 1 to {MAX_EVENT_ID_LENGTH} characters")
+    return text
+
+
+ADAPTER = NativeAdapter()

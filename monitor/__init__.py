@@ -1,0 +1,1 @@
+"""The callwatch monitor: MQTT ingest, alert lifecycle, escalation, SMS, web console, CLI."""

@@ -1,0 +1,5 @@
+"""`python -m monitor ...` is `callwatch ...`."""
+
+from monitor.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Alerts: the lifecycle state machine and how device events and replies change alerts."""

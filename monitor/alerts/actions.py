@@ -1,0 +1,256 @@
+"""What people and devices do to alerts: raise, take, resolve, cancel, decline.
+
+Each action runs inside the caller's transaction, changes state only through
+``lifecycle.transition``, writes the audit log, queues the SMS it implies and the device
+feedback, and leaves the rest to ``Effects``. Device events, SMS replies and the console all
+come through here, so an alert behaves the same whoever acts on it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from monitor.alerts.facts import load_facts
+from monitor.alerts.lifecycle import AlertKind, AlertState, Outcome, transition
+from monitor.effects import Effects
+from monitor.escalation import Escalation
+from monitor.feedback import first_name, queue_feedback
+from monitor.metrics import Metrics
+from monitor.notifications import ASKING, NotificationStatus, Purpose, queue_sms
+from monitor.sms import messages
+from monitor.store.models import Alert, AlertEvent, Area, Device, Notification, Resident, Volunteer
+
+DEFAULT_POLICY_ID = "default"
+
+
+@dataclass(frozen=True, slots=True)
+class Taker:
+    """Who takes or closes an alert: a volunteer, or a console user acting for one or for themselves."""
+
+    actor: str  # for the audit log: "volunteer:v-01", "user:alice"
+    by: str  # kept on the alert: the volunteer id, or "user:alice"
+    name: str  # shown to people: "Li Ming"
+    volunteer: Volunteer | None = None
+
+    @classmethod
+    def volunteer_taker(cls, volunteer: Volunteer) -> Taker:
+        return cls(actor=f"volunteer:{volunteer.id}", by=volunteer.id, name=volunteer.name, volunteer=volunteer)
+
+
+class AlertActions:
+    def __init__(self, escalation: Escalation, metrics: Metrics) -> None:
+        self.escalation = escalation
+        self.metrics = metrics
+
+    async def raise_alert(
+        self,
+        session: AsyncSession,
+        effects: Effects,
+        *,
+        kind: AlertKind,
+        device: Device,
+        now: datetime,
+        event_id: str | None,
+        detail: str,
+        device_message_id: int | None,
+        position: tuple[float, float, float | None, datetime | None] | None,
+    ) -> Alert:
+        """Open a new alert for ``device``'s resident and ask the first tier at once."""
+        resident = await session.get(Resident, device.resident_id)
+        area = await session.get(Area, resident.area_id) if resident else None
+        alert = Alert(
+            kind=kind.value,
+            state=AlertState.OPEN.value,
+            device_id=device.id,
+            resident_id=device.resident_id,
+            area_id=area.id if area else None,
+            event_id=event_id,
+            raised_at=now,
+            policy_id=(area.policy_id if area and area.policy_id else DEFAULT_POLICY_ID),
+            tier=0,
+            round=0,
+            unanswered=False,
+        )
+        if position is not None:
+            alert.lat, alert.lon, alert.accuracy_m, alert.position_at = position
+        session.add(alert)
+        await session.flush()
+        session.add(
+            AlertEvent(
+                alert_id=alert.id,
+                at=now,
+                kind="raised",
+                actor=f"device:{device.id}",
+                detail=detail,
+                device_message_id=device_message_id,
+            )
+        )
+        self.metrics.alerts_raised.labels(kind=kind.value).inc()
+        effects.changed_alert_ids.add(alert.id)
+        await queue_feedback(session, effects, alert, "received")
+        await self.escalation.start(session, alert, now, effects)
+        return alert
+
+    async def acknowledge(
+        self,
+        session: AsyncSession,
+        effects: Effects,
+        alert: Alert,
+        *,
+        taker: Taker,
+        now: datetime,
+        via: str,
+        confirmation_key: str,
+    ) -> None:
+        """``taker`` takes the open ``alert``: escalation stops, the others are told who took it."""
+        session.add(
+            transition(
+                alert, AlertState.ACKNOWLEDGED, at=now, actor=taker.actor, by=taker.by, detail=f"{taker.name} {via}"
+            )
+        )
+        effects.changed_alert_ids.add(alert.id)
+        await session.execute(
+            update(Notification)
+            .where(
+                Notification.alert_id == alert.id,
+                Notification.status == NotificationStatus.PENDING,
+                Notification.purpose.in_(ASKING),
+            )
+            .values(status=NotificationStatus.CANCELLED.value, status_at=now, error_message="alert taken")
+        )
+        facts, resident_language = await load_facts(session, alert)
+        taker_id = taker.volunteer.id if taker.volunteer else None
+        for other in await self._asked(session, alert, exclude=taker_id):
+            await queue_sms(
+                session,
+                effects,
+                phone=other.phone,
+                body=messages.taken_text(facts, taker.name, resident_language),
+                purpose=Purpose.TAKEN,
+                now=now,
+                alert_id=alert.id,
+                volunteer_id=other.id,
+            )
+        if taker.volunteer is not None:
+            await queue_sms(
+                session,
+                effects,
+                phone=taker.volunteer.phone,
+                body=messages.ack_confirmation_text(facts, resident_language),
+                purpose=Purpose.CONFIRMATION,
+                now=now,
+                alert_id=alert.id,
+                volunteer_id=taker.volunteer.id,
+                key=confirmation_key,
+            )
+        await queue_feedback(session, effects, alert, "acknowledged", by=first_name(taker.name))
+
+    async def resolve(
+        self,
+        session: AsyncSession,
+        effects: Effects,
+        alert: Alert,
+        *,
+        actor: str,
+        by: str,
+        now: datetime,
+        outcome: Outcome,
+        detail: str = "",
+    ) -> None:
+        session.add(transition(alert, AlertState.RESOLVED, at=now, actor=actor, by=by, detail=detail, outcome=outcome))
+        effects.changed_alert_ids.add(alert.id)
+        await queue_feedback(session, effects, alert, "resolved")
+
+    async def cancel_by_resident(
+        self, session: AsyncSession, effects: Effects, alert: Alert, *, device: Device, now: datetime
+    ) -> None:
+        """The resident pressed cancel before anyone took the alert: stop and tell those asked."""
+        session.add(transition(alert, AlertState.CANCELLED, at=now, actor=f"device:{device.id}"))
+        effects.changed_alert_ids.add(alert.id)
+        await session.execute(
+            update(Notification)
+            .where(Notification.alert_id == alert.id, Notification.status == NotificationStatus.PENDING)
+            .values(status=NotificationStatus.CANCELLED.value, status_at=now, error_message="alert cancelled")
+        )
+        facts, resident_language = await load_facts(session, alert)
+        for volunteer in await self._asked(session, alert):
+            await queue_sms(
+                session,
+                effects,
+                phone=volunteer.phone,
+                body=messages.cancelled_text(facts, resident_language),
+                purpose=Purpose.CANCELLED,
+                now=now,
+                alert_id=alert.id,
+                volunteer_id=volunteer.id,
+            )
+        await queue_feedback(session, effects, alert, "cancelled")
+
+    async def cancel_after_acknowledged(
+        self, session: AsyncSession, effects: Effects, alert: Alert, *, device: Device, now: datetime
+    ) -> None:
+        """Cancel pressed after someone took the alert: record it and tell the taker, keep the alert."""
+        session.add(
+            AlertEvent(
+                alert_id=alert.id,
+                at=now,
+                kind="cancel_pressed",
+                actor=f"device:{device.id}",
+                detail="cancel pressed after the alert was taken; the alert stays open until resolved",
+            )
+        )
+        effects.changed_alert_ids.add(alert.id)
+        taker = await session.get(Volunteer, alert.acknowledged_by) if alert.acknowledged_by else None
+        if taker is None:
+            return
+        facts, resident_language = await load_facts(session, alert)
+        await queue_sms(
+            session,
+            effects,
+            phone=taker.phone,
+            body=messages.cancel_after_ack_text(facts, resident_language),
+            purpose=Purpose.CANCELLED,
+            now=now,
+            alert_id=alert.id,
+            volunteer_id=taker.id,
+        )
+
+    async def decline(
+        self, session: AsyncSession, effects: Effects, alert: Alert, *, volunteer: Volunteer, now: datetime
+    ) -> None:
+        """``volunteer`` cannot take it: ask the next tier now."""
+        session.add(
+            AlertEvent(
+                alert_id=alert.id, at=now, kind="declined", actor=f"volunteer:{volunteer.id}", detail=volunteer.name
+            )
+        )
+        effects.changed_alert_ids.add(alert.id)
+        await self.escalation.advance(session, alert, now, effects, f"{volunteer.name} declined")
+
+    async def _asked(self, session: AsyncSession, alert: Alert, exclude: str | None = None) -> list[Volunteer]:
+        """Everyone a request SMS for ``alert`` actually went out to (not those cancelled before sending)."""
+        asked_ids = (
+            await session.scalars(
+                select(Notification.volunteer_id)
+                .where(
+                    Notification.alert_id == alert.id,
+                    Notification.purpose.in_(ASKING),
+                    Notification.status.not_in(
+                        [NotificationStatus.PENDING, NotificationStatus.CANCELLED, NotificationStatus.REJECTED]
+                    ),
+                )
+                .distinct()
+            )
+        ).all()
+        volunteers = [
+            volunteer
+            for volunteer_id in asked_ids
+            if volunteer_id is not None
+            and volunteer_id != exclude
+            and (volunteer := await session.get(Volunteer, volunteer_id)) is not None
+        ]
+        return sorted(volunteers, key=lambda volunteer: volunteer.id)

@@ -1,0 +1,109 @@
+"""What a device event does to alerts.
+
+An SOS or fall opens an alert, unless the resident already has one that is not yet
+closed: pressing again while help is on its way adds to that alert's log instead of
+starting a second escalation. A cancel closes the resident's open alert if nobody has
+taken it yet, and tells the person who took it otherwise.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from devices.base import DeviceEvent, EventType
+from monitor.alerts.actions import AlertActions
+from monitor.alerts.lifecycle import URGENT_KINDS, AlertKind, AlertState
+from monitor.device_state import last_position
+from monitor.effects import Effects
+from monitor.feedback import queue_feedback
+from monitor.store.models import Alert, AlertEvent, Device
+
+RAISING: dict[EventType, AlertKind] = {EventType.SOS: AlertKind.SOS, EventType.FALL: AlertKind.FALL}
+
+
+class DeviceEventHandler:
+    def __init__(self, actions: AlertActions) -> None:
+        self.actions = actions
+
+    async def apply(
+        self,
+        session: AsyncSession,
+        effects: Effects,
+        device: Device,
+        event: DeviceEvent,
+        *,
+        now: datetime,
+        device_message_id: int,
+    ) -> None:
+        if event.type in RAISING:
+            await self._raise(session, effects, device, event, RAISING[event.type], now, device_message_id)
+        elif event.type is EventType.CANCEL:
+            await self._cancel(session, effects, device, now)
+
+    async def _raise(
+        self,
+        session: AsyncSession,
+        effects: Effects,
+        device: Device,
+        event: DeviceEvent,
+        kind: AlertKind,
+        now: datetime,
+        device_message_id: int,
+    ) -> None:
+        ongoing = await self._ongoing_urgent(session, device.resident_id)
+        if ongoing is not None:
+            session.add(
+                AlertEvent(
+                    alert_id=ongoing.id,
+                    at=now,
+                    kind="pressed_again",
+                    actor=f"device:{device.id}",
+                    detail=f"{kind.value} again while this alert is {ongoing.state}",
+                    device_message_id=device_message_id,
+                )
+            )
+            effects.changed_alert_ids.add(ongoing.id)
+            await queue_feedback(session, effects, ongoing, "received")
+            return
+        position = (
+            (event.position.lat, event.position.lon, event.position.accuracy_m, event.position.fixed_at or now)
+            if event.position is not None
+            else last_position(device)
+        )
+        detail = f"{kind.value} from {device.id}" + (f" ({event.detail})" if event.detail else "")
+        await self.actions.raise_alert(
+            session,
+            effects,
+            kind=kind,
+            device=device,
+            now=now,
+            event_id=event.event_id,
+            detail=detail,
+            device_message_id=device_message_id,
+            position=position,
+        )
+
+    async def _cancel(self, session: AsyncSession, effects: Effects, device: Device, now: datetime) -> None:
+        ongoing = await self._ongoing_urgent(session, device.resident_id)
+        if ongoing is None:
+            return
+        if ongoing.state == AlertState.OPEN:
+            await self.actions.cancel_by_resident(session, effects, ongoing, device=device, now=now)
+        else:
+            await self.actions.cancel_after_acknowledged(session, effects, ongoing, device=device, now=now)
+
+    async def _ongoing_urgent(self, session: AsyncSession, resident_id: str) -> Alert | None:
+        return await session.scalar(
+            select(Alert)
+            .where(
+                Alert.resident_id == resident_id,
+                Alert.kind.in_([kind.value for kind in URGENT_KINDS]),
+                Alert.state.in_([AlertState.OPEN.value, AlertState.ACKNOWLEDGED.value]),
+            )
+            .order_by(Alert.id.desc())
+            .limit(1)
+            .with_for_update()
+        )

@@ -1,0 +1,96 @@
+"""The alert state machine. Every state change of an alert goes through ``transition``.
+
+open ──► acknowledged ──► resolved
+  └────► cancelled          (the resident cancelled before anyone took it)
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from monitor.store.models import Alert, AlertEvent
+
+
+class AlertState(StrEnum):
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+    CANCELLED = "cancelled"
+
+
+class AlertKind(StrEnum):
+    SOS = "sos"
+    FALL = "fall"
+    GEOFENCE = "geofence"
+    MISSED_CHECKIN = "missed_checkin"
+    DEVICE_OFFLINE = "device_offline"
+    LOW_BATTERY = "low_battery"
+    AREA_OUTAGE = "area_outage"
+
+
+#: Kinds that wake volunteers at once; the others go to duty staff and digests.
+URGENT_KINDS: frozenset[AlertKind] = frozenset({AlertKind.SOS, AlertKind.FALL})
+
+
+class Outcome(StrEnum):
+    """How a resolved alert ended, for the reports."""
+
+    FALSE_ALARM = "false_alarm"
+    HANDLED_BY_PHONE = "handled_by_phone"
+    VOLUNTEER_VISITED = "volunteer_visited"
+    AMBULANCE_CALLED = "ambulance_called"
+    OTHER = "other"
+
+
+ALLOWED: frozenset[tuple[AlertState, AlertState]] = frozenset(
+    {
+        (AlertState.OPEN, AlertState.ACKNOWLEDGED),
+        (AlertState.OPEN, AlertState.CANCELLED),
+        (AlertState.ACKNOWLEDGED, AlertState.RESOLVED),
+    }
+)
+
+
+class InvalidTransition(Exception):
+    def __init__(self, alert: Alert, target: AlertState) -> None:
+        super().__init__(f"alert {alert.id} cannot go from {alert.state} to {target}")
+        self.current = AlertState(alert.state)
+        self.target = target
+
+
+def transition(
+    alert: Alert,
+    target: AlertState,
+    *,
+    at: datetime,
+    actor: str,
+    by: str | None = None,
+    detail: str = "",
+    outcome: Outcome | None = None,
+) -> AlertEvent:
+    """Move ``alert`` to ``target``, stamping who and when; the returned event is its record.
+
+    ``actor`` goes into the audit log ("volunteer:v-01"); ``by`` is what the alert itself
+    keeps as who acknowledged or resolved it (the volunteer's id; ``actor`` when not given).
+    Leaving ``open`` ends the escalation: nothing more is scheduled for the alert.
+    """
+    current = AlertState(alert.state)
+    if (current, target) not in ALLOWED:
+        raise InvalidTransition(alert, target)
+    alert.state = target
+    alert.next_escalation_at = None
+    if target is AlertState.ACKNOWLEDGED:
+        alert.acknowledged_at = at
+        alert.acknowledged_by = by or actor
+    elif target is AlertState.RESOLVED:
+        alert.resolved_at = at
+        alert.resolved_by = by or actor
+        alert.outcome = (outcome or Outcome.OTHER).value
+    elif target is AlertState.CANCELLED:
+        alert.cancelled_at = at
+    return AlertEvent(alert_id=alert.id, at=at, kind=target.value, actor=actor, detail=detail)
+
+
+def can_transition(alert: Alert, target: AlertState) -> bool:
+    return (AlertState(alert.state), target) in ALLOWED

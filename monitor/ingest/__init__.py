@@ -1,0 +1,1 @@
+"""MQTT ingest: receive device messages, commit what they cause, then acknowledge them."""

@@ -1,0 +1,214 @@
+"""The monitor: every part wired together, as one async context manager.
+
+    async with Monitor(settings) as monitor:
+        await monitor.wait_until(stop)
+
+Entering migrates the database, imports the configured directory, opens the SMS gateway
+and starts the web server and the three loops (MQTT ingest, escalation timers, SMS
+outbox). Leaving finishes the message batch in hand, disconnects cleanly and closes
+everything it opened.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import socket
+import uuid
+from pathlib import Path
+from types import TracebackType
+from zoneinfo import ZoneInfo
+
+import aiomqtt
+
+from monitor.alerts.actions import AlertActions
+from monitor.alerts.device_events import DeviceEventHandler
+from monitor.alerts.replies import ReplyHandler
+from monitor.clock import Clock, SystemClock
+from monitor.config import Settings
+from monitor.directory import load_directory
+from monitor.effects import DeviceFeedback, Effects
+from monitor.escalation import Escalation
+from monitor.health import Health
+from monitor.ingest.consumer import MqttIngest
+from monitor.ingest.processor import MessageProcessor
+from monitor.ingest.routes import Routes
+from monitor.live import AlertChanges
+from monitor.metrics import Metrics
+from monitor.sms.console_gateway import ConsoleGateway
+from monitor.sms.gateway import SmsGateway
+from monitor.sms.messages import MessageStyle
+from monitor.sms.outbox import SmsOutbox
+from monitor.sms.twilio_gateway import TwilioGateway
+from monitor.store.database import Database
+from monitor.store.directory_sync import import_directory
+from monitor.store.migrate import upgrade
+from monitor.web.app import create_app
+from monitor.web.context import WebContext
+from monitor.web.server import WebServer
+
+log = logging.getLogger("callwatch.monitor")
+
+FEEDBACK_PUBLISH_TIMEOUT_S = 5.0
+STOP_INGEST_TIMEOUT_S = 10.0
+
+
+def make_gateway(settings: Settings) -> SmsGateway:
+    twilio_settings = settings.sms.gateway_settings()
+    if twilio_settings is None:
+        return ConsoleGateway()
+    return TwilioGateway(twilio_settings)
+
+
+class Monitor:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        config_path: Path | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        self.settings = settings
+        self.config_path = config_path
+        self.clock = clock or SystemClock()
+        self.instance_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.metrics = Metrics()
+        self.health = Health(self.clock)
+        self.changes = AlertChanges()
+        self.database = Database(settings.database.url)
+        self._exit_stack = contextlib.AsyncExitStack()
+        self._tasks: list[asyncio.Task[None]] = []
+        self.web: WebServer | None = None
+
+    async def __aenter__(self) -> Monitor:
+        try:
+            await self._start()
+        except BaseException:
+            await self._exit_stack.aclose()
+            raise
+        return self
+
+    async def _start(self) -> None:
+        stack = self._exit_stack
+        await stack.enter_async_context(self.database)
+        await upgrade(self.database)
+        if self.settings.directory.file:
+            directory = load_directory(Path(self.settings.directory.file))
+            summary = await import_directory(self.database, directory)
+            log.info("directory %s imported: %s", self.settings.directory.file, "; ".join(summary.lines()))
+        gateway = await stack.enter_async_context(make_gateway(self.settings))
+        style = MessageStyle(ZoneInfo(self.settings.service.timezone), self.settings.service.map_url_template)
+        self.escalation = Escalation(self.database, self.clock, style, self.metrics, after_commit=self.after_commit)
+        self.actions = AlertActions(self.escalation, self.metrics)
+        self.processor = MessageProcessor(DeviceEventHandler(self.actions), self.metrics, Routes())
+        self.replies = ReplyHandler(self.actions)
+        public_url = self.settings.web.public_url
+        self.outbox = SmsOutbox(
+            self.database,
+            gateway,
+            self.escalation,
+            self.clock,
+            self.metrics,
+            self.health,
+            instance_id=self.instance_id,
+            lease_s=self.settings.sms.send_lease_s,
+            status_callback_url=f"{public_url}/twilio/status" if gateway.name != "console" else None,
+            after_commit=self.after_commit,
+        )
+        self.ingest = MqttIngest(
+            self.settings.mqtt,
+            self.database,
+            self.processor,
+            self.after_commit,
+            self.metrics,
+            self.health,
+            self.clock,
+            self.config_path,
+        )
+        context = WebContext(
+            settings=self.settings,
+            database=self.database,
+            replies=self.replies,
+            actions=self.actions,
+            escalation=self.escalation,
+            after_commit=self.after_commit,
+            health=self.health,
+            metrics=self.metrics,
+            clock=self.clock,
+        )
+        self.web = await stack.enter_async_context(
+            WebServer(create_app(context), self.settings.web.host, self.settings.web.port)
+        )
+        stack.push_async_callback(self._stop_loops)
+        self._tasks = [
+            asyncio.create_task(self.outbox.run(), name="sms-outbox"),
+            asyncio.create_task(self.escalation.run(), name="escalation"),
+            asyncio.create_task(self.ingest.run(), name="mqtt-ingest"),
+        ]
+        log.info(
+            "callwatch monitor %s running: web on %s:%s, broker %s:%s, database %s",
+            self.instance_id,
+            self.settings.web.host,
+            self.web.port,
+            self.settings.mqtt.host,
+            self.settings.mqtt.port,
+            self.database.engine.url.render_as_string(hide_password=True),
+        )
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self._exit_stack.aclose()
+
+    async def _stop_loops(self) -> None:
+        ingest_task, others = self._tasks[-1], self._tasks[:-1]
+        self.ingest.stop()
+        try:
+            await asyncio.wait_for(ingest_task, timeout=STOP_INGEST_TIMEOUT_S)
+        except TimeoutError:
+            log.warning(
+                "ingest did not stop within %.0f s; its unacknowledged messages will come again", STOP_INGEST_TIMEOUT_S
+            )
+        for task in others:
+            task.cancel()
+        await asyncio.gather(*others, return_exceptions=True)
+        self._tasks = []
+
+    async def wait_until(self, stop: asyncio.Event) -> None:
+        """Run until ``stop`` is set or a loop ends unexpectedly (which is then raised)."""
+        stopping = asyncio.create_task(stop.wait())
+        try:
+            done, _ = await asyncio.wait({stopping, *self._tasks}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopping.cancel()
+        for task in done:
+            if task is not stopping:
+                task.result()
+                raise RuntimeError(f"the {task.get_name()} loop stopped unexpectedly")
+
+    async def after_commit(self, effects: Effects) -> None:
+        """Carry out what a committed transaction asked for (see ``monitor.effects``)."""
+        if effects.sms_queued:
+            self.outbox.wake()
+        if effects.schedule_changed:
+            self.escalation.wake()
+        if effects.changed_alert_ids:
+            self.changes.publish(effects.changed_alert_ids)
+        for feedback in effects.feedback:
+            await self._publish_feedback(feedback)
+
+    async def _publish_feedback(self, feedback: DeviceFeedback) -> None:
+        client = self.ingest.client
+        if client is None:
+            log.warning("feedback to %s not sent: not connected to the broker", feedback.topic)
+            return
+        try:
+            await asyncio.wait_for(
+                client.publish(feedback.topic, json.dumps(feedback.payload, ensure_ascii=False), qos=1),
+                timeout=FEEDBACK_PUBLISH_TIMEOUT_S,
+            )
+        except (aiomqtt.MqttError, TimeoutError) as exc:
+            log.warning("feedback to %s not sent: %s", feedback.topic, exc)

@@ -1,0 +1,1 @@
+"""Storage: tables, the database connection, migrations and the directory import."""

@@ -1,0 +1,171 @@
+"""The database connection: one ``Database`` owns the engine and hands out transactions.
+
+Writers take ``Database.write()``. On SQLite, that is one process-wide writer at a time
+(an asyncio lock in front of ``BEGIN IMMEDIATE``), so the ingest, escalation and sending
+loops queue fairly instead of spinning on SQLITE_BUSY. On PostgreSQL, writers run
+concurrently and take row locks (``FOR UPDATE SKIP LOCKED``) where they claim work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from types import TracebackType
+from typing import Any, TypeVar
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from monitor.errors import UserError
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+T = TypeVar("T")
+
+
+class DatabaseUnavailable(UserError):
+    """The database cannot be reached or opened."""
+
+
+class Database:
+    """Async context manager owning the engine for ``url``."""
+
+    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+        self.url = url
+        self.is_sqlite = make_url(url).get_backend_name() == "sqlite"
+        self._pool_size = pool_size
+        self._engine: AsyncEngine | None = None
+        self._sessions: async_sessionmaker[AsyncSession] | None = None
+        self._read_sessions: async_sessionmaker[AsyncSession] | None = None
+        self._write_lock = asyncio.Lock()
+
+    async def __aenter__(self) -> Database:
+        self._engine = create_engine(self.url, pool_size=self._pool_size)
+        self._sessions = async_sessionmaker(self._engine, expire_on_commit=False)
+        self._read_sessions = async_sessionmaker(
+            self._engine.execution_options(callwatch_readonly=True), expire_on_commit=False
+        )
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._engine is not None:
+            await self._engine.dispose()
+        self._engine = None
+        self._sessions = None
+        self._read_sessions = None
+
+    @property
+    def engine(self) -> AsyncEngine:
+        if self._engine is None:
+            raise RuntimeError("Database used outside its 'async with' block")
+        return self._engine
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncSession]:
+        """A read-write transaction, committed on success and rolled back on error."""
+        if self._sessions is None:
+            raise RuntimeError("Database used outside its 'async with' block")
+        if self.is_sqlite:
+            async with self._write_lock, self._sessions() as session, session.begin():
+                yield session
+        else:
+            async with self._sessions() as session, session.begin():
+                yield session
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        """A read-only transaction (rolled back at the end)."""
+        if self._read_sessions is None:
+            raise RuntimeError("Database used outside its 'async with' block")
+        async with self._read_sessions() as session:
+            yield session
+
+    async def transact(self, work: Callable[[AsyncSession], Awaitable[T]], *, attempts: int = 5) -> T:
+        """Run ``work`` in a write transaction, again from the start if PostgreSQL aborts it
+        to break a deadlock. ``work`` must do everything inside the transaction."""
+        attempt = 0
+        while True:
+            try:
+                async with self.write() as session:
+                    return await work(session)
+            except DBAPIError as exc:
+                attempt += 1
+                if not is_conflict(exc) or attempt >= attempts:
+                    raise
+            await asyncio.sleep(0.005 * 2**attempt)
+
+    async def ping(self) -> None:
+        """Raise if the database does not answer."""
+        async with self.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+
+
+def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+    """An engine with the SQLite settings callwatch needs (WAL, busy timeout, foreign keys)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    database = parsed.database
+    if database and database != ":memory:":
+        folder = Path(database).expanduser().resolve().parent
+        if not folder.is_dir():
+            raise DatabaseUnavailable(
+                f"[database] url: the folder {folder} does not exist; create it or point url elsewhere."
+            )
+    engine = create_async_engine(url, pool_size=pool_size, max_overflow=0)
+    event.listen(engine.sync_engine, "connect", _configure_sqlite_connection)
+    event.listen(engine.sync_engine, "begin", _begin_sqlite_transaction)
+    return engine
+
+
+def _configure_sqlite_connection(dbapi_connection: Any, _record: object) -> None:
+    # Let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite's own is deferred and late).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    # FULL: a commit survives a power cut too, because the broker forgets a message once
+    # we acknowledge it after the commit.
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _begin_sqlite_transaction(connection: Any) -> None:
+    # Writers take the write lock up front so two writers never deadlock on an upgrade.
+    readonly = bool(connection.get_execution_options().get("callwatch_readonly"))
+    connection.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """Whether ``error`` means the database is away or busy (retry later), not a bug."""
+    if isinstance(error, OperationalError | InterfaceError | ConnectionError | TimeoutError | OSError):
+        return True
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    return type(error).__module__.startswith("asyncpg") and "Connection" in type(error).__name__
+
+
+#: PostgreSQL's "try again" errors: deadlock detected, serialization failure.
+RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
+
+
+def is_conflict(error: BaseException) -> bool:
+    """Whether ``error`` is a lock conflict the database resolved by aborting us: run it again."""
+    if not isinstance(error, DBAPIError):
+        return False
+    original = error.orig
+    code = getattr(original, "sqlstate", None) or getattr(original, "pgcode", None)
+    if code is None and original is not None:
+        code = getattr(getattr(original, "__cause__", None), "sqlstate", None)
+    return code in RETRYABLE_SQLSTATES
+
+
+def is_transient(error: BaseException) -> bool:
+    """Retry later: the database is away, busy, or aborted us to break a lock cycle."""
+    return is_unavailable(error) or is_conflict(error)

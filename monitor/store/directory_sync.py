@@ -1,0 +1,194 @@
+"""Importing a directory file into the database: an idempotent upsert.
+
+Entries are matched by id; new ones are added, changed ones updated, and entries missing
+from the file are left as they are (a file may hold one area's people only). Importing
+the same file twice changes nothing. Every import that changes something bumps the
+directory revision, which running monitors watch to subscribe for new devices.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+import devices
+from devices.base import DeviceProfile
+from monitor import directory as file_model
+from monitor.ingest.routes import Routes
+from monitor.store import models
+from monitor.store.database import Database
+
+DIRECTORY_REVISION_KEY = "directory_revision"
+Row = TypeVar("Row", bound=models.Base)
+
+
+@dataclass
+class ImportSummary:
+    added: dict[str, int] = field(default_factory=dict)
+    changed: dict[str, int] = field(default_factory=dict)
+    unchanged: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def changed_anything(self) -> bool:
+        return any(self.added.values()) or any(self.changed.values())
+
+    def lines(self) -> list[str]:
+        lines = [
+            f"{section}: {self.added.get(section, 0)} added, {self.changed.get(section, 0)} changed, "
+            f"{self.unchanged.get(section, 0)} unchanged"
+            for section in ("areas", "policies", "residents", "devices", "volunteers")
+        ]
+        if self.changed.get("volunteer areas"):
+            lines.append(f"volunteer areas: {self.changed['volunteer areas']} volunteers' areas changed")
+        return lines
+
+
+async def import_directory(database: Database, directory: file_model.Directory) -> ImportSummary:
+    summary = ImportSummary()
+    async with database.write() as session:
+        await _upsert(session, summary, "areas", models.Area, directory.areas, _area_values)
+        await _upsert(session, summary, "policies", models.EscalationPolicy, directory.policies, _policy_values)
+        await _upsert(session, summary, "residents", models.Resident, directory.residents, _resident_values)
+        await _upsert(session, summary, "devices", models.Device, directory.devices, _device_values)
+        added_volunteers = await _upsert(
+            session, summary, "volunteers", models.Volunteer, directory.volunteers, _volunteer_values
+        )
+        await _sync_volunteer_areas(session, summary, directory.volunteers, added_volunteers)
+        if summary.changed_anything:
+            await session.merge(models.ServiceMeta(key=DIRECTORY_REVISION_KEY, value=uuid.uuid4().hex))
+    return summary
+
+
+async def _upsert(
+    session: AsyncSession,
+    summary: ImportSummary,
+    section: str,
+    model: type[Row],
+    entries: Iterable[Any],
+    values_of: Callable[[Any], dict[str, Any]],
+) -> set[str]:
+    """Add or update ``entries``; the ids of the rows added."""
+    added: set[str] = set()
+    existing = {row.id: row for row in (await session.scalars(select(model))).all()}  # type: ignore[attr-defined]
+    for entry in entries:
+        values = values_of(entry)
+        row = existing.get(entry.id)
+        if row is None:
+            session.add(model(**values))
+            added.add(entry.id)
+            summary.added[section] = summary.added.get(section, 0) + 1
+        elif any(getattr(row, key) != value for key, value in values.items()):
+            for key, value in values.items():
+                setattr(row, key, value)
+            summary.changed[section] = summary.changed.get(section, 0) + 1
+        else:
+            summary.unchanged[section] = summary.unchanged.get(section, 0) + 1
+    await session.flush()
+    return added
+
+
+async def _sync_volunteer_areas(
+    session: AsyncSession,
+    summary: ImportSummary,
+    volunteers: Iterable[file_model.Volunteer],
+    just_added: set[str],
+) -> None:
+    for volunteer in volunteers:
+        current = set(
+            (
+                await session.scalars(
+                    select(models.VolunteerArea.area_id).where(models.VolunteerArea.volunteer_id == volunteer.id)
+                )
+            ).all()
+        )
+        wanted = set(volunteer.areas)
+        if current == wanted:
+            continue
+        await session.execute(
+            delete(models.VolunteerArea).where(
+                models.VolunteerArea.volunteer_id == volunteer.id,
+                models.VolunteerArea.area_id.in_(current - wanted),
+            )
+        )
+        session.add_all(models.VolunteerArea(volunteer_id=volunteer.id, area_id=area) for area in wanted - current)
+        if volunteer.id not in just_added:
+            summary.changed["volunteer areas"] = summary.changed.get("volunteer areas", 0) + 1
+
+
+def _area_values(area: file_model.Area) -> dict[str, Any]:
+    return {"id": area.id, "name": area.name, "policy_id": area.policy}
+
+
+def _policy_values(policy: file_model.Policy) -> dict[str, Any]:
+    return {
+        "id": policy.id,
+        "tiers": [tier.model_dump() for tier in policy.tiers],
+        "repeat": policy.repeat,
+    }
+
+
+def _resident_values(resident: file_model.Resident) -> dict[str, Any]:
+    return {
+        "id": resident.id,
+        "name": resident.name,
+        "address": resident.address,
+        "area_id": resident.area,
+        "phone": resident.phone,
+        "language": resident.language,
+        "notes": resident.notes,
+    }
+
+
+def _device_values(device: file_model.Device) -> dict[str, Any]:
+    profile = device.profile()
+    return {
+        "id": device.id,
+        "resident_id": device.resident,
+        "kind": device.kind,
+        "protocol": device.protocol,
+        "topic": profile.topic,
+        "serial": device.serial,
+        "ref": devices.registry()[device.protocol].device_ref(profile),
+        "heartbeat_s": device.heartbeat_s,
+        "action_map": dict(device.actions),
+    }
+
+
+def _volunteer_values(volunteer: file_model.Volunteer) -> dict[str, Any]:
+    return {
+        "id": volunteer.id,
+        "name": volunteer.name,
+        "phone": volunteer.phone,
+        "language": volunteer.language,
+        "role": volunteer.role,
+        "active": True,
+    }
+
+
+async def load_routes(database: Database) -> tuple[Routes, str | None]:
+    """The subscriptions for every device in the database, and the directory revision they reflect."""
+    async with database.read() as session:
+        revision = await session.scalar(
+            select(models.ServiceMeta.value).where(models.ServiceMeta.key == DIRECTORY_REVISION_KEY)
+        )
+        rows = (
+            await session.execute(
+                select(
+                    models.Device.protocol,
+                    models.Device.id,
+                    models.Device.kind,
+                    models.Device.topic,
+                    models.Device.serial,
+                )
+            )
+        ).all()
+    profiles = (
+        (protocol, DeviceProfile(device_id=device_id, kind=kind, topic=topic, serial=serial))
+        for protocol, device_id, kind, topic, serial in rows
+    )
+    return Routes.for_devices(profiles), revision

@@ -1,0 +1,271 @@
+"""Database tables. Alembic migrations in ``monitor/migrations`` create and change them.
+
+Times are stored as UTC and always come back timezone-aware, on SQLite as on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in and out, whatever the backend keeps."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; use an aware UTC time")
+        utc = value.astimezone(UTC)
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON()}  # noqa: RUF012 - SQLAlchemy's API
+
+
+class Area(Base):
+    __tablename__ = "areas"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    policy_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class Resident(Base):
+    __tablename__ = "residents"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str] = mapped_column(Text, default="")
+    area_id: Mapped[str] = mapped_column(ForeignKey("areas.id"), index=True)
+    phone: Mapped[str | None] = mapped_column(String(32))
+    language: Mapped[str] = mapped_column(String(8), default="zh")
+    notes: Mapped[str] = mapped_column(Text, default="")
+
+
+class Device(Base):
+    __tablename__ = "devices"
+    __table_args__ = (UniqueConstraint("protocol", "ref"),)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    resident_id: Mapped[str] = mapped_column(ForeignKey("residents.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    protocol: Mapped[str] = mapped_column(String(32))
+    topic: Mapped[str] = mapped_column(String(256))
+    serial: Mapped[str | None] = mapped_column(String(128))
+    #: what the adapter's ``locate`` returns for this device's messages
+    ref: Mapped[str] = mapped_column(String(256))
+    heartbeat_s: Mapped[int] = mapped_column(Integer, default=300)
+    action_map: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    adapter_state: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    online: Mapped[bool | None] = mapped_column(Boolean)
+    last_seen_at: Mapped[datetime | None]
+    battery: Mapped[int | None] = mapped_column(Integer)
+    signal: Mapped[int | None] = mapped_column(Integer)
+    last_lat: Mapped[float | None] = mapped_column(Float)
+    last_lon: Mapped[float | None] = mapped_column(Float)
+    last_accuracy_m: Mapped[float | None] = mapped_column(Float)
+    last_fix_at: Mapped[datetime | None]
+
+
+class Volunteer(Base):
+    __tablename__ = "volunteers"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str] = mapped_column(String(32), unique=True)
+    language: Mapped[str] = mapped_column(String(8), default="zh")
+    role: Mapped[str] = mapped_column(String(16), default="volunteer")
+    #: False once the volunteer is no longer in the directory (kept for the record)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class VolunteerArea(Base):
+    __tablename__ = "volunteer_areas"
+    volunteer_id: Mapped[str] = mapped_column(ForeignKey("volunteers.id"), primary_key=True)
+    area_id: Mapped[str] = mapped_column(ForeignKey("areas.id"), primary_key=True, index=True)
+
+
+class EscalationPolicy(Base):
+    __tablename__ = "escalation_policies"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    #: [{"notify": [...], "ack_timeout_s": 60}, ...]
+    tiers: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    repeat: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Alert(Base):
+    __tablename__ = "alerts"
+    __table_args__ = (
+        Index("ix_alerts_due", "state", "next_escalation_at"),
+        Index("ix_alerts_resident_state", "resident_id", "state"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    device_id: Mapped[str | None] = mapped_column(ForeignKey("devices.id"))
+    resident_id: Mapped[str | None] = mapped_column(ForeignKey("residents.id"))
+    area_id: Mapped[str | None] = mapped_column(ForeignKey("areas.id"))
+    #: the device event that raised it, for the record
+    event_id: Mapped[str | None] = mapped_column(String(128))
+    raised_at: Mapped[datetime]
+    acknowledged_at: Mapped[datetime | None]
+    acknowledged_by: Mapped[str | None] = mapped_column(String(100))
+    resolved_at: Mapped[datetime | None]
+    resolved_by: Mapped[str | None] = mapped_column(String(100))
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    cancelled_at: Mapped[datetime | None]
+    policy_id: Mapped[str | None] = mapped_column(String(64))
+    #: escalation position: the tier last notified (0-based) within round ``round``
+    tier: Mapped[int] = mapped_column(Integer, default=0)
+    round: Mapped[int] = mapped_column(Integer, default=0)
+    #: when the next escalation step is due; NULL when nothing more is scheduled
+    next_escalation_at: Mapped[datetime | None]
+    unanswered: Mapped[bool] = mapped_column(Boolean, default=False)
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    accuracy_m: Mapped[float | None] = mapped_column(Float)
+    position_at: Mapped[datetime | None]
+
+
+class AlertEvent(Base):
+    """The audit log: every state change, notification, delivery report and reply."""
+
+    __tablename__ = "alert_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id"), index=True)
+    at: Mapped[datetime]
+    kind: Mapped[str] = mapped_column(String(32))
+    #: who did it: "device:<id>", "volunteer:<id>", "user:<name>", "system"
+    actor: Mapped[str] = mapped_column(String(100))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    notification_id: Mapped[int | None] = mapped_column(ForeignKey("notifications.id"))
+    device_message_id: Mapped[int | None] = mapped_column(ForeignKey("device_messages.id"))
+
+
+class Notification(Base):
+    """One SMS. ``dedupe_key`` makes each (alert, purpose, tier, round, phone) unique."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_pending", "status", "priority", "not_before"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id"), index=True)
+    volunteer_id: Mapped[str | None] = mapped_column(ForeignKey("volunteers.id"))
+    phone: Mapped[str] = mapped_column(String(32), index=True)
+    purpose: Mapped[str] = mapped_column(String(32))
+    #: lower sends first: SOS before confirmations before health digests
+    priority: Mapped[int] = mapped_column(Integer, default=5)
+    tier: Mapped[int | None] = mapped_column(Integer)
+    round: Mapped[int | None] = mapped_column(Integer)
+    body: Mapped[str] = mapped_column(Text)
+    segments: Mapped[int] = mapped_column(Integer)
+    encoding: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    not_before: Mapped[datetime]
+    created_at: Mapped[datetime]
+    claimed_at: Mapped[datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    sent_at: Mapped[datetime | None]
+    status_at: Mapped[datetime | None]
+    provider_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    error_code: Mapped[str | None] = mapped_column(String(16))
+    error_message: Mapped[str | None] = mapped_column(Text)
+
+
+class DeliveryReport(Base):
+    """Every delivery status callback, kept even when it arrives before we know the message."""
+
+    __tablename__ = "delivery_reports"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    provider_id: Mapped[str] = mapped_column(String(64), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    error_code: Mapped[str | None] = mapped_column(String(16))
+    received_at: Mapped[datetime]
+    applied: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class InboundSms(Base):
+    """Every reply received on the webhook, whatever became of it."""
+
+    __tablename__ = "inbound_sms"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    provider_id: Mapped[str] = mapped_column(String(64), unique=True)
+    received_at: Mapped[datetime]
+    from_phone: Mapped[str] = mapped_column(String(32), index=True)
+    body: Mapped[str] = mapped_column(Text)
+    volunteer_id: Mapped[str | None] = mapped_column(ForeignKey("volunteers.id"))
+    alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id"))
+    outcome: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class DeviceMessage(Base):
+    """Every MQTT message received, and what became of it."""
+
+    __tablename__ = "device_messages"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    received_at: Mapped[datetime] = mapped_column(index=True)
+    topic: Mapped[str] = mapped_column(String(512))
+    #: the payload, cut at the size limit (``payload_size`` keeps the real size)
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+    payload_size: Mapped[int] = mapped_column(Integer)
+    retained: Mapped[bool] = mapped_column(Boolean)
+    device_id: Mapped[str | None] = mapped_column(ForeignKey("devices.id"), index=True)
+    #: accepted | duplicate | rejected
+    outcome: Mapped[str] = mapped_column(String(16))
+    reject_reason: Mapped[str | None] = mapped_column(String(32))
+    #: event types found, or the rejection detail
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class SeenDeviceEvent(Base):
+    """Device event ids already applied, so a redelivered event changes nothing."""
+
+    __tablename__ = "seen_device_events"
+    device_id: Mapped[str] = mapped_column(ForeignKey("devices.id"), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    seen_at: Mapped[datetime]
+
+
+class ServiceMeta(Base):
+    """Small service-wide facts, e.g. the directory revision monitors watch for changes."""
+
+    __tablename__ = "service_meta"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)

@@ -1,0 +1,28 @@
+"""What the web handlers need from the running monitor, passed in explicitly."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from monitor.alerts.actions import AlertActions
+from monitor.alerts.replies import ReplyHandler
+from monitor.clock import Clock
+from monitor.config import Settings
+from monitor.effects import AfterCommit
+from monitor.escalation import Escalation
+from monitor.health import Health
+from monitor.metrics import Metrics
+from monitor.store.database import Database
+
+
+@dataclass(frozen=True)
+class WebContext:
+    settings: Settings
+    database: Database
+    replies: ReplyHandler
+    actions: AlertActions
+    escalation: Escalation
+    after_commit: AfterCommit
+    health: Health
+    metrics: Metrics
+    clock: Clock

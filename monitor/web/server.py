@@ -1,0 +1,82 @@
+"""uvicorn inside the monitor's own event loop, as an async context manager.
+
+The monitor handles SIGTERM/SIGINT itself, so uvicorn must not install its own handlers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+from collections.abc import Generator
+from types import TracebackType
+
+import uvicorn
+from starlette.types import ASGIApp
+
+from monitor.errors import UserError
+
+
+class _EmbeddedServer(uvicorn.Server):
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield
+
+
+class WebServer:
+    """Serves ``app`` on ``host:port`` (port 0 picks a free one; see ``port`` after start)."""
+
+    def __init__(self, app: ASGIApp, host: str, port: int, *, setting: str = "[web] listen") -> None:
+        self.app = app
+        self.host = host
+        self.requested_port = port
+        self.setting = setting
+        self.port = port
+        self._server: _EmbeddedServer | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> WebServer:
+        listener = self._bind()
+        self.port = listener.getsockname()[1]
+        config = uvicorn.Config(
+            self.app,
+            log_level=logging.WARNING,
+            access_log=False,
+            lifespan="off",
+            timeout_graceful_shutdown=3,
+            proxy_headers=True,
+        )
+        self._server = _EmbeddedServer(config)
+        self._task = asyncio.create_task(self._server.serve(sockets=[listener]))
+        while not self._server.started:
+            if self._task.done():
+                self._task.result()
+                raise UserError(f"{self.setting}: the web server on {self.host}:{self.port} did not start.")
+            await asyncio.sleep(0.01)
+        return self
+
+    def _bind(self) -> socket.socket:
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        listener = socket.socket(family, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            listener.bind((self.host, self.requested_port))
+        except OSError as exc:
+            listener.close()
+            raise UserError(
+                f"{self.setting}: cannot listen on {self.host}:{self.requested_port} ({exc.strerror}); "
+                "stop whatever uses that port or choose another."
+            ) from None
+        listener.listen(128)
+        listener.setblocking(False)
+        return listener
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._server is not None and self._task is not None:
+            self._server.should_exit = True
+            await self._task
+        self._server = None
+        self._task = None

@@ -1,0 +1,96 @@
+"""Twilio's webhooks: inbound SMS replies and delivery status callbacks.
+
+Both check ``X-Twilio-Signature`` against the URL Twilio was given (``web.public_url`` +
+path), so a forged or altered request gets 403 and changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.requests import Request
+from starlette.responses import Response
+from twilio.request_validator import RequestValidator
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from monitor.alerts.replies import InboundReply, ReplyOutcome
+from monitor.effects import Effects
+from monitor.sms.delivery import record_delivery_report
+from monitor.web.context import WebContext
+
+log = logging.getLogger("callwatch.web.twilio")
+
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+#: Twilio's own limit for a request body is far below this; anything bigger is not Twilio.
+MAX_WEBHOOK_BYTES = 64 * 1024
+
+
+async def _verified_form(request: Request) -> dict[str, str] | None:
+    context: WebContext = request.app.state.context
+    gateway = context.settings.sms.gateway_settings()
+    if gateway is None:
+        return None
+    body = await request.body()
+    if len(body) > MAX_WEBHOOK_BYTES:
+        return None
+    form = await request.form()
+    params = {key: str(value) for key, value in form.items()}
+    url = context.settings.web.public_url + request.url.path
+    if request.url.query:
+        url += "?" + request.url.query
+    signature = request.headers.get("X-Twilio-Signature", "")
+    if not signature or not RequestValidator(gateway.auth_token).validate(url, params, signature):
+        log.warning("webhook %s with a missing or wrong signature refused", request.url.path)
+        context.metrics.sms_replies.labels(outcome="forged").inc()
+        return None
+    return params
+
+
+async def inbound_sms(request: Request) -> Response:
+    params = await _verified_form(request)
+    if params is None:
+        return Response("invalid signature", status_code=403)
+    context: WebContext = request.app.state.context
+    sid = params.get("MessageSid") or params.get("SmsSid") or ""
+    if not sid:
+        return Response("MessageSid missing", status_code=400)
+    reply = InboundReply(provider_id=sid, from_phone=params.get("From", ""), body=params.get("Body", ""))
+
+    async def handle(session: AsyncSession) -> tuple[ReplyOutcome, Effects]:
+        effects = Effects()
+        return await context.replies.handle(session, effects, reply, context.clock.now()), effects
+
+    outcome, effects = await context.database.transact(handle)
+    await context.after_commit(effects)
+    context.metrics.sms_replies.labels(outcome=outcome.value).inc()
+    log.info("reply %s from %s: %s", sid, reply.from_phone, outcome.value)
+    return Response(EMPTY_TWIML, media_type="text/xml")
+
+
+async def status_callback(request: Request) -> Response:
+    params = await _verified_form(request)
+    if params is None:
+        return Response("invalid signature", status_code=403)
+    context: WebContext = request.app.state.context
+    sid = params.get("MessageSid") or params.get("SmsSid") or ""
+    status = (params.get("MessageStatus") or params.get("SmsStatus") or "").lower()
+    if not sid or not status:
+        return Response("MessageSid and MessageStatus required", status_code=400)
+
+    async def record(session: AsyncSession) -> Effects:
+        effects = Effects()
+        await record_delivery_report(
+            session,
+            context.escalation,
+            provider_id=sid,
+            status=status[:16],
+            error_code=(params.get("ErrorCode") or None),
+            now=context.clock.now(),
+            effects=effects,
+        )
+        return effects
+
+    await context.after_commit(await context.database.transact(record))
+    context.metrics.sms_delivery.labels(status=status[:16]).inc()
+    return Response(status_code=204)
