@@ -1,0 +1,148 @@
+"""Shelly Gen1 devices, e.g. the Shelly Button1 (https://shelly-api-docs.shelly.cloud/gen1/#mqtt).
+
+Topics under ``shellies/<id>`` (the directory's ``topic``):
+
+- ``input_event/<n>`` ``{"event":"S","event_cnt":7}`` -> PRESS. Event codes become actions:
+  S ``single``, SS ``double``, SSS ``triple``, L ``long``, SL ``short_long``, LS
+  ``long_short``; other codes pass through as sent. The device repeats its last event (on
+  wake-up, on reconnect), so only a *change* of ``event_cnt`` on that input is a new press;
+  an empty ``event`` (nothing pressed since boot) is none. Adapter state:
+  ``{"event_cnt": {"<n>": <last count>}}``. event_id ``input<n>:<count>``.
+- ``sensor/battery`` plain percent -> BATTERY.
+- ``online`` ``true`` / ``false`` (retained) -> ONLINE / OFFLINE.
+
+An empty payload (a cleared retained message) yields no events.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from devices.base import (
+    AdapterState,
+    DeviceEvent,
+    DeviceMessage,
+    DeviceProfile,
+    EventType,
+    JsonValue,
+    Parsed,
+    ParseResult,
+    Rejection,
+    RejectReason,
+    as_percent,
+    check_size,
+    decode_json_object,
+    sibling_filter,
+)
+
+INPUT_EVENT_SUFFIX = "/input_event/+"
+BATTERY_SUFFIX = "/sensor/battery"
+ONLINE_SUFFIX = "/online"
+SUBSCRIBED_SUFFIXES = (INPUT_EVENT_SUFFIX, BATTERY_SUFFIX, ONLINE_SUFFIX)
+DEVICE_TOPIC = re.compile(r"(?P<base>.+)/(?:input_event/(?P<channel>[0-9]{1,3})|sensor/battery|online)")
+COUNTS_KEY = "event_cnt"
+PRESS_ACTIONS: Mapping[str, str] = {
+    "S": "single",
+    "SS": "double",
+    "SSS": "triple",
+    "L": "long",
+    "SL": "short_long",
+    "LS": "long_short",
+}
+MAX_ACTION_LENGTH = 32
+
+
+class ShellyAdapter:
+    protocol = "shelly"
+
+    def default_topic(self, device_id: str) -> str:
+        return f"shellies/{device_id}"
+
+    def topic_filters(self, device: DeviceProfile) -> tuple[str, ...]:
+        return tuple(sibling_filter(device.topic, suffix) for suffix in SUBSCRIBED_SUFFIXES)
+
+    def device_ref(self, device: DeviceProfile) -> str:
+        return device.topic
+
+    def locate(self, message: DeviceMessage) -> str | Rejection:
+        match = _device_topic(message.topic)
+        return match if isinstance(match, Rejection) else match["base"]
+
+    def parse(self, message: DeviceMessage, device: DeviceProfile, state: AdapterState) -> ParseResult:
+        match = _device_topic(message.topic)
+        if isinstance(match, Rejection):
+            return match
+        if (oversized := check_size(message.payload)) is not None:
+            return oversized
+        if not message.payload:
+            return Parsed((), state)
+        if match["channel"] is not None:
+            return _input_event(message.payload, match["channel"], state)
+        if message.topic.endswith(ONLINE_SUFFIX):
+            return parse_online(message.payload, state)
+        return _battery(message.payload, state)
+
+
+def _device_topic(topic: str) -> re.Match[str] | Rejection:
+    if (match := DEVICE_TOPIC.fullmatch(topic)) is None:
+        return Rejection(RejectReason.UNKNOWN_TOPIC, f"{topic!r} is not a Shelly Gen1 device topic")
+    return match
+
+
+def parse_online(payload: bytes, state: AdapterState) -> ParseResult:
+    """Both Shelly generations publish ``true`` / ``false`` on ``<topic>/online``."""
+    text = _text(payload)
+    if isinstance(text, Rejection):
+        return text
+    if text == "true":
+        return Parsed((DeviceEvent(EventType.ONLINE),), state)
+    if text == "false":
+        return Parsed((DeviceEvent(EventType.OFFLINE),), state)
+    return Rejection(RejectReason.INVALID, f"online must be true or false, got {text[:40]!r}")
+
+
+def _battery(payload: bytes, state: AdapterState) -> ParseResult:
+    text = _text(payload)
+    if isinstance(text, Rejection):
+        return text
+    battery = as_percent(text)
+    if battery is None:
+        return Rejection(RejectReason.INVALID, f"battery must be a percentage, got {text[:40]!r}")
+    return Parsed((DeviceEvent(EventType.BATTERY, battery=battery),), state)
+
+
+def _input_event(payload: bytes, channel: str, state: AdapterState) -> ParseResult:
+    body = decode_json_object(payload)
+    if isinstance(body, Rejection):
+        return body
+    code, count = body.get("event"), body.get("event_cnt")
+    if not isinstance(code, str):
+        return Rejection(RejectReason.INVALID, "'event' must be a string")
+    if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+        return Rejection(RejectReason.INVALID, "'event_cnt' must be a non-negative integer")
+    counts = _counts(state)
+    if counts.get(channel) == count:
+        return Parsed((), state)
+    new_state = {**state, COUNTS_KEY: {**counts, channel: count}}
+    if not code.strip():
+        return Parsed((), new_state)
+    action = PRESS_ACTIONS.get(code.strip().upper(), code.strip()[:MAX_ACTION_LENGTH])
+    press = DeviceEvent(EventType.PRESS, event_id=f"input{channel}:{count}", action=action)
+    return Parsed((press,), new_state)
+
+
+def _counts(state: AdapterState) -> dict[str, JsonValue]:
+    """The last ``event_cnt`` per input channel, from the state kept for this device."""
+    counts = state.get(COUNTS_KEY)
+    return dict(counts) if isinstance(counts, dict) else {}
+
+
+def _text(payload: bytes) -> str | Rejection:
+    try:
+        return payload.decode("utf-8").strip().lower()
+    except UnicodeDecodeError:
+        return Rejection(RejectReason.NOT_UTF8, "payload is not UTF-8")
+
+
+ADAPTER = ShellyAdapter()

@@ -1,0 +1,165 @@
+"""Shelly Gen2 and later (Plus, Pro, Gen3; https://shelly-api-docs.shelly.cloud/gen2/).
+
+The device publishes under its MQTT prefix (the directory's ``topic``; by default the device
+id, e.g. ``shellyplusi4-a8032ab12345``):
+
+- ``<prefix>/events/rpc``: JSON-RPC notifications.
+  ``NotifyEvent`` -> one PRESS per ``*_push`` event (``single_push``, ``double_push``,
+  ``triple_push``, ``long_push``...), action as sent, detail = the component (``input:0``),
+  event_id ``<component>:<event>:<ts>``; ``btn_down`` / ``btn_up`` and other events carry
+  nothing. ``NotifyStatus`` / ``NotifyFullStatus`` -> BATTERY when a ``devicepower``
+  component reports ``battery.percent``, else HEARTBEAT; signal = ``wifi.rssi`` (dBm).
+  Other methods -> UNSUPPORTED.
+- ``<prefix>/online`` ``true`` / ``false`` (retained) -> ONLINE / OFFLINE.
+
+An empty payload (a cleared retained message) yields no events. No adapter state: the
+events' own timestamps make redelivery idempotent.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from devices.base import (
+    AdapterState,
+    DeviceEvent,
+    DeviceMessage,
+    DeviceProfile,
+    EventType,
+    JsonValue,
+    Parsed,
+    ParseResult,
+    Rejection,
+    RejectReason,
+    as_float,
+    as_percent,
+    check_size,
+    decode_json_object,
+    parse_timestamp,
+    sibling_filter,
+)
+from devices.shelly import parse_online
+
+EVENTS_SUFFIX = "/events/rpc"
+ONLINE_SUFFIX = "/online"
+PRESS_SUFFIX = "_push"
+STATUS_METHODS = frozenset({"NotifyStatus", "NotifyFullStatus"})
+POWER_COMPONENT = "devicepower"
+MAX_NAME_LENGTH = 32
+MIN_DBM, MAX_DBM = -150, 0
+
+Body = dict[str, JsonValue]
+
+
+class ShellyGen2Adapter:
+    protocol = "shelly_gen2"
+
+    def default_topic(self, device_id: str) -> str:
+        return device_id
+
+    def topic_filters(self, device: DeviceProfile) -> tuple[str, ...]:
+        return (sibling_filter(device.topic, EVENTS_SUFFIX), sibling_filter(device.topic, ONLINE_SUFFIX))
+
+    def device_ref(self, device: DeviceProfile) -> str:
+        return device.topic
+
+    def locate(self, message: DeviceMessage) -> str | Rejection:
+        for suffix in (EVENTS_SUFFIX, ONLINE_SUFFIX):
+            if message.topic.endswith(suffix) and len(message.topic) > len(suffix):
+                return message.topic[: -len(suffix)]
+        return Rejection(RejectReason.UNKNOWN_TOPIC, f"{message.topic!r}: not <prefix>/events/rpc or /online")
+
+    def parse(self, message: DeviceMessage, device: DeviceProfile, state: AdapterState) -> ParseResult:
+        if isinstance(located := self.locate(message), Rejection):
+            return located
+        if (oversized := check_size(message.payload)) is not None:
+            return oversized
+        if not message.payload:
+            return Parsed((), state)
+        if message.topic.endswith(ONLINE_SUFFIX):
+            return parse_online(message.payload, state)
+        try:
+            return _notification(message.payload, state)
+        except OverflowError:  # base.as_float lets integers beyond float range raise
+            return Rejection(RejectReason.INVALID, "a number is out of range")
+
+
+def _notification(payload: bytes, state: AdapterState) -> ParseResult:
+    body = decode_json_object(payload)
+    if isinstance(body, Rejection):
+        return body
+    method, params = body.get("method"), body.get("params")
+    if not isinstance(method, str):
+        return Rejection(RejectReason.INVALID, "not a JSON-RPC notification: no string 'method'")
+    if not isinstance(params, dict):
+        return Rejection(RejectReason.INVALID, "'params' must be an object")
+    if method == "NotifyEvent":
+        events = _presses(params)
+    elif method in STATUS_METHODS:
+        events = (_status_report(params),)
+    else:
+        return Rejection(RejectReason.UNSUPPORTED, f"unhandled method {method[:40]!r}")
+    return events if isinstance(events, Rejection) else Parsed(events, state)
+
+
+def _presses(params: Body) -> tuple[DeviceEvent, ...] | Rejection:
+    entries = params.get("events")
+    if not isinstance(entries, list):
+        return Rejection(RejectReason.INVALID, "NotifyEvent 'events' must be a list")
+    presses: list[DeviceEvent] = []
+    for entry in entries:
+        raw_name = entry.get("event") if isinstance(entry, dict) else None
+        if not isinstance(entry, dict) or not isinstance(raw_name, str):
+            return Rejection(RejectReason.INVALID, "each NotifyEvent event must be an object with an 'event'")
+        name = raw_name.strip()[:MAX_NAME_LENGTH]
+        if not name.endswith(PRESS_SUFFIX):
+            continue
+        component = entry.get("component")
+        component = component[:MAX_NAME_LENGTH] if isinstance(component, str) else None
+        occurred_at = parse_timestamp(entry.get("ts")) or parse_timestamp(params.get("ts"))
+        presses.append(
+            DeviceEvent(
+                EventType.PRESS,
+                event_id=_event_id(component, name, occurred_at),
+                occurred_at=occurred_at,
+                action=name,
+                detail=component,
+            )
+        )
+    return tuple(presses)
+
+
+def _status_report(params: Body) -> DeviceEvent:
+    battery = _battery_percent(params)
+    wifi = params.get("wifi")
+    return DeviceEvent(
+        EventType.HEARTBEAT if battery is None else EventType.BATTERY,
+        occurred_at=parse_timestamp(params.get("ts")),
+        battery=battery,
+        signal=_dbm(wifi.get("rssi")) if isinstance(wifi, dict) else None,
+    )
+
+
+def _battery_percent(params: Body) -> int | None:
+    """``battery.percent`` of the first ``devicepower:<n>`` component that reports one."""
+    for key, status in params.items():
+        if not key.startswith(POWER_COMPONENT) or not isinstance(status, dict):
+            continue
+        charge = status.get("battery")
+        if isinstance(charge, dict) and (percent := as_percent(charge.get("percent"))) is not None:
+            return percent
+    return None
+
+
+def _dbm(raw: JsonValue) -> int | None:
+    value = as_float(raw)
+    return round(value) if value is not None and MIN_DBM <= value <= MAX_DBM else None
+
+
+def _event_id(component: str | None, name: str, occurred_at: datetime | None) -> str | None:
+    if occurred_at is None:
+        return None
+    return f"{component or '?'}:{name}:{occurred_at.timestamp():.3f}"
+
+
+ADAPTER = ShellyGen2Adapter()

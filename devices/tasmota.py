@@ -1,0 +1,156 @@
+"""Tasmota, the ESP8266/ESP32 firmware (https://tasmota.github.io/docs/MQTT/).
+
+With the default FullTopic ``%prefix%/%topic%/``, a device whose Topic is ``bedside`` (the
+directory's ``topic``; by default the device id) publishes:
+
+- ``stat/bedside/RESULT`` ``{"Button1":{"Action":"SINGLE"}}`` (SetOption73 1: buttons detached
+  from relays), the same on ``stat/bedside/BUTTON1`` (SetOption4 1), and the older
+  ``stat/bedside/BUTTON1`` ``{"ACTION":"SINGLE"}`` -> PRESS with the action as sent (SINGLE,
+  DOUBLE, TRIPLE, QUAD, PENTA, HOLD), detail ``button <n>``. ``CLEAR``, sent when a held
+  button is let go, ends a HOLD already reported: no event. Other ``stat`` messages (command
+  replies, POWER...) -> no events.
+- ``tele/bedside/LWT`` ``Online`` / ``Offline`` (retained) -> ONLINE / OFFLINE.
+- ``tele/bedside/STATE``, every TelePeriod -> HEARTBEAT, signal = ``Wifi.Signal`` (dBm).
+
+Tasmota's ``Time`` field is local time without a zone, so no occurred_at is taken from it.
+An empty payload (a cleared retained message) yields no events. No adapter state.
+"""
+
+from __future__ import annotations
+
+import re
+
+from devices.base import (
+    AdapterState,
+    DeviceEvent,
+    DeviceMessage,
+    DeviceProfile,
+    EventType,
+    JsonValue,
+    Parsed,
+    ParseResult,
+    Rejection,
+    RejectReason,
+    as_float,
+    check_size,
+    decode_json_object,
+)
+
+STAT = "stat"
+TELE = "tele"
+LWT = "LWT"
+STATE = "STATE"
+RESULT = "RESULT"
+BUTTON_NAME = re.compile(r"button([0-9]{1,2})", re.IGNORECASE)
+RELEASE_ACTION = "CLEAR"
+MAX_ACTION_LENGTH = 32
+MIN_DBM, MAX_DBM = -150, 0
+
+
+class TasmotaAdapter:
+    protocol = "tasmota"
+
+    def default_topic(self, device_id: str) -> str:
+        return device_id
+
+    def topic_filters(self, device: DeviceProfile) -> tuple[str, ...]:
+        return (f"{STAT}/+/+", f"{TELE}/+/{LWT}", f"{TELE}/+/{STATE}")
+
+    def device_ref(self, device: DeviceProfile) -> str:
+        return device.topic
+
+    def locate(self, message: DeviceMessage) -> str | Rejection:
+        levels = _levels(message.topic)
+        return levels if isinstance(levels, Rejection) else levels[1]
+
+    def parse(self, message: DeviceMessage, device: DeviceProfile, state: AdapterState) -> ParseResult:
+        levels = _levels(message.topic)
+        if isinstance(levels, Rejection):
+            return levels
+        if (oversized := check_size(message.payload)) is not None:
+            return oversized
+        if not message.payload:
+            return Parsed((), state)
+        prefix, _, name = levels
+        try:
+            if prefix == TELE and name == LWT:
+                return _last_will(message.payload, state)
+            if prefix == TELE:
+                return _telemetry(message.payload, state)
+            if name == RESULT or BUTTON_NAME.fullmatch(name):
+                return _buttons(message.payload, name, state)
+        except OverflowError:  # base.as_float lets integers beyond float range raise
+            return Rejection(RejectReason.INVALID, "a number is out of range")
+        return Parsed((), state)
+
+
+def _levels(topic: str) -> tuple[str, str, str] | Rejection:
+    """``(prefix, device topic, name)`` for the topics this adapter subscribes to."""
+    levels = topic.split("/")
+    if len(levels) != 3 or not levels[1]:
+        return Rejection(RejectReason.UNKNOWN_TOPIC, f"{topic!r} is not a Tasmota topic")
+    prefix, device_topic, name = levels
+    if prefix == STAT or (prefix == TELE and name in (LWT, STATE)):
+        return prefix, device_topic, name
+    return Rejection(RejectReason.UNKNOWN_TOPIC, f"{topic!r}: not stat/<t>/*, tele/<t>/LWT, tele/<t>/STATE")
+
+
+def _last_will(payload: bytes, state: AdapterState) -> ParseResult:
+    try:
+        text = payload.decode("utf-8").strip().lower()
+    except UnicodeDecodeError:
+        return Rejection(RejectReason.NOT_UTF8, "payload is not UTF-8")
+    if text == "online":
+        return Parsed((DeviceEvent(EventType.ONLINE),), state)
+    if text == "offline":
+        return Parsed((DeviceEvent(EventType.OFFLINE),), state)
+    return Rejection(RejectReason.INVALID, f"LWT must be Online or Offline, got {text[:40]!r}")
+
+
+def _telemetry(payload: bytes, state: AdapterState) -> ParseResult:
+    body = decode_json_object(payload)
+    if isinstance(body, Rejection):
+        return body
+    wifi = body.get("Wifi")
+    signal = _dbm(wifi.get("Signal")) if isinstance(wifi, dict) else None
+    return Parsed((DeviceEvent(EventType.HEARTBEAT, signal=signal),), state)
+
+
+def _dbm(raw: JsonValue) -> int | None:
+    value = as_float(raw)
+    return round(value) if value is not None and MIN_DBM <= value <= MAX_DBM else None
+
+
+def _buttons(payload: bytes, topic_name: str, state: AdapterState) -> ParseResult:
+    """Presses in ``{"ButtonN":{"Action":..}}`` or, on ``BUTTONn`` topics, ``{"ACTION":..}``."""
+    body = decode_json_object(payload)
+    if isinstance(body, Rejection):
+        return body
+    presses: list[tuple[str, JsonValue]] = []
+    for key, value in body.items():
+        if (button := BUTTON_NAME.fullmatch(key)) is None:
+            continue
+        if not isinstance(value, dict):
+            return Rejection(RejectReason.INVALID, f"{key[:20]!r} must be an object")
+        presses.append((button.group(1), _field(value, "action")))
+    if not presses and (button := BUTTON_NAME.fullmatch(topic_name)) is not None:
+        presses.append((button.group(1), _field(body, "action")))
+    events: list[DeviceEvent] = []
+    for number, action in presses:
+        if not isinstance(action, str) or not action.strip():
+            return Rejection(RejectReason.INVALID, f"button {number} has no string 'Action'")
+        if action.strip().upper() != RELEASE_ACTION:
+            events.append(
+                DeviceEvent(
+                    EventType.PRESS, action=action.strip()[:MAX_ACTION_LENGTH], detail=f"button {number}"
+                )
+            )
+    return Parsed(tuple(events), state)
+
+
+def _field(body: dict[str, JsonValue], name: str) -> JsonValue:
+    """A field by case-insensitive name: Tasmota wrote ``ACTION`` before it wrote ``Action``."""
+    return next((value for key, value in body.items() if key.lower() == name), None)
+
+
+ADAPTER = TasmotaAdapter()

@@ -1,0 +1,100 @@
+"""Shelly Gen2+: JSON-RPC notifications and the online flag."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from devices.base import (
+    DeviceEvent,
+    DeviceMessage,
+    DeviceProfile,
+    EventType,
+    JsonValue,
+    Parsed,
+    ParseResult,
+    Rejection,
+    RejectReason,
+)
+from devices.shelly_gen2 import ADAPTER
+
+PLUS_I4 = DeviceProfile("plus-i4", "button", "shellyplusi4-a8032ab12345")
+RECEIVED_AT = datetime(2026, 5, 2, 8, 16, tzinfo=UTC)
+TS = 1777709730.51
+
+
+def parse(body: object, *, suffix: str = "/events/rpc") -> ParseResult:
+    payload = body if isinstance(body, bytes) else json.dumps(body).encode()
+    return ADAPTER.parse(DeviceMessage(PLUS_I4.topic + suffix, payload, False, RECEIVED_AT), PLUS_I4, {})
+
+
+def events(result: ParseResult) -> tuple[DeviceEvent, ...]:
+    assert isinstance(result, Parsed), result
+    return result.events
+
+
+def notify_event(*names: str) -> dict[str, JsonValue]:
+    entries: list[JsonValue] = [{"component": "input:0", "id": 0, "event": name, "ts": TS} for name in names]
+    return {"src": PLUS_I4.topic, "method": "NotifyEvent", "params": {"ts": TS, "events": entries}}
+
+
+def test_push_is_a_press_named_as_sent_with_an_idempotent_id() -> None:
+    assert events(parse(notify_event("single_push"))) == (
+        DeviceEvent(
+            EventType.PRESS,
+            event_id=f"input:0:single_push:{TS:.3f}",
+            occurred_at=datetime.fromtimestamp(TS, tz=UTC),
+            action="single_push",
+            detail="input:0",
+        ),
+    )
+
+
+def test_button_edges_are_not_presses() -> None:
+    assert [event.action for event in events(parse(notify_event("btn_down", "btn_up", "long_push")))] == ["long_push"]
+
+
+def test_status_with_battery_is_a_battery_report_with_wifi_signal() -> None:
+    params = {"ts": TS, "devicepower:0": {"id": 0, "battery": {"V": 5.8, "percent": 76}}, "wifi": {"rssi": -61}}
+    (report,) = events(parse({"method": "NotifyFullStatus", "params": params}))
+    assert (report.type, report.battery, report.signal) == (EventType.BATTERY, 76, -61)
+
+
+def test_status_without_battery_is_a_heartbeat() -> None:
+    (report,) = events(parse({"method": "NotifyStatus", "params": {"ts": TS, "input:0": {"id": 0, "state": True}}}))
+    assert (report.type, report.battery) == (EventType.HEARTBEAT, None)
+
+
+def test_other_methods_are_unsupported() -> None:
+    result = parse({"method": "Shelly.Reboot", "params": {}})
+    assert isinstance(result, Rejection) and result.reason is RejectReason.UNSUPPORTED
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"id": 1, "result": {}},
+        {"method": "NotifyEvent", "params": []},
+        {"method": "NotifyEvent", "params": {"events": {"event": "single_push"}}},
+        {"method": "NotifyEvent", "params": {"events": ["single_push"]}},
+        {"method": "NotifyEvent", "params": {"events": [{"event": 1}]}},
+    ],
+)
+def test_wrong_shapes_are_invalid(body: JsonValue) -> None:
+    result = parse(body)
+    assert isinstance(result, Rejection) and result.reason is RejectReason.INVALID
+
+
+@pytest.mark.parametrize(("payload", "event_type"), [(b"true", EventType.ONLINE), (b"false", EventType.OFFLINE)])
+def test_online_flag(payload: bytes, event_type: EventType) -> None:
+    assert events(parse(payload, suffix="/online")) == (DeviceEvent(event_type),)
+
+
+def test_locate_strips_the_subtopic_and_refuses_others() -> None:
+    for suffix in ("/events/rpc", "/online"):
+        message = DeviceMessage(PLUS_I4.topic + suffix, b"true", False, RECEIVED_AT)
+        assert ADAPTER.locate(message) == ADAPTER.device_ref(PLUS_I4)
+    located = ADAPTER.locate(DeviceMessage(f"{PLUS_I4.topic}/rpc", b"{}", False, RECEIVED_AT))
+    assert isinstance(located, Rejection) and located.reason is RejectReason.UNKNOWN_TOPIC
