@@ -9,6 +9,7 @@ never reads the clock and never raises on bad input.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -118,6 +119,10 @@ class DeviceAdapter(Protocol):
 
     #: the directory's ``protocol`` value for this family
     protocol: str
+    #: seconds between two reports of a healthy device, for devices whose directory entry
+    #: gives no ``heartbeat_s``; 0 when the family reports at no regular pace (its Last Will
+    #: or availability topic is then the only sign that it went away)
+    default_heartbeat_s: int
 
     def default_topic(self, device_id: str) -> str:
         """The device's base topic when the directory gives none."""
@@ -150,14 +155,21 @@ def check_size(payload: bytes, limit: int = MAX_PAYLOAD_BYTES) -> Rejection | No
     return None
 
 
-def decode_json_object(payload: bytes) -> dict[str, JsonValue] | Rejection:
-    """Decode a payload that must be one JSON object, as a typed rejection otherwise."""
+def decode_text(payload: bytes) -> str | Rejection:
+    """A plain-text payload (``online``, ``84``...), stripped, or a typed rejection."""
     if (oversized := check_size(payload)) is not None:
         return oversized
     try:
-        text = payload.decode("utf-8")
+        return payload.decode("utf-8").strip()
     except UnicodeDecodeError:
         return Rejection(RejectReason.NOT_UTF8, "payload is not UTF-8")
+
+
+def decode_json_object(payload: bytes) -> dict[str, JsonValue] | Rejection:
+    """Decode a payload that must be one JSON object, as a typed rejection otherwise."""
+    text = decode_text(payload)
+    if isinstance(text, Rejection):
+        return text
     try:
         decoded = json.loads(text)
     except (ValueError, RecursionError) as exc:
@@ -187,27 +199,30 @@ def parse_timestamp(raw: JsonValue) -> datetime | None:
 
 
 def as_float(raw: JsonValue) -> float | None:
-    """A finite number from a JSON value (numbers or numeric strings), else None."""
-    if isinstance(raw, bool):
+    """A finite number from a JSON value (numbers or numeric strings), else None.
+
+    Total: JSON integers beyond float range (``1e400`` written out) are None too.
+    """
+    if isinstance(raw, bool) or not isinstance(raw, int | float | str):
         return None
-    if isinstance(raw, int | float):
-        value = float(raw)
-    elif isinstance(raw, str):
-        try:
-            value = float(raw.strip())
-        except ValueError:
-            return None
-    else:
+    try:
+        value = float(raw.strip() if isinstance(raw, str) else raw)
+    except (ValueError, OverflowError):
         return None
-    return value if value == value and value not in (float("inf"), float("-inf")) else None
+    return value if math.isfinite(value) else None
+
+
+def as_int(raw: JsonValue, low: int, high: int) -> int | None:
+    """A number within ``[low, high]``, rounded to an integer; None when absent or out of range."""
+    value = as_float(raw)
+    if value is None or not low <= value <= high:
+        return None
+    return round(value)
 
 
 def as_percent(raw: JsonValue) -> int | None:
     """A battery percentage 0-100, or None (OwnTracks sends -1 for unknown)."""
-    value = as_float(raw)
-    if value is None or not 0 <= value <= 100:
-        return None
-    return round(value)
+    return as_int(raw, 0, 100)
 
 
 def as_position(

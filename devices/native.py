@@ -2,6 +2,10 @@
 
 ``<topic>/event`` carries JSON events; ``<topic>/status`` is the retained Last Will,
 ``online`` / ``offline``. The default topic is ``callwatch/<device_id>``.
+
+An event's ``id`` is its event_id. The monitor drops an id it has seen from that device in
+the last week, so a device must not reuse ids across reboots: a counter that restarts at 1
+would hide new presses (prefix a boot counter, or use random ids).
 """
 
 from __future__ import annotations
@@ -20,8 +24,8 @@ from devices.base import (
     as_float,
     as_percent,
     as_position,
-    check_size,
     decode_json_object,
+    decode_text,
     parse_timestamp,
     sibling_filter,
 )
@@ -46,6 +50,7 @@ NATIVE_TYPES: frozenset[EventType] = frozenset(
 
 class NativeAdapter:
     protocol = "native"
+    default_heartbeat_s = 300  # DESIGN.md's example: a heartbeat every five minutes
 
     def default_topic(self, device_id: str) -> str:
         return f"callwatch/{device_id}"
@@ -72,9 +77,10 @@ class NativeAdapter:
 
 
 def _parse_status(payload: bytes) -> ParseResult:
-    if (oversized := check_size(payload)) is not None:
-        return oversized
-    text = payload.decode("utf-8", errors="replace").strip().lower()
+    text = decode_text(payload)
+    if isinstance(text, Rejection):
+        return text
+    text = text.lower()
     if text == "online":
         return Parsed((DeviceEvent(EventType.ONLINE),))
     if text == "offline":

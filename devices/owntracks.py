@@ -58,6 +58,8 @@ Body = dict[str, JsonValue]
 
 class OwnTracksAdapter:
     protocol = "owntracks"
+    #: Android's ping location comes every 15 minutes, iOS is quieter when the phone lies still
+    default_heartbeat_s = 3600
 
     def default_topic(self, device_id: str) -> str:
         return f"owntracks/callwatch/{device_id}"
@@ -77,10 +79,10 @@ class OwnTracksAdapter:
         return topic
 
     def parse(self, message: DeviceMessage, device: DeviceProfile, state: AdapterState) -> ParseResult:
-        try:
-            return _parse(message.payload, state)
-        except OverflowError:  # base.as_float lets integers beyond float range raise
-            return Rejection(RejectReason.INVALID, "a number is out of range")
+        return _parse(message.payload, state)
+
+    def feedback_topic(self, device: DeviceProfile) -> str | None:
+        return None
 
 
 def _parse(payload: bytes, state: AdapterState) -> ParseResult:

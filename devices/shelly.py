@@ -7,7 +7,9 @@ Topics under ``shellies/<id>`` (the directory's ``topic``):
   ``long_short``; other codes pass through as sent. The device repeats its last event (on
   wake-up, on reconnect), so only a *change* of ``event_cnt`` on that input is a new press;
   an empty ``event`` (nothing pressed since boot) is none. Adapter state:
-  ``{"event_cnt": {"<n>": <last count>}}``. event_id ``input<n>:<count>``.
+  ``{"event_cnt": {"<n>": <last count>}}``. No event_id: the count restarts when the device
+  reboots, so ``input<n>:<count>`` would name a new press like an old one; the state kept
+  in the same transaction already tells a redelivered message from a new press.
 - ``sensor/battery`` plain percent -> BATTERY.
 - ``online`` ``true`` / ``false`` (retained) -> ONLINE / OFFLINE.
 
@@ -33,6 +35,7 @@ from devices.base import (
     as_percent,
     check_size,
     decode_json_object,
+    decode_text,
     sibling_filter,
 )
 
@@ -55,6 +58,8 @@ MAX_ACTION_LENGTH = 32
 
 class ShellyAdapter:
     protocol = "shelly"
+    #: the Button1 sleeps on battery and wakes to report a few times a day
+    default_heartbeat_s = 12 * 3600
 
     def default_topic(self, device_id: str) -> str:
         return f"shellies/{device_id}"
@@ -83,6 +88,9 @@ class ShellyAdapter:
             return parse_online(message.payload, state)
         return _battery(message.payload, state)
 
+    def feedback_topic(self, device: DeviceProfile) -> str | None:
+        return None
+
 
 def _device_topic(topic: str) -> re.Match[str] | Rejection:
     if (match := DEVICE_TOPIC.fullmatch(topic)) is None:
@@ -92,9 +100,10 @@ def _device_topic(topic: str) -> re.Match[str] | Rejection:
 
 def parse_online(payload: bytes, state: AdapterState) -> ParseResult:
     """Both Shelly generations publish ``true`` / ``false`` on ``<topic>/online``."""
-    text = _text(payload)
+    text = decode_text(payload)
     if isinstance(text, Rejection):
         return text
+    text = text.lower()
     if text == "true":
         return Parsed((DeviceEvent(EventType.ONLINE),), state)
     if text == "false":
@@ -103,7 +112,7 @@ def parse_online(payload: bytes, state: AdapterState) -> ParseResult:
 
 
 def _battery(payload: bytes, state: AdapterState) -> ParseResult:
-    text = _text(payload)
+    text = decode_text(payload)
     if isinstance(text, Rejection):
         return text
     battery = as_percent(text)
@@ -128,21 +137,13 @@ def _input_event(payload: bytes, channel: str, state: AdapterState) -> ParseResu
     if not code.strip():
         return Parsed((), new_state)
     action = PRESS_ACTIONS.get(code.strip().upper(), code.strip()[:MAX_ACTION_LENGTH])
-    press = DeviceEvent(EventType.PRESS, event_id=f"input{channel}:{count}", action=action)
-    return Parsed((press,), new_state)
+    return Parsed((DeviceEvent(EventType.PRESS, action=action),), new_state)
 
 
 def _counts(state: AdapterState) -> dict[str, JsonValue]:
     """The last ``event_cnt`` per input channel, from the state kept for this device."""
     counts = state.get(COUNTS_KEY)
     return dict(counts) if isinstance(counts, dict) else {}
-
-
-def _text(payload: bytes) -> str | Rejection:
-    try:
-        return payload.decode("utf-8").strip().lower()
-    except UnicodeDecodeError:
-        return Rejection(RejectReason.NOT_UTF8, "payload is not UTF-8")
 
 
 ADAPTER = ShellyAdapter()

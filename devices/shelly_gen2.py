@@ -6,7 +6,9 @@ id, e.g. ``shellyplusi4-a8032ab12345``):
 - ``<prefix>/events/rpc``: JSON-RPC notifications.
   ``NotifyEvent`` -> one PRESS per ``*_push`` event (``single_push``, ``double_push``,
   ``triple_push``, ``long_push``...), action as sent, detail = the component (``input:0``),
-  event_id ``<component>:<event>:<ts>``; ``btn_down`` / ``btn_up`` and other events carry
+  event_id ``<component>:<event>:<ts>`` when ``ts`` is a real time (a device that has not yet
+  synchronized its clock after a reboot counts from 1970 again, and such an id could name a
+  later press like an earlier one: no id then); ``btn_down`` / ``btn_up`` and other events carry
   nothing. ``NotifyStatus`` / ``NotifyFullStatus`` -> BATTERY when a ``devicepower``
   component reports ``battery.percent``, else HEARTBEAT; signal = ``wifi.rssi`` (dBm).
   Other methods -> UNSUPPORTED.
@@ -18,7 +20,7 @@ events' own timestamps make redelivery idempotent.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from devices.base import (
     AdapterState,
@@ -31,7 +33,7 @@ from devices.base import (
     ParseResult,
     Rejection,
     RejectReason,
-    as_float,
+    as_int,
     as_percent,
     check_size,
     decode_json_object,
@@ -47,12 +49,16 @@ STATUS_METHODS = frozenset({"NotifyStatus", "NotifyFullStatus"})
 POWER_COMPONENT = "devicepower"
 MAX_NAME_LENGTH = 32
 MIN_DBM, MAX_DBM = -150, 0
+#: before this, a device's ``ts`` is a clock not yet set since boot, not the time of day
+EARLIEST_REAL_TIME = datetime(2020, 1, 1, tzinfo=UTC)
 
 Body = dict[str, JsonValue]
 
 
 class ShellyGen2Adapter:
     protocol = "shelly_gen2"
+    #: mains-powered and always connected: its Last Will on ``<prefix>/online`` tells
+    default_heartbeat_s = 0
 
     def default_topic(self, device_id: str) -> str:
         return device_id
@@ -78,10 +84,10 @@ class ShellyGen2Adapter:
             return Parsed((), state)
         if message.topic.endswith(ONLINE_SUFFIX):
             return parse_online(message.payload, state)
-        try:
-            return _notification(message.payload, state)
-        except OverflowError:  # base.as_float lets integers beyond float range raise
-            return Rejection(RejectReason.INVALID, "a number is out of range")
+        return _notification(message.payload, state)
+
+    def feedback_topic(self, device: DeviceProfile) -> str | None:
+        return None
 
 
 def _notification(payload: bytes, state: AdapterState) -> ParseResult:
@@ -136,7 +142,7 @@ def _status_report(params: Body) -> DeviceEvent:
         EventType.HEARTBEAT if battery is None else EventType.BATTERY,
         occurred_at=parse_timestamp(params.get("ts")),
         battery=battery,
-        signal=_dbm(wifi.get("rssi")) if isinstance(wifi, dict) else None,
+        signal=as_int(wifi.get("rssi"), MIN_DBM, MAX_DBM) if isinstance(wifi, dict) else None,
     )
 
 
@@ -151,13 +157,8 @@ def _battery_percent(params: Body) -> int | None:
     return None
 
 
-def _dbm(raw: JsonValue) -> int | None:
-    value = as_float(raw)
-    return round(value) if value is not None and MIN_DBM <= value <= MAX_DBM else None
-
-
 def _event_id(component: str | None, name: str, occurred_at: datetime | None) -> str | None:
-    if occurred_at is None:
+    if occurred_at is None or occurred_at < EARLIEST_REAL_TIME:
         return None
     return f"{component or '?'}:{name}:{occurred_at.timestamp():.3f}"
 

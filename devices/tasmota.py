@@ -31,9 +31,10 @@ from devices.base import (
     ParseResult,
     Rejection,
     RejectReason,
-    as_float,
+    as_int,
     check_size,
     decode_json_object,
+    decode_text,
 )
 
 STAT = "stat"
@@ -49,6 +50,7 @@ MIN_DBM, MAX_DBM = -150, 0
 
 class TasmotaAdapter:
     protocol = "tasmota"
+    default_heartbeat_s = 300  # tele/<topic>/STATE every TelePeriod, 300 s unless changed
 
     def default_topic(self, device_id: str) -> str:
         return device_id
@@ -72,16 +74,16 @@ class TasmotaAdapter:
         if not message.payload:
             return Parsed((), state)
         prefix, _, name = levels
-        try:
-            if prefix == TELE and name == LWT:
-                return _last_will(message.payload, state)
-            if prefix == TELE:
-                return _telemetry(message.payload, state)
-            if name == RESULT or BUTTON_NAME.fullmatch(name):
-                return _buttons(message.payload, name, state)
-        except OverflowError:  # base.as_float lets integers beyond float range raise
-            return Rejection(RejectReason.INVALID, "a number is out of range")
+        if prefix == TELE and name == LWT:
+            return _last_will(message.payload, state)
+        if prefix == TELE:
+            return _telemetry(message.payload, state)
+        if name == RESULT or BUTTON_NAME.fullmatch(name):
+            return _buttons(message.payload, name, state)
         return Parsed((), state)
+
+    def feedback_topic(self, device: DeviceProfile) -> str | None:
+        return None
 
 
 def _levels(topic: str) -> tuple[str, str, str] | Rejection:
@@ -96,10 +98,10 @@ def _levels(topic: str) -> tuple[str, str, str] | Rejection:
 
 
 def _last_will(payload: bytes, state: AdapterState) -> ParseResult:
-    try:
-        text = payload.decode("utf-8").strip().lower()
-    except UnicodeDecodeError:
-        return Rejection(RejectReason.NOT_UTF8, "payload is not UTF-8")
+    text = decode_text(payload)
+    if isinstance(text, Rejection):
+        return text
+    text = text.lower()
     if text == "online":
         return Parsed((DeviceEvent(EventType.ONLINE),), state)
     if text == "offline":
@@ -112,13 +114,8 @@ def _telemetry(payload: bytes, state: AdapterState) -> ParseResult:
     if isinstance(body, Rejection):
         return body
     wifi = body.get("Wifi")
-    signal = _dbm(wifi.get("Signal")) if isinstance(wifi, dict) else None
+    signal = as_int(wifi.get("Signal"), MIN_DBM, MAX_DBM) if isinstance(wifi, dict) else None
     return Parsed((DeviceEvent(EventType.HEARTBEAT, signal=signal),), state)
-
-
-def _dbm(raw: JsonValue) -> int | None:
-    value = as_float(raw)
-    return round(value) if value is not None and MIN_DBM <= value <= MAX_DBM else None
 
 
 def _buttons(payload: bytes, topic_name: str, state: AdapterState) -> ParseResult:
@@ -141,9 +138,7 @@ def _buttons(payload: bytes, topic_name: str, state: AdapterState) -> ParseResul
             return Rejection(RejectReason.INVALID, f"button {number} has no string 'Action'")
         if action.strip().upper() != RELEASE_ACTION:
             events.append(
-                DeviceEvent(
-                    EventType.PRESS, action=action.strip()[:MAX_ACTION_LENGTH], detail=f"button {number}"
-                )
+                DeviceEvent(EventType.PRESS, action=action.strip()[:MAX_ACTION_LENGTH], detail=f"button {number}")
             )
     return Parsed(tuple(events), state)
 

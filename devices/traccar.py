@@ -19,7 +19,8 @@ The device is ``device.uniqueId`` (usually the IMEI), matched against the direct
 Every event carries the message's position (speed converted from knots to km/h), battery
 (``batteryLevel``) and signal (``rssi``, as the protocol reports it): no separate LOCATION.
 event_id is Traccar's event id, ``<id>:<alarm>`` for alarms so that the alarms of one
-message stay distinct. No adapter state.
+message stay distinct: a sequence of Traccar's own database, which a watch rebooting does
+not restart. No adapter state.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from devices.base import (
     Rejection,
     RejectReason,
     as_float,
+    as_int,
     as_percent,
     as_position,
     decode_json_object,
@@ -70,6 +72,8 @@ Body = dict[str, JsonValue]
 
 class TraccarAdapter:
     protocol = "traccar"
+    #: watches report a position every few minutes; Traccar also says deviceOffline itself
+    default_heartbeat_s = 1800
 
     def default_topic(self, device_id: str) -> str:
         return "events"
@@ -96,11 +100,11 @@ class TraccarAdapter:
         body = decode_json_object(message.payload)
         if isinstance(body, Rejection):
             return body
-        try:
-            events = _events(body)
-        except OverflowError:  # base.as_float lets integers beyond float range raise
-            return Rejection(RejectReason.INVALID, "a number is out of range")
+        events = _events(body)
         return events if isinstance(events, Rejection) else Parsed(events, state)
+
+    def feedback_topic(self, device: DeviceProfile) -> str | None:
+        return None
 
 
 def _events(body: Body) -> tuple[DeviceEvent, ...] | Rejection:
@@ -190,8 +194,7 @@ def _event_id(raw: JsonValue) -> str | Rejection | None:
 
 
 def _signal(raw: JsonValue) -> int | None:
-    value = as_float(raw)
-    return round(value) if value is not None and -MAX_SIGNAL <= value <= MAX_SIGNAL else None
+    return as_int(raw, -MAX_SIGNAL, MAX_SIGNAL)
 
 
 ADAPTER = TraccarAdapter()

@@ -34,10 +34,11 @@ from devices.base import (
     ParseResult,
     Rejection,
     RejectReason,
-    as_float,
+    as_int,
     as_percent,
     check_size,
     decode_json_object,
+    decode_text,
     parse_timestamp,
     sibling_filter,
 )
@@ -53,6 +54,9 @@ MAX_ACTION_LENGTH = 64
 
 class Zigbee2MqttAdapter:
     protocol = "zigbee2mqtt"
+    #: battery buttons sleep and report a few times a day; zigbee2mqtt's own availability
+    #: check gives such passive devices 25 hours
+    default_heartbeat_s = 12 * 3600
 
     def default_topic(self, device_id: str) -> str:
         return f"zigbee2mqtt/{device_id}"
@@ -82,17 +86,16 @@ class Zigbee2MqttAdapter:
             return Parsed((), state)
         if message.topic.endswith(AVAILABILITY_SUFFIX):
             return _availability(message.payload, state)
-        try:
-            return _device_state(message.payload, state)
-        except OverflowError:  # base.as_float lets integers beyond float range raise
-            return Rejection(RejectReason.INVALID, "a number is out of range")
+        return _device_state(message.payload, state)
+
+    def feedback_topic(self, device: DeviceProfile) -> str | None:
+        return None
 
 
 def _availability(payload: bytes, state: AdapterState) -> ParseResult:
-    try:
-        text = payload.decode("utf-8").strip()
-    except UnicodeDecodeError:
-        return Rejection(RejectReason.NOT_UTF8, "payload is not UTF-8")
+    text = decode_text(payload)
+    if isinstance(text, Rejection):
+        return text
     availability: JsonValue = text
     if text.startswith("{"):
         body = decode_json_object(payload)
@@ -152,8 +155,7 @@ def _is_release(action: str) -> bool:
 
 
 def _linkquality(raw: JsonValue) -> int | None:
-    value = as_float(raw)
-    return round(value) if value is not None and 0 <= value <= MAX_LINKQUALITY else None
+    return as_int(raw, 0, MAX_LINKQUALITY)
 
 
 def _last_seen(raw: JsonValue) -> datetime | None:

@@ -22,9 +22,11 @@ from monitor.config import Settings, load_settings
 from monitor.directory import load_directory
 from monitor.errors import UserError
 from monitor.logs import configure_logging
-from monitor.store.database import Database, is_unavailable
+from monitor.reports.commands import add_report_command, run_report
+from monitor.store.database import SQLITE_BUSY_TIMEOUT_MS, Database, is_unavailable
 from monitor.store.directory_sync import import_directory
-from monitor.store.migrate import upgrade
+from monitor.store.migrate import schema_is_current, upgrade
+from monitor.users.commands import add_user_commands
 
 Command = Callable[[argparse.Namespace], Coroutine[Any, Any, int]]
 
@@ -34,13 +36,22 @@ def main(argv: Sequence[str] | None = None) -> None:
     arguments = parser.parse_args(argv)
     command: Command = arguments.command
     try:
-        code = asyncio.run(command(arguments))
+        code = run_async(command(arguments))
     except UserError as exc:
         print(f"callwatch: {exc}", file=sys.stderr)
         code = 1
     except KeyboardInterrupt:
         code = 130
     sys.exit(code)
+
+
+def run_async(main_coroutine: Coroutine[Any, Any, int]) -> int:
+    """Run on uvloop where it is installed: it roughly halves the event loop's share of a press's latency."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(main_coroutine)
+    return uvloop.run(main_coroutine)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -54,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="run a self-contained demo: broker, sandbox, devices, console")
     demo.add_argument("--port", type=int, default=8080, help="console port (default 8080)")
     demo.add_argument("--keep", action="store_true", help="keep the demo's temporary folder")
+    demo.add_argument("--fast", action="store_true", help="tier timeouts of 3 s: the escalation part in seconds")
     demo.set_defaults(command=cmd_demo)
 
     importer = commands.add_parser("import", help="upsert a directory file into the database (idempotent)")
@@ -77,6 +89,18 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check-config", help="validate a service config and its directory")
     check.add_argument("file", type=Path, help="service config (TOML)")
     check.set_defaults(command=cmd_check_config)
+
+    acl = commands.add_parser(
+        "acl", help="write Mosquitto's password file and ACL for the devices in the directory (database)"
+    )
+    acl.add_argument("--config", required=True, type=Path, help="service config (TOML)")
+    acl.add_argument(
+        "--out", required=True, type=Path, help="folder for passwd, acl and new device-credentials.csv"
+    )
+    acl.set_defaults(command=cmd_acl)
+
+    add_user_commands(commands, cmd_user)
+    add_report_command(commands, cmd_report)
     return parser
 
 
@@ -110,6 +134,11 @@ def _database_error(config_path: Path, url: str, error: BaseException) -> UserEr
     from sqlalchemy.engine import make_url
 
     shown = make_url(url).render_as_string(hide_password=True)
+    if "database is locked" in str(error):
+        return UserError(
+            f"{config_path}: [database] url: {shown} stayed locked by another process for "
+            f"{SQLITE_BUSY_TIMEOUT_MS // 1000} s; try again, or look for a stuck callwatch process."
+        )
     return UserError(
         f"{config_path}: [database] url: cannot open {shown} ({type(error).__name__}: {str(error)[:160]}); "
         "check that the database server runs and the url is right."
@@ -118,6 +147,7 @@ def _database_error(config_path: Path, url: str, error: BaseException) -> UserEr
 
 async def cmd_run(arguments: argparse.Namespace) -> int:
     from monitor.service import Monitor
+    from monitor.watchdog import EXIT_STALLED, LoopStalled
 
     settings = _settings(arguments.config)
     stop = asyncio.Event()
@@ -127,6 +157,11 @@ async def cmd_run(arguments: argparse.Namespace) -> int:
     try:
         async with Monitor(settings, config_path=arguments.config) as monitor:
             await monitor.wait_until(stop)
+    except LoopStalled as stalled:
+        logging.getLogger("callwatch").critical(
+            "callwatch monitor stopped: %s; exit code %d asks the service manager to restart it", stalled, EXIT_STALLED
+        )
+        return EXIT_STALLED
     except UserError:
         raise
     except Exception as exc:
@@ -140,7 +175,7 @@ async def cmd_run(arguments: argparse.Namespace) -> int:
 async def cmd_demo(arguments: argparse.Namespace) -> int:
     from monitor.demo import run_demo
 
-    return await run_demo(port=arguments.port, keep=arguments.keep)
+    return await run_demo(port=arguments.port, keep=arguments.keep, fast=arguments.fast)
 
 
 async def cmd_import(arguments: argparse.Namespace) -> int:
@@ -158,7 +193,11 @@ async def cmd_import(arguments: argparse.Namespace) -> int:
 async def cmd_alerts(arguments: argparse.Namespace) -> int:
     settings = _settings(arguments.config)
     async with _OpenDatabase(settings, arguments.config) as database:
-        await upgrade(database)
+        if not await schema_is_current(database):
+            raise UserError(
+                f"{arguments.config}: [database] url: the database has no callwatch schema or an older one; "
+                f"run `callwatch db upgrade --config {arguments.config}` (callwatch run does it too)."
+            )
         async with database.read() as session:
             alerts = [alert_summary(alert) for alert in await list_alerts(session, arguments.state, arguments.limit)]
     if arguments.json:
@@ -197,3 +236,35 @@ async def cmd_check_config(arguments: argparse.Namespace) -> int:
             f"{len(directory.volunteers)} volunteers, {len(directory.policies)} policies)"
         )
     return 0
+
+
+async def cmd_acl(arguments: argparse.Namespace) -> int:
+    from monitor.broker_files import write_broker_files
+
+    settings = _settings(arguments.config)
+    async with _OpenDatabase(settings, arguments.config) as database:
+        await upgrade(database)
+        written = await write_broker_files(database, settings.mqtt, arguments.out)
+    print(f"wrote {arguments.out / 'passwd'} and {arguments.out / 'acl'}: {len(written.accounts)} accounts")
+    if written.new_accounts:
+        print(f"  new accounts: {', '.join(written.new_accounts)}")
+        print(f"  their passwords: {written.credentials_file} (give them to the installer, then delete the file)")
+    if written.removed:
+        print(f"  removed (no longer in the directory): {', '.join(written.removed)}")
+    print("  reload Mosquitto to apply: systemctl reload mosquitto (or kill -HUP its process)")
+    return 0
+
+
+async def cmd_user(arguments: argparse.Namespace) -> int:
+    settings = _settings(Path(arguments.config))
+    async with _OpenDatabase(settings, Path(arguments.config)) as database:
+        await upgrade(database)
+        code: int = await arguments.user_action(database, arguments)
+    return code
+
+
+async def cmd_report(arguments: argparse.Namespace) -> int:
+    settings = _settings(arguments.config)
+    async with _OpenDatabase(settings, arguments.config) as database:
+        await upgrade(database)
+        return await run_report(database, settings, arguments)

@@ -122,8 +122,17 @@ class SmsSettings(Section):
     provider: Literal["twilio", "sandbox", "console"] = "console"
     twilio: TwilioSettings | None = None
     sandbox: SandboxSettings = SandboxSettings()
-    #: How long a claimed message may stay unconfirmed before another sender may look at it.
+    #: How long a claimed message may stay unconfirmed before another sender may look at it;
+    #: also how long a request the provider did not answer may still be in flight there.
     send_lease_s: float = Field(default=30.0, ge=1)
+    #: No phone gets more than this many SMS in any 15 minutes. Asks about an emergency
+    #: always go (they count); anything else beyond the limit waits and goes as one digest.
+    phone_limit_15min: int = Field(default=10, ge=2, le=1000)
+    #: The provider's sending rate for our sender (messages per second); requests beyond it
+    #: wait here, most urgent first, instead of in the provider's first-come queue.
+    send_rate_per_s: float = Field(default=10.0, gt=0, le=1000)
+    #: A message the provider keeps refusing for temporary reasons is retried until it is this old.
+    give_up_after_s: float = Field(default=3600.0, ge=60)
 
     @model_validator(mode="after")
     def _twilio_configured(self) -> SmsSettings:
@@ -145,6 +154,16 @@ class WebSettings(Section):
     public_url: str = "http://127.0.0.1:8080"
     #: Bearer token for the JSON API (scripts and integrations); the API is closed without one.
     api_token: str | None = Field(default=None, min_length=16, repr=False)
+    #: Map tiles for the console's alert map ({z}/{x}/{y}); empty shows coordinates and a map link only.
+    map_tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    map_attribution: str = "© OpenStreetMap contributors"
+
+    @field_validator("map_tile_url")
+    @classmethod
+    def _tile_template(cls, url: str) -> str:
+        if url and (urlsplit(url).scheme not in ("http", "https") or not all(p in url for p in ("{z}", "{x}", "{y}"))):
+            raise ValueError("must be an http(s) URL with {z}, {x} and {y}, or empty for no map tiles")
+        return url
 
     @field_validator("listen")
     @classmethod
@@ -181,6 +200,9 @@ class ServiceSettings(Section):
     map_url_template: str = "https://www.openstreetmap.org/?mlat={lat}&mlon={lon}#map=18/{lat}/{lon}"
     log_format: Literal["json", "text"] = "json"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    #: A loop (ingest, escalation) that makes no progress for this long is stalled: duty staff
+    #: are told and the monitor exits non-zero for its service manager to restart it; 0 = off.
+    watchdog_stall_s: float = Field(default=60.0, ge=0)
 
     @field_validator("timezone")
     @classmethod
@@ -199,6 +221,15 @@ class ServiceSettings(Section):
         return template
 
 
+class RetentionSettings(Section):
+    """How long personal data that only serves the moment is kept (monitor.retention)."""
+
+    #: raw MQTT messages; those an alert's record points to keep their row but lose the payload
+    device_messages_days: float = Field(default=30, gt=0)
+    #: last known positions of devices, and the positions on alerts closed longer ago
+    positions_days: float = Field(default=30, gt=0)
+
+
 class Settings(Section):
     mqtt: MqttSettings = MqttSettings()
     database: DatabaseSettings = DatabaseSettings()
@@ -206,6 +237,7 @@ class Settings(Section):
     web: WebSettings = WebSettings()
     directory: DirectorySettings = DirectorySettings()
     service: ServiceSettings = ServiceSettings()
+    retention: RetentionSettings = RetentionSettings()
 
 
 def load_settings(path: Path, environ: Mapping[str, str] | None = None) -> Settings:
@@ -272,16 +304,42 @@ def describe_validation_error(path: Path, error: ValidationError) -> str:
             continue
         message = re.sub(r"^Value error, ", "", problem["msg"])
         got = problem.get("input")
-        shown = f" (got {got!r})" if not isinstance(got, dict | list) and got is not None else ""
+        shown = ""
+        if not isinstance(got, dict | list) and got is not None:
+            shown = f" (got {_shown_value(location, got)!r})"
         sentences.append(f"{path}: {key} {_lower_first(message)}{shown}; fix the value.")
     return "\n".join(sentences)
 
 
+#: Settings whose values are secrets: an error message names them but never repeats them.
+SECRET_KEYS = frozenset({"auth_token", "api_token", "password"})
+
+
+def _shown_value(location: list[str], value: object) -> object:
+    """The value as an error message may repeat it: secrets hidden, passwords cut out of URLs."""
+    if location and location[-1] in SECRET_KEYS:
+        return "<hidden>"
+    if isinstance(value, str) and "@" in value and "://" in value:
+        return hide_url_password(value)
+    return value
+
+
+def hide_url_password(url: str) -> str:
+    """``mqtts://user:secret@host`` -> ``mqtts://user:***@host`` (anything else unchanged)."""
+    return re.sub(r"^([a-z0-9+.-]+://[^:/@]*):[^/]*@", r"\1:***@", url, flags=re.IGNORECASE)
+
+
 def format_key(location: list[str]) -> str:
     """``['sms', 'twilio', 'auth_token']`` -> ``[sms.twilio] auth_token``."""
+    location = [printable(part) for part in location]
     if len(location) == 1:
         return f"[{location[0]}]" if location[0] in Settings.model_fields else location[0]
     return f"[{'.'.join(location[:-1])}] {location[-1]}"
+
+
+def printable(text: str) -> str:
+    """``text`` as an error message may show it: control characters and line breaks escaped."""
+    return text if text.isprintable() else repr(text)
 
 
 def _lower_first(text: str) -> str:

@@ -4,14 +4,31 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import Table, bindparam, inspect, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from devices.base import DeviceEvent, EventType
 from monitor.store.models import Device
+from monitor.supervision.rules import battery_now_low, next_review
 
 
-def record_sign_of_life(device: Device, events: Iterable[DeviceEvent], now: datetime) -> None:
+def record_sign_of_life(device: Device, events: Iterable[DeviceEvent], now: datetime, *, retained: bool) -> None:
     """Update ``device`` from a message it sent: any readable message means it is alive,
-    unless the message itself says it went offline (a Last Will, an availability topic)."""
+    unless the message itself says it went offline (a Last Will, an availability topic).
+
+    A retained message is the broker replaying old state when we subscribe, not a sign of
+    life: only what it says about availability (always retained) and a position newer than
+    the one we know are taken from it.
+
+    Supervision (``monitor.supervision``) raises and ends the alerts these changes imply;
+    ``review_at`` tells it when to look.
+    """
+    if retained:
+        _record_replayed_state(device, events, now)
+        return
     device.last_seen_at = now
     online = True
     for event in events:
@@ -19,21 +36,78 @@ def record_sign_of_life(device: Device, events: Iterable[DeviceEvent], now: date
             online = False
         elif event.type is EventType.ONLINE:
             online = True
+        if event.battery is not None or event.type is EventType.LOW_BATTERY:
+            device.battery_low = battery_now_low(
+                device.battery_low, event.battery, device_says_low=event.type is EventType.LOW_BATTERY
+            )
         if event.battery is not None:
             device.battery = event.battery
         if event.signal is not None:
             device.signal = event.signal
-        if event.position is not None:
-            fixed_at = event.position.fixed_at or now
-            if device.last_fix_at is None or fixed_at >= device.last_fix_at:
-                device.last_lat = event.position.lat
-                device.last_lon = event.position.lon
-                device.last_accuracy_m = event.position.accuracy_m
-                device.last_fix_at = fixed_at
+        _record_position(device, event, now)
+    _record_availability(device, online, now)
+
+
+def _record_replayed_state(device: Device, events: Iterable[DeviceEvent], now: datetime) -> None:
+    for event in events:
+        if event.type in (EventType.ONLINE, EventType.OFFLINE):
+            _record_availability(device, event.type is EventType.ONLINE, now)
+        if event.position is not None and event.position.fixed_at is not None:
+            _record_position(device, event, now)
+
+
+def _record_position(device: Device, event: DeviceEvent, now: datetime) -> None:
+    if event.position is None:
+        return
+    fixed_at = event.position.fixed_at or now
+    if device.last_fix_at is None or fixed_at >= device.last_fix_at:
+        device.last_lat = event.position.lat
+        device.last_lon = event.position.lon
+        device.last_accuracy_m = event.position.accuracy_m
+        device.last_fix_at = fixed_at
+
+
+def _record_availability(device: Device, online: bool, now: datetime) -> None:
+    if online:
+        device.offline_at = None
+    elif device.online is not False or device.offline_at is None:
+        device.offline_at = now  # a repeated Last Will keeps the time it first went offline
     device.online = online
+    device.review_at = next_review(device, now)
 
 
 def last_position(device: Device) -> tuple[float, float, float | None, datetime | None] | None:
     if device.last_lat is None or device.last_lon is None:
         return None
     return device.last_lat, device.last_lon, device.last_accuracy_m, device.last_fix_at
+
+
+async def write_device_states(session: AsyncSession, changed: Iterable[Device]) -> None:
+    """Write what a batch of messages changed on its devices: one UPDATE per shape of change.
+
+    The ORM would write each device by itself; a burst of heartbeats from thousands of
+    devices is one statement this way. The devices are left clean in the session, so later
+    changes (an alert's handling) are flushed as usual.
+    """
+    by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    unique = {id(device): device for device in changed}.values()
+    for device in unique:
+        state = inspect(device)
+        # The attributes set since the device was loaded (cheaper than asking each one's history).
+        values = {key: state.dict[key] for key in state.committed_state if key not in _KEYS}
+        if not values:
+            continue
+        by_columns.setdefault(tuple(sorted(values)), []).append({"key_id": device.id, **values})
+        for key, value in values.items():
+            set_committed_value(device, key, value)
+    table = cast(Table, Device.__table__)
+    for columns, rows in by_columns.items():
+        statement = (
+            update(table)
+            .where(table.c.id == bindparam("key_id"))
+            .values({column: bindparam(column) for column in columns})
+        )
+        await session.execute(statement, rows)
+
+
+_KEYS = frozenset({"id"})

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,18 +18,34 @@ class DeviceFeedback:
     payload: dict[str, str | int | None]
 
 
+@dataclass(frozen=True, slots=True)
+class ClaimedSms:
+    """An SMS row claimed for sending (committed as ``claimed`` before the provider is called)."""
+
+    id: int
+    phone: str
+    body: str
+    attempts: int
+    claimed_at: datetime
+    #: lower goes to the provider first (monitor.notifications.PRIORITY)
+    priority: int
+
+
 @dataclass(slots=True)
 class Effects:
     feedback: list[DeviceFeedback] = field(default_factory=list)
-    #: new SMS rows are waiting to be sent
-    sms_queued: bool = False
+    #: SMS rows this transaction queued, already claimed: send them right after the commit
+    sms_to_send: list[ClaimedSms] = field(default_factory=list)
+    #: SMS rows this transaction queued as pending: the outbox should look at once
+    sms_waiting: bool = False
     #: an alert's escalation schedule changed
     schedule_changed: bool = False
     changed_alert_ids: set[int] = field(default_factory=set)
 
     def merge(self, other: Effects) -> None:
         self.feedback.extend(other.feedback)
-        self.sms_queued |= other.sms_queued
+        self.sms_to_send.extend(other.sms_to_send)
+        self.sms_waiting |= other.sms_waiting
         self.schedule_changed |= other.schedule_changed
         self.changed_alert_ids |= other.changed_alert_ids
 

@@ -8,7 +8,13 @@ restart exactly where the database says, and nobody is asked twice for the same 
 
     tier 0 ─timeout─► tier 1 ─timeout─► ... last tier ─timeout─► (repeat rounds) ─► UNANSWERED
 
-A tier with nobody left to ask is skipped at once, and the skip is written to the log.
+Who a tier asks is decided by ``monitor.recipients``: only people on call at that moment
+(schedules, OFF / PAUSE replies, STOP opt-outs). A tier with nobody to ask is skipped at
+once, and the skip is written to the log with who was left out and why. A tier ordered
+"nearest" asks one person at a time, nearest to the alert's position first, each for the
+tier's ``per_person_timeout_s``; its ``ack_timeout_s`` then runs from when its last person
+was asked (for an ordinary tier, when everyone was asked at once). Policies that inform
+the family tell them when the alert is raised (here) and when it ends (``AlertActions``).
 """
 
 from __future__ import annotations
@@ -19,20 +25,24 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitor.alerts.facts import load_facts
-from monitor.alerts.lifecycle import AlertState
+from monitor.alerts.lifecycle import ESCALATING_KINDS, AlertState
 from monitor.clock import Clock
 from monitor.effects import AfterCommit, Effects
 from monitor.metrics import Metrics
-from monitor.notifications import ASKING, UNREACHED, Purpose, queue_sms
-from monitor.recipients import resolve_targets, staff
+from monitor.notifications import ASKING, UNREACHED, Purpose, SmsRequest, queue_sms_many
+from monitor.oncall.fairness import Load, recent_load
+from monitor.oncall.inform import inform_raised
+from monitor.recipients import Audience, Recipient, explain_skip, staff_on_call, tier_audience
 from monitor.sms.messages import MessageStyle, alert_text, unanswered_text
 from monitor.store.database import Database
-from monitor.store.models import Alert, AlertEvent, EscalationPolicy, Notification, Volunteer
+from monitor.store.models import Alert, AlertEvent, EscalationPolicy, Notification
+from monitor.watchdog import Heartbeat
 
 log = logging.getLogger("callwatch.escalation")
 
@@ -45,6 +55,22 @@ DUE_BATCH = 200
 class Tier:
     notify: tuple[str, ...]
     ack_timeout_s: int
+    #: "together" (everyone at once) or "nearest" (one at a time, nearest first)
+    order: str = "together"
+    per_person_timeout_s: int = 60
+
+    @property
+    def one_at_a_time(self) -> bool:
+        return self.order == "nearest"
+
+    @classmethod
+    def from_json(cls, tier: dict[str, Any]) -> Tier:
+        return cls(
+            tuple(str(target) for target in tier["notify"]),
+            int(tier["ack_timeout_s"]),
+            str(tier.get("order", "together")),
+            int(tier.get("per_person_timeout_s", 60)),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,15 +78,16 @@ class Policy:
     id: str
     tiers: tuple[Tier, ...]
     repeat: int
+    #: told when an alert is raised and when it ends, never asked: ("family",)
+    inform: tuple[str, ...] = ()
 
     @classmethod
     def from_row(cls, row: EscalationPolicy) -> Policy:
         return cls(
             id=row.id,
-            tiers=tuple(
-                Tier(tuple(str(target) for target in tier["notify"]), int(tier["ack_timeout_s"])) for tier in row.tiers
-            ),
+            tiers=tuple(Tier.from_json(tier) for tier in row.tiers),
             repeat=row.repeat,
+            inform=tuple(row.inform or ()),
         )
 
 
@@ -97,25 +124,62 @@ class Escalation:
 
     # -- steps, each inside the caller's transaction --------------------------------------
 
-    async def start(self, session: AsyncSession, alert: Alert, now: datetime, effects: Effects) -> None:
-        """Ask the first tier about a new alert."""
-        policy = await self._policy(session, alert)
+    async def start(
+        self, session: AsyncSession, alert: Alert, now: datetime, effects: Effects, opening: AlertEvent
+    ) -> None:
+        """Ask the first tier about a new, not yet flushed ``alert``; ``opening`` is its first log entry.
+
+        The alert is inserted once, with its escalation timer already set, when its number is
+        first needed: one INSERT instead of an INSERT and an UPDATE on the path of every press.
+        """
+        if alert.kind not in ESCALATING_KINDS:
+            # Device-health alerts wake nobody tier by tier: staff get them batched (monitor.supervision).
+            await self._record(session, alert, opening)
+            return
+        with session.no_autoflush:
+            policy = await self._policy(session, alert)
         if policy is None:
+            await self._record(session, alert, opening)
             await self._flag_unanswered(session, alert, now, effects, "no escalation policy applies")
             return
-        await self._ask_from(session, alert, policy, (0, 0), now, effects)
+        await self._ask_from(session, alert, policy, (0, 0), now, effects, opening)
+        await inform_raised(session, effects, alert, policy.inform, self.style, now)
+
+    async def step(self, session: AsyncSession, alert: Alert, now: datetime, effects: Effects, reason: str) -> None:
+        """Go on with an open alert now (a timeout, a decline, an SMS that cannot arrive): in a
+        tier that asks one person at a time, ask the next nearest; otherwise the next tier."""
+        if alert.state != AlertState.OPEN or alert.unanswered:
+            return
+        policy = await self._policy(session, alert)
+        tier = policy.tiers[alert.tier] if policy is not None and alert.tier < len(policy.tiers) else None
+        if tier is not None and tier.one_at_a_time:
+            audience = await self._audience(session, alert, tier, now, fresh_round=False)
+            if audience.to_ask and audience.point is not None:
+                session.add(
+                    AlertEvent(
+                        alert_id=alert.id,
+                        at=now,
+                        kind="next_nearest",
+                        actor="system",
+                        detail=f"{reason}; asking the next nearest of tier {alert.tier + 1}",
+                    )
+                )
+                await self._ask(session, alert, tier, audience, now, effects)
+                return
+        await self.advance(session, alert, now, effects, reason)
 
     async def advance(self, session: AsyncSession, alert: Alert, now: datetime, effects: Effects, reason: str) -> None:
         """Move an open alert to its next tier now (timeout, decline, or nobody reachable)."""
         if alert.state != AlertState.OPEN or alert.unanswered:
             return
-        session.add(AlertEvent(alert_id=alert.id, at=now, kind="escalated", actor="system", detail=reason))
+        escalated = AlertEvent(alert_id=alert.id, at=now, kind="escalated", actor="system", detail=reason)
         policy = await self._policy(session, alert)
         following = next_position(policy, alert.tier, alert.round) if policy else None
         if policy is None or following is None:
+            await self._record(session, alert, escalated)
             await self._flag_unanswered(session, alert, now, effects, "every tier was asked and nobody took it")
             return
-        await self._ask_from(session, alert, policy, following, now, effects)
+        await self._ask_from(session, alert, policy, following, now, effects, escalated)
 
     async def on_unreachable(
         self, session: AsyncSession, notification: Notification, now: datetime, effects: Effects
@@ -140,7 +204,9 @@ class Escalation:
             )
         )
         if not reachable:
-            await self.advance(session, alert, now, effects, f"nobody in tier {alert.tier + 1} could be reached by SMS")
+            await self.step(
+                session, alert, now, effects, f"nobody asked in tier {alert.tier + 1} could be reached by SMS"
+            )
             effects.changed_alert_ids.add(alert.id)
 
     async def _ask_from(
@@ -151,17 +217,19 @@ class Escalation:
         position: tuple[int, int] | None,
         now: datetime,
         effects: Effects,
+        opening: AlertEvent,
     ) -> None:
-        """Ask the tier at ``position``, skipping forward over tiers with nobody to ask."""
+        """Ask the tier at ``position``, skipping forward at once over tiers with nobody to ask."""
         while position is not None:
             tier_index, round_number = position
             tier = policy.tiers[tier_index]
             alert.tier, alert.round = tier_index, round_number
-            asked = await self._ask_tier(session, alert, tier, now, effects)
-            if asked:
-                alert.next_escalation_at = now + timedelta(seconds=tier.ack_timeout_s)
-                effects.schedule_changed = True
-                effects.changed_alert_ids.add(alert.id)
+            with session.no_autoflush:
+                # A round starts with its first tier: nobody was asked in it yet.
+                audience = await self._audience(session, alert, tier, now, fresh_round=tier_index == 0)
+            await self._record(session, alert, opening)
+            if audience.to_ask:
+                await self._ask(session, alert, tier, audience, now, effects)
                 return
             session.add(
                 AlertEvent(
@@ -169,33 +237,83 @@ class Escalation:
                     at=now,
                     kind="tier_skipped",
                     actor="system",
-                    detail=f"tier {tier_index + 1} (round {round_number + 1}) had nobody left to ask",
+                    detail=explain_skip(tier_index, round_number, audience, now, self.style.timezone),
                 )
             )
             position = next_position(policy, tier_index, round_number)
         await self._flag_unanswered(session, alert, now, effects, "every tier was asked and nobody took it")
 
-    async def _ask_tier(self, session: AsyncSession, alert: Alert, tier: Tier, now: datetime, effects: Effects) -> int:
-        """Queue the request SMS for everyone in ``tier`` not yet asked this round; how many."""
-        volunteers = await resolve_targets(session, tier.notify, alert.area_id)
-        already = set(
-            (
-                await session.scalars(
-                    select(Notification.volunteer_id).where(
-                        Notification.alert_id == alert.id,
-                        Notification.purpose.in_(ASKING),
-                        Notification.round == alert.round,
+    async def _audience(
+        self, session: AsyncSession, alert: Alert, tier: Tier, now: datetime, *, fresh_round: bool
+    ) -> Audience:
+        """Whom ``tier`` means for ``alert`` now, leaving out everyone asked already in this round."""
+        asked: set[str] = set()
+        if not fresh_round:
+            asked = set(
+                (
+                    await session.scalars(
+                        select(Notification.phone).where(
+                            Notification.alert_id == alert.id,
+                            Notification.purpose.in_(ASKING),
+                            Notification.round == alert.round,
+                        )
                     )
-                )
-            ).all()
+                ).all()
+            )
+        return await tier_audience(
+            session,
+            tier.notify,
+            alert,
+            now,
+            self.style.timezone,
+            already_asked=asked,
+            nearest_first=tier.one_at_a_time,
         )
-        fresh = [volunteer for volunteer in volunteers if volunteer.id not in already]
-        if not fresh:
-            return 0
+
+    async def _ask(
+        self, session: AsyncSession, alert: Alert, tier: Tier, audience: Audience, now: datetime, effects: Effects
+    ) -> None:
+        """Ask ``audience.to_ask`` (all of them, or in a nearest-first tier the nearest) and set the timer."""
+        chosen, wait = audience.to_ask, tier.ack_timeout_s
+        if tier.one_at_a_time and audience.point is not None:
+            chosen = chosen[:1]
+            if len(audience.to_ask) > 1:
+                wait = tier.per_person_timeout_s  # more to ask after this one
+        elif tier.one_at_a_time:
+            session.add(
+                AlertEvent(
+                    alert_id=alert.id,
+                    at=now,
+                    kind="note",
+                    actor="system",
+                    detail=f"no position known for this alert (device or resident's home): "
+                    f"tier {alert.tier + 1} asked together, not nearest first",
+                )
+            )
+        alert.next_escalation_at = now + timedelta(seconds=wait)
         facts, language = await load_facts(session, alert)
-        body = alert_text(facts, language, self.style, round_number=alert.round)
-        await self._queue_requests(session, alert, fresh, body, Purpose.ALERT, now, effects)
-        return len(fresh)
+        bodies = [
+            alert_text(
+                facts,
+                recipient.language if recipient.family is not None else language,
+                self.style,
+                round_number=alert.round,
+                distance_m=recipient.distance_m,
+            )
+            for recipient in chosen
+        ]
+        await self._queue_requests(session, alert, chosen, bodies, Purpose.ALERT, now, effects)
+        effects.schedule_changed = True
+        effects.changed_alert_ids.add(alert.id)
+
+    async def _record(self, session: AsyncSession, alert: Alert, entry: AlertEvent) -> None:
+        """Give a new alert its id and put ``entry`` in its log (once)."""
+        if alert.id is None:
+            await session.flush()
+        if entry.alert_id is None:
+            entry.alert_id = alert.id
+        if entry not in session:
+            session.add(entry)
 
     async def _flag_unanswered(
         self, session: AsyncSession, alert: Alert, now: datetime, effects: Effects, reason: str
@@ -205,7 +323,17 @@ class Escalation:
         effects.changed_alert_ids.add(alert.id)
         session.add(AlertEvent(alert_id=alert.id, at=now, kind="unanswered", actor="system", detail=reason))
         self.metrics.alerts_unanswered.inc()
-        duty = await staff(session)
+        duty, fallback = await staff_on_call(session, now, self.style.timezone)
+        if fallback and duty:
+            session.add(
+                AlertEvent(
+                    alert_id=alert.id,
+                    at=now,
+                    kind="note",
+                    actor="system",
+                    detail="no duty staff phone is on call now: telling every staff phone that has not opted out",
+                )
+            )
         if not duty:
             session.add(
                 AlertEvent(
@@ -219,43 +347,62 @@ class Escalation:
             return
         facts, language = await load_facts(session, alert)
         body = unanswered_text(facts, language, self.style)
-        await self._queue_requests(session, alert, duty, body, Purpose.UNANSWERED, now, effects)
+        recipients = [Recipient(person.phone, person.name, person.language, volunteer=person) for person in duty]
+        await self._queue_requests(
+            session, alert, recipients, [body] * len(recipients), Purpose.UNANSWERED, now, effects
+        )
 
     async def _queue_requests(
         self,
         session: AsyncSession,
         alert: Alert,
-        volunteers: Sequence[Volunteer],
-        body: str,
+        recipients: Sequence[Recipient],
+        bodies: Sequence[str],
         purpose: Purpose,
         now: datetime,
         effects: Effects,
     ) -> None:
-        for volunteer in volunteers:
-            notification_id = await queue_sms(
-                session,
-                effects,
-                phone=volunteer.phone,
+        # Each request's log entry states the volunteer's recent load, so duty staff can spread it.
+        with session.no_autoflush:
+            load = await recent_load(
+                session, [recipient.volunteer_id for recipient in recipients if recipient.volunteer_id], now
+            )
+        # Log entries wait for the commit, where they go in together as one INSERT.
+        requests = [
+            SmsRequest(
+                phone=recipient.phone,
                 body=body,
                 purpose=purpose,
-                now=now,
                 alert_id=alert.id,
-                volunteer_id=volunteer.id,
+                volunteer_id=recipient.volunteer_id,
                 tier=alert.tier,
                 round_number=alert.round,
             )
-            if notification_id is not None:
-                where = "duty staff" if purpose is Purpose.UNANSWERED else f"tier {alert.tier + 1}"
-                session.add(
-                    AlertEvent(
-                        alert_id=alert.id,
-                        at=now,
-                        kind="notified",
-                        actor="system",
-                        detail=f"SMS queued to {volunteer.name} ({volunteer.phone}), {where}, round {alert.round + 1}",
-                        notification_id=notification_id,
-                    )
+            for recipient, body in zip(recipients, bodies, strict=True)
+        ]
+        with session.no_autoflush:
+            queued = await queue_sms_many(session, effects, requests, now)
+        where = "duty staff" if purpose is Purpose.UNANSWERED else f"tier {alert.tier + 1}"
+        for recipient, notification_id in zip(recipients, queued, strict=True):
+            if notification_id is None:
+                continue
+            detail = f"SMS to {recipient.name} ({recipient.phone}), {where}, round {alert.round + 1}"
+            if recipient.family is not None:
+                detail += ", family"
+            if recipient.distance_m is not None:
+                detail += f", {round(recipient.distance_m)} m from the resident"
+            if recipient.volunteer_id is not None:
+                detail += f"; {load.get(recipient.volunteer_id, Load()).text()}"
+            session.add(
+                AlertEvent(
+                    alert_id=alert.id,
+                    at=now,
+                    kind="notified",
+                    actor="system",
+                    detail=detail,
+                    notification_id=notification_id,
                 )
+            )
 
     async def _policy(self, session: AsyncSession, alert: Alert) -> Policy | None:
         for policy_id in (alert.policy_id, "default"):
@@ -290,12 +437,10 @@ class Escalation:
             for alert in due:
                 if alert.next_escalation_at is not None:
                     self.metrics.escalation_lag.observe((now - alert.next_escalation_at).total_seconds())
-                await self.advance(
-                    session, alert, now, effects, f"nobody took it within tier {alert.tier + 1}'s timeout"
-                )
+                await self.step(session, alert, now, effects, f"nobody took it within tier {alert.tier + 1}'s timeout")
             return len(due), effects
 
-        advanced, effects = await self.database.transact(advance_due)
+        advanced, effects = await self.database.transact(advance_due, urgent=True)
         await self.after_commit(effects)
         return advanced
 
@@ -306,14 +451,18 @@ class Escalation:
             )
             return result
 
-    async def run(self) -> None:
-        """Keep every escalation on time until cancelled."""
+    async def run(self, heartbeat: Heartbeat) -> None:
+        """Keep every escalation on time until cancelled, beating ``heartbeat`` as the loop turns."""
         while True:
+            heartbeat.beat()
             self._wake.clear()
             try:
-                while await self.run_due() == DUE_BATCH:
-                    pass
                 due = await self.next_due()
+                # A read decides whether the write lock is needed at all.
+                if due is not None and due <= self.clock.now():
+                    while await self.run_due() == DUE_BATCH:
+                        heartbeat.beat()
+                    due = await self.next_due()
             except Exception:  # a bug or a database outage must not end escalation for good
                 log.exception("escalation pass failed; retrying")
                 due = None

@@ -4,8 +4,9 @@
         await monitor.wait_until(stop)
 
 Entering migrates the database, imports the configured directory, opens the SMS gateway
-and starts the web server and the three loops (MQTT ingest, escalation timers, SMS
-outbox). Leaving finishes the message batch in hand, disconnects cleanly and closes
+and starts the web server and the loops (MQTT ingest, escalation timers, device and
+check-in supervision, SMS outbox, retention, and the watchdog over ingest and
+escalation). Leaving finishes the message batch in hand, disconnects cleanly and closes
 everything it opened.
 """
 
@@ -30,6 +31,7 @@ from monitor.alerts.replies import ReplyHandler
 from monitor.clock import Clock, SystemClock
 from monitor.config import Settings
 from monitor.directory import load_directory
+from monitor.duty_alarm import DutyAlarm
 from monitor.effects import DeviceFeedback, Effects
 from monitor.escalation import Escalation
 from monitor.health import Health
@@ -38,6 +40,8 @@ from monitor.ingest.processor import MessageProcessor
 from monitor.ingest.routes import Routes
 from monitor.live import AlertChanges
 from monitor.metrics import Metrics
+from monitor.retention import Retention
+from monitor.sd_notify import SystemdNotifier
 from monitor.sms.console_gateway import ConsoleGateway
 from monitor.sms.gateway import SmsGateway
 from monitor.sms.messages import MessageStyle
@@ -46,6 +50,8 @@ from monitor.sms.twilio_gateway import TwilioGateway
 from monitor.store.database import Database
 from monitor.store.directory_sync import import_directory
 from monitor.store.migrate import upgrade
+from monitor.supervision.loop import Supervision
+from monitor.watchdog import EXIT_STALLED, Heartbeat, LastResort, Watchdog
 from monitor.web.app import create_app
 from monitor.web.context import WebContext
 from monitor.web.server import WebServer
@@ -82,6 +88,7 @@ class Monitor:
         self._exit_stack = contextlib.AsyncExitStack()
         self._tasks: list[asyncio.Task[None]] = []
         self.web: WebServer | None = None
+        self.notifier = SystemdNotifier()
 
     async def __aenter__(self) -> Monitor:
         try:
@@ -93,6 +100,10 @@ class Monitor:
 
     async def _start(self) -> None:
         stack = self._exit_stack
+        # First in, last out: it can still end the process if closing anything below hangs.
+        last_resort = stack.enter_context(
+            LastResort(stall_after_s=self.settings.service.watchdog_stall_s, exit_code=EXIT_STALLED)
+        )
         await stack.enter_async_context(self.database)
         await upgrade(self.database)
         if self.settings.directory.file:
@@ -103,6 +114,9 @@ class Monitor:
         style = MessageStyle(ZoneInfo(self.settings.service.timezone), self.settings.service.map_url_template)
         self.escalation = Escalation(self.database, self.clock, style, self.metrics, after_commit=self.after_commit)
         self.actions = AlertActions(self.escalation, self.metrics)
+        self.supervision = Supervision(
+            self.database, self.clock, self.escalation, self.metrics, style, after_commit=self.after_commit
+        )
         self.processor = MessageProcessor(DeviceEventHandler(self.actions), self.metrics, Routes())
         self.replies = ReplyHandler(self.actions)
         public_url = self.settings.web.public_url
@@ -117,7 +131,11 @@ class Monitor:
             lease_s=self.settings.sms.send_lease_s,
             status_callback_url=f"{public_url}/twilio/status" if gateway.name != "console" else None,
             after_commit=self.after_commit,
+            phone_limit=self.settings.sms.phone_limit_15min,
+            rate_per_s=self.settings.sms.send_rate_per_s,
+            give_up_after_s=self.settings.sms.give_up_after_s,
         )
+        ingest_beat, escalation_beat = Heartbeat("ingest"), Heartbeat("escalation")
         self.ingest = MqttIngest(
             self.settings.mqtt,
             self.database,
@@ -126,8 +144,21 @@ class Monitor:
             self.metrics,
             self.health,
             self.clock,
+            ingest_beat,
             self.config_path,
         )
+        duty_alarm = DutyAlarm(
+            self.database, self.outbox, self.clock, instance_id=self.instance_id, after_commit=self.after_commit
+        )
+        watchdog = Watchdog(
+            [ingest_beat, escalation_beat],
+            stall_after_s=self.settings.service.watchdog_stall_s,
+            health=self.health,
+            alarm=duty_alarm.raise_alarm,
+            notifier=self.notifier,
+            last_resort=last_resort,
+        )
+        retention = Retention(self.database, self.clock, self.settings.retention)
         context = WebContext(
             settings=self.settings,
             database=self.database,
@@ -138,16 +169,24 @@ class Monitor:
             health=self.health,
             metrics=self.metrics,
             clock=self.clock,
+            changes=self.changes,
         )
         self.web = await stack.enter_async_context(
             WebServer(create_app(context), self.settings.web.host, self.settings.web.port)
         )
         stack.push_async_callback(self._stop_loops)
-        self._tasks = [
-            asyncio.create_task(self.outbox.run(), name="sms-outbox"),
-            asyncio.create_task(self.escalation.run(), name="escalation"),
-            asyncio.create_task(self.ingest.run(), name="mqtt-ingest"),
+        loops = [
+            (self.outbox.run(), "sms-outbox"),
+            (self.escalation.run(escalation_beat), "escalation"),
+            (self.supervision.run(), "supervision"),
+            (retention.run(), "retention"),
+            (duty_alarm.run(), "duty-alarm"),
         ]
+        if self.settings.service.watchdog_stall_s:
+            loops.append((watchdog.run(), "watchdog"))
+        loops.append((self.ingest.run(), "mqtt-ingest"))  # last: _stop_loops stops it first
+        self._tasks = [asyncio.create_task(loop, name=name) for loop, name in loops]
+        self.notifier.ready()
         log.info(
             "callwatch monitor %s running: web on %s:%s, broker %s:%s, database %s",
             self.instance_id,
@@ -164,6 +203,7 @@ class Monitor:
         await self._exit_stack.aclose()
 
     async def _stop_loops(self) -> None:
+        self.notifier.stopping()
         ingest_task, others = self._tasks[-1], self._tasks[:-1]
         self.ingest.stop()
         try:
@@ -175,6 +215,7 @@ class Monitor:
         for task in others:
             task.cancel()
         await asyncio.gather(*others, return_exceptions=True)
+        await self.outbox.drain(within_s=STOP_INGEST_TIMEOUT_S)
         self._tasks = []
 
     async def wait_until(self, stop: asyncio.Event) -> None:
@@ -191,7 +232,9 @@ class Monitor:
 
     async def after_commit(self, effects: Effects) -> None:
         """Carry out what a committed transaction asked for (see ``monitor.effects``)."""
-        if effects.sms_queued:
+        if effects.sms_to_send:
+            self.outbox.send_claimed(effects.sms_to_send)
+        if effects.sms_waiting:
             self.outbox.wake()
         if effects.schedule_changed:
             self.escalation.wake()

@@ -22,7 +22,9 @@ def pytest_report_header() -> list[str]:
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     if os.environ.get(REQUIRE_POSTGRES_ENV) and not postgres_url():
-        raise pytest.UsageError(f"{REQUIRE_POSTGRES_ENV} is set but {POSTGRES_ENV} is not: PostgreSQL tests would not run")
+        raise pytest.UsageError(
+            f"{REQUIRE_POSTGRES_ENV} is set but {POSTGRES_ENV} is not: PostgreSQL tests would not run"
+        )
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitor.alerts.facts import load_facts
@@ -21,24 +21,49 @@ from monitor.escalation import Escalation
 from monitor.feedback import first_name, queue_feedback
 from monitor.metrics import Metrics
 from monitor.notifications import ASKING, NotificationStatus, Purpose, queue_sms
+from monitor.oncall.inform import inform_ended
+from monitor.recipients import holder_of
 from monitor.sms import messages
-from monitor.store.models import Alert, AlertEvent, Area, Device, Notification, Resident, Volunteer
+from monitor.store.models import (
+    Alert,
+    AlertEvent,
+    Area,
+    Device,
+    EscalationPolicy,
+    FamilyContact,
+    Notification,
+    Resident,
+    Volunteer,
+)
 
 DEFAULT_POLICY_ID = "default"
 
 
 @dataclass(frozen=True, slots=True)
 class Taker:
-    """Who takes or closes an alert: a volunteer, or a console user acting for one or for themselves."""
+    """Who takes or closes an alert: a volunteer, one of the resident's family, or a console
+    user acting for a volunteer or for themselves."""
 
-    actor: str  # for the audit log: "volunteer:v-01", "user:alice"
-    by: str  # kept on the alert: the volunteer id, or "user:alice"
+    actor: str  # for the audit log: "volunteer:v-01", "family:12", "user:alice"
+    by: str  # kept on the alert: the volunteer id, "family:12", or "user:alice"
     name: str  # shown to people: "Li Ming"
     volunteer: Volunteer | None = None
+    family: FamilyContact | None = None
 
     @classmethod
     def volunteer_taker(cls, volunteer: Volunteer) -> Taker:
         return cls(actor=f"volunteer:{volunteer.id}", by=volunteer.id, name=volunteer.name, volunteer=volunteer)
+
+    @classmethod
+    def family_taker(cls, contact: FamilyContact) -> Taker:
+        return cls(actor=f"family:{contact.id}", by=f"family:{contact.id}", name=contact.name, family=contact)
+
+    @property
+    def phone(self) -> str | None:
+        """Where the confirmation goes: the volunteer's or family member's phone (console users have none)."""
+        if self.volunteer is not None:
+            return self.volunteer.phone
+        return self.family.phone if self.family is not None else None
 
 
 class AlertActions:
@@ -60,8 +85,20 @@ class AlertActions:
         position: tuple[float, float, float | None, datetime | None] | None,
     ) -> Alert:
         """Open a new alert for ``device``'s resident and ask the first tier at once."""
-        resident = await session.get(Resident, device.resident_id)
-        area = await session.get(Area, resident.area_id) if resident else None
+        # One query brings the resident, the area and its policy into the session, so the
+        # escalation and the SMS text below need no further reads.
+        found = (
+            await session.execute(
+                select(Resident, Area, EscalationPolicy)
+                .join(Area, Area.id == Resident.area_id)
+                .outerjoin(
+                    EscalationPolicy,
+                    EscalationPolicy.id == func.coalesce(Area.policy_id, DEFAULT_POLICY_ID),
+                )
+                .where(Resident.id == device.resident_id)
+            )
+        ).one_or_none()
+        area = found[1] if found else None
         alert = Alert(
             kind=kind.value,
             state=AlertState.OPEN.value,
@@ -78,21 +115,13 @@ class AlertActions:
         if position is not None:
             alert.lat, alert.lon, alert.accuracy_m, alert.position_at = position
         session.add(alert)
-        await session.flush()
-        session.add(
-            AlertEvent(
-                alert_id=alert.id,
-                at=now,
-                kind="raised",
-                actor=f"device:{device.id}",
-                detail=detail,
-                device_message_id=device_message_id,
-            )
+        raised = AlertEvent(
+            at=now, kind="raised", actor=f"device:{device.id}", detail=detail, device_message_id=device_message_id
         )
+        await self.escalation.start(session, alert, now, effects, opening=raised)
         self.metrics.alerts_raised.labels(kind=kind.value).inc()
         effects.changed_alert_ids.add(alert.id)
         await queue_feedback(session, effects, alert, "received")
-        await self.escalation.start(session, alert, now, effects)
         return alert
 
     async def acknowledge(
@@ -123,28 +152,29 @@ class AlertActions:
             .values(status=NotificationStatus.CANCELLED.value, status_at=now, error_message="alert taken")
         )
         facts, resident_language = await load_facts(session, alert)
-        taker_id = taker.volunteer.id if taker.volunteer else None
-        for other in await self._asked(session, alert, exclude=taker_id):
+        for phone, volunteer_id in await self._asked(session, alert, exclude_phone=taker.phone):
             await queue_sms(
                 session,
                 effects,
-                phone=other.phone,
+                phone=phone,
                 body=messages.taken_text(facts, taker.name, resident_language),
                 purpose=Purpose.TAKEN,
                 now=now,
                 alert_id=alert.id,
-                volunteer_id=other.id,
+                volunteer_id=volunteer_id,
             )
-        if taker.volunteer is not None:
+        if taker.phone is not None:
             await queue_sms(
                 session,
                 effects,
-                phone=taker.volunteer.phone,
-                body=messages.ack_confirmation_text(facts, resident_language),
+                phone=taker.phone,
+                body=messages.ack_confirmation_text(
+                    facts, taker.family.language if taker.family is not None else resident_language
+                ),
                 purpose=Purpose.CONFIRMATION,
                 now=now,
                 alert_id=alert.id,
-                volunteer_id=taker.volunteer.id,
+                volunteer_id=taker.volunteer.id if taker.volunteer is not None else None,
                 key=confirmation_key,
             )
         await queue_feedback(session, effects, alert, "acknowledged", by=first_name(taker.name))
@@ -164,6 +194,7 @@ class AlertActions:
         session.add(transition(alert, AlertState.RESOLVED, at=now, actor=actor, by=by, detail=detail, outcome=outcome))
         effects.changed_alert_ids.add(alert.id)
         await queue_feedback(session, effects, alert, "resolved")
+        await inform_ended(session, effects, alert, outcome.value, now)
 
     async def cancel_by_resident(
         self, session: AsyncSession, effects: Effects, alert: Alert, *, device: Device, now: datetime
@@ -177,18 +208,19 @@ class AlertActions:
             .values(status=NotificationStatus.CANCELLED.value, status_at=now, error_message="alert cancelled")
         )
         facts, resident_language = await load_facts(session, alert)
-        for volunteer in await self._asked(session, alert):
+        for phone, volunteer_id in await self._asked(session, alert):
             await queue_sms(
                 session,
                 effects,
-                phone=volunteer.phone,
+                phone=phone,
                 body=messages.cancelled_text(facts, resident_language),
                 purpose=Purpose.CANCELLED,
                 now=now,
                 alert_id=alert.id,
-                volunteer_id=volunteer.id,
+                volunteer_id=volunteer_id,
             )
         await queue_feedback(session, effects, alert, "cancelled")
+        await inform_ended(session, effects, alert, AlertState.CANCELLED.value, now)
 
     async def cancel_after_acknowledged(
         self, session: AsyncSession, effects: Effects, alert: Alert, *, device: Device, now: datetime
@@ -204,7 +236,7 @@ class AlertActions:
             )
         )
         effects.changed_alert_ids.add(alert.id)
-        taker = await session.get(Volunteer, alert.acknowledged_by) if alert.acknowledged_by else None
+        taker = await holder_of(session, alert.acknowledged_by)
         if taker is None:
             return
         facts, resident_language = await load_facts(session, alert)
@@ -212,30 +244,29 @@ class AlertActions:
             session,
             effects,
             phone=taker.phone,
-            body=messages.cancel_after_ack_text(facts, resident_language),
+            body=messages.cancel_after_ack_text(facts, taker.language if taker.family else resident_language),
             purpose=Purpose.CANCELLED,
             now=now,
             alert_id=alert.id,
-            volunteer_id=taker.id,
+            volunteer_id=taker.volunteer_id,
         )
 
     async def decline(
-        self, session: AsyncSession, effects: Effects, alert: Alert, *, volunteer: Volunteer, now: datetime
+        self, session: AsyncSession, effects: Effects, alert: Alert, *, taker: Taker, now: datetime
     ) -> None:
-        """``volunteer`` cannot take it: ask the next tier now."""
-        session.add(
-            AlertEvent(
-                alert_id=alert.id, at=now, kind="declined", actor=f"volunteer:{volunteer.id}", detail=volunteer.name
-            )
-        )
+        """``taker`` (asked about it) cannot take it: ask the next nearest, or the next tier, now."""
+        session.add(AlertEvent(alert_id=alert.id, at=now, kind="declined", actor=taker.actor, detail=taker.name))
         effects.changed_alert_ids.add(alert.id)
-        await self.escalation.advance(session, alert, now, effects, f"{volunteer.name} declined")
+        await self.escalation.step(session, alert, now, effects, f"{taker.name} declined")
 
-    async def _asked(self, session: AsyncSession, alert: Alert, exclude: str | None = None) -> list[Volunteer]:
-        """Everyone a request SMS for ``alert`` actually went out to (not those cancelled before sending)."""
-        asked_ids = (
-            await session.scalars(
-                select(Notification.volunteer_id)
+    async def _asked(
+        self, session: AsyncSession, alert: Alert, exclude_phone: str | None = None
+    ) -> list[tuple[str, str | None]]:
+        """Everyone a request SMS for ``alert`` actually went out to (not those cancelled before
+        sending), volunteers and family alike: (phone, volunteer id or None), in phone order."""
+        asked = (
+            await session.execute(
+                select(Notification.phone, func.max(Notification.volunteer_id))
                 .where(
                     Notification.alert_id == alert.id,
                     Notification.purpose.in_(ASKING),
@@ -243,14 +274,8 @@ class AlertActions:
                         [NotificationStatus.PENDING, NotificationStatus.CANCELLED, NotificationStatus.REJECTED]
                     ),
                 )
-                .distinct()
+                .group_by(Notification.phone)
+                .order_by(Notification.phone)
             )
         ).all()
-        volunteers = [
-            volunteer
-            for volunteer_id in asked_ids
-            if volunteer_id is not None
-            and volunteer_id != exclude
-            and (volunteer := await session.get(Volunteer, volunteer_id)) is not None
-        ]
-        return sorted(volunteers, key=lambda volunteer: volunteer.id)
+        return [(phone, volunteer_id) for phone, volunteer_id in asked if phone != exclude_phone]

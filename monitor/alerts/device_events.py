@@ -3,7 +3,10 @@
 An SOS or fall opens an alert, unless the resident already has one that is not yet
 closed: pressing again while help is on its way adds to that alert's log instead of
 starting a second escalation. A cancel closes the resident's open alert if nobody has
-taken it yet, and tells the person who took it otherwise.
+taken it yet, and tells the person who took it otherwise. A check-in is recorded for the
+resident's daily deadline (``monitor.checkins``), and every other event's position is
+compared with the resident's safe zone (``monitor.geofence``). Device health (offline, battery) is left to
+``monitor.supervision``, which works from the device's state.
 """
 
 from __future__ import annotations
@@ -16,17 +19,31 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from devices.base import DeviceEvent, EventType
 from monitor.alerts.actions import AlertActions
 from monitor.alerts.lifecycle import URGENT_KINDS, AlertKind, AlertState
+from monitor.checkins import CheckinRecorder, is_checkin
 from monitor.device_state import last_position
 from monitor.effects import Effects
 from monitor.feedback import queue_feedback
-from monitor.store.models import Alert, AlertEvent, Device
+from monitor.geofence import GeofenceWatch
+from monitor.store.models import Alert, AlertEvent, Device, Resident
 
 RAISING: dict[EventType, AlertKind] = {EventType.SOS: AlertKind.SOS, EventType.FALL: AlertKind.FALL}
+#: Events that only change what is known about the device (monitor.device_state), which
+#: supervision turns into alerts when it must; without a position they never touch an alert.
+STATE_ONLY: frozenset[EventType] = frozenset(
+    {EventType.HEARTBEAT, EventType.BATTERY, EventType.LOW_BATTERY, EventType.ONLINE, EventType.OFFLINE}
+)
+
+
+def concerns_alerts(device: Device, event: DeviceEvent) -> bool:
+    """Whether ``event`` may raise, change or add to an alert (the handler needs to see it)."""
+    return event.type not in STATE_ONLY or event.position is not None or is_checkin(device, event)
 
 
 class DeviceEventHandler:
     def __init__(self, actions: AlertActions) -> None:
         self.actions = actions
+        self.checkins = CheckinRecorder(actions)
+        self.geofence = GeofenceWatch(actions.escalation, actions.metrics)
 
     async def apply(
         self,
@@ -38,6 +55,19 @@ class DeviceEventHandler:
         now: datetime,
         device_message_id: int,
     ) -> None:
+        if is_checkin(device, event):
+            # Locked after the device and before any alert, the order every writer keeps; a
+            # key-share lock (FOR NO KEY UPDATE) still lets others insert alerts about her.
+            resident = await session.get(Resident, device.resident_id, with_for_update={"key_share": True})
+            if resident is not None:
+                await self.checkins.record(session, effects, device, resident, now)
+        # An SOS or fall already sends people to the position it carries: no geofence alert beside it.
+        if event.type not in RAISING and (event.position is not None or event.type is EventType.GEOFENCE):
+            resident = await session.get(Resident, device.resident_id)
+            if resident is not None:
+                await self.geofence.apply(
+                    session, effects, device, resident, event, now=now, device_message_id=device_message_id
+                )
         if event.type in RAISING:
             await self._raise(session, effects, device, event, RAISING[event.type], now, device_message_id)
         elif event.type is EventType.CANCEL:

@@ -1,7 +1,8 @@
 """The alert state machine. Every state change of an alert goes through ``transition``.
 
 open ──► acknowledged ──► resolved
-  └────► cancelled          (the resident cancelled before anyone took it)
+  ├────► cancelled          (the resident cancelled before anyone took it)
+  └────► resolved           (device-health alerts only: the condition cleared by itself)
 """
 
 from __future__ import annotations
@@ -31,6 +32,14 @@ class AlertKind(StrEnum):
 
 #: Kinds that wake volunteers at once; the others go to duty staff and digests.
 URGENT_KINDS: frozenset[AlertKind] = frozenset({AlertKind.SOS, AlertKind.FALL})
+#: A person gone quiet or astray (monitor.supervision, monitor.geofence): escalated by the
+#: policy that names the kind, else by the area's policy.
+PERSON_KINDS: frozenset[AlertKind] = frozenset({AlertKind.GEOFENCE, AlertKind.MISSED_CHECKIN})
+#: Kinds that escalate through a policy, tier by tier, until a human takes them.
+ESCALATING_KINDS: frozenset[AlertKind] = URGENT_KINDS | PERSON_KINDS
+#: Device-health kinds: told to duty staff in batches and to the area's daily digest, never
+#: escalated (monitor.supervision); they end by themselves when the device is well again.
+HEALTH_KINDS: frozenset[AlertKind] = frozenset({AlertKind.DEVICE_OFFLINE, AlertKind.LOW_BATTERY, AlertKind.AREA_OUTAGE})
 
 
 class Outcome(StrEnum):
@@ -41,6 +50,7 @@ class Outcome(StrEnum):
     VOLUNTEER_VISITED = "volunteer_visited"
     AMBULANCE_CALLED = "ambulance_called"
     OTHER = "other"
+    CLEARED = "cleared"  # a device-health condition ended by itself (back online, battery charged)
 
 
 ALLOWED: frozenset[tuple[AlertState, AlertState]] = frozenset(
@@ -50,6 +60,8 @@ ALLOWED: frozenset[tuple[AlertState, AlertState]] = frozenset(
         (AlertState.ACKNOWLEDGED, AlertState.RESOLVED),
     }
 )
+#: Allowed for HEALTH_KINDS only: nobody needs to take a device that came back by itself.
+SELF_CLEARING: tuple[AlertState, AlertState] = (AlertState.OPEN, AlertState.RESOLVED)
 
 
 class InvalidTransition(Exception):
@@ -75,8 +87,7 @@ def transition(
     keeps as who acknowledged or resolved it (the volunteer's id; ``actor`` when not given).
     Leaving ``open`` ends the escalation: nothing more is scheduled for the alert.
     """
-    current = AlertState(alert.state)
-    if (current, target) not in ALLOWED:
+    if not can_transition(alert, target):
         raise InvalidTransition(alert, target)
     alert.state = target
     alert.next_escalation_at = None
@@ -93,4 +104,5 @@ def transition(
 
 
 def can_transition(alert: Alert, target: AlertState) -> bool:
-    return (AlertState(alert.state), target) in ALLOWED
+    step = (AlertState(alert.state), target)
+    return step in ALLOWED or (step == SELF_CLEARING and alert.kind in HEALTH_KINDS)

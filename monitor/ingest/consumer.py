@@ -33,6 +33,7 @@ from monitor.metrics import Metrics
 from monitor.store.database import Database, is_conflict, is_transient, is_unavailable
 from monitor.store.directory_sync import DIRECTORY_REVISION_KEY, load_routes
 from monitor.store.models import ServiceMeta
+from monitor.watchdog import Heartbeat
 
 log = logging.getLogger("callwatch.ingest")
 
@@ -40,6 +41,12 @@ MAX_BATCH = 200
 SUBSCRIBE_CHUNK = 100
 DIRECTORY_CHECK_S = 5.0
 RETRY_FIRST_S = 0.5
+#: the loop beats its heartbeat at least this often while it waits (monitor.watchdog)
+BEAT_EVERY_S = 1.0
+
+
+class HeldAtBroker(Exception):
+    """Stopping while the database is away: the batch stays unacknowledged, so the broker keeps it."""
 
 
 class MqttIngest:
@@ -52,6 +59,7 @@ class MqttIngest:
         metrics: Metrics,
         health: Health,
         clock: Clock,
+        heartbeat: Heartbeat,
         config_path: Path | None = None,
     ) -> None:
         self.settings = settings
@@ -66,6 +74,8 @@ class MqttIngest:
         self._subscribed: set[str] = set()
         self._directory_revision: str | None = None
         self._stopping = asyncio.Event()
+        #: beaten whenever the loop turns, also while it waits (monitor.watchdog)
+        self._heartbeat = heartbeat
 
     def stop(self) -> None:
         """Finish the batch in hand, then disconnect."""
@@ -74,6 +84,7 @@ class MqttIngest:
     async def run(self) -> None:
         delay = RETRY_FIRST_S
         while not self._stopping.is_set():
+            self._heartbeat.beat()
             try:
                 async with AckingClient(**connect_options(self.settings)) as client:
                     self.client = client
@@ -91,9 +102,16 @@ class MqttIngest:
                 break
             pause = delay * random.uniform(0.8, 1.2)
             log.warning("reconnecting to the MQTT broker in %.1f s", pause)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), timeout=pause)
+            await self._pause(pause)
             delay = min(delay * 2, self.settings.reconnect_max_s)
+
+    async def _pause(self, seconds: float) -> None:
+        """Wait ``seconds`` or until stopped, beating the heartbeat meanwhile."""
+        deadline = asyncio.get_running_loop().time() + seconds
+        while not self._stopping.is_set() and (left := deadline - asyncio.get_running_loop().time()) > 0:
+            self._heartbeat.beat()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), timeout=min(left, BEAT_EVERY_S))
 
     def _connected(self) -> None:
         self.metrics.broker_connected.set(1)
@@ -134,7 +152,11 @@ class MqttIngest:
                 # Never cancel a receive in flight while running: a message it already took
                 # from the queue would be dropped unacknowledged until the next reconnect.
                 receive = asyncio.ensure_future(anext(messages))
-                await asyncio.wait({receive, stopping, watcher}, return_when=asyncio.FIRST_COMPLETED)
+                while not (receive.done() or stopping.done() or watcher.done()):
+                    self._heartbeat.beat()
+                    await asyncio.wait(
+                        {receive, stopping, watcher}, timeout=BEAT_EVERY_S, return_when=asyncio.FIRST_COMPLETED
+                    )
                 if not receive.done():
                     receive.cancel()  # stopping: whatever it held stays unacknowledged, so it comes back
                     if watcher.done():
@@ -143,9 +165,14 @@ class MqttIngest:
                 batch = [receive.result()]
                 while len(messages) and len(batch) < MAX_BATCH:
                     batch.append(await anext(messages))
-                await self._commit(batch)
+                try:
+                    await self._commit(batch)
+                except HeldAtBroker:
+                    log.warning("stopping with %d messages not stored; the broker delivers them again", len(batch))
+                    return
                 for message in batch:
                     client.ack(message)
+                self._heartbeat.beat()
         finally:
             watcher.cancel()
             stopping.cancel()
@@ -190,6 +217,7 @@ class MqttIngest:
         self.metrics.ingest_batch_size.observe(len(batch))
         delay = RETRY_FIRST_S
         while True:
+            self._heartbeat.beat()
             started = time.perf_counter()
             try:
                 effects = await self._process(device_messages)
@@ -199,20 +227,22 @@ class MqttIngest:
                 if not is_transient(exc):
                     raise
                 sentence = f"database unavailable, {len(batch)} messages held unacknowledged at the broker: {exc}"
-                self.health.mark("database", ok=False, detail=sentence[:300])
+                self.health.mark("database", ok=False, detail=sentence[:300], reporter="ingest")
                 log.error(sentence[:500])
-                await asyncio.sleep(delay)
+                await self._pause(delay)
+                if self._stopping.is_set():
+                    raise HeldAtBroker from exc
                 delay = min(delay * 2, 10.0)
                 continue
             self.metrics.ingest_commit_seconds.observe(time.perf_counter() - started)
-            self.health.mark("database", ok=True, detail="ok")
+            self.health.mark("database", ok=True, detail="ok", reporter="ingest")
             await self.after_commit(effects)
             return
 
     async def _process(self, device_messages: Sequence[DeviceMessage]) -> Effects:
         effects = Effects()
         try:
-            async with self.database.write() as session:
+            async with self.database.write(urgent=True) as session:
                 await self.processor.process(session, device_messages, effects)
             return effects
         except Exception as exc:

@@ -1,40 +1,47 @@
 """Turning a batch of MQTT messages into database changes, in one transaction.
 
-For each message: store it raw (always, even when unreadable), find its device, let the
-family's adapter parse it, update the device's state, drop events already seen (same
-device event id), and hand the rest to the alert handler. Nothing here acknowledges
-anything to the broker: the consumer does that after this transaction commits.
+For each message: find its device, let the family's adapter parse it, update the device's
+state, drop events already seen (same device event id), keep the message as received
+(always, even when unreadable), and hand the rest to the alert handler. Nothing here
+acknowledges anything to the broker: the consumer does that after this transaction commits.
+
+The reads and writes are made per batch, not per message (one query finds every device of
+the batch, one statement stores every message, one records every event id), so that a
+burst of heartbeats costs a handful of statements rather than several per message; the
+parsing and the alert handling still go message by message, in order.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, insert, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-import devices
 from devices.actions import resolve_presses
 from devices.base import (
     MAX_PAYLOAD_BYTES,
+    DeviceAdapter,
     DeviceEvent,
     DeviceMessage,
     EventType,
     Rejection,
     RejectReason,
 )
-from monitor.alerts.device_events import DeviceEventHandler
-from monitor.device_state import record_sign_of_life
+from monitor.alerts.device_events import DeviceEventHandler, concerns_alerts
+from monitor.device_state import record_sign_of_life, write_device_states
 from monitor.effects import Effects
 from monitor.feedback import profile_of
 from monitor.ingest.routes import Routes
 from monitor.metrics import Metrics
-from monitor.store.models import Device, SeenDeviceEvent
+from monitor.oncall.positions import phone_profile, record_volunteer_fix
+from monitor.store.models import Device, Resident, SeenDeviceEvent, Volunteer, VolunteerPhone
 from monitor.store.models import DeviceMessage as StoredMessage
-from monitor.store.statements import insert_unless_exists
+from monitor.store.statements import insert_many_unless_exist
 
 log = logging.getLogger("callwatch.ingest")
 
@@ -43,12 +50,31 @@ KEPT_OF_OVERSIZED = 1024
 #: Events that stay news when they come from a retained message (availability is retained).
 NEWS_WHEN_RETAINED: frozenset[EventType] = frozenset({EventType.ONLINE, EventType.OFFLINE})
 
+DeviceKey = tuple[str, str]  # (protocol, ref)
+#: the raw-message table, written with Core statements (the ORM's per-row work is the cost here)
+MESSAGES = cast(Table, StoredMessage.__table__)
+
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
     accepted: bool
     reason: RejectReason | None = None
     duplicate: bool = False
+
+
+@dataclass(slots=True)
+class _Read:
+    """One message after parsing: what it said and what it is stored as."""
+
+    message: DeviceMessage
+    device: Device | None = None
+    news: list[DeviceEvent] = field(default_factory=list)
+    rejection: Rejection | None = None
+    detail: str = ""
+    duplicate: bool = False
+    fresh: list[DeviceEvent] = field(default_factory=list)
+    #: the fresh events the alert handler must see (the others only changed the device's state)
+    acting: list[DeviceEvent] = field(default_factory=list)
 
 
 class MessageProcessor:
@@ -60,107 +86,217 @@ class MessageProcessor:
     async def process(
         self, session: AsyncSession, messages: Sequence[DeviceMessage], effects: Effects
     ) -> list[Outcome]:
-        return [await self.process_one(session, message, effects) for message in messages]
+        candidates = [self._candidates(message) for message in messages]
+        found = await self._find(session, candidates)
+        reads = [
+            await self._read(session, message, found, keys) for message, keys in zip(messages, candidates, strict=True)
+        ]
+        await write_device_states(session, [read.device for read in reads if read.device is not None])
+        await self._drop_seen(session, reads)
+        for read in reads:
+            if read.device is not None:
+                read.acting = [event for event in read.fresh if concerns_alerts(read.device, event)]
+        stored_ids = await self._store(session, reads)
+        residents = await self._prefetch_residents(session, reads)
+        for read, stored_id in zip(reads, stored_ids, strict=True):
+            for event in read.acting:
+                assert read.device is not None and stored_id is not None
+                await self.handler.apply(
+                    session, effects, read.device, event, now=read.message.received_at, device_message_id=stored_id
+                )
+        del residents  # held until here, so the handler's lookups find them in the session
+        return [self._outcome(read) for read in reads]
 
-    async def process_one(self, session: AsyncSession, message: DeviceMessage, effects: Effects) -> Outcome:
-        now = message.received_at
+    # -- finding the devices ---------------------------------------------------------------
+
+    def _candidates(self, message: DeviceMessage) -> list[tuple[DeviceAdapter, str]] | Rejection:
+        """The (adapter, device reference) pairs this message may be about, in routing order."""
         if len(message.payload) > MAX_PAYLOAD_BYTES:
-            rejection = Rejection(
+            return Rejection(
                 RejectReason.OVERSIZED, f"payload is {len(message.payload)} bytes, limit {MAX_PAYLOAD_BYTES}"
             )
-            await self._store(session, message, None, rejection)
-            return self._rejected(message, rejection)
-        located = await self._locate(session, message)
-        if isinstance(located, Rejection):
-            await self._store(session, message, None, located)
-            return self._rejected(message, located)
-        device, adapter_protocol = located
-        adapter = devices.registry()[adapter_protocol]
-        profile = profile_of(device)
-        parsed = adapter.parse(message, profile, device.adapter_state or {})
-        if isinstance(parsed, Rejection):
-            await self._store(session, message, device.id, parsed)
-            return self._rejected(message, parsed)
-        events = resolve_presses(parsed.events, profile)
-        device.adapter_state = dict(parsed.state)
-        record_sign_of_life(device, events, now)
-        news = [event for event in events if not message.retained or event.type in NEWS_WHEN_RETAINED]
-        stored = await self._store(session, message, device.id, None, detail=_describe(events, news))
-        duplicate = False
-        for event in news:
-            if event.event_id is not None and not await self._first_time(session, device.id, event.event_id, now):
-                duplicate = True
-                self.metrics.messages_duplicate.inc()
-                continue
-            await self.handler.apply(session, effects, device, event, now=now, device_message_id=stored.id)
-        if duplicate:
-            stored.outcome = "duplicate"
-        return Outcome(accepted=True, duplicate=duplicate)
-
-    async def _locate(self, session: AsyncSession, message: DeviceMessage) -> tuple[Device, str] | Rejection:
         adapters = self.routes.adapters_for(message.topic)
         if not adapters:
             return Rejection(RejectReason.UNKNOWN_TOPIC, "no device family listens on this topic")
+        located: list[tuple[DeviceAdapter, str]] = []
         first_problem: Rejection | None = None
         for adapter in adapters:
             ref = adapter.locate(message)
             if isinstance(ref, Rejection):
                 first_problem = first_problem or ref
-                continue
-            device = await session.scalar(
-                select(Device).where(Device.protocol == adapter.protocol, Device.ref == ref).with_for_update()
-            )
-            if device is not None:
-                return device, adapter.protocol
-            first_problem = first_problem or Rejection(
-                RejectReason.UNKNOWN_DEVICE,
-                f"no {adapter.protocol} device {ref!r} in the directory; add it and run callwatch import",
-            )
-        assert first_problem is not None
-        return first_problem
+            else:
+                located.append((adapter, ref))
+        if not located:
+            assert first_problem is not None
+            return first_problem
+        return located
 
-    async def _first_time(self, session: AsyncSession, device_id: str, event_id: str, now: datetime) -> bool:
-        inserted = await insert_unless_exists(
-            session,
-            SeenDeviceEvent,
-            {"device_id": device_id, "event_id": event_id, "seen_at": now},
-            ["device_id", "event_id"],
+    async def _find(
+        self, session: AsyncSession, candidates: Iterable[list[tuple[DeviceAdapter, str]] | Rejection]
+    ) -> dict[DeviceKey, Device | VolunteerPhone]:
+        """Every device (and volunteer phone) the batch is about, locked, in one query each."""
+        keys = sorted(
+            {
+                (adapter.protocol, ref)
+                for located in candidates
+                if not isinstance(located, Rejection)
+                for adapter, ref in located
+            }
         )
-        return inserted is not None
+        if not keys:
+            return {}
+        # Ordered by id: every writer locks rows in the same order, so two monitors never deadlock.
+        found: dict[DeviceKey, Device | VolunteerPhone] = {
+            (device.protocol, device.ref): device
+            for device in (
+                await session.scalars(
+                    select(Device)
+                    .where(tuple_(Device.protocol, Device.ref).in_(keys))
+                    .order_by(Device.id)
+                    .with_for_update()
+                )
+            ).all()
+        }
+        missing = [key for key in keys if key not in found]
+        if missing:
+            phones = await session.scalars(
+                select(VolunteerPhone)
+                .where(tuple_(VolunteerPhone.protocol, VolunteerPhone.ref).in_(missing))
+                .order_by(VolunteerPhone.id)
+                .with_for_update()
+            )
+            found.update({(phone.protocol, phone.ref): phone for phone in phones.all()})
+        return found
 
-    async def _store(
+    # -- reading each message --------------------------------------------------------------
+
+    async def _read(
         self,
         session: AsyncSession,
         message: DeviceMessage,
-        device_id: str | None,
-        rejection: Rejection | None,
-        detail: str = "",
-    ) -> StoredMessage:
-        payload = message.payload
-        if len(payload) > MAX_PAYLOAD_BYTES:
-            payload = payload[:KEPT_OF_OVERSIZED]
-        stored = StoredMessage(
-            received_at=message.received_at,
-            topic=message.topic[:512],
-            payload=payload,
-            payload_size=len(message.payload),
-            retained=message.retained,
-            device_id=device_id,
-            outcome="rejected" if rejection else "accepted",
-            reject_reason=rejection.reason.value if rejection else None,
-            detail=rejection.detail if rejection else detail,
+        found: dict[DeviceKey, Device | VolunteerPhone],
+        candidates: list[tuple[DeviceAdapter, str]] | Rejection,
+    ) -> _Read:
+        if isinstance(candidates, Rejection):
+            return self._rejected(message, candidates)
+        match = next(
+            (
+                (adapter, found[adapter.protocol, ref])
+                for adapter, ref in candidates
+                if (adapter.protocol, ref) in found
+            ),
+            None,
         )
-        session.add(stored)
-        await session.flush()
-        return stored
+        if match is None:
+            adapter, ref = candidates[0]
+            return self._rejected(
+                message,
+                Rejection(
+                    RejectReason.UNKNOWN_DEVICE,
+                    f"no {adapter.protocol} device {ref!r} in the directory; add it and run callwatch import",
+                ),
+            )
+        adapter, target = match
+        if isinstance(target, VolunteerPhone):
+            return await self._volunteer_position(session, message, target, adapter)
+        profile = profile_of(target)
+        parsed = adapter.parse(message, profile, target.adapter_state or {})
+        if isinstance(parsed, Rejection):
+            read = self._rejected(message, parsed)
+            read.device = target
+            return read
+        events = resolve_presses(parsed.events, profile)
+        target.adapter_state = dict(parsed.state)
+        record_sign_of_life(target, events, message.received_at, retained=message.retained)
+        news = [event for event in events if not message.retained or event.type in NEWS_WHEN_RETAINED]
+        return _Read(message, device=target, news=news, detail=_describe(events, news))
+
+    async def _volunteer_position(
+        self, session: AsyncSession, message: DeviceMessage, phone: VolunteerPhone, adapter: DeviceAdapter
+    ) -> _Read:
+        """A volunteer's own phone: its position is kept (with consent); it never touches an alert."""
+        parsed = adapter.parse(message, phone_profile(phone), phone.adapter_state or {})
+        if isinstance(parsed, Rejection):
+            return self._rejected(message, parsed)
+        phone.adapter_state = dict(parsed.state)
+        volunteer = await session.get(Volunteer, phone.volunteer_id)
+        return _Read(message, detail=record_volunteer_fix(phone, volunteer, parsed.events, message.received_at))
+
+    async def _drop_seen(self, session: AsyncSession, reads: Sequence[_Read]) -> None:
+        """Keep as fresh only the events whose id this device has not sent before.
+
+        The ids are inserted first and the database says which were new, so two monitors
+        handed the same redelivered event never both act on it.
+        """
+        first_sightings: dict[tuple[str, str], datetime] = {}
+        for read in reads:
+            if read.device is None:
+                continue
+            for event in read.news:
+                if event.event_id is not None:
+                    first_sightings.setdefault((read.device.id, event.event_id), read.message.received_at)
+        new: set[tuple[str, str]] = set()
+        if first_sightings:
+            inserted = await insert_many_unless_exist(
+                session,
+                SeenDeviceEvent,
+                [
+                    {"device_id": device_id, "event_id": event_id, "seen_at": seen_at}
+                    for (device_id, event_id), seen_at in first_sightings.items()
+                ],
+                ["device_id", "event_id"],
+                (SeenDeviceEvent.device_id, SeenDeviceEvent.event_id),
+            )
+            new = {(str(device_id), str(event_id)) for device_id, event_id in inserted}
+        for read in reads:
+            if read.device is None:
+                continue
+            for event in read.news:
+                key = (read.device.id, event.event_id or "")
+                if event.event_id is None:
+                    read.fresh.append(event)
+                elif key in new:
+                    new.discard(key)  # a second copy later in the same batch is a duplicate
+                    read.fresh.append(event)
+            read.duplicate = len(read.fresh) < len(read.news)
+            if read.duplicate:
+                self.metrics.messages_duplicate.inc(len(read.news) - len(read.fresh))
+
+    async def _store(self, session: AsyncSession, reads: Sequence[_Read]) -> list[int | None]:
+        """Keep every message as received (cut at the size limit); the row ids of those an alert
+        may refer to (None for the others: not asking for ids saves most of the cost)."""
+        table = MESSAGES
+        referred = [index for index, read in enumerate(reads) if read.acting]
+        ids: list[int | None] = [None] * len(reads)
+        if referred:
+            returned = await session.execute(
+                insert(table).returning(table.c.id, sort_by_parameter_order=True),
+                [_stored_row(reads[index]) for index in referred],
+            )
+            for index, row_id in zip(referred, returned.scalars().all(), strict=True):
+                ids[index] = int(row_id)
+        others = [_stored_row(read) for read in reads if not read.acting]
+        if others:
+            await session.execute(insert(table), others)
+        return ids
+
+    async def _prefetch_residents(self, session: AsyncSession, reads: Sequence[_Read]) -> list[Resident]:
+        """Bring the residents the handler will look at into the session in one query.
+
+        The session only holds weak references: the caller keeps the returned list alive for
+        as long as the handler may look them up.
+        """
+        resident_ids = {read.device.resident_id for read in reads if read.device is not None and read.acting}
+        if len(resident_ids) < 2:
+            return []
+        return list((await session.scalars(select(Resident).where(Resident.id.in_(resident_ids)))).all())
 
     async def store_internal_error(self, session: AsyncSession, message: DeviceMessage, error: Exception) -> None:
         """Keep a message whose processing crashed, for the record and for the developers."""
-        await self._store(
-            session, message, None, Rejection(RejectReason.INVALID, f"internal error: {type(error).__name__}")
-        )
+        read = _Read(message, rejection=Rejection(RejectReason.INVALID, f"internal error: {type(error).__name__}"))
+        await session.execute(insert(MESSAGES), [_stored_row(read)])
 
-    def _rejected(self, message: DeviceMessage, rejection: Rejection) -> Outcome:
+    def _rejected(self, message: DeviceMessage, rejection: Rejection) -> _Read:
         self.metrics.messages_rejected.labels(reason=rejection.reason.value).inc()
         log.warning(
             "rejected message on %s: %s (%s)",
@@ -169,7 +305,30 @@ class MessageProcessor:
             rejection.detail,
             extra={"topic": message.topic[:200], "reason": rejection.reason.value},
         )
-        return Outcome(accepted=False, reason=rejection.reason)
+        return _Read(message, rejection=rejection)
+
+    @staticmethod
+    def _outcome(read: _Read) -> Outcome:
+        if read.rejection is not None:
+            return Outcome(accepted=False, reason=read.rejection.reason)
+        return Outcome(accepted=True, duplicate=read.duplicate)
+
+
+def _stored_row(read: _Read) -> dict[str, Any]:
+    message = read.message
+    payload = message.payload if len(message.payload) <= MAX_PAYLOAD_BYTES else message.payload[:KEPT_OF_OVERSIZED]
+    outcome = "rejected" if read.rejection else "duplicate" if read.duplicate else "accepted"
+    return {
+        "received_at": message.received_at,
+        "topic": message.topic[:512],
+        "payload": payload,
+        "payload_size": len(message.payload),
+        "retained": message.retained,
+        "device_id": read.device.id if read.device is not None else None,
+        "outcome": outcome,
+        "reject_reason": read.rejection.reason.value if read.rejection else None,
+        "detail": read.rejection.detail if read.rejection else read.detail,
+    }
 
 
 def _describe(events: Sequence[DeviceEvent], news: Sequence[DeviceEvent]) -> str:

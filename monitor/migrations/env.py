@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Connection
 
+import monitor.console_tables  # noqa: F401 - registers the console's tables on Base.metadata
 from monitor.store.models import Base
 
 

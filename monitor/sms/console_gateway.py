@@ -33,3 +33,6 @@ class ConsoleGateway:
     async def find_sent(self, to: str, body: str, since: datetime) -> SendReceipt | None:
         # Nothing leaves the process, so there is nothing to find: resending is harmless.
         return None
+
+    async def check(self) -> None:
+        return None

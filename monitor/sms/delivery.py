@@ -1,7 +1,7 @@
 """Delivery reports (Twilio status callbacks): what became of each SMS at the handset.
 
 Reports can arrive out of order and even before the send that caused them has been
-recorded; each is stored, and a notification only ever moves forward
+recorded (then they are kept until it is); a notification only ever moves forward
 (queued → sent → delivered, or to a failure).
 """
 
@@ -39,20 +39,19 @@ async def record_delivery_report(
     now: datetime,
     effects: Effects,
 ) -> bool:
-    """Store one report and apply it; whether the SMS it is about is known yet."""
-    session.add(DeliveryReport(provider_id=provider_id, status=status, error_code=error_code, received_at=now))
-    await session.flush()
+    """Apply one report to its SMS; whether that SMS is known yet (otherwise the report is kept)."""
     notification = await lock_notification(session, Notification.provider_id == provider_id)
     if notification is None:
+        session.add(DeliveryReport(provider_id=provider_id, status=status, error_code=error_code, received_at=now))
         return False
-    await apply_delivery_reports(session, notification, escalation, now, effects)
+    await _apply(session, notification, status, error_code, escalation, now, effects)
     return True
 
 
 async def apply_delivery_reports(
     session: AsyncSession, notification: Notification, escalation: Escalation, now: datetime, effects: Effects
 ) -> None:
-    """Apply every stored, not yet applied report for ``notification``."""
+    """Apply the reports that arrived before ``notification``'s provider id was recorded."""
     if notification.provider_id is None:
         return
     reports = (
@@ -64,27 +63,36 @@ async def apply_delivery_reports(
     ).all()
     for report in reports:
         report.applied = True
-        if PROGRESS.get(report.status, 0) <= PROGRESS.get(notification.status, 0):
-            continue
-        notification.status = report.status
-        notification.status_at = now
-        if report.error_code:
-            notification.error_code = report.error_code
-        if notification.alert_id is not None and report.status in (
-            NotificationStatus.DELIVERED,
-            *UNREACHED,
-        ):
-            suffix = f" (error {report.error_code})" if report.error_code else ""
-            session.add(
-                AlertEvent(
-                    alert_id=notification.alert_id,
-                    at=now,
-                    kind=f"sms_{report.status}",
-                    actor="system",
-                    detail=f"{notification.purpose} SMS to {notification.phone} {report.status}{suffix}",
-                    notification_id=notification.id,
-                )
+        await _apply(session, notification, report.status, report.error_code, escalation, now, effects)
+
+
+async def _apply(
+    session: AsyncSession,
+    notification: Notification,
+    status: str,
+    error_code: str | None,
+    escalation: Escalation,
+    now: datetime,
+    effects: Effects,
+) -> None:
+    if PROGRESS.get(status, 0) <= PROGRESS.get(notification.status, 0):
+        return
+    notification.status = status
+    notification.status_at = now
+    if error_code:
+        notification.error_code = error_code
+    if notification.alert_id is not None and status in (NotificationStatus.DELIVERED, *UNREACHED):
+        suffix = f" (error {error_code})" if error_code else ""
+        session.add(
+            AlertEvent(
+                alert_id=notification.alert_id,
+                at=now,
+                kind=f"sms_{status}",
+                actor="system",
+                detail=f"{notification.purpose} SMS to {notification.phone} {status}{suffix}",
+                notification_id=notification.id,
             )
-            effects.changed_alert_ids.add(notification.alert_id)
-        if report.status in UNREACHED:
-            await escalation.on_unreachable(session, notification, now, effects)
+        )
+        effects.changed_alert_ids.add(notification.alert_id)
+    if status in UNREACHED:
+        await escalation.on_unreachable(session, notification, now, effects)

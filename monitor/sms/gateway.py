@@ -41,6 +41,11 @@ class SendFailure(Exception):
         self.code = code
         self.message = message
 
+    @property
+    def about_recipient(self) -> bool:
+        """The failure is this number's (invalid, landline, unreachable): the provider itself works."""
+        return self.code is not None and self.code.isdigit() and int(self.code) in PERMANENT_TWILIO_CODES
+
 
 class SmsGateway(Protocol):
     """Sends SMS; an async context manager owning its HTTP session."""
@@ -63,6 +68,10 @@ class SmsGateway(Protocol):
         Used after a send whose outcome is unknown (a timeout, a crash mid-request), so that
         a message that did go out is never sent twice.
         """
+        ...
+
+    async def check(self) -> None:
+        """Ask the provider something cheap; ``SendFailure`` when it cannot be reached or refuses us."""
         ...
 
 

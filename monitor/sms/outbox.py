@@ -1,11 +1,20 @@
-"""The SMS outbox: sends queued SMS rows, at most once each.
+"""The SMS outbox: sends SMS rows, at most once each.
 
-A row moves ``pending`` → ``claimed`` (committed before the provider is called) → the
-provider's status. If the process dies between claiming and recording, the row stays
-``claimed``; once its lease has run out it becomes ``unconfirmed`` and the provider is
-asked whether it has that message before anything is sent again. Temporary failures (429,
-5xx, no connection) are retried with backoff; permanent ones (invalid number, landline)
-mark the row ``rejected`` and let escalation move on to the next people at once.
+A row is ``claimed`` (committed) before the provider is called, then takes the provider's
+status. Urgent rows are born claimed and sent straight after their transaction commits
+(``send_claimed``); the others are born ``pending`` and claimed by the outbox's own pass,
+which applies each phone's limit (``monitor.sms.throttle``). Every request then waits its
+turn at the ``SendGate``: the sender's rate, most urgent first.
+
+A claim is a lease: while this process still holds a row (waiting at the gate or in a
+request), it renews the lease. If the process dies between claiming and recording, the
+row stays ``claimed``; once its lease has run out it becomes ``unconfirmed`` and the
+provider is asked whether it has that message before anything is sent again. A request
+the provider did not answer in time is ``unconfirmed`` too; it is sent again only once
+the provider has no record of it a whole lease after the attempt (it may still have been
+on its way). Temporary failures (429, 5xx, no connection) are retried with backoff for as
+long as the message is worth sending; permanent ones (invalid number, landline) mark the
+row ``rejected`` and let escalation move on to the next people at once.
 """
 
 from __future__ import annotations
@@ -14,39 +23,32 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from monitor.alerts.lifecycle import AlertState
 from monitor.clock import Clock
-from monitor.effects import AfterCommit, Effects
+from monitor.effects import AfterCommit, ClaimedSms, Effects
 from monitor.escalation import Escalation
 from monitor.health import Health
 from monitor.metrics import Metrics
-from monitor.notifications import NotificationStatus, lock_notification
+from monitor.notifications import ASKING, NotificationStatus, lock_notification
 from monitor.sms.delivery import apply_delivery_reports
 from monitor.sms.gateway import FailureKind, OutgoingSms, SendFailure, SendReceipt, SmsGateway
+from monitor.sms.pacing import SendGate
+from monitor.sms.provider_watch import ProviderWatch
+from monitor.sms.throttle import ClaimPass, PhoneLimit
 from monitor.store.database import Database, is_unavailable
-from monitor.store.models import AlertEvent, Notification
+from monitor.store.models import Alert, AlertEvent, Notification
 
 log = logging.getLogger("callwatch.sms")
 
 CLAIM_BATCH = 20
-MAX_ATTEMPTS = 6
 IDLE_CHECK_S = 1.0
-#: Consecutive failed sends after which /healthz reports the provider as down.
-FAILURES_BEFORE_DEGRADED = 3
-
-
-@dataclass(frozen=True, slots=True)
-class ClaimedSms:
-    id: int
-    phone: str
-    body: str
-    attempts: int
-    claimed_at: datetime
+#: the upkeep (lease renewal, settling, provider check) runs at least this often
+UPKEEP_EVERY_S = 5.0
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -68,6 +70,9 @@ class SmsOutbox:
         lease_s: float,
         status_callback_url: str | None,
         after_commit: AfterCommit,
+        phone_limit: int,
+        rate_per_s: float,
+        give_up_after_s: float,
         concurrency: int = 8,
     ) -> None:
         self.database = database
@@ -75,82 +80,119 @@ class SmsOutbox:
         self.escalation = escalation
         self.clock = clock
         self.metrics = metrics
-        self.health = health
         self.instance_id = instance_id
         self.lease = timedelta(seconds=lease_s)
         self.status_callback_url = status_callback_url
         self.after_commit = after_commit
-        self._slots = asyncio.Semaphore(concurrency)
+        self.limit = PhoneLimit(phone_limit)
+        self.give_up_after = timedelta(seconds=give_up_after_s)
+        self.gate = SendGate(rate_per_s=rate_per_s, concurrency=concurrency)
+        self.watch = ProviderWatch(health, gateway.name)
         self._wake = asyncio.Event()
-        self._consecutive_failures = 0
+        #: rows this process claimed and has not recorded yet: their leases are renewed
+        self._in_hand: set[int] = set()
+        self._in_flight: set[asyncio.Task[None]] = set()
 
     def wake(self) -> None:
         self._wake.set()
 
+    def send_claimed(self, claimed: Sequence[ClaimedSms]) -> None:
+        """Send rows a committed transaction queued (and so claimed) for this process."""
+        for sms in claimed:
+            self._in_hand.add(sms.id)
+            task = asyncio.create_task(self._send(sms), name=f"sms-{sms.id}")
+            self._in_flight.add(task)
+            task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._in_flight.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("sending an SMS failed unexpectedly", exc_info=task.exception())
+
+    async def drain(self, within_s: float) -> None:
+        """Let SMS already handed to the provider finish recording (for a clean stop)."""
+        if self._in_flight:
+            await asyncio.wait(set(self._in_flight), timeout=within_s)
+
     async def run(self) -> None:
-        """Send whatever is due until cancelled."""
+        """Send what waits, keep leases, settle interrupted sends, watch the provider; until cancelled."""
+        await asyncio.gather(self._sending_loop(), self._upkeep_loop())
+
+    async def _sending_loop(self) -> None:
         while True:
             self._wake.clear()
             try:
-                await self.recover_stale()
                 while await self.send_due():
                     pass
             except Exception as exc:
-                if is_unavailable(exc):
-                    log.error("SMS outbox cannot reach the database: %s", exc)
-                else:
-                    log.exception("SMS outbox pass failed; retrying")
+                _log_pass_failure("sending", exc)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=IDLE_CHECK_S)
 
+    async def _upkeep_loop(self) -> None:
+        every = min(UPKEEP_EVERY_S, self.lease.total_seconds() / 3)
+        while True:
+            try:
+                await self._renew_leases()
+                await self.recover_stale()
+                if self.watch.check_due():
+                    await self.check_provider()
+            except Exception as exc:
+                _log_pass_failure("upkeep", exc)
+            await asyncio.sleep(every)
+
+    # -- claiming ------------------------------------------------------------------------------
+
     async def send_due(self) -> int:
-        """Claim and send one batch of due SMS; how many were claimed."""
+        """Claim and send one batch of waiting SMS (and digests); how many were claimed."""
+        if not await self._anything_due():
+            return 0
         claimed = await self._claim()
         if claimed:
+            self._in_hand.update(sms.id for sms in claimed)
             await asyncio.gather(*(self._send(sms) for sms in claimed))
         return len(claimed)
+
+    async def _anything_due(self) -> bool:
+        # A read first, so an idle outbox never takes the write lock.
+        now = self.clock.now()
+        async with self.database.read() as session:
+            due = await session.scalar(
+                select(Notification.id)
+                .where(Notification.status == NotificationStatus.PENDING, Notification.not_before <= now)
+                .limit(1)
+            )
+            return due is not None or bool(await self.limit.phones_ready_for_digest(session, now))
 
     async def _claim(self) -> list[ClaimedSms]:
         now = self.clock.now()
         async with self.database.write() as session:
-            ids = (
-                await session.scalars(
-                    select(Notification.id)
-                    .where(Notification.status == NotificationStatus.PENDING, Notification.not_before <= now)
-                    .order_by(Notification.priority, Notification.id)
-                    .limit(CLAIM_BATCH)
-                    .with_for_update(skip_locked=True)
-                )
-            ).all()
-            if not ids:
-                return []
-            rows = (
-                await session.execute(
-                    update(Notification)
-                    .where(Notification.id.in_(ids), Notification.status == NotificationStatus.PENDING)
-                    .values(
-                        status=NotificationStatus.CLAIMED.value,
-                        claimed_at=now,
-                        claimed_by=self.instance_id,
-                        attempts=Notification.attempts + 1,
-                    )
-                    .returning(Notification.id, Notification.phone, Notification.body, Notification.attempts)
-                )
-            ).all()
-        return [ClaimedSms(row[0], row[1], row[2], row[3], now) for row in rows]
+            claim = ClaimPass(session, self.limit, now, self.instance_id)
+            await claim.take_turn()
+            claimed = await claim.claim_pending(CLAIM_BATCH)
+            claimed += await claim.claim_digests()
+        return claimed
+
+    # -- sending -------------------------------------------------------------------------------
 
     async def _send(self, sms: ClaimedSms) -> None:
-        async with self._slots:
-            try:
-                receipt = await self.gateway.send(OutgoingSms(sms.phone, sms.body, self.status_callback_url))
-            except SendFailure as failure:
-                await self._record_failure(sms, failure)
+        try:
+            async with self.gate.turn(sms.priority):
+                try:
+                    receipt = await self.gateway.send(OutgoingSms(sms.phone, sms.body, self.status_callback_url))
+                except SendFailure as failure:
+                    outcome: SendReceipt | SendFailure = failure
+                else:
+                    outcome = receipt
+            if isinstance(outcome, SendFailure):
+                await self._record_failure(sms, outcome)
             else:
-                await self._record_sent(sms.id, receipt)
+                await self._record_sent(sms.id, outcome)
+        finally:
+            self._in_hand.discard(sms.id)
 
     async def _record_sent(self, notification_id: int, receipt: SendReceipt) -> None:
-        self._consecutive_failures = 0
-        self.health.mark("sms", ok=True, detail=f"last SMS accepted by {self.gateway.name}")
+        self.watch.sent()
         self.metrics.sms_sent.inc()
         now = self.clock.now()
 
@@ -166,16 +208,6 @@ class SmsOutbox:
             if receipt.segments is not None:
                 notification.segments = receipt.segments
             if notification.alert_id is not None:
-                session.add(
-                    AlertEvent(
-                        alert_id=notification.alert_id,
-                        at=now,
-                        kind="sms_sent",
-                        actor="system",
-                        detail=f"{notification.purpose} SMS to {notification.phone} accepted ({receipt.provider_id})",
-                        notification_id=notification.id,
-                    )
-                )
                 effects.changed_alert_ids.add(notification.alert_id)
             # A fast provider may have reported delivery before we stored its message id.
             await apply_delivery_reports(session, notification, self.escalation, now, effects)
@@ -185,12 +217,8 @@ class SmsOutbox:
 
     async def _record_failure(self, sms: ClaimedSms, failure: SendFailure) -> None:
         self.metrics.sms_failed.labels(kind=failure.kind.value, code=failure.code or "").inc()
-        self._consecutive_failures += 1
-        if self._consecutive_failures >= FAILURES_BEFORE_DEGRADED:
-            self.health.mark(
-                "sms", ok=False, detail=f"{self._consecutive_failures} sends failed in a row: {failure.message}"
-            )
-        log.warning("SMS %d to %s failed: %s", sms.id, sms.phone, failure)
+        self.watch.failed(failure)
+        log.warning("SMS %d failed: %s", sms.id, failure)
         now = self.clock.now()
 
         async def record(session: AsyncSession) -> Effects:
@@ -201,15 +229,20 @@ class SmsOutbox:
             notification.error_code = failure.code
             notification.error_message = failure.message
             notification.status_at = now
+            worth_retrying = now - notification.created_at < self.give_up_after
             if failure.kind is FailureKind.UNKNOWN:
                 notification.status = NotificationStatus.UNCONFIRMED.value
-            elif failure.kind is FailureKind.TEMPORARY and sms.attempts < MAX_ATTEMPTS:
+            elif failure.kind is FailureKind.TEMPORARY and not await _still_asking(session, notification):
+                notification.status = NotificationStatus.CANCELLED.value  # someone took the alert meanwhile
+            elif failure.kind is FailureKind.TEMPORARY and worth_retrying:
                 notification.status = NotificationStatus.PENDING.value
                 notification.not_before = now + retry_delay(sms.attempts)
             else:
                 notification.status = NotificationStatus.REJECTED.value
                 await self._log_failure(session, notification, failure, now, effects)
                 await self.escalation.on_unreachable(session, notification, now, effects)
+            if notification.alert_id is not None:
+                effects.changed_alert_ids.add(notification.alert_id)
             return effects
 
         await self.after_commit(await self.database.transact(record))
@@ -237,42 +270,114 @@ class SmsOutbox:
         )
         effects.changed_alert_ids.add(notification.alert_id)
 
-    async def recover_stale(self) -> None:
-        """Settle rows whose hand-over to the provider may or may not have happened."""
-        now = self.clock.now()
+    # -- upkeep --------------------------------------------------------------------------------
+
+    async def _renew_leases(self) -> None:
+        """Rows still waiting here for their turn keep their claim: nobody else may settle them."""
+        held = sorted(self._in_hand)
+        if not held:
+            return
         async with self.database.write() as session:
             await session.execute(
                 update(Notification)
-                .where(
-                    Notification.status == NotificationStatus.CLAIMED,
-                    or_(Notification.claimed_at.is_(None), Notification.claimed_at < now - self.lease),
-                )
-                .values(status=NotificationStatus.UNCONFIRMED.value, status_at=now)
+                .where(Notification.id.in_(held), Notification.status == NotificationStatus.CLAIMED)
+                .values(claimed_at=self.clock.now())
             )
-            unconfirmed = (
+
+    async def recover_stale(self) -> None:
+        """Settle rows whose hand-over to the provider may or may not have happened."""
+        now = self.clock.now()
+        expired = now - self.lease
+        stale = or_(
+            Notification.status == NotificationStatus.UNCONFIRMED,
+            (Notification.status == NotificationStatus.CLAIMED)
+            & or_(Notification.claimed_at.is_(None), Notification.claimed_at < expired),
+        )
+        async with self.database.read() as session:
+            candidates = (
                 await session.execute(
-                    select(Notification.id, Notification.phone, Notification.body, Notification.claimed_at)
-                    .where(Notification.status == NotificationStatus.UNCONFIRMED)
+                    select(
+                        Notification.id,
+                        Notification.phone,
+                        Notification.body,
+                        Notification.status,
+                        Notification.claimed_at,
+                        Notification.status_at,
+                    )
+                    .where(stale, Notification.id.not_in(sorted(self._in_hand)))
+                    .order_by(Notification.priority, Notification.id)
                     .limit(CLAIM_BATCH)
                 )
             ).all()
-        for notification_id, phone, body, claimed_at in unconfirmed:
-            await self._settle(notification_id, phone, body, claimed_at or now)
+        for notification_id, phone, body, status, claimed_at, status_at in candidates:
+            # An unconfirmed request may still reach the provider until a lease after the attempt.
+            in_doubt = status == NotificationStatus.UNCONFIRMED and status_at is not None and status_at > expired
+            await self._settle(notification_id, phone, body, claimed_at or now, resend=not in_doubt)
 
-    async def _settle(self, notification_id: int, phone: str, body: str, claimed_at: datetime) -> None:
+    async def _settle(self, notification_id: int, phone: str, body: str, claimed_at: datetime, *, resend: bool) -> None:
         try:
             found = await self.gateway.find_sent(phone, body, claimed_at)
         except SendFailure as failure:
+            self.watch.failed(failure)
             log.warning("cannot check SMS %d with the provider yet: %s", notification_id, failure)
             return
         if found is not None:
             log.info("SMS %d had reached the provider before the interruption (%s)", notification_id, found.provider_id)
             await self._record_sent(notification_id, found)
             return
+        if not resend:
+            return  # not there yet; look again at the next upkeep
+        now = self.clock.now()
         async with self.database.write() as session:
             await session.execute(
                 update(Notification)
-                .where(Notification.id == notification_id, Notification.status == NotificationStatus.UNCONFIRMED)
-                .values(status=NotificationStatus.PENDING.value, not_before=self.clock.now())
+                .where(
+                    Notification.id == notification_id,
+                    Notification.status.in_([NotificationStatus.CLAIMED, NotificationStatus.UNCONFIRMED]),
+                )
+                .values(status=NotificationStatus.PENDING.value, not_before=now, status_at=now)
             )
         self.wake()
+
+    async def check_provider(self) -> None:
+        """Ask the provider something cheap (when idle, and while it is down); bring retries forward when it is back."""
+        try:
+            await self.gateway.check()
+        except SendFailure as failure:
+            self.watch.failed(failure)
+            log.warning("the SMS provider did not answer a check: %s", failure)
+            return
+        brought_forward = await self._bring_retries_forward() if self.watch.down else 0
+        self.watch.answered_check(retries_waiting=brought_forward > 0)
+        if brought_forward:
+            log.info("the SMS provider answers again: %d retries brought forward", brought_forward)
+            self.wake()
+
+    async def _bring_retries_forward(self) -> int:
+        now = self.clock.now()
+        async with self.database.write() as session:
+            result = await session.execute(
+                update(Notification)
+                .where(
+                    Notification.status == NotificationStatus.PENDING,
+                    Notification.attempts > 0,
+                    Notification.not_before > now,
+                )
+                .values(not_before=now)
+            )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def _still_asking(session: AsyncSession, notification: Notification) -> bool:
+    """Whether a message is still worth sending: an ask only while its alert is open."""
+    if notification.purpose not in ASKING or notification.alert_id is None:
+        return True
+    state = await session.scalar(select(Alert.state).where(Alert.id == notification.alert_id))
+    return state == AlertState.OPEN
+
+
+def _log_pass_failure(what: str, error: Exception) -> None:
+    if is_unavailable(error):
+        log.error("SMS outbox %s cannot reach the database: %s", what, error)
+    else:
+        log.exception("SMS outbox %s pass failed; retrying", what, exc_info=error)

@@ -3,13 +3,21 @@
 Case-insensitive; surrounding punctuation and spaces are ignored; full-width characters
 (as Chinese phones type them) count as their plain forms. ``ACK 17`` and ``收到17`` are the
 same reply.
+
+Besides answers about alerts, a volunteer sets their availability: ``OFF`` (休息) until
+``ON`` (上班), ``PAUSE 2h`` / ``PAUSE 30m`` (暂停, or 休息 with a duration) for a while,
+and asks ``STATUS`` (状态). The carriers' opt-out words (``STOP`` and its synonyms, and
+China's ``TD`` / 退订) and opt-in words (``START``...) are recognised as whole messages
+only, as carriers match them.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 from enum import StrEnum
 
 
@@ -17,6 +25,12 @@ class Intent(StrEnum):
     ACK = "ack"  # I take it
     DONE = "done"  # it is resolved
     DECLINE = "decline"  # I cannot; ask the next tier now
+    OFF = "off"  # not available until I say ON
+    ON = "on"  # available again (as my schedule says)
+    PAUSE = "pause"  # not available for a while
+    STATUS = "status"  # am I on call?
+    STOP = "stop"  # opt out of every message (carriers' rule)
+    START = "start"  # opt back in
 
 
 WORDS: dict[str, Intent] = {
@@ -33,10 +47,48 @@ WORDS: dict[str, Intent] = {
     "pass": Intent.DECLINE,
     "不行": Intent.DECLINE,
 }
+#: Whole-message words about the volunteer rather than an alert.
+STANDING_WORDS: dict[str, Intent] = {
+    "off": Intent.OFF,
+    "休息": Intent.OFF,
+    "on": Intent.ON,
+    "上班": Intent.ON,
+    "pause": Intent.PAUSE,
+    "暂停": Intent.PAUSE,
+    "status": Intent.STATUS,
+    "状态": Intent.STATUS,
+    # Twilio's standard opt-out and opt-in keywords, and the Chinese carriers' 退订 (TD)
+    "stop": Intent.STOP,
+    "stopall": Intent.STOP,
+    "unsubscribe": Intent.STOP,
+    "cancel": Intent.STOP,
+    "end": Intent.STOP,
+    "quit": Intent.STOP,
+    "td": Intent.STOP,
+    "退订": Intent.STOP,
+    "start": Intent.START,
+    "yes": Intent.START,
+    "unstop": Intent.START,
+}
+#: Words that take a duration: "PAUSE 2h", "OFF 2h" and "休息2小时" all pause.
+PAUSE_WORDS: tuple[str, ...] = ("pause", "暂停", "off", "休息")
+#: A bare PAUSE pauses this long (the confirmation says until when).
+DEFAULT_PAUSE = timedelta(hours=1)
+MAX_PAUSE = timedelta(days=14)
+UNITS: dict[str, timedelta] = {
+    **dict.fromkeys(("m", "min", "mins", "minute", "minutes", "分", "分钟"), timedelta(minutes=1)),
+    **dict.fromkeys(("h", "hr", "hrs", "hour", "hours", "小时", "个小时", "钟头"), timedelta(hours=1)),
+    **dict.fromkeys(("d", "day", "days", "天"), timedelta(days=1)),
+}
 
-_REPLY = re.compile(
-    r"^(?P<word>" + "|".join(sorted(map(re.escape, WORDS), key=len, reverse=True)) + r")"
-    r"(?:\s*#?\s*(?P<code>\d{1,9}))?$"
+
+def _alternatives(words: Iterable[str]) -> str:
+    return "|".join(sorted(map(re.escape, words), key=len, reverse=True))
+
+
+_REPLY = re.compile(rf"^(?P<word>{_alternatives(WORDS)})(?:\s*#?\s*(?P<code>\d{{1,9}}))?$")
+_PAUSE = re.compile(
+    rf"^(?P<word>{_alternatives(PAUSE_WORDS)})\s*(?:for\s*)?(?P<amount>\d{{1,4}})\s*(?P<unit>{_alternatives(UNITS)})$"
 )
 
 
@@ -45,6 +97,8 @@ class Reply:
     intent: Intent
     #: the alert number the reply names, when it names one
     alert_code: int | None = None
+    #: for PAUSE: for how long
+    pause: timedelta | None = None
 
 
 def normalize(body: str) -> str:
@@ -64,7 +118,15 @@ def _is_padding(char: str) -> bool:
 
 def parse_reply(body: str) -> Reply | None:
     """The reply's meaning, or None when it is not one the grammar knows."""
-    match = _REPLY.match(normalize(body))
+    text = normalize(body)
+    standing = STANDING_WORDS.get(text)
+    if standing is not None:
+        return Reply(standing, pause=DEFAULT_PAUSE if standing is Intent.PAUSE else None)
+    paused = _PAUSE.match(text)
+    if paused is not None:
+        length = int(paused["amount"]) * UNITS[paused["unit"]]
+        return Reply(Intent.PAUSE, pause=length) if timedelta(0) < length <= MAX_PAUSE else None
+    match = _REPLY.match(text)
     if match is None:
         return None
     intent = WORDS[match["word"]]

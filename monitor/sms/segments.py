@@ -1,4 +1,9 @@
-"""How many SMS segments a text costs (GSM 03.38 / UCS-2), as carriers bill them."""
+"""How many SMS segments a text costs (GSM 03.38 / UCS-2), as carriers bill them.
+
+A long message is split into parts of 153 septets (GSM-7) or 67 UTF-16 code units
+(UCS-2); like Twilio, a character is never cut in two, so a part ending where an
+escaped GSM character or an emoji would straddle it closes early.
+"""
 
 from __future__ import annotations
 
@@ -22,13 +27,18 @@ class SegmentCount:
 def count_segments(text: str) -> SegmentCount:
     """Segments for ``text``: GSM-7 160 single / 153 per part, UCS-2 70 / 67."""
     if all(char in GSM7_BASIC or char in GSM7_EXTENDED for char in text):
-        septets = sum(2 if char in GSM7_EXTENDED else 1 for char in text)
-        return SegmentCount("GSM-7", septets, _parts(septets, single=160, multi=153))
-    code_units = len(text.encode("utf-16-le")) // 2
-    return SegmentCount("UCS-2", code_units, _parts(code_units, single=70, multi=67))
+        costs = [2 if char in GSM7_EXTENDED else 1 for char in text]
+        return SegmentCount("GSM-7", sum(costs), _parts(costs, single=160, multi=153))
+    costs = [2 if ord(char) > 0xFFFF else 1 for char in text]
+    return SegmentCount("UCS-2", sum(costs), _parts(costs, single=70, multi=67))
 
 
-def _parts(units: int, *, single: int, multi: int) -> int:
-    if units <= single:
+def _parts(costs: list[int], *, single: int, multi: int) -> int:
+    if sum(costs) <= single:
         return 1
-    return -(-units // multi)
+    parts, used = 1, 0
+    for cost in costs:
+        if used + cost > multi:
+            parts, used = parts + 1, 0
+        used += cost
+    return parts

@@ -100,6 +100,15 @@ class TwilioGateway:
                 return SendReceipt(message.sid, message.status or "sent", _as_int(message.num_segments))
         return None
 
+    async def check(self) -> None:
+        # The cheapest authenticated request the Messages API has: one message of the list.
+        try:
+            await self.client.messages.list_async(limit=1)
+        except TwilioRestException as exc:
+            raise SendFailure(classify_twilio_error(exc.status, exc.code), str(exc.code), str(exc.msg)) from exc
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            raise SendFailure(FailureKind.TEMPORARY, "check", f"{type(exc).__name__}: {exc}"[:300]) from exc
+
 
 def _as_int(value: object) -> int | None:
     try:

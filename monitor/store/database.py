@@ -2,13 +2,16 @@
 
 Writers take ``Database.write()``. On SQLite, that is one process-wide writer at a time
 (an asyncio lock in front of ``BEGIN IMMEDIATE``), so the ingest, escalation and sending
-loops queue fairly instead of spinning on SQLITE_BUSY. On PostgreSQL, writers run
-concurrently and take row locks (``FOR UPDATE SKIP LOCKED``) where they claim work.
+loops queue instead of spinning on SQLITE_BUSY, and urgent writers (a press, a timer, a
+reply) go before bookkeeping (delivery reports). On PostgreSQL, writers run concurrently
+and take row locks (``FOR UPDATE SKIP LOCKED``) where they claim work.
 """
 
 from __future__ import annotations
 
 import asyncio
+import heapq
+import itertools
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -26,6 +29,36 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 T = TypeVar("T")
 
 
+class WriterQueue:
+    """One writer at a time, urgent ones first, then first come first served."""
+
+    def __init__(self) -> None:
+        self._busy = False
+        self._waiting: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._arrivals = itertools.count()
+
+    async def acquire(self, urgent: bool) -> None:
+        if not self._busy and not self._waiting:
+            self._busy = True
+            return
+        turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiting, (0 if urgent else 1, next(self._arrivals), turn))
+        try:
+            await turn
+        except BaseException:
+            if turn.done() and not turn.cancelled():
+                self.release()  # the turn came just as we were cancelled: pass it on
+            raise
+
+    def release(self) -> None:
+        while self._waiting:
+            _, _, turn = heapq.heappop(self._waiting)
+            if not turn.done():
+                turn.set_result(None)  # handed over: stays busy
+                return
+        self._busy = False
+
+
 class DatabaseUnavailable(UserError):
     """The database cannot be reached or opened."""
 
@@ -40,7 +73,7 @@ class Database:
         self._engine: AsyncEngine | None = None
         self._sessions: async_sessionmaker[AsyncSession] | None = None
         self._read_sessions: async_sessionmaker[AsyncSession] | None = None
-        self._write_lock = asyncio.Lock()
+        self._writers = WriterQueue()
 
     async def __aenter__(self) -> Database:
         self._engine = create_engine(self.url, pool_size=self._pool_size)
@@ -66,16 +99,23 @@ class Database:
         return self._engine
 
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncSession]:
-        """A read-write transaction, committed on success and rolled back on error."""
+    async def write(self, *, urgent: bool = False) -> AsyncIterator[AsyncSession]:
+        """A read-write transaction, committed on success and rolled back on error.
+
+        ``urgent``: someone may be waiting on this (a press, an escalation, a reply).
+        """
         if self._sessions is None:
             raise RuntimeError("Database used outside its 'async with' block")
-        if self.is_sqlite:
-            async with self._write_lock, self._sessions() as session, session.begin():
-                yield session
-        else:
+        if not self.is_sqlite:
             async with self._sessions() as session, session.begin():
                 yield session
+            return
+        await self._writers.acquire(urgent)
+        try:
+            async with self._sessions() as session, session.begin():
+                yield session
+        finally:
+            self._writers.release()
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
@@ -85,13 +125,15 @@ class Database:
         async with self._read_sessions() as session:
             yield session
 
-    async def transact(self, work: Callable[[AsyncSession], Awaitable[T]], *, attempts: int = 5) -> T:
+    async def transact(
+        self, work: Callable[[AsyncSession], Awaitable[T]], *, urgent: bool = False, attempts: int = 5
+    ) -> T:
         """Run ``work`` in a write transaction, again from the start if PostgreSQL aborts it
         to break a deadlock. ``work`` must do everything inside the transaction."""
         attempt = 0
         while True:
             try:
-                async with self.write() as session:
+                async with self.write(urgent=urgent) as session:
                     return await work(session)
             except DBAPIError as exc:
                 attempt += 1
@@ -100,8 +142,8 @@ class Database:
             await asyncio.sleep(0.005 * 2**attempt)
 
     async def ping(self) -> None:
-        """Raise if the database does not answer."""
-        async with self.engine.connect() as connection:
+        """Raise if the database does not answer (a reader: it never waits for SQLite's write lock)."""
+        async with self.engine.execution_options(callwatch_readonly=True).connect() as connection:
             await connection.execute(text("SELECT 1"))
 
 
@@ -127,11 +169,12 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: object) -> None
     # Let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite's own is deferred and late).
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
+    # First, so that the pragmas below wait for a writer in another process instead of failing.
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA journal_mode=WAL")
     # FULL: a commit survives a power cut too, because the broker forgets a message once
     # we acknowledge it after the commit.
     cursor.execute("PRAGMA synchronous=FULL")
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
 

@@ -4,6 +4,10 @@ Entries are matched by id; new ones are added, changed ones updated, and entries
 from the file are left as they are (a file may hold one area's people only). Importing
 the same file twice changes nothing. Every import that changes something bumps the
 directory revision, which running monitors watch to subscribe for new devices.
+
+Devices with ``volunteer`` are volunteers' own phones (``volunteer_phones``), subscribed
+to like residents' devices but only ever read for their position. A resident's
+``family`` replaces her contacts when the file lists it, and leaves them alone otherwise.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ import devices
 from devices.base import DeviceProfile
 from monitor import directory as file_model
 from monitor.ingest.routes import Routes
+from monitor.oncall.family import ContactValues, replace_family
+from monitor.oncall.positions import VOLUNTEER_PHONE_KIND
 from monitor.store import models
 from monitor.store.database import Database
 
@@ -45,6 +51,14 @@ class ImportSummary:
         ]
         if self.changed.get("volunteer areas"):
             lines.append(f"volunteer areas: {self.changed['volunteer areas']} volunteers' areas changed")
+        if self.changed.get("family"):
+            lines.append(f"family contacts: {self.changed['family']} residents' contacts changed")
+        phones = ("added", "changed", "unchanged")
+        if any(getattr(self, kind).get("volunteer phones") for kind in phones):
+            lines.append(
+                "volunteer phones: "
+                + ", ".join(f"{getattr(self, kind).get('volunteer phones', 0)} {kind}" for kind in phones)
+            )
         return lines
 
 
@@ -53,12 +67,19 @@ async def import_directory(database: Database, directory: file_model.Directory) 
     async with database.write() as session:
         await _upsert(session, summary, "areas", models.Area, directory.areas, _area_values)
         await _upsert(session, summary, "policies", models.EscalationPolicy, directory.policies, _policy_values)
+        await _restart_changed_checkins(session, directory.residents)
         await _upsert(session, summary, "residents", models.Resident, directory.residents, _resident_values)
-        await _upsert(session, summary, "devices", models.Device, directory.devices, _device_values)
+        await _sync_family(session, summary, directory.residents)
+        residents_devices = [device for device in directory.devices if device.volunteer is None]
+        await _upsert(session, summary, "devices", models.Device, residents_devices, _device_values)
         added_volunteers = await _upsert(
             session, summary, "volunteers", models.Volunteer, directory.volunteers, _volunteer_values
         )
         await _sync_volunteer_areas(session, summary, directory.volunteers, added_volunteers)
+        volunteer_phones = [device for device in directory.devices if device.volunteer is not None]
+        await _upsert(
+            session, summary, "volunteer phones", models.VolunteerPhone, volunteer_phones, _volunteer_phone_values
+        )
         if summary.changed_anything:
             await session.merge(models.ServiceMeta(key=DIRECTORY_REVISION_KEY, value=uuid.uuid4().hex))
     return summary
@@ -120,6 +141,28 @@ async def _sync_volunteer_areas(
             summary.changed["volunteer areas"] = summary.changed.get("volunteer areas", 0) + 1
 
 
+async def _sync_family(session: AsyncSession, summary: ImportSummary, residents: Iterable[file_model.Resident]) -> None:
+    for resident in residents:
+        if resident.family is None:
+            continue  # not in the file: contacts entered elsewhere (the console) stay
+        contacts = [
+            ContactValues(contact.name, contact.phone, contact.language or resident.language, contact.relationship)
+            for contact in resident.family
+        ]
+        if await replace_family(session, resident.id, contacts):
+            summary.changed["family"] = summary.changed.get("family", 0) + 1
+
+
+async def _restart_changed_checkins(session: AsyncSession, residents: Iterable[file_model.Resident]) -> None:
+    """Forget the next check-in deadline of residents whose deadline or time zone changes, so
+    that supervision works it out again from the new schedule."""
+    wanted = {resident.id: (resident.checkin_by, resident.timezone) for resident in residents}
+    rows = await session.scalars(select(models.Resident).where(models.Resident.id.in_(wanted)))
+    for row in rows:
+        if (row.checkin_by, row.timezone) != wanted[row.id]:
+            row.checkin_due_at = None
+
+
 def _area_values(area: file_model.Area) -> dict[str, Any]:
     return {"id": area.id, "name": area.name, "policy_id": area.policy}
 
@@ -129,6 +172,8 @@ def _policy_values(policy: file_model.Policy) -> dict[str, Any]:
         "id": policy.id,
         "tiers": [tier.model_dump() for tier in policy.tiers],
         "repeat": policy.repeat,
+        "kinds": list(policy.kinds),
+        "inform": list(policy.inform),
     }
 
 
@@ -141,6 +186,20 @@ def _resident_values(resident: file_model.Resident) -> dict[str, Any]:
         "phone": resident.phone,
         "language": resident.language,
         "notes": resident.notes,
+        "timezone": resident.timezone,
+        "checkin_by": resident.checkin_by,
+        **_safe_zone_values(resident.safe_zone),
+        "home_lat": resident.home.lat if resident.home else None,
+        "home_lon": resident.home.lon if resident.home else None,
+    }
+
+
+def _safe_zone_values(zone: file_model.SafeZone | None) -> dict[str, Any]:
+    return {
+        "safe_lat": zone.lat if zone else None,
+        "safe_lon": zone.lon if zone else None,
+        "safe_radius_m": zone.radius_m if zone else None,
+        "safe_region": zone.region if zone else None,
     }
 
 
@@ -154,7 +213,7 @@ def _device_values(device: file_model.Device) -> dict[str, Any]:
         "topic": profile.topic,
         "serial": device.serial,
         "ref": devices.registry()[device.protocol].device_ref(profile),
-        "heartbeat_s": device.heartbeat_s,
+        "heartbeat_s": device.heartbeat_interval_s,
         "action_map": dict(device.actions),
     }
 
@@ -167,6 +226,23 @@ def _volunteer_values(volunteer: file_model.Volunteer) -> dict[str, Any]:
         "language": volunteer.language,
         "role": volunteer.role,
         "active": True,
+        "timezone": volunteer.timezone,
+        "schedule": volunteer.schedule_json(),
+        "home_lat": volunteer.home.lat if volunteer.home else None,
+        "home_lon": volunteer.home.lon if volunteer.home else None,
+        "share_location": volunteer.share_location,
+    }
+
+
+def _volunteer_phone_values(device: file_model.Device) -> dict[str, Any]:
+    profile = device.profile()
+    return {
+        "id": device.id,
+        "volunteer_id": device.volunteer,
+        "protocol": device.protocol,
+        "topic": profile.topic,
+        "serial": device.serial,
+        "ref": devices.registry()[device.protocol].device_ref(profile),
     }
 
 
@@ -187,8 +263,22 @@ async def load_routes(database: Database) -> tuple[Routes, str | None]:
                 )
             )
         ).all()
-    profiles = (
+        phones = (
+            await session.execute(
+                select(
+                    models.VolunteerPhone.protocol,
+                    models.VolunteerPhone.id,
+                    models.VolunteerPhone.topic,
+                    models.VolunteerPhone.serial,
+                )
+            )
+        ).all()
+    profiles = [
         (protocol, DeviceProfile(device_id=device_id, kind=kind, topic=topic, serial=serial))
         for protocol, device_id, kind, topic, serial in rows
-    )
+    ]
+    profiles += [
+        (protocol, DeviceProfile(device_id=phone_id, kind=VOLUNTEER_PHONE_KIND, topic=topic, serial=serial))
+        for protocol, phone_id, topic, serial in phones
+    ]
     return Routes.for_devices(profiles), revision

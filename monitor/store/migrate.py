@@ -27,27 +27,18 @@ async def upgrade(database: Database) -> None:
 
     def run(connection: Connection) -> None:
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        command.upgrade(config, "heads")
 
     async with database.engine.begin() as connection:
         await connection.run_sync(run)
 
 
-async def pending_revisions(database: Database) -> list[str]:
-    """Revisions not yet applied; empty when the schema is current."""
-    script = ScriptDirectory.from_config(alembic_config())
+async def schema_is_current(database: Database) -> bool:
+    """Whether every migration has been applied (without changing anything)."""
+    heads = set(ScriptDirectory.from_config(alembic_config()).get_heads())
 
-    def current(connection: Connection) -> set[str]:
+    def applied(connection: Connection) -> set[str]:
         return set(MigrationContext.configure(connection).get_current_heads())
 
     async with database.engine.connect() as connection:
-        applied = await connection.run_sync(current)
-    return [
-        revision.revision
-        for revision in script.walk_revisions()
-        if revision.revision not in applied and not (applied and _is_ancestor(script, revision.revision, applied))
-    ]
-
-
-def _is_ancestor(script: ScriptDirectory, revision: str, heads: set[str]) -> bool:
-    return any(revision in {r.revision for r in script.iterate_revisions(head, "base")} for head in heads)
+        return await connection.run_sync(applied) == heads

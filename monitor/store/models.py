@@ -77,6 +77,36 @@ class Resident(Base):
     phone: Mapped[str | None] = mapped_column(String(32))
     language: Mapped[str] = mapped_column(String(8), default="zh")
     notes: Mapped[str] = mapped_column(Text, default="")
+    #: IANA zone of the resident's day; NULL means the service's [service] timezone
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    #: daily check-in deadline "HH:MM" local time; NULL when no check-in is expected
+    checkin_by: Mapped[str | None] = mapped_column(String(5))
+    last_checkin_at: Mapped[datetime | None]
+    #: when supervision next judges the check-in (a deadline); NULL until it first looks
+    checkin_due_at: Mapped[datetime | None] = mapped_column(index=True)
+    #: safe zone: a circle (centre, radius) and/or the device's own region name
+    safe_lat: Mapped[float | None] = mapped_column(Float)
+    safe_lon: Mapped[float | None] = mapped_column(Float)
+    safe_radius_m: Mapped[float | None] = mapped_column(Float)
+    safe_region: Mapped[str | None] = mapped_column(String(64))
+    #: where the resident lives: the alert's position for "nearest first" when the device has none
+    home_lat: Mapped[float | None] = mapped_column(Float)
+    home_lon: Mapped[float | None] = mapped_column(Float)
+
+
+class FamilyContact(Base):
+    """A resident's emergency contact: told about alerts, or asked to help, as the policy says."""
+
+    __tablename__ = "family_contacts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    resident_id: Mapped[str] = mapped_column(ForeignKey("residents.id"), index=True)
+    #: the order contacts are listed in
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    name: Mapped[str] = mapped_column(String(200))
+    relationship: Mapped[str] = mapped_column(String(64), default="")
+    #: not unique: a daughter may be the contact of both her parents
+    phone: Mapped[str] = mapped_column(String(32), index=True)
+    language: Mapped[str] = mapped_column(String(8), default="zh")
 
 
 class Device(Base):
@@ -101,6 +131,17 @@ class Device(Base):
     last_lon: Mapped[float | None] = mapped_column(Float)
     last_accuracy_m: Mapped[float | None] = mapped_column(Float)
     last_fix_at: Mapped[datetime | None]
+    #: since when the device is offline (Last Will, availability, or heartbeats missed)
+    offline_at: Mapped[datetime | None]
+    #: an alert covers the current offline episode (its own or its area's outage)
+    offline_noticed: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: battery low by the hysteresis rule, and whether a low_battery alert covers it
+    battery_low: Mapped[bool] = mapped_column(Boolean, default=False)
+    battery_noticed: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: outside the resident's safe zone at the last position; NULL before the first one
+    outside_zone: Mapped[bool | None] = mapped_column(Boolean)
+    #: when supervision next looks at this device; NULL when nothing is pending or due
+    review_at: Mapped[datetime | None] = mapped_column(index=True)
 
 
 class Volunteer(Base):
@@ -112,6 +153,55 @@ class Volunteer(Base):
     role: Mapped[str] = mapped_column(String(16), default="volunteer")
     #: False once the volunteer is no longer in the directory (kept for the record)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: IANA zone of the on-call windows; NULL means the service's [service] timezone
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    #: weekly on-call windows and dated exceptions (monitor.oncall.schedule); empty: always on call
+    schedule: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    home_lat: Mapped[float | None] = mapped_column(Float)
+    home_lon: Mapped[float | None] = mapped_column(Float)
+    #: the volunteer agreed that their phone's position (a VolunteerPhone) is used to find the nearest
+    share_location: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class VolunteerPhone(Base):
+    """A volunteer's own phone reporting where they are (OwnTracks), used only with their consent."""
+
+    __tablename__ = "volunteer_phones"
+    __table_args__ = (UniqueConstraint("protocol", "ref"),)
+    #: the directory's device id
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    volunteer_id: Mapped[str] = mapped_column(ForeignKey("volunteers.id"), index=True)
+    protocol: Mapped[str] = mapped_column(String(32))
+    topic: Mapped[str] = mapped_column(String(256))
+    serial: Mapped[str | None] = mapped_column(String(128))
+    ref: Mapped[str] = mapped_column(String(256))
+    adapter_state: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    last_lat: Mapped[float | None] = mapped_column(Float)
+    last_lon: Mapped[float | None] = mapped_column(Float)
+    last_accuracy_m: Mapped[float | None] = mapped_column(Float)
+    last_fix_at: Mapped[datetime | None]
+
+
+class VolunteerAvailability(Base):
+    """What a volunteer said by SMS about being available (OFF, ON, PAUSE), on top of their schedule."""
+
+    __tablename__ = "volunteer_availability"
+    volunteer_id: Mapped[str] = mapped_column(ForeignKey("volunteers.id"), primary_key=True)
+    #: replied OFF at this time: not asked until they reply ON
+    off_since: Mapped[datetime | None]
+    #: replied PAUSE: not asked until then
+    paused_until: Mapped[datetime | None]
+    changed_at: Mapped[datetime]
+
+
+class SmsOptOut(Base):
+    """A phone that replied STOP (or TD): sent nothing until it replies START."""
+
+    __tablename__ = "sms_opt_outs"
+    phone: Mapped[str] = mapped_column(String(32), primary_key=True)
+    opted_out_at: Mapped[datetime]
+    #: the reply that did it
+    inbound_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_sms.id"))
 
 
 class VolunteerArea(Base):
@@ -126,6 +216,10 @@ class EscalationPolicy(Base):
     #: [{"notify": [...], "ack_timeout_s": 60}, ...]
     tiers: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     repeat: Mapped[int] = mapped_column(Integer, default=0)
+    #: alert kinds this policy escalates wherever they happen, overriding the area's policy
+    kinds: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: told when an alert is raised and when it ends, never asked: ["family"]
+    inform: Mapped[list[str]] = mapped_column(JSON, default=list)
 
 
 class Alert(Base):
@@ -133,6 +227,8 @@ class Alert(Base):
     __table_args__ = (
         Index("ix_alerts_due", "state", "next_escalation_at"),
         Index("ix_alerts_resident_state", "resident_id", "state"),
+        # who took how many alerts lately, for the escalation log's load figures (monitor.oncall.fairness)
+        Index("ix_alerts_acknowledged_by", "acknowledged_by", "acknowledged_at"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     kind: Mapped[str] = mapped_column(String(32))
@@ -160,6 +256,17 @@ class Alert(Base):
     lon: Mapped[float | None] = mapped_column(Float)
     accuracy_m: Mapped[float | None] = mapped_column(Float)
     position_at: Mapped[datetime | None]
+    #: device-health alerts: when duty staff got it in a batched SMS, and the area in its daily digest
+    staff_told_at: Mapped[datetime | None]
+    digest_told_at: Mapped[datetime | None]
+
+
+class AlertDevice(Base):
+    """The devices an alert is about when it is about several (an area outage)."""
+
+    __tablename__ = "alert_devices"
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id"), primary_key=True)
+    device_id: Mapped[str] = mapped_column(ForeignKey("devices.id"), primary_key=True, index=True)
 
 
 class AlertEvent(Base):
@@ -174,14 +281,21 @@ class AlertEvent(Base):
     actor: Mapped[str] = mapped_column(String(100))
     detail: Mapped[str] = mapped_column(Text, default="")
     notification_id: Mapped[int | None] = mapped_column(ForeignKey("notifications.id"))
-    device_message_id: Mapped[int | None] = mapped_column(ForeignKey("device_messages.id"))
+    #: indexed: the retention job asks which raw messages an alert's record still points to
+    device_message_id: Mapped[int | None] = mapped_column(ForeignKey("device_messages.id"), index=True)
 
 
 class Notification(Base):
     """One SMS. ``dedupe_key`` makes each (alert, purpose, tier, round, phone) unique."""
 
     __tablename__ = "notifications"
-    __table_args__ = (Index("ix_notifications_pending", "status", "priority", "not_before"),)
+    __table_args__ = (
+        Index("ix_notifications_pending", "status", "priority", "not_before"),
+        # a phone's SMS in the last 15 minutes, for its limit (monitor.sms.throttle)
+        Index("ix_notifications_phone_claimed", "phone", "claimed_at"),
+        # how many alerts a volunteer was asked about lately (monitor.oncall.fairness)
+        Index("ix_notifications_volunteer_created", "volunteer_id", "created_at"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
     alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id"), index=True)
@@ -206,6 +320,8 @@ class Notification(Base):
     provider_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     error_code: Mapped[str | None] = mapped_column(String(16))
     error_message: Mapped[str | None] = mapped_column(Text)
+    #: for a row the phone's limit held back: the digest it went out in
+    digest_id: Mapped[int | None] = mapped_column(ForeignKey("notifications.id"))
 
 
 class DeliveryReport(Base):

@@ -10,6 +10,25 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase
 
 
+async def insert_many_unless_exist(
+    session: AsyncSession,
+    model: type[DeclarativeBase],
+    rows: Sequence[Mapping[str, Any]],
+    unique_columns: Sequence[str],
+    returning: Sequence[Any],
+) -> Sequence[Any]:
+    """Insert rows in one statement, skipping those whose unique columns exist; ``returning`` of the new ones."""
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(model)
+        .values(list(rows))
+        .on_conflict_do_nothing(index_elements=list(unique_columns))
+        .returning(*returning)
+    )
+    return (await session.execute(statement)).all()
+
+
 async def insert_unless_exists(
     session: AsyncSession,
     model: type[DeclarativeBase],

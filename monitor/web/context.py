@@ -11,6 +11,7 @@ from monitor.config import Settings
 from monitor.effects import AfterCommit
 from monitor.escalation import Escalation
 from monitor.health import Health
+from monitor.live import AlertChanges
 from monitor.metrics import Metrics
 from monitor.store.database import Database
 
@@ -26,3 +27,5 @@ class WebContext:
     health: Health
     metrics: Metrics
     clock: Clock
+    #: committed alert changes, for the console's live board
+    changes: AlertChanges

@@ -11,11 +11,19 @@ import logging
 import socket
 from collections.abc import Generator
 from types import TracebackType
+from typing import Protocol, runtime_checkable
 
 import uvicorn
 from starlette.types import ASGIApp
 
 from monitor.errors import UserError
+
+
+@runtime_checkable
+class HasStreams(Protocol):
+    """An app holding long-lived responses (the console's event streams) to end at shutdown."""
+
+    def close_streams(self) -> None: ...
 
 
 class _EmbeddedServer(uvicorn.Server):
@@ -76,6 +84,8 @@ class WebServer:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         if self._server is not None and self._task is not None:
+            if isinstance(self.app, HasStreams):
+                self.app.close_streams()  # or uvicorn would wait out its graceful timeout for them
             self._server.should_exit = True
             await self._task
         self._server = None

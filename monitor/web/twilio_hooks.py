@@ -1,18 +1,21 @@
 """Twilio's webhooks: inbound SMS replies and delivery status callbacks.
 
 Both check ``X-Twilio-Signature`` against the URL Twilio was given (``web.public_url`` +
-path), so a forged or altered request gets 403 and changes nothing.
+path), so a forged or altered request gets 403 and changes nothing. A body over
+``MAX_WEBHOOK_BYTES`` is refused (413) before it is read in full or parsed. A correctly
+signed request seen before (its ``MessageSid``) is a replay: the reply is not applied
+twice (``InboundSms.provider_id`` is unique), and a delivery report only moves forward.
 """
 
 from __future__ import annotations
 
 import logging
+from urllib.parse import parse_qsl
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 from twilio.request_validator import RequestValidator
-
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitor.alerts.replies import InboundReply, ReplyOutcome
 from monitor.effects import Effects
@@ -26,16 +29,33 @@ EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 MAX_WEBHOOK_BYTES = 64 * 1024
 
 
-async def _verified_form(request: Request) -> dict[str, str] | None:
+async def _bounded_body(request: Request) -> bytes | None:
+    """The body, or None as soon as it is known to be over MAX_WEBHOOK_BYTES."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_WEBHOOK_BYTES:
+        return None
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_WEBHOOK_BYTES:
+            return None
+    return bytes(body)
+
+
+async def _verified_form(request: Request) -> dict[str, str] | Response:
+    """The request's form fields if Twilio signed them; else the response refusing it."""
     context: WebContext = request.app.state.context
     gateway = context.settings.sms.gateway_settings()
     if gateway is None:
-        return None
-    body = await request.body()
-    if len(body) > MAX_WEBHOOK_BYTES:
-        return None
-    form = await request.form()
-    params = {key: str(value) for key, value in form.items()}
+        return Response("no SMS provider configured", status_code=403)
+    body = await _bounded_body(request)
+    if body is None:
+        log.warning("webhook %s over %d bytes refused unread", request.url.path, MAX_WEBHOOK_BYTES)
+        return Response("too large", status_code=413)
+    try:
+        params = dict(parse_qsl(body.decode(), keep_blank_values=True))
+    except UnicodeDecodeError:
+        return Response("not a form", status_code=400)
     url = context.settings.web.public_url + request.url.path
     if request.url.query:
         url += "?" + request.url.query
@@ -43,14 +63,14 @@ async def _verified_form(request: Request) -> dict[str, str] | None:
     if not signature or not RequestValidator(gateway.auth_token).validate(url, params, signature):
         log.warning("webhook %s with a missing or wrong signature refused", request.url.path)
         context.metrics.sms_replies.labels(outcome="forged").inc()
-        return None
+        return Response("invalid signature", status_code=403)
     return params
 
 
 async def inbound_sms(request: Request) -> Response:
     params = await _verified_form(request)
-    if params is None:
-        return Response("invalid signature", status_code=403)
+    if isinstance(params, Response):
+        return params
     context: WebContext = request.app.state.context
     sid = params.get("MessageSid") or params.get("SmsSid") or ""
     if not sid:
@@ -61,7 +81,7 @@ async def inbound_sms(request: Request) -> Response:
         effects = Effects()
         return await context.replies.handle(session, effects, reply, context.clock.now()), effects
 
-    outcome, effects = await context.database.transact(handle)
+    outcome, effects = await context.database.transact(handle, urgent=True)
     await context.after_commit(effects)
     context.metrics.sms_replies.labels(outcome=outcome.value).inc()
     log.info("reply %s from %s: %s", sid, reply.from_phone, outcome.value)
@@ -70,8 +90,8 @@ async def inbound_sms(request: Request) -> Response:
 
 async def status_callback(request: Request) -> Response:
     params = await _verified_form(request)
-    if params is None:
-        return Response("invalid signature", status_code=403)
+    if isinstance(params, Response):
+        return params
     context: WebContext = request.app.state.context
     sid = params.get("MessageSid") or params.get("SmsSid") or ""
     status = (params.get("MessageStatus") or params.get("SmsStatus") or "").lower()

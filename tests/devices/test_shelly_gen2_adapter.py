@@ -52,6 +52,14 @@ def test_push_is_a_press_named_as_sent_with_an_idempotent_id() -> None:
     )
 
 
+def test_a_clock_not_yet_set_after_a_reboot_gives_no_id() -> None:
+    """Seconds since boot would repeat after the next reboot and hide a later press."""
+    body = notify_event("single_push")
+    body["params"] = {"ts": 12.5, "events": [{"component": "input:0", "event": "single_push", "ts": 12.5}]}
+    (press,) = events(parse(body))
+    assert (press.type, press.event_id) == (EventType.PRESS, None)
+
+
 def test_button_edges_are_not_presses() -> None:
     assert [event.action for event in events(parse(notify_event("btn_down", "btn_up", "long_push")))] == ["long_push"]
 

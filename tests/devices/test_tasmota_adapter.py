@@ -82,9 +82,7 @@ def test_unreadable_last_will_is_rejected(payload: bytes, reason: RejectReason) 
 def test_telemetry_is_a_heartbeat_with_the_wifi_signal() -> None:
     payload = b'{"Time":"2026-05-02T16:15:30","UptimeSec":7860,"Wifi":{"RSSI":70,"Signal":-65}}'
     assert events(parse("tele/bedside/STATE", payload)) == (DeviceEvent(EventType.HEARTBEAT, signal=-65),)
-    assert events(parse("tele/bedside/STATE", b'{"Wifi":{"Signal":"strong"}}')) == (
-        DeviceEvent(EventType.HEARTBEAT),
-    )
+    assert events(parse("tele/bedside/STATE", b'{"Wifi":{"Signal":"strong"}}')) == (DeviceEvent(EventType.HEARTBEAT),)
 
 
 @pytest.mark.parametrize(

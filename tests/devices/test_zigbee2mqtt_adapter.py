@@ -38,9 +38,7 @@ def parsed(result: ParseResult) -> Parsed:
 
 def test_action_is_a_press_carrying_battery_and_link_quality() -> None:
     body = {"action": "single", "battery": 100, "linkquality": 167, "voltage": 3245}
-    assert parsed(parse(body)).events == (
-        DeviceEvent(EventType.PRESS, battery=100, signal=167, action="single"),
-    )
+    assert parsed(parse(body)).events == (DeviceEvent(EventType.PRESS, battery=100, signal=167, action="single"),)
 
 
 @pytest.mark.parametrize("follow_up", ["", None, "   "])

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 
 import aiomqtt
 
 from tests.support.deployment import TIER1, Deployment
+from tests.support.waiting import wait_until
 
 ONE_MEGABYTE = b"{" + b'"x":' * 262_143 + b"1}"
 
@@ -39,8 +39,10 @@ async def test_a_thousand_hostile_messages_then_a_real_sos_is_handled(deployment
         async with aiomqtt.Client(deployment.broker.host, deployment.broker.port) as attacker:
             for topic, payload in hostile_payloads():
                 await attacker.publish(topic, payload, qos=1)
-        while counter(monitor.metrics.render().decode(), "callwatch_mqtt_messages_received_total") < 1000:
-            await asyncio.sleep(0.05)
+        await wait_until(
+            lambda: counter(monitor.metrics.render().decode(), "callwatch_mqtt_messages_received_total") >= 1000,
+            what="all hostile messages received",
+        )
         await deployment.press("btn-1", event_id="real")
         messages = await deployment.sandbox.wait_for_messages(2)
         metrics = monitor.metrics.render().decode()

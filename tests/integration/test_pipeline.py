@@ -4,13 +4,16 @@ against the SMS sandbox, replies as signed webhooks."""
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import time
 
+import aiomqtt
 import httpx
 
 from simulator.sandbox import Outcome
 from tests.support.deployment import STAFF, STRANGER, TIER1, TIER2, Deployment, FeedbackListener
+from tests.support.waiting import wait_until
 
 
 def alert_sms_to(deployment: Deployment, phone: str) -> list[str]:
@@ -112,8 +115,10 @@ async def test_the_same_event_delivered_twice_raises_one_alert(deployment: Deplo
         await deployment.press("btn-1", event_id="once")
         await deployment.sandbox.wait_for_messages(2)
         await deployment.press("btn-1", event_id="once")
-        while "callwatch_mqtt_messages_duplicate_total 1.0" not in monitor.metrics.render().decode():
-            await asyncio.sleep(0.02)
+        await wait_until(
+            lambda: "callwatch_mqtt_messages_duplicate_total 1.0" in monitor.metrics.render().decode(),
+            what="the second delivery counted as a duplicate",
+        )
     assert len(deployment.alerts()) == 1
     assert len(deployment.sandbox.messages()) == 2
 
@@ -160,7 +165,7 @@ async def test_done_resolves_and_the_device_is_told(deployment: Deployment) -> N
     async with deployment.monitor(), FeedbackListener(deployment.broker) as feedback:
         await deployment.press("btn-2")
         await deployment.sandbox.wait_for_messages(2)
-        [alert] = deployment.alerts()
+        [alert] = await deployment.wait_for_alerts(lambda alerts: len(alerts) == 1)
         assert await deployment.sandbox.phone(TIER1[1]).reply(f"ack {alert['id']}") == 200
         await feedback.wait_for("acknowledged")
         assert await deployment.sandbox.phone(TIER1[1]).reply(f"DONE {alert['id']}") == 200
@@ -178,3 +183,58 @@ async def test_every_tier_unanswered_flags_the_alert_to_duty_staff(deployment: D
     assert to_staff.body.startswith("【无人响应】")
     [alert] = deployment.alerts()
     assert alert["unanswered"] is True and alert["state"] == "open"
+
+
+async def test_an_unreadable_reply_gets_one_help_text_and_changes_nothing(deployment: Deployment) -> None:
+    async with deployment.monitor():
+        await deployment.press("btn-1")
+        await deployment.sandbox.wait_for_messages(2)
+        assert await deployment.sandbox.phone(TIER1[0]).reply("where is she?") == 200
+        [help_text] = await deployment.sandbox.wait_for_messages(1, to=TIER1[0], body_contains="未能识别")
+        assert await deployment.sandbox.phone(TIER1[0]).reply("hello??") == 200
+        await deployment.sandbox.idle()
+    assert "收到" in help_text.body
+    assert len(deployment.sandbox.messages(to=TIER1[0])) == 2  # the alert and one help text, not two
+    [alert] = deployment.alerts()
+    assert alert["state"] == "open"
+
+
+async def test_a_burst_is_committed_in_batches_not_one_transaction_per_message(deployment: Deployment) -> None:
+    broker = deployment.broker
+    async with deployment.monitor() as monitor, aiomqtt.Client(broker.host, broker.port) as device:
+        for index in range(300):
+            await device.publish("callwatch/btn-2/event", json.dumps({"type": "heartbeat", "id": f"h{index}"}), qos=1)
+        await wait_until(
+            lambda: "callwatch_mqtt_messages_received_total 300.0" in monitor.metrics.render().decode(),
+            what="all 300 messages received",
+        )
+        text = monitor.metrics.render().decode()
+    [transactions] = re.findall(r"^callwatch_ingest_batch_size_count (\S+)$", text, re.MULTILINE)
+    assert float(transactions) < 300 / 2, f"{transactions} transactions for 300 messages"
+
+
+async def test_the_monitor_reconnects_after_the_broker_restarts(deployment: Deployment) -> None:
+    async with deployment.monitor() as monitor:
+        deployment.broker.restart()
+        await wait_until(lambda: not monitor.health.components["broker"].ok, what="the broker going away noticed")
+        await deployment.wait_until_subscribed()
+        await deployment.press("btn-1")
+        messages = await deployment.sandbox.wait_for_messages(2)
+    assert {message.to for message in messages} == set(TIER1)
+
+
+async def test_only_those_asked_can_take_it_and_a_second_taker_is_told_who_has_it(deployment: Deployment) -> None:
+    async with deployment.monitor():
+        await deployment.press("btn-1")
+        await deployment.sandbox.wait_for_messages(2)
+        [alert] = await deployment.wait_for_alerts(lambda alerts: len(alerts) == 1)
+        # The leader was not asked yet (tier 2): naming the alert does not let them take it.
+        assert await deployment.sandbox.phone(TIER2).reply(f"ACK {alert['id']}") == 200
+        [not_yours] = await deployment.sandbox.wait_for_messages(1, to=TIER2)
+        await deployment.wait_for_alerts(lambda alerts: alerts[0]["state"] == "open")
+        assert await deployment.sandbox.phone(TIER1[0]).reply("收到") == 200
+        assert await deployment.sandbox.phone(TIER1[1]).reply("ACK") == 200
+        await deployment.sandbox.wait_for_messages(1, to=TIER1[1], body_contains="已由Li Ming接手")
+    assert "没有待处理的求助" in not_yours.body  # the leader writes zh (the default)
+    [alert] = deployment.alerts()
+    assert (alert["state"], alert["acknowledged_by"]) == ("acknowledged", "v-1")

@@ -1,29 +1,27 @@
-"""A private Mosquitto per test session, on a free port, with its own config and persistence."""
+"""A private Mosquitto per test session, on a free port, with its own config and persistence.
+
+The same broker as the demo's and the benchmarks' (``simulator.broker``), driven
+synchronously so a session-wide fixture can start, restart and stop it.
+"""
 
 from __future__ import annotations
 
-import shutil
 import socket
 import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-MOSQUITTO_CANDIDATES = ("mosquitto", "/usr/sbin/mosquitto")
+from simulator.broker import find_mosquitto, free_port, mosquitto_config
 
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+__all__ = ["Broker", "free_port", "mosquitto_binary"]
 
 
 def mosquitto_binary() -> str:
-    for candidate in MOSQUITTO_CANDIDATES:
-        found = shutil.which(candidate) or (candidate if Path(candidate).is_file() else None)
-        if found:
-            return found
-    raise RuntimeError("mosquitto is not installed: run `make test` (it installs it) or apt-get install mosquitto")
+    found = find_mosquitto()
+    if found is None:
+        raise RuntimeError("mosquitto is not installed: run `make test` (it installs it) or apt-get install mosquitto")
+    return found
 
 
 @dataclass
@@ -37,29 +35,10 @@ class Broker:
     def url(self) -> str:
         return f"mqtt://{self.host}:{self.port}"
 
-    def config_text(self) -> str:
-        return "\n".join(
-            [
-                f"listener {self.port} {self.host}",
-                "allow_anonymous true",
-                "persistence true",
-                f"persistence_location {self.folder}/",
-                "autosave_interval 1",
-                # The monitor's persistent session must be able to hold everything sent while it is down.
-                "max_queued_messages 100000",
-                "max_inflight_messages 100",
-                f"log_dest file {self.folder}/mosquitto.log",
-                "log_type error",
-                "log_type warning",
-                "log_type notice",
-                "",
-            ]
-        )
-
     def start(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         config = self.folder / "mosquitto.conf"
-        config.write_text(self.config_text())
+        config.write_text(mosquitto_config(self.host, self.port, self.folder))
         self.process = subprocess.Popen([mosquitto_binary(), "-c", str(config)], stderr=subprocess.PIPE)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:

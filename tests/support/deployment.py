@@ -197,7 +197,7 @@ log_level = "INFO"
         finally:
             await process.stop()
 
-    async def wait_until_subscribed(self, timeout: float = 10.0) -> None:
+    async def wait_until_subscribed(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109 - a bounded wait is the point
         """The monitor is connected and its subscriptions are in place (it answers /healthz ok)."""
         deadline = time.monotonic() + timeout
         async with httpx.AsyncClient() as client:
@@ -224,7 +224,9 @@ log_level = "INFO"
         if process.returncode != 0:
             raise RuntimeError(f"mosquitto_pub failed: {error.decode()}")
 
-    async def press(self, device_id: str, event_type: str = "sos", event_id: str | None = None, **fields: object) -> None:
+    async def press(
+        self, device_id: str, event_type: str = "sos", event_id: str | None = None, **fields: object
+    ) -> None:
         event: dict[str, object] = {"type": event_type, "id": event_id or uuid.uuid4().hex[:12], **fields}
         await self.publish(f"callwatch/{device_id}/event", json.dumps(event))
 
@@ -239,12 +241,16 @@ log_level = "INFO"
         )
 
     def alerts(self) -> list[dict[str, object]]:
+        """Alerts as `callwatch alerts --json` lists them (blocking: inside a running monitor use
+        ``wait_for_alerts``, or the monitor's own loop stalls while the command waits on it)."""
         result = self.cli("alerts", "--config", str(self.config_path), "--json")
         assert result.returncode == 0, result.stderr
         return [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
 
     async def wait_for_alerts(
-        self, predicate: Callable[[list[dict[str, object]]], bool], timeout: float = 10.0
+        self,
+        predicate: Callable[[list[dict[str, object]]], bool],
+        timeout: float = 10.0,  # noqa: ASYNC109 - a bounded wait is the point
     ) -> list[dict[str, object]]:
         """Read alerts through `callwatch alerts --json` until ``predicate`` holds."""
         deadline = time.monotonic() + timeout
@@ -274,7 +280,7 @@ class MonitorProcess:
 
     async def start(self) -> None:
         with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
+            self.process = subprocess.Popen(  # noqa: ASYNC220 - only spawns the real process tests SIGKILL
                 [sys.executable, "-m", "monitor", "run", "--config", str(self.deployment.config_path)],
                 cwd=REPO,
                 stdout=log,
@@ -332,7 +338,13 @@ class FeedbackListener:
                     self.received.append((message.topic.value, payload))
                     self._changed.notify_all()
 
-    async def wait_for(self, state: str, *, topic: str | None = None, timeout: float = 10.0) -> dict[str, object]:
+    async def wait_for(
+        self,
+        state: str,
+        *,
+        topic: str | None = None,
+        timeout: float = 10.0,  # noqa: ASYNC109 - a bounded wait is the point
+    ) -> dict[str, object]:
         def found() -> dict[str, object] | None:
             for seen_topic, payload in self.received:
                 if payload.get("state") == state and (topic is None or seen_topic == topic):

@@ -1,4 +1,8 @@
+from hypothesis import given
+from hypothesis import strategies as st
+
 from monitor.sms.segments import count_segments
+from simulator.sandbox import count_segments as sandbox_count
 
 
 def test_gsm7_single_and_concatenated_limits() -> None:
@@ -26,3 +30,16 @@ def test_one_non_gsm_character_turns_the_whole_text_ucs2() -> None:
     text = "a" * 100 + "好"
     assert count_segments(text).encoding == "UCS-2"
     assert count_segments(text).segments == 2
+
+
+def test_a_part_never_splits_an_escaped_character_or_an_emoji() -> None:
+    # 152 plain septets then "€" (2 septets) would straddle the first part's end at 153.
+    assert count_segments("a" * 152 + "€" + "a" * 10).segments == 2
+    assert count_segments("a" * 152 + "€" + "a" * 152).segments == 3
+    # 67 emoji are 134 UTF-16 units: 67 units per part cannot hold 33.5 of them.
+    assert count_segments("😀" * 67).segments == 3
+
+
+@given(st.text(alphabet=st.sampled_from(list("abc€{好😀 ")), max_size=400))
+def test_the_count_matches_the_sandbox_which_counts_like_twilio(text: str) -> None:
+    assert count_segments(text).segments == sandbox_count(text).segments

@@ -1,0 +1,459 @@
+"""Fault campaigns with real processes: what callwatch loses or duplicates when things break.
+
+    python -m bench.faults kills [--kills 20] [--database sqlite|postgresql] [--seed N]
+    python -m bench.faults broker [--restarts 5] [--crash]
+
+**kills**: devices publish heartbeats steadily, residents press SOS (some twice, some
+presses delivered twice), and the monitor (`callwatch run`, its own process) is SIGKILLed
+at random moments, over and over: while it starts, while it ingests, while it sends SMS,
+while its escalation timers are due (tier timeouts of a few seconds, so every alert goes
+to tier 2 and then to duty staff during the campaign). It is restarted straight away, as
+systemd would. Afterwards it checks, from the database and the SMS sandbox's own records:
+every message the broker accepted is stored; every press raised exactly one alert; every
+SMS went out exactly once per (alert, recipient, tier, round), and none is missing; every
+alert went through every tier, none early, and how late.
+
+**broker**: devices publish steadily through the broker (config/mosquitto.conf as
+shipped: TLS, accounts, persistence) while it is restarted (`--crash`: SIGKILLed and
+started again). Afterwards: every message the broker acknowledged to a device is stored
+by the monitor; anything missing is counted and explained.
+
+Both exit 1 when anything is lost or duplicated. The test suite runs a short kill
+campaign (tests/reliability/test_monitor_kills.py); `make bench-short` a longer one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import select
+
+from monitor.notifications import NotificationStatus, Purpose
+from monitor.store.database import Database
+from monitor.store.models import Alert, Notification, SeenDeviceEvent
+from simulator.sandbox import SmsSandbox
+from tests.reliability.fleet import BrokerAccess, Fleet
+from tests.reliability.mosquitto import ShippedBroker
+from tests.reliability.secured import secure
+from tests.reliability.waiting import until
+from tests.support.broker import Broker, free_port
+from tests.support.databases import fresh_database, postgres_url
+from tests.support.deployment import REPO, Deployment
+
+TIER_TIMEOUT_S = 3
+#: devices that only send heartbeats; the SOS devices are added per kill
+HEARTBEAT_DEVICES = 8
+SOS_PER_KILL = 2
+SETTLE_WITHIN_S = 180.0
+UNSETTLED = (
+    NotificationStatus.PENDING,
+    NotificationStatus.CLAIMED,
+    NotificationStatus.UNCONFIRMED,
+    NotificationStatus.HELD,
+)
+
+
+def extra_directory(sos_devices: int) -> str:
+    """The deployment's directory plus a resident and button per SOS, and heartbeat-only buttons."""
+    entries = []
+    for index in range(sos_devices):
+        entries.append(
+            f'[[residents]]\nid = "r-sos-{index}"\nname = "Resident {index}"\narea = "a-1"\nlanguage = "en"\n'
+            f'[[devices]]\nid = "sos-{index}"\nresident = "r-sos-{index}"\nprotocol = "native"\n'
+        )
+    for index in range(HEARTBEAT_DEVICES):
+        entries.append(f'[[devices]]\nid = "hb-{index}"\nresident = "r-2"\nprotocol = "native"\n')
+    return "\n".join(entries)
+
+
+class KilledMonitor:
+    """`callwatch run` as a child process, killed with SIGKILL and started again at will."""
+
+    def __init__(self, deployment: Deployment) -> None:
+        self.deployment = deployment
+        self.process: subprocess.Popen[bytes] | None = None
+        self.log_path = deployment.folder / "monitor.log"
+        self.starts = 0
+
+    def start(self) -> None:
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "monitor", "run", "--config", str(self.deployment.config_path)],
+                cwd=REPO,
+                stdout=log,
+                stderr=log,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            )
+        self.starts += 1
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    async def stop(self) -> int:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGTERM)
+        return await asyncio.to_thread(self.process.wait, 30)
+
+
+@dataclass
+class KillReport:
+    database: str
+    kills: int = 0
+    killed_while_starting: int = 0
+    messages_accepted: int = 0
+    messages_lost: int = 0
+    presses: int = 0
+    alerts_missing: int = 0
+    alerts_duplicated: int = 0
+    sms_expected: int = 0
+    sms_sent: int = 0
+    sms_missing: int = 0
+    sms_duplicated: int = 0
+    sms_unrecorded: int = 0
+    timers: int = 0
+    timers_early: int = 0
+    timers_never_ran: int = 0
+    lateness_s: list[float] = field(default_factory=list)
+    minutes: float = 0.0
+
+    @property
+    def problems(self) -> list[str]:
+        counts = {
+            "messages lost": self.messages_lost,
+            "presses without an alert": self.alerts_missing,
+            "presses with more than one alert": self.alerts_duplicated,
+            "SMS missing": self.sms_missing,
+            "SMS sent twice": self.sms_duplicated,
+            "SMS sent but not recorded": self.sms_unrecorded,
+            "timers run early": self.timers_early,
+            "timers never run": self.timers_never_ran,
+        }
+        return [f"{count} {what}" for what, count in counts.items() if count]
+
+    def lines(self) -> list[str]:
+        late = sorted(self.lateness_s)
+        p95 = late[int(0.95 * (len(late) - 1))] if late else 0.0
+        return [
+            f"kill campaign on {self.database}: {self.kills} SIGKILLs ({self.killed_while_starting} while starting) "
+            f"in {self.minutes:.1f} min",
+            f"  device messages accepted by the broker: {self.messages_accepted}, lost: {self.messages_lost}",
+            f"  SOS presses: {self.presses}, alerts missing: {self.alerts_missing}, "
+            f"duplicated: {self.alerts_duplicated}",
+            f"  SMS expected: {self.sms_expected}, sent: {self.sms_sent}, missing: {self.sms_missing}, "
+            f"sent twice: {self.sms_duplicated}, sent unrecorded: {self.sms_unrecorded}",
+            f"  escalation timers: {self.timers}, run early: {self.timers_early}, never run: {self.timers_never_ran}, "
+            f"lateness median {statistics.median(late) if late else 0:.1f} s, p95 {p95:.1f} s, "
+            f"max {max(late, default=0):.1f} s (the monitor was down meanwhile)",
+        ]
+
+
+async def kill_campaign(
+    folder: Path,
+    database_url: str,
+    *,
+    kills: int,
+    seed: int,
+    rate_per_s: float = 30.0,
+    lives_s: tuple[float, float] = (0.5, 7.0),
+) -> KillReport:
+    """Run the campaign on a fresh ``database_url``; what was lost or duplicated.
+
+    Each life of the monitor lasts a random time within ``lives_s`` (it takes some 4 s to
+    start: many kills land while it is still starting)."""
+    chooser = random.Random(seed)
+    broker = Broker("127.0.0.1", free_port(), folder / "mosquitto")
+    broker.start()
+    web_port = free_port()
+    report = KillReport(database="PostgreSQL" if database_url.startswith("postgresql") else "SQLite")
+    started = time.monotonic()
+    try:
+        async with SmsSandbox(inbound_url=f"http://127.0.0.1:{web_port}/twilio/sms", status_step_delay=0.01) as sandbox:
+            deployment = Deployment(
+                folder=folder,
+                broker=broker,
+                sandbox=sandbox,
+                database_url=database_url,
+                web_port=web_port,
+                tier1_timeout_s=TIER_TIMEOUT_S,
+                tier2_timeout_s=TIER_TIMEOUT_S,
+            )
+            sos_devices = [f"sos-{index}" for index in range(kills * SOS_PER_KILL)]
+            deployment.write_files(directory_extra=extra_directory(len(sos_devices)))
+            monitor = KilledMonitor(deployment)
+            monitor.start()
+            await deployment.wait_until_subscribed(timeout=60)
+            heartbeats = [f"hb-{index}" for index in range(HEARTBEAT_DEVICES)]
+            with Fleet(BrokerAccess(broker.host, broker.port), heartbeats + sos_devices) as fleet:
+                load = asyncio.create_task(fleet.publish_steadily(10**9, rate_per_s))
+                presses = _Presses(fleet, sos_devices, chooser)
+                for _ in range(kills):
+                    # A random moment of the monitor's life: starting (imports, migrations, directory),
+                    # catching up with what queued while it was dead, or running.
+                    lives_for = chooser.uniform(*lives_s)
+                    became_healthy = asyncio.create_task(_healthy_within(deployment, lives_for))
+                    await asyncio.sleep(chooser.uniform(0, lives_for))
+                    await presses.press_some(SOS_PER_KILL)
+                    healthy = await became_healthy
+                    monitor.kill()
+                    report.kills += 1
+                    report.killed_while_starting += not healthy
+                    monitor.start()
+                load.cancel()
+                await deployment.wait_until_subscribed(timeout=60)
+                await fleet.wait_until_acknowledged(within_s=60)
+                accepted = set(fleet.acknowledged)
+                report.presses = len(presses.first_press)
+                await _settle(deployment.database_url, len(presses.first_press))
+                await sandbox.idle()
+                await _check(report, deployment.database_url, sandbox, accepted, presses)
+            assert await monitor.stop() == 0, "the monitor did not stop cleanly at the end"
+    finally:
+        broker.stop()
+    report.minutes = (time.monotonic() - started) / 60
+    return report
+
+
+async def _healthy_within(deployment: Deployment, seconds: float) -> bool:
+    """Let the monitor run ``seconds``; whether it was healthy at some point meanwhile."""
+    ends = time.monotonic() + seconds
+    try:
+        await deployment.wait_until_subscribed(timeout=seconds)
+    except TimeoutError:
+        return False
+    await asyncio.sleep(max(0.0, ends - time.monotonic()))
+    return True
+
+
+class _Presses:
+    """SOS presses during the campaign: each device once, some twice, some delivered twice."""
+
+    def __init__(self, fleet: Fleet, devices: list[str], chooser: random.Random) -> None:
+        self.fleet = fleet
+        self.waiting = list(devices)
+        self.chooser = chooser
+        self.first_press: dict[str, str] = {}
+
+    async def press_some(self, count: int) -> None:
+        for _ in range(count):
+            device = self.waiting.pop(0)
+            self.first_press[device] = self.fleet.publish(device, "sos")
+            if self.chooser.random() < 0.3:
+                self.fleet.publish(device, "sos")  # pressed again while help is on its way: same alert
+
+
+async def _settle(database_url: str, presses: int) -> None:
+    """Wait until every press has its alert flagged UNANSWERED and no SMS is left in hand."""
+
+    async def settled() -> bool:
+        async with Database(database_url, pool_size=1) as database, database.read() as session:
+            flagged = (await session.scalars(select(Alert.id).where(Alert.unanswered.is_(True)))).all()
+            in_hand = await session.scalar(select(Notification.id).where(Notification.status.in_(UNSETTLED)).limit(1))
+        return len(flagged) >= presses and in_hand is None
+
+    await until(settled, within_s=SETTLE_WITHIN_S, what="every alert through every tier, every SMS settled")
+
+
+async def _check(
+    report: KillReport, database_url: str, sandbox: SmsSandbox, accepted: set[tuple[str, str]], presses: _Presses
+) -> None:
+    async with Database(database_url, pool_size=1) as database, database.read() as session:
+        seen = set((await session.execute(select(SeenDeviceEvent.device_id, SeenDeviceEvent.event_id))).all())
+        alerts = (await session.scalars(select(Alert))).all()
+        notifications = (await session.scalars(select(Notification))).all()
+    report.messages_accepted = len(accepted)
+    report.messages_lost = len(accepted - {(device, event) for device, event in seen})
+    per_device = Counter(alert.device_id for alert in alerts)
+    report.alerts_missing = sum(1 for device in presses.first_press if per_device[device] == 0)
+    report.alerts_duplicated = sum(1 for device in presses.first_press if per_device[device] > 1)
+
+    # Expected: tier 1 (2 people), tier 2 (1), duty staff (1) for every alert.
+    report.sms_expected = 4 * len(alerts)
+    sent = sandbox.messages()
+    report.sms_sent = len(sent)
+    by_sid = {message.sid for message in sent}
+    recorded = {row.provider_id: row for row in notifications if row.provider_id}
+    report.sms_unrecorded = sum(1 for message in sent if message.sid not in recorded)
+    steps = Counter((message.to, message.body) for message in sent)
+    report.sms_duplicated = sum(count - 1 for count in steps.values() if count > 1)
+    asked = Counter(
+        (row.alert_id, row.phone, row.purpose, row.tier, row.round)
+        for row in notifications
+        if row.provider_id in by_sid and row.purpose in (Purpose.ALERT, Purpose.UNANSWERED)
+    )
+    report.sms_missing = report.sms_expected - len(asked)
+
+    for alert in alerts:
+        asks = sorted(
+            (row.created_at, row.tier or 0, row.purpose)
+            for row in notifications
+            if row.alert_id == alert.id and row.purpose in (Purpose.ALERT, Purpose.UNANSWERED)
+        )
+        first_at = {(tier, purpose): at for at, tier, purpose in reversed(asks)}
+        for previous, following in (
+            ((0, Purpose.ALERT), (1, Purpose.ALERT)),
+            ((1, Purpose.ALERT), (1, Purpose.UNANSWERED)),
+        ):
+            report.timers += 1
+            if previous not in first_at or following not in first_at:
+                report.timers_never_ran += 1
+                continue
+            waited = (first_at[following] - first_at[previous]).total_seconds()
+            if waited < TIER_TIMEOUT_S - 0.01:
+                report.timers_early += 1
+            report.lateness_s.append(max(0.0, waited - TIER_TIMEOUT_S))
+
+
+async def run_kills(kills: int, backend: str, seed: int) -> int:
+    with tempfile.TemporaryDirectory(prefix="callwatch-faults-") as temporary:
+        folder = Path(temporary)
+        async with fresh_database(backend, folder) as database_url:
+            report = await kill_campaign(folder, database_url, kills=kills, seed=seed)
+    print("\n".join(report.lines()))
+    if report.problems:
+        print("FAILED: " + "; ".join(report.problems))
+        return 1
+    print("nothing lost, nothing duplicated")
+    return 0
+
+
+@dataclass
+class BrokerReport:
+    restarts: int
+    crash: bool
+    monitor_down: bool
+    accepted: int = 0
+    stored: int = 0
+    lost: int = 0
+    redelivered: int = 0
+    outage_s: list[float] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        how = "SIGKILL (crash), then start" if self.crash else "SIGTERM (systemctl restart)"
+        when = ", each while the monitor was down (messages queued at the broker)" if self.monitor_down else ""
+        return [
+            f"broker campaign: {self.restarts} restarts by {how}{when}; shipped config/mosquitto.conf (TLS, accounts)",
+            f"  messages acknowledged by the broker to devices: {self.accepted}, stored by the monitor: {self.stored}, "
+            f"lost: {self.lost}",
+            f"  broker down for {min(self.outage_s, default=0):.1f}-{max(self.outage_s, default=0):.1f} s each time",
+        ]
+
+
+async def broker_campaign(
+    folder: Path, *, restarts: int, crash: bool, monitor_down: bool, rate_per_s: float = 100.0
+) -> BrokerReport:
+    report = BrokerReport(restarts=restarts, crash=crash, monitor_down=monitor_down)
+    shipped = ShippedBroker(folder / "broker")
+    web_port = free_port()
+    plain = Broker("127.0.0.1", free_port(), folder / "unused")  # the deployment's default, replaced by secure()
+    async with (
+        SmsSandbox(inbound_url=f"http://127.0.0.1:{web_port}/twilio/sms") as sandbox,
+        fresh_database("sqlite", folder) as database_url,
+    ):
+        deployment = Deployment(
+            folder=folder, broker=plain, sandbox=sandbox, database_url=database_url, web_port=web_port
+        )
+        deployment.write_files()
+        passwords = await secure(deployment, shipped)
+        monitor = KilledMonitor(deployment)
+        monitor.start()
+        try:
+            await deployment.wait_until_subscribed(timeout=60)
+            access = BrokerAccess("localhost", shipped.tls_port, str(shipped.certificates.ca_file), passwords)
+            with Fleet(access, ["btn-1", "btn-2"]) as fleet:
+                load = asyncio.create_task(fleet.publish_steadily(10**9, rate_per_s))
+                for _ in range(restarts):
+                    if monitor_down:
+                        monitor.kill()  # what devices send now waits in the monitor's session at the broker
+                    await asyncio.sleep(3)
+                    down_at = time.monotonic()
+                    await asyncio.to_thread(shipped.kill if crash else shipped.stop)
+                    await asyncio.sleep(1)
+                    await asyncio.to_thread(shipped.start)
+                    report.outage_s.append(time.monotonic() - down_at)
+                    if monitor_down:
+                        monitor.start()
+                await asyncio.sleep(3)
+                load.cancel()
+                await fleet.wait_until_acknowledged(within_s=60)
+                accepted = set(fleet.acknowledged)
+            await deployment.wait_until_subscribed(timeout=60)
+
+            async def stored() -> set[tuple[str, str]]:
+                async with Database(database_url, pool_size=1) as database, database.read() as session:
+                    rows = (await session.execute(select(SeenDeviceEvent.device_id, SeenDeviceEvent.event_id))).all()
+                return {(device, event) for device, event in rows}
+
+            async def all_stored() -> set[tuple[str, str]] | None:
+                seen = await stored()
+                return seen if accepted <= seen else None
+
+            # Give the monitor time to take in what the broker still holds for it; then count.
+            try:
+                seen = await until(all_stored, within_s=30, what="every message stored")
+            except TimeoutError:
+                seen = await stored()
+            report.accepted, report.stored = len(accepted), len(accepted & seen)
+            report.lost = len(accepted - seen)
+            assert await monitor.stop() == 0
+        finally:
+            shipped.stop()
+    return report
+
+
+async def run_broker(restarts: int, crash: bool, monitor_down: bool) -> int:
+    with tempfile.TemporaryDirectory(prefix="callwatch-faults-") as temporary:
+        report = await broker_campaign(Path(temporary), restarts=restarts, crash=crash, monitor_down=monitor_down)
+    print("\n".join(report.lines()))
+    if report.lost and not crash:
+        print(f"FAILED: {report.lost} messages lost across graceful restarts")
+        return 1
+    if report.lost:
+        print(
+            f"{report.lost} messages lost: the broker had acknowledged them to their devices but had neither "
+            "delivered them to the monitor nor saved them (autosave_interval) when it was killed"
+        )
+    else:
+        print("nothing lost")
+    return 0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.faults", description=__doc__.split("\n\n")[0])
+    campaigns = parser.add_subparsers(dest="campaign", required=True)
+    kills = campaigns.add_parser("kills", help="SIGKILL the monitor at random moments under load")
+    kills.add_argument("--kills", type=int, default=20)
+    kills.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
+    kills.add_argument("--seed", type=int, default=int(time.time()))
+    broker = campaigns.add_parser("broker", help="restart (or crash) the broker while devices publish")
+    broker.add_argument("--restarts", type=int, default=5)
+    broker.add_argument("--crash", action="store_true", help="SIGKILL the broker instead of stopping it")
+    broker.add_argument(
+        "--monitor-down", action="store_true", help="kill the monitor first, so the broker holds its queue"
+    )
+    arguments = parser.parse_args()
+    if arguments.campaign == "kills":
+        if arguments.database == "postgresql" and not postgres_url():
+            parser.error("--database postgresql needs CALLWATCH_TEST_POSTGRES_URL")
+        print(f"seed {arguments.seed}")
+        code = asyncio.run(run_kills(arguments.kills, arguments.database, arguments.seed))
+    else:
+        code = asyncio.run(run_broker(arguments.restarts, arguments.crash, arguments.monitor_down))
+    sys.exit(code)
+
+
+if __name__ == "__main__":
+    main()

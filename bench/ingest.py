@@ -1,0 +1,134 @@
+"""Ingest: the highest sustained rate of heartbeats and locations from 10,000 devices that the
+monitor takes in with zero loss and a bounded queue, beside a bare subscriber on the same
+broker in the same run (a paho loop that only counts: bench/bare_subscriber.py).
+
+    python -m bench.ingest [--devices 10000] [--step-seconds 10]
+
+Both consumers climb the same ladder of rates (bench/rate_search.py). Afterwards every
+message the generator published must be in the monitor's database exactly once (zero loss);
+anything else is a failure (exit 1). Goal: the monitor keeps >= 70 % of the bare rate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import httpx
+from sqlalchemy import func, select
+
+from bench.harness import REPO, BenchFailure, MonitorProcess, machine, note, verdict
+from bench.rate_search import best, climb
+from monitor.store.database import Database
+from monitor.store.models import DeviceMessage
+from simulator.broker import PrivateBroker
+from simulator.load import LoadPlan, write_directory
+from simulator.sandbox import SmsSandbox
+
+GOAL_RATIO = 0.70
+
+
+async def stored_events(database_url: str) -> int:
+    async with Database(database_url) as database, database.read() as session:
+        return int(
+            await session.scalar(
+                select(func.count()).select_from(DeviceMessage).where(DeviceMessage.topic.like("%/event"))
+            )
+            or 0
+        )
+
+
+async def bare_rate(broker: PrivateBroker, devices: int, step_s: float, ceiling: float) -> tuple[float, bool, bool]:
+    """The bare subscriber's sustained rate, whether the publisher limited it, whether the ladder was capped."""
+    process = subprocess.Popen(  # noqa: ASYNC220 - started before anything is timed
+        [sys.executable, "-m", "bench.bare_subscriber", broker.host, str(broker.port)],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    latest = [0]
+
+    def read_counts() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            if line.strip().isdigit():
+                latest[0] = int(line)
+
+    await asyncio.to_thread(process.stdout.readline)  # "ready"
+    reader = asyncio.create_task(asyncio.to_thread(read_counts))
+
+    async def processed() -> int:
+        await asyncio.sleep(0.11)  # the subscriber prints every 0.1 s: never read a stale count as final
+        return latest[0]
+
+    try:
+        steps = await climb("bare subscriber", broker.address, devices, step_s, processed, ceiling=ceiling)
+        rate, limited = best(steps)
+        return rate, limited, bool(steps) and steps[-1].sustained
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        await asyncio.gather(reader, return_exceptions=True)
+
+
+async def monitor_rate(broker: PrivateBroker, folder: Path, devices: int, step_s: float) -> tuple[float, bool]:
+    plan = LoadPlan(devices=devices)
+    directory = write_directory(folder / "directory.toml", plan)
+    database_url = f"sqlite+aiosqlite:///{folder / 'ingest.db'}"
+    async with SmsSandbox(status_step_delay=0.0) as sandbox:
+        monitor = MonitorProcess(
+            folder / "monitor",
+            broker_url=broker.url,
+            database_url=database_url,
+            sandbox_url=sandbox.base_url,
+            directory=directory,
+        )
+        async with monitor, httpx.AsyncClient() as client:
+
+            async def processed() -> int:
+                return await monitor.messages_received(client)
+
+            steps = await climb("callwatch monitor", broker.address, devices, step_s, processed)
+    published = sum(step.published for step in steps)
+    stored = await stored_events(database_url)
+    if stored != published:
+        raise BenchFailure(f"published {published:,} messages, the monitor stored {stored:,}")
+    note(f"zero loss: all {published:,} messages stored, each once")
+    return best(steps)
+
+
+async def main(devices: int, step_s: float) -> int:
+    with tempfile.TemporaryDirectory(prefix="callwatch-bench-ingest-") as scratch:
+        folder = Path(scratch)
+        async with PrivateBroker(folder / "broker") as broker:
+            note(f"broker: {broker.kind}")
+            monitor, monitor_limited = await monitor_rate(broker, folder, devices, step_s)
+            # The bare subscriber climbs to 4x the monitor's rate (at least 4,000/s): enough to judge 70 %.
+            bare, bare_limited, capped = await bare_rate(broker, devices, step_s, ceiling=max(monitor * 4, 4000))
+    ratio = monitor / bare if bare else 0.0
+    print(f"\nIngest: heartbeats and locations from {devices:,} devices, each step held {step_s:g} s")
+    print(f"machine: {machine()}")
+    print(f"{'consumer':<34} {'sustained msg/s':>16}")
+    bare_note = "  (publisher limit)" if bare_limited else "  (at least: the ladder stopped there)" if capped else ""
+    print(f"{'bare subscriber (paho, counts)':<34} {bare:>16,.0f}{bare_note}")
+    print(f"{'callwatch monitor, SQLite':<34} {monitor:>16,.0f}{'  (publisher limit)' if monitor_limited else ''}")
+    at_most = "at most " if capped else ""
+    print(f"ratio {at_most}{ratio:.0%}: {verdict(f'>= {GOAL_RATIO:.0%} of the bare subscriber', ratio >= GOAL_RATIO)}")
+    return 0
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--devices", type=int, default=10_000)
+    parser.add_argument("--step-seconds", type=float, default=10.0)
+    arguments = parser.parse_args()
+    try:
+        sys.exit(asyncio.run(main(arguments.devices, arguments.step_seconds)))
+    except BenchFailure as failure:
+        print(f"FAILED: {failure}", file=sys.stderr)
+        sys.exit(1)

@@ -1,0 +1,235 @@
+"""Button press → SMS request at the sandbox: how long a resident's press takes to become an SMS.
+
+One run measures, on a private Mosquitto:
+  1. the broker's own publish → subscriber round trip (the floor for anything over MQTT);
+  2. a bare forwarder (MQTT straight to the SMS API through the twilio client, no database);
+  3. the real monitor (`callwatch run` in its own process: commit before acknowledge, the
+     escalation step, the SMS outbox), on SQLite, and on PostgreSQL when
+     CALLWATCH_TEST_POSTGRES_URL is set.
+Presses come from distinct devices, one at a time, so the figures are latency, not queueing.
+
+    python -m bench.latency [--presses 300] [--gap-ms 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import aiomqtt
+import httpx
+
+from bench.harness import machine, progress, summary
+from simulator.broker import PrivateBroker, free_port
+from simulator.sandbox import SmsSandbox
+
+REPO = Path(__file__).resolve().parents[1]
+TARGET_P99_MS = 15.0
+
+
+async def broker_round_trip(broker: PrivateBroker, count: int, gap_s: float) -> list[float]:
+    arrived: dict[str, float] = {}
+    ready = asyncio.Event()
+
+    async with (
+        aiomqtt.Client(broker.host, broker.port) as subscriber,
+        aiomqtt.Client(broker.host, broker.port) as publisher,
+    ):
+        await subscriber.subscribe("bench/rtt/#", qos=1)
+
+        async def listen() -> None:
+            async for message in subscriber.messages:
+                arrived[message.topic.value] = time.monotonic()
+                if len(arrived) == count:
+                    ready.set()
+
+        listener = asyncio.create_task(listen())
+        samples = []
+        sent: dict[str, float] = {}
+        for index in range(count):
+            topic = f"bench/rtt/{index}"
+            sent[topic] = time.monotonic()
+            await publisher.publish(topic, b'{"type":"sos"}', qos=1)
+            await asyncio.sleep(gap_s)
+            progress("broker round trip", index + 1, count)
+        await asyncio.wait_for(ready.wait(), timeout=30)
+        listener.cancel()
+        samples = [(arrived[topic] - sent[topic]) * 1000 for topic in sent]
+    return samples
+
+
+async def press_to_sms(
+    broker: PrivateBroker, sandbox: SmsSandbox, devices: list[str], gap_s: float, label: str
+) -> list[float]:
+    """Press each device once; the time from publish to the SMS request arriving at the sandbox."""
+    sandbox.reset()
+    pressed: dict[str, float] = {}
+    async with aiomqtt.Client(broker.host, broker.port) as device_side:
+        for index, device in enumerate(devices):
+            pressed[device] = time.monotonic()
+            await device_side.publish(
+                f"callwatch/{device}/event", json.dumps({"type": "sos", "id": uuid.uuid4().hex}), qos=1
+            )
+            await sandbox.wait_for_messages(index + 1, timeout=30)
+            await sandbox.idle()  # delivery reports done: each press meets an idle system
+            await asyncio.sleep(gap_s)
+            progress(label, index + 1, len(devices))
+    samples = []
+    for message in sandbox.messages():
+        device = message.body.split("btn-")[-1].split()[0].strip("，。,.:")
+        key = f"btn-{device}"
+        if key in pressed:
+            samples.append((message.arrived_monotonic - pressed[key]) * 1000)
+    return samples
+
+
+def directory(devices: list[str]) -> str:
+    parts = ['[[areas]]\nid = "a"\nname = "Bench"\n']
+    for device in devices:
+        parts.append(
+            f'[[residents]]\nid = "r-{device}"\nname = "{device}"\naddress = "1 Bench Road"\narea = "a"\n'
+            f'language = "en"\n[[devices]]\nid = "{device}"\nresident = "r-{device}"\n'
+        )
+    parts.append('[[volunteers]]\nid = "v"\nname = "Bench Volunteer"\nphone = "+8613900000001"\nareas = ["a"]\n')
+    parts.append('[[policies]]\nid = "default"\ntiers = [{ notify = ["area"], ack_timeout_s = 3600 }]\n')
+    return "\n".join(parts)
+
+
+async def run_monitor(
+    folder: Path, broker: PrivateBroker, sandbox: SmsSandbox, database_url: str, devices: list[str]
+) -> subprocess.Popen[bytes]:
+    port = free_port()
+    (folder / "directory.toml").write_text(directory(devices))
+    (folder / "callwatch.toml").write_text(
+        f"""
+[mqtt]
+url = "{broker.url}"
+client_id = "bench-{uuid.uuid4().hex[:6]}"
+[database]
+url = "{database_url}"
+[sms]
+provider = "sandbox"
+# the sandbox takes any rate: measure callwatch, not a provider's per-sender limit
+send_rate_per_s = 1000
+[sms.sandbox]
+api_base_url = "{sandbox.base_url}"
+[web]
+listen = "127.0.0.1:{port}"
+public_url = "http://127.0.0.1:{port}"
+[directory]
+file = "{folder / "directory.toml"}"
+[service]
+log_level = "WARNING"
+"""
+    )
+    process = subprocess.Popen(  # noqa: ASYNC220 - started once, before anything is measured
+        [sys.executable, "-m", "monitor", "run", "--config", str(folder / "callwatch.toml")],
+        cwd=REPO,
+        stderr=(folder / "monitor.log").open("wb"),
+    )
+    async with httpx.AsyncClient() as client:
+        for _ in range(600):
+            try:
+                if (await client.get(f"http://127.0.0.1:{port}/healthz")).status_code == 200:
+                    return process
+            except httpx.HTTPError:
+                pass
+            await asyncio.sleep(0.05)
+    process.kill()
+    raise RuntimeError(f"the monitor did not start; see {folder / 'monitor.log'}")
+
+
+async def with_process(
+    start: Callable[[], Awaitable[subprocess.Popen[bytes]]], measure: Callable[[], Awaitable[list[float]]]
+) -> list[float]:
+    process = await start()
+    try:
+        return await measure()
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+async def start_forwarder(broker: PrivateBroker, sandbox: SmsSandbox) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(  # noqa: ASYNC220 - started once, before anything is measured
+        [sys.executable, "-m", "bench.bare_forwarder", broker.host, str(broker.port), sandbox.base_url],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    await asyncio.to_thread(process.stdout.readline)
+    return process
+
+
+async def postgres_database(base_url: str) -> str:
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    name = f"cw_bench_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(make_url(base_url).set(drivername="postgresql").render_as_string(False))
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    await admin.close()
+    return make_url(base_url).set(database=name).render_as_string(False)
+
+
+async def main(presses: int, gap_ms: float) -> list[dict[str, float | str | int]]:
+    gap_s = gap_ms / 1000
+    devices = [f"btn-{index:05d}" for index in range(presses)]
+    results = []
+    with tempfile.TemporaryDirectory(prefix="callwatch-bench-") as scratch:
+        folder = Path(scratch)
+        async with PrivateBroker(folder / "mosquitto") as broker, SmsSandbox(status_step_delay=0.0) as sandbox:
+            results.append(summary("broker publish → subscriber", await broker_round_trip(broker, presses, gap_s)))
+            bare = await with_process(
+                lambda: start_forwarder(broker, sandbox),
+                lambda: press_to_sms(broker, sandbox, devices, gap_s, "bare forwarder"),
+            )
+            results.append(summary("bare forwarder (no database)", bare))
+            backends = {"SQLite": f"sqlite+aiosqlite:///{folder / 'bench.db'}"}
+            if os.environ.get("CALLWATCH_TEST_POSTGRES_URL"):
+                backends["PostgreSQL"] = await postgres_database(os.environ["CALLWATCH_TEST_POSTGRES_URL"])
+            for backend, url in backends.items():
+                run_folder = folder / backend
+                run_folder.mkdir()
+                samples = await with_process(
+                    lambda url=url, run_folder=run_folder: run_monitor(  # type: ignore[misc]
+                        run_folder, broker, sandbox, url, devices
+                    ),
+                    lambda backend=backend: press_to_sms(  # type: ignore[misc]
+                        broker, sandbox, devices, gap_s, f"callwatch on {backend}"
+                    ),
+                )
+                results.append(summary(f"callwatch monitor, {backend}", samples))
+    return results
+
+
+def print_table(results: list[dict[str, float | str | int]], presses: int) -> None:
+    print(f"\nPress → SMS request at the sandbox, {presses} presses from distinct devices, one at a time")
+    print(f"machine: {machine()}")
+    print(f"{'path':<34} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8}")
+    for row in results:
+        print(
+            f"{row['name']!s:<34} {row['n']:>5} {row['p50']:>8.2f} {row['p95']:>8.2f} {row['p99']:>8.2f} "
+            f"{row['max']:>8.2f}"
+        )
+    monitors = [row for row in results if str(row["name"]).startswith("callwatch")]
+    for row in monitors:
+        verdict = "meets" if float(row["p99"]) < TARGET_P99_MS else "MISSES"
+        print(f"{row['name']}: p99 {float(row['p99']):.2f} ms {verdict} the {TARGET_P99_MS:.0f} ms target")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--presses", type=int, default=300)
+    parser.add_argument("--gap-ms", type=float, default=20.0)
+    arguments = parser.parse_args()
+    print_table(asyncio.run(main(arguments.presses, arguments.gap_ms)), arguments.presses)

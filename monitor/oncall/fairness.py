@@ -1,0 +1,64 @@
+"""How many alerts each volunteer was asked to take, and took: so duty staff can spread the load.
+
+"Asked" counts alerts (not SMS: a reminder round asks again about the same alert) for
+which the volunteer got a request to help; "took" counts alerts they acknowledged. The
+escalation log states both for the last ``WINDOW`` beside every request it sends; the
+report (``monitor.reports.figures``) states them for its period.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from monitor.notifications import Purpose
+from monitor.store.models import Alert, Notification
+
+WINDOW = timedelta(days=30)
+
+
+@dataclass(frozen=True, slots=True)
+class Load:
+    asked: int = 0
+    took: int = 0
+
+    def text(self) -> str:
+        return f"asked {self.asked}, took {self.took} in the last {WINDOW.days} days"
+
+
+async def recent_load(session: AsyncSession, volunteer_ids: Collection[str], now: datetime) -> dict[str, Load]:
+    """Each volunteer's load over the ``WINDOW`` before ``now`` (volunteers with none are left out)."""
+    if not volunteer_ids:
+        return {}
+    since = now - WINDOW
+    asked = dict(
+        (
+            await session.execute(
+                select(Notification.volunteer_id, func.count(func.distinct(Notification.alert_id)))
+                .where(
+                    Notification.volunteer_id.in_(volunteer_ids),
+                    Notification.purpose == Purpose.ALERT.value,
+                    Notification.created_at >= since,
+                )
+                .group_by(Notification.volunteer_id)
+            )
+        ).all()
+    )
+    took = dict(
+        (
+            await session.execute(
+                select(Alert.acknowledged_by, func.count())
+                .where(Alert.acknowledged_by.in_(volunteer_ids), Alert.acknowledged_at >= since)
+                .group_by(Alert.acknowledged_by)
+            )
+        ).all()
+    )
+    return {
+        volunteer_id: Load(int(asked.get(volunteer_id, 0)), int(took.get(volunteer_id, 0)))
+        for volunteer_id in volunteer_ids
+        if volunteer_id in asked or volunteer_id in took
+    }

@@ -1,0 +1,94 @@
+"""A report as JSON-ready data and as CSV (one table of metric, key, value rows)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from monitor.reports.figures import Durations, Report, Share
+
+
+def report_data(report: Report) -> dict[str, Any]:
+    return {
+        "period": {
+            "from": report.period.start.isoformat(),
+            "to": report.period.end.isoformat(),
+            "timezone": report.period.zone.key,
+        },
+        "area": report.area_id,
+        "alerts": report.total,
+        "by_kind": report.by_kind,
+        "by_state": report.by_state,
+        "time_to_first_sms_s": _durations(report.first_sms),
+        "time_to_acknowledge_s": _durations(report.to_acknowledge),
+        "acknowledged_within_60s": _share(report.within_60s),
+        "acknowledged_within_180s": _share(report.within_180s),
+        "unanswered": report.unanswered,
+        "outcomes": report.outcomes,
+        "volunteers": [
+            {
+                "id": load.volunteer_id,
+                "name": load.name,
+                "asked": load.asked,
+                "took": load.took,
+                "declined": load.declined,
+            }
+            for load in report.volunteers
+        ],
+        "days": [
+            {
+                "day": day.day.isoformat(),
+                "alerts": day.alerts,
+                "urgent": day.urgent,
+                "acknowledged_within_60s": day.answered_60s,
+            }
+            for day in report.days
+        ],
+    }
+
+
+def _durations(durations: Durations) -> dict[str, float | int | None]:
+    return {"count": durations.count, "median": durations.median_s, "p90": durations.p90_s, "p99": durations.p99_s}
+
+
+def _share(share: Share) -> dict[str, float | int | bool | None]:
+    return {
+        "within": share.within,
+        "of": share.of,
+        "share": share.value,
+        "target": share.target,
+        "meets_target": share.meets_target,
+    }
+
+
+def report_csv(report: Report) -> str:
+    """``section,key,value`` rows: easy to open in a spreadsheet and to filter by section."""
+    data = report_data(report)
+    rows: list[tuple[str, str, object]] = [
+        ("period", "from", data["period"]["from"]),
+        ("period", "to", data["period"]["to"]),
+        ("period", "timezone", data["period"]["timezone"]),
+        ("period", "area", data["area"] or "all"),
+        ("alerts", "total", data["alerts"]),
+        ("alerts", "unanswered", data["unanswered"]),
+    ]
+    rows += [("by_kind", kind, count) for kind, count in data["by_kind"].items()]
+    rows += [("by_state", state, count) for state, count in data["by_state"].items()]
+    for section in (
+        "time_to_first_sms_s",
+        "time_to_acknowledge_s",
+        "acknowledged_within_60s",
+        "acknowledged_within_180s",
+    ):
+        rows += [(section, key, value) for key, value in data[section].items()]
+    rows += [("outcomes", outcome, count) for outcome, count in data["outcomes"].items()]
+    for load in data["volunteers"]:
+        rows += [(f"volunteer:{load['id']}", key, load[key]) for key in ("name", "asked", "took", "declined")]
+    for day in data["days"]:
+        rows += [(f"day:{day['day']}", key, day[key]) for key in ("alerts", "urgent", "acknowledged_within_60s")]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["section", "key", "value"])
+    writer.writerows(("" if value is None else value for value in row) for row in rows)
+    return out.getvalue()

@@ -1,0 +1,223 @@
+"""The figures of a report, computed from the alerts, SMS and audit log of a period.
+
+The answer-time figures (time to acknowledgement, shares within 60 s and 180 s) are about
+urgent alerts (SOS, fall), the calls the telecare targets are set for: 97.5 % answered
+within 60 s and 99 % within 180 s. An alert the resident cancelled before anyone took it
+is left out of them; one nobody took counts as not answered in time.
+Percentiles are nearest-rank: p90 is the smallest time at least 90 % of the alerts beat.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.selectable import ScalarSelect
+
+from monitor.alerts.lifecycle import URGENT_KINDS, AlertKind, AlertState, Outcome
+from monitor.notifications import Purpose
+from monitor.reports.period import Period
+from monitor.store.models import Alert, AlertEvent, Area, Notification, Volunteer
+
+TARGET_60S = 0.975
+TARGET_180S = 0.99
+URGENT = frozenset(kind.value for kind in URGENT_KINDS)
+
+
+@dataclass(frozen=True, slots=True)
+class Durations:
+    count: int
+    median_s: float | None
+    p90_s: float | None
+    p99_s: float | None
+
+    @classmethod
+    def of(cls, seconds: Sequence[float]) -> Durations:
+        if not seconds:
+            return cls(0, None, None, None)
+        ordered = sorted(seconds)
+        return cls(len(ordered), statistics.median(ordered), nearest_rank(ordered, 0.90), nearest_rank(ordered, 0.99))
+
+
+def nearest_rank(ordered: Sequence[float], share: float) -> float:
+    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
+
+
+@dataclass(frozen=True, slots=True)
+class Share:
+    within: int
+    of: int
+    target: float
+
+    @property
+    def value(self) -> float | None:
+        return self.within / self.of if self.of else None
+
+    @property
+    def meets_target(self) -> bool | None:
+        return None if self.value is None else self.value >= self.target
+
+
+@dataclass(frozen=True, slots=True)
+class VolunteerLoad:
+    volunteer_id: str
+    name: str
+    asked: int
+    took: int
+    declined: int
+
+
+@dataclass(frozen=True, slots=True)
+class Day:
+    day: date
+    alerts: int
+    urgent: int
+    answered_60s: int
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    period: Period
+    area_id: str | None
+    area_name: str | None
+    total: int
+    by_kind: dict[str, int]
+    by_state: dict[str, int]
+    first_sms: Durations
+    to_acknowledge: Durations
+    within_60s: Share
+    within_180s: Share
+    unanswered: int
+    outcomes: dict[str, int]
+    volunteers: list[VolunteerLoad] = field(default_factory=list)
+    days: list[Day] = field(default_factory=list)
+
+
+async def build_report(session: AsyncSession, period: Period, area_id: str | None = None) -> Report:
+    in_period = select(Alert).where(Alert.raised_at >= period.start, Alert.raised_at < period.end)
+    if area_id:
+        in_period = in_period.where(Alert.area_id == area_id)
+    alerts = (await session.scalars(in_period.order_by(Alert.raised_at))).all()
+    alert_ids = in_period.with_only_columns(Alert.id).scalar_subquery()
+
+    first_sent = dict(
+        (
+            await session.execute(
+                select(Notification.alert_id, func.min(Notification.sent_at))
+                .where(Notification.alert_id.in_(alert_ids), Notification.purpose == Purpose.ALERT.value)
+                .group_by(Notification.alert_id)
+            )
+        ).all()
+    )
+    first_sms = [
+        (sent - alert.raised_at).total_seconds() for alert in alerts if (sent := first_sent.get(alert.id)) is not None
+    ]
+
+    answerable = [
+        alert
+        for alert in alerts
+        if alert.kind in URGENT and not (alert.state == AlertState.CANCELLED and alert.acknowledged_at is None)
+    ]
+    waits = [
+        (alert.acknowledged_at - alert.raised_at).total_seconds()
+        for alert in answerable
+        if alert.acknowledged_at is not None
+    ]
+    area = await session.get(Area, area_id) if area_id else None
+    return Report(
+        period=period,
+        area_id=area_id,
+        area_name=area.name if area else None,
+        total=len(alerts),
+        by_kind=_ordered_counts(Counter(alert.kind for alert in alerts), [kind.value for kind in AlertKind]),
+        by_state=_ordered_counts(Counter(alert.state for alert in alerts), [state.value for state in AlertState]),
+        first_sms=Durations.of(first_sms),
+        to_acknowledge=Durations.of(waits),
+        within_60s=Share(sum(wait <= 60 for wait in waits), len(answerable), TARGET_60S),
+        within_180s=Share(sum(wait <= 180 for wait in waits), len(answerable), TARGET_180S),
+        unanswered=sum(alert.unanswered for alert in alerts),
+        outcomes=_ordered_counts(
+            Counter(alert.outcome for alert in alerts if alert.outcome), [outcome.value for outcome in Outcome]
+        ),
+        volunteers=await _volunteer_load(session, alerts, alert_ids),
+        days=_days(period, alerts),
+    )
+
+
+def _ordered_counts(counts: Counter[str], order: list[str]) -> dict[str, int]:
+    known = {key: counts[key] for key in order if counts[key]}
+    return known | {key: count for key, count in sorted(counts.items()) if key not in known}
+
+
+async def _volunteer_load(
+    session: AsyncSession, alerts: Sequence[Alert], alert_ids: ScalarSelect[Any]
+) -> list[VolunteerLoad]:
+    """Per volunteer: how many of the period's alerts they were asked to take (alerts, not SMS:
+    a reminder round asks again about the same one), took, and declined."""
+    asked = Counter(
+        volunteer_id
+        for volunteer_id, _ in (
+            await session.execute(
+                select(Notification.volunteer_id, Notification.alert_id)
+                .where(
+                    Notification.alert_id.in_(alert_ids),
+                    Notification.purpose == Purpose.ALERT.value,
+                    Notification.volunteer_id.is_not(None),
+                )
+                .distinct()
+            )
+        ).all()
+    )
+    # acknowledged_by is a volunteer id, or "user:<name>", "api", "family:<id>" for others who took it
+    took = Counter(
+        alert.acknowledged_by for alert in alerts if alert.acknowledged_by and ":" not in alert.acknowledged_by
+    )
+    took.pop("api", None)
+    declined = Counter(
+        actor.removeprefix("volunteer:")
+        for actor in (
+            await session.scalars(
+                select(AlertEvent.actor).where(
+                    AlertEvent.alert_id.in_(alert_ids),
+                    AlertEvent.kind == "declined",
+                    AlertEvent.actor.like("volunteer:%"),
+                )
+            )
+        ).all()
+    )
+    ids = {volunteer_id for volunteer_id in asked if volunteer_id} | set(took)
+    names = dict((await session.execute(select(Volunteer.id, Volunteer.name).where(Volunteer.id.in_(ids)))).all())
+    loads = [
+        VolunteerLoad(
+            volunteer_id,
+            names.get(volunteer_id, volunteer_id),
+            asked[volunteer_id],
+            took[volunteer_id],
+            declined[volunteer_id],
+        )
+        for volunteer_id in ids
+    ]
+    return sorted(loads, key=lambda load: (-load.asked, -load.took, load.volunteer_id))
+
+
+def _days(period: Period, alerts: Sequence[Alert]) -> list[Day]:
+    per_day: dict[date, list[Alert]] = defaultdict(list)
+    for alert in alerts:
+        per_day[alert.raised_at.astimezone(period.zone).date()].append(alert)
+    days = []
+    for day in period.local_days():
+        those = per_day.get(day, [])
+        urgent = [alert for alert in those if alert.kind in URGENT]
+        answered = sum(
+            alert.acknowledged_at is not None and (alert.acknowledged_at - alert.raised_at).total_seconds() <= 60
+            for alert in urgent
+        )
+        days.append(Day(day, len(those), len(urgent), answered))
+    return days

@@ -1,0 +1,123 @@
+"""Console accounts: create, change and list users; every rule in one place for the CLI, console and API."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from monitor.console_tables import ApiToken, ConsoleSession, ConsoleUser
+from monitor.users.identity import Role
+from monitor.users.passwords import Passwords, password_problem
+
+USER_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,63}$")
+LANGUAGES = ("zh", "en")
+
+
+class AccountError(ValueError):
+    """A value an account cannot take, naming the field it is about."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class NewUser:
+    name: str
+    display_name: str
+    role: Role
+    language: str
+    password: str
+
+
+def check_new_user(new: NewUser) -> list[AccountError]:
+    problems = []
+    if not USER_NAME.match(new.name):
+        problems.append(
+            AccountError("name", "use 2-64 lower-case letters, digits and _ . -, starting with a letter or digit")
+        )
+    if not new.display_name.strip() or len(new.display_name) > 200:
+        problems.append(
+            AccountError("display_name", "give the name colleagues know this person by (at most 200 characters)")
+        )
+    if new.language not in LANGUAGES:
+        problems.append(AccountError("language", "must be zh or en"))
+    problem = password_problem(new.password)
+    if problem:
+        problems.append(AccountError("password", problem))
+    return problems
+
+
+async def create_user(session: AsyncSession, passwords: Passwords, new: NewUser, now: datetime) -> ConsoleUser:
+    """Add an account; ``AccountError`` when a field is wrong or the name is taken."""
+    problems = check_new_user(new)
+    if problems:
+        raise problems[0]
+    if await find_user(session, new.name) is not None:
+        raise AccountError("name", f"{new.name!r} is already taken")
+    user = ConsoleUser(
+        name=new.name,
+        display_name=new.display_name.strip(),
+        password_hash=passwords.hash(new.password),
+        role=new.role.value,
+        language=new.language,
+        active=True,
+        created_at=now,
+    )
+    session.add(user)
+    await session.flush()
+    return user
+
+
+async def find_user(session: AsyncSession, name: str) -> ConsoleUser | None:
+    return await session.scalar(select(ConsoleUser).where(ConsoleUser.name == name.strip().lower()))
+
+
+async def list_users(session: AsyncSession) -> Sequence[ConsoleUser]:
+    return (await session.scalars(select(ConsoleUser).order_by(ConsoleUser.name))).all()
+
+
+async def set_password(session: AsyncSession, passwords: Passwords, user: ConsoleUser, password: str) -> None:
+    """A new password ends every session of the user (whoever had the old one is signed out)."""
+    problem = password_problem(password)
+    if problem:
+        raise AccountError("password", problem)
+    user.password_hash = passwords.hash(password)
+    await end_sessions(session, user)
+
+
+def set_profile(user: ConsoleUser, *, display_name: str, language: str) -> None:
+    if not display_name.strip() or len(display_name) > 200:
+        raise AccountError("display_name", "give the name colleagues know this person by (at most 200 characters)")
+    if language not in LANGUAGES:
+        raise AccountError("language", "must be zh or en")
+    user.display_name = display_name.strip()
+    user.language = language
+
+
+async def set_access(session: AsyncSession, user: ConsoleUser, *, role: Role, active: bool, now: datetime) -> None:
+    """Change role or (de)activate; deactivating signs the user out and revokes their API tokens."""
+    user.role = role.value
+    user.active = active
+    if not active:
+        await end_sessions(session, user)
+        await session.execute(
+            update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)).values(revoked_at=now)
+        )
+
+
+async def end_sessions(session: AsyncSession, user: ConsoleUser) -> None:
+    await session.execute(delete(ConsoleSession).where(ConsoleSession.user_id == user.id))
+
+
+async def count_active_admins(session: AsyncSession) -> int:
+    admins = await session.scalars(
+        select(ConsoleUser.id).where(ConsoleUser.role == Role.ADMIN.value, ConsoleUser.active.is_(True))
+    )
+    return len(admins.all())

@@ -1,0 +1,19 @@
+"""The console's audit log for actions outside any one alert (those go to the alert's own log)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from monitor.console_tables import ConsoleAudit
+
+
+def record(session: AsyncSession, *, actor: str, action: str, target: str, now: datetime, detail: str = "") -> None:
+    session.add(ConsoleAudit(at=now, actor=actor, action=action, target=target[:200], detail=detail[:4000]))
+
+
+async def recent(session: AsyncSession, limit: int = 500) -> Sequence[ConsoleAudit]:
+    return (await session.scalars(select(ConsoleAudit).order_by(ConsoleAudit.id.desc()).limit(limit))).all()

@@ -1,0 +1,40 @@
+"""Who is acting: a signed-in console user, a user's API token, or the legacy shared API token."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    DUTY = "duty"  # duty staff: watch the board, act on alerts, read the directory and reports
+    ADMIN = "admin"  # administrators: also edit the directory and manage accounts
+
+
+class Via(StrEnum):
+    SESSION = "session"  # a browser with a session cookie: unsafe requests need the CSRF token
+    TOKEN = "token"  # noqa: S105 - a name, not a secret; a user's API token (Authorization: Bearer)
+    SHARED_TOKEN = "shared_token"  # noqa: S105 - a name; [web] api_token, kept for scripts written before per-user tokens
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    user_id: int | None
+    name: str
+    display_name: str
+    role: Role
+    language: str
+    via: Via
+    #: the session's CSRF token (sessions only)
+    csrf_token: str | None = None
+    #: the session id digest (sessions only), to re-check a long-lived stream
+    session_id: str | None = None
+
+    @property
+    def actor(self) -> str:
+        """The audit log's name for this principal."""
+        return "api" if self.via is Via.SHARED_TOKEN else f"user:{self.name}"
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.ADMIN

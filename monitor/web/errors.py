@@ -1,0 +1,72 @@
+"""Refusals as responses: an HTML page for the console, JSON for the API (paths under /api/)."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from monitor.web.auth import SAFE_METHODS, CsrfRejected, NotAllowed, SignInRequired, authenticate
+from monitor.web.services import services_of
+
+
+class PageNotFound(Exception):
+    """The alert, resident or user asked for does not exist."""
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+async def _page(request: Request, status_code: int, title: str, message: str) -> Response:
+    principal = await authenticate(request)
+    return services_of(request).renderer.render(
+        request, "error.html", principal, status_code=status_code, title=title, message=message
+    )
+
+
+async def sign_in_required(request: Request, exc: Exception) -> Response:
+    if _is_api(request):
+        return JSONResponse(
+            {"error": "sign in, or send 'Authorization: Bearer <token>'"},
+            status_code=401,
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    if request.method in SAFE_METHODS:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+    return await _page(
+        request, 401, "Sign in first", "Your session has ended. Sign in again, then repeat what you did."
+    )
+
+
+async def not_allowed(request: Request, exc: Exception) -> Response:
+    if _is_api(request):
+        return JSONResponse({"error": "an administrator account is needed for this"}, status_code=403)
+    return await _page(request, 403, "Not allowed", "An administrator account is needed for this.")
+
+
+async def csrf_rejected(request: Request, exc: Exception) -> Response:
+    if _is_api(request):
+        return JSONResponse({"error": "missing or wrong X-CSRF-Token header"}, status_code=403)
+    return await _page(
+        request,
+        403,
+        "Refused",
+        "This form was out of date or did not come from this console. Reload the page and try again.",
+    )
+
+
+async def not_found(request: Request, exc: Exception) -> Response:
+    if _is_api(request):
+        return JSONResponse({"error": "not found"}, status_code=404)
+    return await _page(request, 404, "Not found", "There is nothing at this address.")
+
+
+HANDLERS = {
+    SignInRequired: sign_in_required,
+    NotAllowed: not_allowed,
+    CsrfRejected: csrf_rejected,
+    PageNotFound: not_found,
+}

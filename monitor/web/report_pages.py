@@ -1,0 +1,89 @@
+"""The reports page, its chart and its CSV: a period (local days) and optionally one area."""
+
+from __future__ import annotations
+
+import asyncio
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from starlette.requests import Request
+from starlette.responses import Response
+
+from monitor.reports.charts import render_chart
+from monitor.reports.export import report_csv
+from monitor.reports.figures import Report, build_report
+from monitor.reports.period import Period, PeriodError, last_days, make_period
+from monitor.store.models import Area
+from monitor.web.auth import require_user
+from monitor.web.services import context_of, services_of
+
+DEFAULT_DAYS = 7
+
+
+def period_of(request: Request) -> Period:
+    context = context_of(request)
+    zone = ZoneInfo(context.settings.service.timezone)
+    start, end = request.query_params.get("from", ""), request.query_params.get("to", "")
+    if not start or not end:
+        return last_days(context.clock.now(), zone, DEFAULT_DAYS)
+    return make_period(start, end, zone)
+
+
+async def _report(request: Request, period: Period) -> Report:
+    area = request.query_params.get("area") or None
+    async with context_of(request).database.read() as session:
+        return await build_report(session, period, area)
+
+
+async def report_page(request: Request) -> Response:
+    principal = await require_user(request)
+    context = context_of(request)
+    error = None
+    try:
+        period = period_of(request)
+    except PeriodError as exc:
+        error = str(exc)
+        period = last_days(context.clock.now(), ZoneInfo(context.settings.service.timezone), DEFAULT_DAYS)
+    report = await _report(request, period)
+    async with context.database.read() as session:
+        areas = (await session.execute(select(Area.id, Area.name).order_by(Area.name))).all()
+    last_day = period.local_days()[-1]
+    return services_of(request).renderer.render(
+        request,
+        "reports.html",
+        principal,
+        status_code=400 if error else 200,
+        report=report,
+        error=error,
+        areas=areas,
+        start=period.start.astimezone(period.zone).date().isoformat(),
+        end=last_day.isoformat(),
+        query=str(request.url.query),
+    )
+
+
+async def chart(request: Request) -> Response:
+    await require_user(request)
+    try:
+        period = period_of(request)
+    except PeriodError as exc:
+        return Response(str(exc), status_code=400, media_type="text/plain")
+    report = await _report(request, period)
+    # matplotlib is CPU work: keep it off the event loop the monitor's other loops share.
+    svg = await asyncio.to_thread(render_chart, report, "svg")
+    return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "no-store"})
+
+
+async def export_csv(request: Request) -> Response:
+    await require_user(request)
+    try:
+        period = period_of(request)
+    except PeriodError as exc:
+        return Response(str(exc), status_code=400, media_type="text/plain")
+    report = await _report(request, period)
+    name = f"callwatch-report-{period.local_days()[0]}-{period.local_days()[-1]}.csv"
+    return Response(
+        report_csv(report),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

@@ -1,0 +1,137 @@
+"""Signing in and out.
+
+The sign-in form carries a token that must match a short-lived cookie (a double-submit
+CSRF token: there is no session yet to hold one). Failed attempts are counted per name
+and per address (``monitor.users.throttle``); the password check runs in a thread, as
+argon2 is deliberately slow.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import secrets
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from monitor.users.accounts import find_user
+from monitor.users.sessions import IDLE, end_session, start_session
+from monitor.users.throttle import record_attempt, wait_before_trying
+from monitor.web.auth import authenticate, require_user
+from monitor.web.rendering import language_of
+from monitor.web.services import context_of, services_of
+
+SIGN_IN_FORM_S = 3600
+
+
+def _safe_next(target: str | None) -> str:
+    """Only paths on this site: never an absolute URL an attacker chose."""
+    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
+        return target
+    return "/"
+
+
+def _form_page(
+    request: Request,
+    *,
+    error: str | None = None,
+    error_values: dict[str, object] | None = None,
+    status_code: int = 200,
+    name: str = "",
+) -> Response:
+    services = services_of(request)
+    token = secrets.token_urlsafe(24)
+    response = services.renderer.render(
+        request,
+        "login.html",
+        None,
+        status_code=status_code,
+        sign_in_token=token,
+        error=error,
+        error_values=error_values or {},
+        name=name,
+        next=_safe_next(request.query_params.get("next") or None),
+    )
+    response.set_cookie(
+        services.cookies.sign_in,
+        token,
+        max_age=SIGN_IN_FORM_S,
+        path="/",
+        secure=services.cookies.secure,
+        httponly=True,
+        samesite="strict",
+    )
+    return response
+
+
+async def sign_in_page(request: Request) -> Response:
+    if await authenticate(request) is not None:
+        return RedirectResponse(_safe_next(request.query_params.get("next")), status_code=303)
+    return _form_page(request)
+
+
+async def sign_in(request: Request) -> Response:
+    context = context_of(request)
+    services = services_of(request)
+    form = await request.form()
+    name = str(form.get("name", "")).strip().lower()[:64]
+    password = str(form.get("password", ""))
+    expected = request.cookies.get(services.cookies.sign_in, "")
+    given = str(form.get("sign_in_token", ""))
+    if not expected or not hmac.compare_digest(expected.encode(), given.encode()):
+        return _form_page(request, error="The sign-in form had expired; please try again.", status_code=403, name=name)
+    address = request.client.host if request.client else "unknown"
+    now = context.clock.now()
+    async with context.database.read() as session:
+        wait = await wait_before_trying(session, name, address, now)
+        user = await find_user(session, name) if name else None
+    if wait is not None:
+        minutes = max(1, round(wait.total_seconds() / 60))
+        return _form_page(
+            request,
+            error="Too many failed sign-ins. Try again in {minutes} min, or ask an administrator.",
+            error_values={"minutes": minutes},
+            status_code=429,
+            name=name,
+        )
+    stored = user.password_hash if user is not None and user.active else None
+    verdict = await asyncio.to_thread(services.passwords.verify, stored, password)
+    async with context.database.write() as session:
+        record_attempt(session, name or "-", address, now, succeeded=verdict.ok)
+        if not verdict.ok or user is None:
+            started = None
+        else:
+            account = await session.get(type(user), user.id)
+            assert account is not None
+            if verdict.new_hash:
+                account.password_hash = verdict.new_hash
+            started = await start_session(session, account, now)
+    if started is None:
+        return _form_page(request, error="Wrong name or password.", status_code=401, name=name)
+    response = RedirectResponse(_safe_next(str(form.get("next", "")) or None), status_code=303)
+    response.set_cookie(
+        services.cookies.session,
+        started.secret,
+        max_age=int(IDLE.total_seconds()),
+        path="/",
+        secure=services.cookies.secure,
+        httponly=True,
+        samesite="strict",
+    )
+    response.delete_cookie(services.cookies.sign_in, path="/", secure=services.cookies.secure, httponly=True)
+    return response
+
+
+async def sign_out(request: Request) -> Response:
+    await require_user(request)
+    services = services_of(request)
+    context = context_of(request)
+    secret = request.cookies.get(services.cookies.session, "")
+    async with context.database.write() as session:
+        await end_session(session, secret)
+    response = RedirectResponse(f"/login?lang={language_of(request)}", status_code=303)
+    response.delete_cookie(
+        services.cookies.session, path="/", secure=services.cookies.secure, httponly=True, samesite="strict"
+    )
+    return response

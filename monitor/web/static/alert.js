@@ -1,0 +1,24 @@
+// The alert page's map (Leaflet, vendored); the coordinates and a map link are always shown above it.
+"use strict";
+
+(function () {
+  const box = document.getElementById("map");
+  if (!box || typeof L === "undefined") return;
+  const lat = Number(box.dataset.lat), lon = Number(box.dataset.lon), accuracy = Number(box.dataset.accuracy);
+  L.Icon.Default.imagePath = "/static/leaflet/images/";
+  const map = L.map(box).setView([lat, lon], 17);
+  const tiles = L.tileLayer(box.dataset.tiles, { maxZoom: 19, attribution: box.dataset.attribution });
+  let failures = 0;
+  tiles.on("tileerror", function () {
+    failures += 1;
+    if (failures === 3) {
+      const note = document.createElement("p");
+      note.className = "map-failed";
+      note.textContent = box.dataset.tilesFailed;
+      box.after(note);
+    }
+  });
+  tiles.addTo(map);
+  L.marker([lat, lon]).addTo(map);
+  if (accuracy > 0) L.circle([lat, lon], { radius: accuracy }).addTo(map);
+})();

@@ -1,0 +1,48 @@
+// The degraded-service banner: asks /healthz every few seconds and lists what is wrong.
+// It needs no database and no session, so it still speaks when the database is down, and
+// says so when the monitor itself stops answering. On the outage page it reloads the page
+// once the monitor is healthy again.
+"use strict";
+
+(function () {
+  const banner = document.getElementById("health-banner");
+  if (!banner) return;
+  const EVERY_MS = 10000;
+  const list = banner.querySelector("ul");
+  const onOutagePage = !document.getElementById("board-live");
+
+  function show(items) {
+    list.replaceChildren();
+    items.forEach(function (item) {
+      const line = document.createElement("li");
+      line.dataset.component = item.name;
+      line.textContent = item.text + " ";
+      if (item.detail) {
+        const detail = document.createElement("small");
+        detail.textContent = item.detail;
+        line.appendChild(detail);
+      }
+      list.appendChild(line);
+    });
+    banner.hidden = items.length === 0;
+  }
+
+  async function check() {
+    let report;
+    try {
+      const answer = await fetch("/healthz", { cache: "no-store", credentials: "same-origin" });
+      report = await answer.json();
+    } catch (error) {
+      show([{ name: "monitor", text: banner.dataset.unreachable, detail: "" }]);
+      return;
+    }
+    if (report.status === "ok" && onOutagePage) { location.reload(); return; }
+    show(Object.entries(report.components || {})
+      .filter(function (entry) { return !entry[1].ok; })
+      .map(function (entry) {
+        return { name: entry[0], text: banner.dataset[entry[0]] || entry[0], detail: entry[1].detail };
+      }));
+  }
+
+  setInterval(check, EVERY_MS);
+})();

@@ -1,0 +1,1 @@
+"""``callwatch-sim`` subcommands beyond the sandbox, one module per kind of command."""

@@ -1,0 +1,7 @@
+"""The pieces of ``callwatch demo``: its directory, its printer, its scenario files
+(``simulator/scenarios/demo*.toml``). ``monitor.demo`` puts them together."""
+
+from pathlib import Path
+
+#: the demo's scenario files (and the other shipped examples)
+SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"

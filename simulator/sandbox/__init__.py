@@ -1,0 +1,81 @@
+"""The SMS sandbox: a local stand-in for Twilio's Messages API and for the volunteers' phones.
+
+The monitor's production code path — ``twilio.rest.Client`` with ``AsyncTwilioHttpClient``,
+its ``https://api.twilio.com`` prefix swapped for ``sandbox.base_url`` — runs unchanged
+against it. It answers create / fetch / list in Twilio's JSON shapes, posts signed status
+callbacks (queued -> sent -> delivered, or undelivered / failed with an error code), and
+plays the volunteers' phones, which answer by signed inbound-SMS webhooks as scripted.
+
+Fixed default credentials (published test values, accepted and used for signing):
+
+* account sid ``AC0000000000000000000000000000005a`` (``DEFAULT_ACCOUNT_SID``)
+* auth token ``sandbox-auth-token`` (``DEFAULT_AUTH_TOKEN``)
+* the sandbox's own number ``+15005550006`` (``DEFAULT_FROM_NUMBER``)
+
+In a test::
+
+    async with SmsSandbox(inbound_url=f"{monitor_url}/twilio/sms") as sandbox:
+        sandbox.phone("+8613900000001").replies_with("收到", delay=0.5)
+        sandbox.outcomes.set("+8613900000002", Outcome.undelivered(30003))
+        sandbox.faults.fail_next(2, status=429)
+        ...  # press a button
+        [sms] = await sandbox.wait_for_messages(1, to="+8613900000001")
+
+From another process, the same is scriptable over HTTP under ``/sandbox/...`` (see
+``simulator.sandbox.control_api``), and ``GET /`` shows every phone's inbox.
+"""
+
+from simulator.sandbox.errors import DELIVERY_ERROR_MESSAGES, INVALID_TO_NUMBER, NOT_MOBILE_NUMBER
+from simulator.sandbox.faults import ApiFault, FaultKind, FaultPlan
+from simulator.sandbox.journal import Journal
+from simulator.sandbox.outcomes import Outcome, OutcomeBook, OutcomeKind
+from simulator.sandbox.phones import Reaction, ReplyDeliveryError, ReplyRule, SimulatedPhone
+from simulator.sandbox.records import (
+    CreateAttempt,
+    MessageStatus,
+    OutboundMessage,
+    StatusChange,
+    WebhookDelivery,
+    WebhookKind,
+)
+from simulator.sandbox.sandbox import SmsSandbox
+from simulator.sandbox.segments import Encoding, SegmentCount, count_segments
+from simulator.sandbox.settings import (
+    DEFAULT_ACCOUNT_SID,
+    DEFAULT_AUTH_TOKEN,
+    DEFAULT_FROM_NUMBER,
+    SandboxSettings,
+)
+from simulator.sandbox.signing import SIGNATURE_HEADER
+
+__all__ = [
+    "DEFAULT_ACCOUNT_SID",
+    "DEFAULT_AUTH_TOKEN",
+    "DEFAULT_FROM_NUMBER",
+    "DELIVERY_ERROR_MESSAGES",
+    "INVALID_TO_NUMBER",
+    "NOT_MOBILE_NUMBER",
+    "SIGNATURE_HEADER",
+    "ApiFault",
+    "CreateAttempt",
+    "Encoding",
+    "FaultKind",
+    "FaultPlan",
+    "Journal",
+    "MessageStatus",
+    "OutboundMessage",
+    "Outcome",
+    "OutcomeBook",
+    "OutcomeKind",
+    "Reaction",
+    "ReplyDeliveryError",
+    "ReplyRule",
+    "SandboxSettings",
+    "SegmentCount",
+    "SimulatedPhone",
+    "SmsSandbox",
+    "StatusChange",
+    "WebhookDelivery",
+    "WebhookKind",
+    "count_segments",
+]

@@ -1,0 +1,134 @@
+"""The simulated carrier network: takes a create request, moves the message through its
+statuses, tells the monitor through status callbacks and hands delivered messages to phones.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from dataclasses import dataclass
+
+from simulator.sandbox.errors import INVALID_TO_NUMBER, TwilioApiError, rejected_destination
+from simulator.sandbox.outcomes import Outcome, OutcomeBook, OutcomeKind
+from simulator.sandbox.phones import PhoneBook
+from simulator.sandbox.records import MessageStatus, OutboundMessage, WebhookKind
+from simulator.sandbox.resources import API_VERSION
+from simulator.sandbox.segments import count_segments
+from simulator.sandbox.settings import SandboxSettings
+from simulator.sandbox.sids import new_sid
+from simulator.sandbox.store import MessageStore
+from simulator.sandbox.tasks import BackgroundTasks
+from simulator.sandbox.webhooks import WebhookSender
+
+# E.164, leniently: an optional "+" and 5 to 15 digits, no leading zero.
+_PHONE_NUMBER = re.compile(r"\+?[1-9]\d{4,14}")
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRequest:
+    """The fields of a create request the sandbox acts on, already checked for presence."""
+
+    to: str
+    body: str
+    from_: str | None = None
+    messaging_service_sid: str | None = None
+    status_callback: str | None = None
+
+
+def status_steps(outcome: Outcome, *, via_messaging_service: bool) -> list[tuple[MessageStatus, int | None]]:
+    """The status changes after creation, each announced by a status callback.
+
+    Twilio sends no callback for the initial status (``queued``, or ``accepted`` with a
+    Messaging Service, which then moves on to ``queued``).
+    """
+    steps: list[tuple[MessageStatus, int | None]] = []
+    if via_messaging_service:
+        steps.append((MessageStatus.QUEUED, None))
+    if outcome.kind is OutcomeKind.FAILED:
+        return [*steps, (MessageStatus.FAILED, outcome.error_code)]
+    steps.append((MessageStatus.SENT, None))
+    if outcome.kind is OutcomeKind.UNDELIVERED:
+        return [*steps, (MessageStatus.UNDELIVERED, outcome.error_code)]
+    return [*steps, (MessageStatus.DELIVERED, None)]
+
+
+class SmsExchange:
+    def __init__(
+        self,
+        settings: SandboxSettings,
+        store: MessageStore,
+        outcomes: OutcomeBook,
+        phones: PhoneBook,
+        webhooks: WebhookSender,
+        tasks: BackgroundTasks,
+    ) -> None:
+        self._settings = settings
+        self._store = store
+        self._outcomes = outcomes
+        self._phones = phones
+        self._webhooks = webhooks
+        self._tasks = tasks
+
+    def create(self, request: MessageRequest, *, arrived_monotonic: float, arrived_wall: float) -> OutboundMessage:
+        """Store a new message and start its journey; TwilioApiError when refused outright."""
+        if _PHONE_NUMBER.fullmatch(request.to) is None:
+            raise TwilioApiError(rejected_destination(INVALID_TO_NUMBER, request.to))
+        outcome = self._outcomes.for_number(request.to)
+        if outcome.kind is OutcomeKind.REJECTED:
+            assert outcome.error_code is not None
+            raise TwilioApiError(rejected_destination(outcome.error_code, request.to))
+        via_service = request.messaging_service_sid is not None
+        message = OutboundMessage(
+            sid=new_sid("SM"),
+            account_sid=self._settings.account_sid,
+            to=request.to,
+            from_=request.from_ or self._settings.from_number,
+            body=request.body,
+            messaging_service_sid=request.messaging_service_sid,
+            status_callback=request.status_callback,
+            segments=count_segments(request.body),
+            arrived_monotonic=arrived_monotonic,
+            arrived_wall=arrived_wall,
+            status=MessageStatus.ACCEPTED if via_service else MessageStatus.QUEUED,
+            updated_wall=arrived_wall,
+        )
+        self._phones.phone(message.to)  # so the inbox page lists every number texted
+        self._store.add(message)
+        self._tasks.spawn(
+            self._progress(message, status_steps(outcome, via_messaging_service=via_service)),
+            name=f"status of {message.sid}",
+        )
+        return message
+
+    async def _progress(self, message: OutboundMessage, steps: list[tuple[MessageStatus, int | None]]) -> None:
+        for status, error_code in steps:
+            await asyncio.sleep(self._settings.status_step_delay)
+            self._store.set_status(message, status, error_code)
+            if status is MessageStatus.DELIVERED:
+                self._phones.phone(message.to).receive(message)
+            if message.status_callback is not None:
+                # Awaited one by one so the monitor sees the callbacks in order, as from Twilio.
+                await self._announce(message, message.status_callback)
+
+    async def _announce(self, message: OutboundMessage, callback_url: str) -> None:
+        params = {
+            "MessageSid": message.sid,
+            "SmsSid": message.sid,
+            "AccountSid": message.account_sid,
+            "From": message.from_,
+            "To": message.to,
+            "MessageStatus": message.status.value,
+            "SmsStatus": message.status.value,
+            "ApiVersion": API_VERSION,
+        }
+        if message.messaging_service_sid is not None:
+            params["MessagingServiceSid"] = message.messaging_service_sid
+        if message.status in (MessageStatus.UNDELIVERED, MessageStatus.FAILED) and message.error_code:
+            params["ErrorCode"] = str(message.error_code)
+        await self._webhooks.post(
+            WebhookKind.STATUS_CALLBACK,
+            url=self._settings.callback_delivery_url(callback_url),
+            signed_url=callback_url,
+            params=params,
+            message_sid=message.sid,
+        )

@@ -1,0 +1,76 @@
+"""SMS from a phone to the monitor: the inbound-message webhook Twilio would POST."""
+
+from __future__ import annotations
+
+from simulator.sandbox.records import WebhookDelivery, WebhookKind
+from simulator.sandbox.resources import API_VERSION
+from simulator.sandbox.segments import count_segments
+from simulator.sandbox.settings import SandboxSettings
+from simulator.sandbox.sids import new_sid
+from simulator.sandbox.webhooks import WebhookSender
+
+# Calling codes of the countries callwatch is likely to meet; longest prefix wins.
+_COUNTRY_BY_CALLING_CODE = {"1": "US", "44": "GB", "86": "CN", "852": "HK", "853": "MO", "886": "TW"}
+
+
+class NoInboundUrlError(RuntimeError):
+    """A phone replied but the sandbox has not been told where the monitor's webhook is."""
+
+
+def country_of(number: str) -> str | None:
+    digits = number.removeprefix("+")
+    for length in (3, 2, 1):
+        if (country := _COUNTRY_BY_CALLING_CODE.get(digits[:length])) is not None:
+            return country
+    return None
+
+
+class InboundSms:
+    """Builds and sends the form Twilio POSTs for an incoming SMS."""
+
+    def __init__(self, settings: SandboxSettings, webhooks: WebhookSender) -> None:
+        self._settings = settings
+        self._webhooks = webhooks
+
+    async def send(
+        self,
+        *,
+        from_: str,
+        to: str | None,
+        body: str,
+        messaging_service_sid: str | None = None,
+        correctly_signed: bool = True,
+    ) -> WebhookDelivery:
+        url = self._settings.inbound_url
+        signed_url = self._settings.inbound_signing_url
+        if url is None or signed_url is None:
+            raise NoInboundUrlError("set the sandbox's inbound URL (the monitor's POST /twilio/sms) first")
+        to = to or self._settings.from_number  # the sandbox's own number when none is named
+        sid = new_sid("SM")
+        params = {
+            "MessageSid": sid,
+            "SmsSid": sid,
+            "SmsMessageSid": sid,
+            "AccountSid": self._settings.account_sid,
+            "From": from_,
+            "To": to,
+            "Body": body,
+            "NumMedia": "0",
+            "NumSegments": str(count_segments(body).segments),
+            "SmsStatus": "received",
+            "ApiVersion": API_VERSION,
+        }
+        if messaging_service_sid is not None:
+            params["MessagingServiceSid"] = messaging_service_sid
+        if (from_country := country_of(from_)) is not None:
+            params["FromCountry"] = from_country
+        if (to_country := country_of(to)) is not None:
+            params["ToCountry"] = to_country
+        return await self._webhooks.post(
+            WebhookKind.INBOUND_SMS,
+            url=url,
+            signed_url=signed_url,
+            params=params,
+            message_sid=sid,
+            correctly_signed=correctly_signed,
+        )

@@ -1,0 +1,100 @@
+"""What the sandbox saw and did: messages created, API requests, webhooks it sent.
+
+Times come in pairs: ``*_monotonic`` is ``time.monotonic()`` (CLOCK_MONOTONIC, comparable
+across processes on one Linux host, for latency figures) and ``*_wall`` is ``time.time()``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from simulator.sandbox.segments import SegmentCount
+
+
+class MessageStatus(StrEnum):
+    ACCEPTED = "accepted"
+    QUEUED = "queued"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    UNDELIVERED = "undelivered"
+    FAILED = "failed"
+
+
+def utc_from_wall(wall: float) -> datetime:
+    return datetime.fromtimestamp(wall, tz=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class StatusChange:
+    status: MessageStatus
+    at_monotonic: float
+    at_wall: float
+    error_code: int | None = None
+
+
+@dataclass(slots=True)
+class OutboundMessage:
+    """A message the monitor created through the REST API; its status moves on as it is sent."""
+
+    sid: str
+    account_sid: str
+    to: str
+    from_: str
+    body: str
+    messaging_service_sid: str | None
+    status_callback: str | None
+    segments: SegmentCount
+    arrived_monotonic: float
+    arrived_wall: float
+    status: MessageStatus
+    error_code: int | None = None
+    error_message: str | None = None
+    updated_wall: float = 0.0
+    sent_wall: float | None = None
+    history: list[StatusChange] = field(default_factory=list)
+
+    @property
+    def num_segments(self) -> int:
+        return self.segments.segments
+
+
+@dataclass(slots=True)
+class CreateAttempt:
+    """One ``POST .../Messages.json`` as it arrived, whatever the answer was."""
+
+    arrived_monotonic: float
+    arrived_wall: float
+    to: str | None = None
+    body: str | None = None
+    #: None while the request is still held (a slow or never-answered request)
+    answered_status: int | None = None
+    error_code: int | None = None
+    message_sid: str | None = None
+
+
+class WebhookKind(StrEnum):
+    STATUS_CALLBACK = "status_callback"
+    INBOUND_SMS = "inbound_sms"
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookDelivery:
+    """One webhook the sandbox POSTed, and what the receiver answered."""
+
+    kind: WebhookKind
+    #: where the request went
+    url: str
+    #: the URL the signature covers (differs from ``url`` behind a proxy)
+    signed_url: str
+    params: dict[str, str]
+    signature: str
+    correctly_signed: bool
+    message_sid: str
+    sent_monotonic: float
+    sent_wall: float
+    #: the receiver's HTTP status; None when no answer came (see ``error``)
+    answered_status: int | None
+    answered_monotonic: float | None
+    error: str | None = None

@@ -1,0 +1,101 @@
+"""The command line as a user meets it: exit codes and one readable sentence per mistake."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+
+from tests.support.broker import free_port
+from tests.support.deployment import REPO, Deployment
+
+
+def callwatch(*arguments: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "monitor", *arguments], capture_output=True, text=True, cwd=cwd, timeout=60, check=False
+    )
+
+
+def assert_one_sentence_error(result: subprocess.CompletedProcess[str], *expected: str) -> None:
+    assert result.returncode == 1, result
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    for fragment in expected:
+        assert fragment in lines[0], lines[0]
+
+
+def test_example_config_and_directory_check_out() -> None:
+    result = callwatch("check-config", "config/callwatch.example.toml")
+    assert result.returncode == 0, result.stderr
+    assert "directory OK (2 areas, 2 residents, 2 devices, 5 volunteers, 1 policies)" in result.stdout
+
+
+def test_unknown_key_in_config_exits_1_naming_it(tmp_path: Path) -> None:
+    config = tmp_path / "cw.toml"
+    config.write_text('[mqtt]\nurl = "mqtt://127.0.0.1:1883"\nkeep_alive = 30\n')
+    assert_one_sentence_error(callwatch("check-config", str(config)), str(config), "[mqtt] keep_alive")
+
+
+def test_bad_directory_entry_exits_1_naming_entry_and_key(tmp_path: Path) -> None:
+    directory = tmp_path / "directory.toml"
+    text = (REPO / "config" / "directory.example.toml").read_text()
+    directory.write_text(text.replace('area = "hexi-1"\nphone', 'area = "nowhere"\nphone'))
+    config = tmp_path / "cw.toml"
+    config.write_text(f'[directory]\nfile = "{directory}"\n')
+    assert_one_sentence_error(
+        callwatch("check-config", str(config)), str(directory), 'residents[1] (id "r-0002"): area "nowhere"'
+    )
+    assert_one_sentence_error(callwatch("run", "--config", str(config)), 'area "nowhere"')
+
+
+def test_unreachable_database_is_one_sentence(tmp_path: Path) -> None:
+    config = tmp_path / "cw.toml"
+    config.write_text(f'[database]\nurl = "postgresql+asyncpg://nobody@127.0.0.1:{free_port()}/none"\n')
+    assert_one_sentence_error(
+        callwatch("alerts", "--config", str(config), "--json"), "[database] url: cannot open", "check that"
+    )
+
+
+def test_import_is_idempotent(deployment: Deployment) -> None:
+    first = deployment.cli("import", str(deployment.directory_path), "--config", str(deployment.config_path))
+    second = deployment.cli("import", str(deployment.directory_path), "--config", str(deployment.config_path))
+    assert first.returncode == 0 and second.returncode == 0, first.stderr + second.stderr
+    assert "devices: 2 added, 0 changed, 0 unchanged" in first.stdout
+    assert "devices: 0 added, 0 changed, 2 unchanged" in second.stdout
+    assert "volunteers: 0 added, 0 changed, 4 unchanged" in second.stdout
+
+
+async def test_unreachable_broker_is_reported_and_retried_not_fatal(deployment: Deployment) -> None:
+    deployment.broker = type(deployment.broker)("127.0.0.1", free_port(), deployment.folder / "no-broker")
+    deployment.write_files()
+    process = subprocess.Popen(  # noqa: ASYNC220 - only spawns the real process under test
+        [sys.executable, "-m", "monitor", "run", "--config", str(deployment.config_path)],
+        cwd=REPO,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        health: dict[str, object] = {}
+        async with httpx.AsyncClient() as client:
+            for _ in range(200):
+                try:
+                    answer = await client.get(f"{deployment.web_url}/healthz")
+                except httpx.HTTPError:
+                    await asyncio.sleep(0.05)
+                    continue
+                health = answer.json()
+                if answer.status_code == 503:
+                    break
+                await asyncio.sleep(0.05)
+        broker = health["components"]["broker"]  # type: ignore[index]
+        assert broker["ok"] is False and "cannot reach the MQTT broker" in broker["detail"]
+        assert str(deployment.config_path) in broker["detail"]
+    finally:
+        process.terminate()
+        _, log = process.communicate(timeout=20)
+    assert process.returncode == 0
+    assert "Traceback" not in log

@@ -1,0 +1,43 @@
+"""Fairness: the escalation log and the report show how many alerts each volunteer was asked to
+take and took (alerts, not SMS: a reminder round about the same alert is not a second ask)."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.integration.supervision_kit import ShiftedClock, alerts, monitor_on
+from tests.oncall.kit import LI_MING, WEDNESDAY_1900, ZHANG_WEI, directory, log_of, use_directory
+from tests.support.deployment import Deployment
+
+API_TOKEN = {"Authorization": "Bearer test-api-token-0123456789"}
+REMINDING = """
+[[policies]]
+id = "default"
+tiers = [{ notify = ["area"], ack_timeout_s = 60 }]
+repeat = 1
+"""
+
+
+async def test_the_log_and_the_report_count_alerts_asked_and_taken_per_volunteer(deployment: Deployment) -> None:
+    use_directory(deployment, directory(policies=REMINDING))
+    clock = ShiftedClock(WEDNESDAY_1900)
+    async with monitor_on(deployment, clock) as monitor:
+        li_ming, zhang_wei = deployment.sandbox.phone(LI_MING), deployment.sandbox.phone(ZHANG_WEI)
+        await deployment.press("btn-1")
+        await deployment.sandbox.wait_for_messages(2, body_contains="收到 ")
+        clock.advance(seconds=61)  # nobody answered: the reminder round asks both again
+        await deployment.sandbox.wait_for_messages(2, body_contains="再次提醒")
+        assert await zhang_wei.reply("ACK") == 200
+
+        await deployment.press("btn-2")
+        await deployment.sandbox.wait_for_messages(2, body_contains="Margaret Chen")
+        assert await li_ming.reply("ACK") == 200
+        second = (await alerts(monitor, "sos"))[-1]
+        notified = [entry.detail for entry in await log_of(monitor, second.id, "notified")]
+        async with httpx.AsyncClient(base_url=deployment.web_url, headers=API_TOKEN) as api:
+            report = (await api.get("/api/reports", params={"from": "2026-05-06", "to": "2026-05-06"})).json()
+
+    assert f"SMS to Li Ming ({LI_MING}), tier 1, round 1; asked 1, took 0 in the last 30 days" in notified
+    assert f"SMS to Zhang Wei ({ZHANG_WEI}), tier 1, round 1; asked 1, took 1 in the last 30 days" in notified
+    load = {volunteer["id"]: (volunteer["asked"], volunteer["took"]) for volunteer in report["volunteers"]}
+    assert load == {"v-1": (2, 1), "v-2": (2, 1)}

@@ -1,0 +1,1 @@
+"""Tests of the SMS sandbox (simulator.sandbox) and callwatch-sim sandbox."""

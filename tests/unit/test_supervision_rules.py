@@ -1,0 +1,64 @@
+"""The small decisions supervision makes from a device's state alone."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from monitor.store.models import Device
+from monitor.supervision.rules import (
+    BATTERY_CLEARED_AT,
+    BATTERY_LOW_AT,
+    OFFLINE_SETTLE,
+    battery_now_low,
+    heartbeat_grace,
+    next_review,
+    silent_after,
+)
+
+NOW = datetime(2026, 5, 4, 2, 0, tzinfo=UTC)
+
+
+def device(**state: object) -> Device:
+    values: dict[str, object] = {
+        "id": "btn-1",
+        "heartbeat_s": 300,
+        "online": True,
+        "last_seen_at": NOW,
+        "offline_noticed": False,
+        "battery_low": False,
+        "battery_noticed": False,
+    }
+    values.update(state)
+    return Device(**values)
+
+
+def test_offline_after_two_missed_heartbeats_plus_grace() -> None:
+    assert silent_after(device()) == NOW + timedelta(seconds=600) + timedelta(minutes=1)
+    assert heartbeat_grace(12 * 3600) == timedelta(hours=1.2)  # a tenth of long intervals
+    assert silent_after(device(heartbeat_s=0)) is None
+    assert silent_after(device(last_seen_at=None)) is None  # supervision starts with the first message
+
+
+def test_battery_hovering_at_the_threshold_is_low_once() -> None:
+    low, flips = False, 0
+    for percent in (25, 21, 19, 21, 20, 22, 18, 29, 19):
+        now_low = battery_now_low(low, percent, device_says_low=False)
+        flips += now_low != low
+        low = now_low
+    assert (low, flips) == (True, 1)
+    assert battery_now_low(True, BATTERY_CLEARED_AT, device_says_low=False) is False
+    assert battery_now_low(False, BATTERY_LOW_AT, device_says_low=False) is True
+
+
+def test_a_device_saying_its_battery_is_low_is_believed() -> None:
+    assert battery_now_low(False, None, device_says_low=True) is True
+    assert battery_now_low(True, None, device_says_low=False) is True
+
+
+def test_review_times() -> None:
+    assert next_review(device(), NOW) == silent_after(device())
+    gone = device(online=False, offline_at=NOW)
+    assert next_review(gone, NOW) == NOW + OFFLINE_SETTLE
+    assert next_review(device(online=False, offline_at=NOW, offline_noticed=True, heartbeat_s=0), NOW) is None
+    assert next_review(device(offline_noticed=True), NOW) == NOW  # back: end its alert now
+    assert next_review(device(battery_low=True, heartbeat_s=0), NOW) == NOW
