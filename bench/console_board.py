@@ -97,7 +97,8 @@ async def fill(monitor: Monitor, count: int) -> None:
                         created_at=raised,
                     )
                 )
-        await create_user(session, Passwords(), NewUser("bench", "Bench", Role.DUTY, "en", PASSWORD), now)
+        account = NewUser("bench", "Bench", Role.DUTY, "en", PASSWORD)
+        await create_user(session, Passwords(), account, now, actor="bench")
 
 
 async def timed(client: httpx.AsyncClient, path: str, rounds: int) -> list[float]:

@@ -16,7 +16,6 @@ import argparse
 import asyncio
 import json
 import re
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
@@ -24,7 +23,7 @@ from pathlib import Path
 
 from sqlalchemy import select, update
 
-from bench.harness import BenchFailure, MonitorProcess, machine, note, percentile, verdict
+from bench.harness import BenchFailure, MonitorProcess, machine, note, percentile, run_benchmark, verdict
 from monitor.store.database import Database
 from monitor.store.models import Alert, AlertEvent
 from simulator.broker import PrivateBroker
@@ -149,8 +148,4 @@ if __name__ == "__main__":
     parser.add_argument("--alerts", type=int, default=1000)
     parser.add_argument("--tier2-timeout", type=int, default=5)
     arguments = parser.parse_args()
-    try:
-        sys.exit(asyncio.run(main(arguments.alerts, arguments.tier2_timeout)))
-    except BenchFailure as failure:
-        print(f"FAILED: {failure}", file=sys.stderr)
-        sys.exit(1)
+    run_benchmark(main(arguments.alerts, arguments.tier2_timeout))

@@ -17,9 +17,10 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Coroutine
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import Any, NoReturn, Self
 
 import httpx
 
@@ -42,6 +43,15 @@ __all__ = [
 
 class BenchFailure(Exception):
     """A real failure: the benchmark's numbers cannot be trusted (crash, loss, duplicates)."""
+
+
+def run_benchmark(benchmark: Coroutine[Any, Any, int]) -> NoReturn:
+    """Run a benchmark's main and exit with its status; a real failure is one line and exit 1."""
+    try:
+        sys.exit(asyncio.run(benchmark))
+    except BenchFailure as failure:
+        print(f"FAILED: {failure}", file=sys.stderr)
+        sys.exit(1)
 
 
 def machine() -> str:

@@ -21,7 +21,7 @@ from pathlib import Path
 import httpx
 from sqlalchemy import func, select
 
-from bench.harness import REPO, BenchFailure, MonitorProcess, machine, note, verdict
+from bench.harness import REPO, BenchFailure, MonitorProcess, machine, note, run_benchmark, verdict
 from bench.rate_search import best, climb
 from monitor.store.database import Database
 from monitor.store.models import DeviceMessage
@@ -127,8 +127,4 @@ if __name__ == "__main__":
     parser.add_argument("--devices", type=int, default=10_000)
     parser.add_argument("--step-seconds", type=float, default=10.0)
     arguments = parser.parse_args()
-    try:
-        sys.exit(asyncio.run(main(arguments.devices, arguments.step_seconds)))
-    except BenchFailure as failure:
-        print(f"FAILED: {failure}", file=sys.stderr)
-        sys.exit(1)
+    run_benchmark(main(arguments.devices, arguments.step_seconds))

@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import sys
 import tempfile
 from pathlib import Path
 
 import httpx
 
-from bench.harness import BenchFailure, MonitorProcess, machine, note, summary, verdict
+from bench.harness import BenchFailure, MonitorProcess, machine, note, run_benchmark, summary, verdict
 from bench.latency import broker_round_trip, press_to_sms
 from bench.rate_search import best, climb
 from simulator.broker import PrivateBroker
@@ -110,8 +109,4 @@ if __name__ == "__main__":
     parser.add_argument("--load-rate", type=float, help="the monitor's sustained ingest rate (measured when left out)")
     parser.add_argument("--gap-ms", type=float, default=20.0)
     arguments = parser.parse_args()
-    try:
-        sys.exit(asyncio.run(main(arguments.presses, arguments.load_rate, arguments.gap_ms)))
-    except BenchFailure as failure:
-        print(f"FAILED: {failure}", file=sys.stderr)
-        sys.exit(1)
+    run_benchmark(main(arguments.presses, arguments.load_rate, arguments.gap_ms))

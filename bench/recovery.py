@@ -17,7 +17,6 @@ import argparse
 import asyncio
 import json
 import re
-import sys
 import tempfile
 import time
 from collections import Counter
@@ -26,7 +25,7 @@ from pathlib import Path
 import httpx
 from sqlalchemy import select
 
-from bench.harness import BenchFailure, MonitorProcess, machine, note, verdict
+from bench.harness import BenchFailure, MonitorProcess, machine, note, run_benchmark, verdict
 from monitor.store.database import Database
 from monitor.store.models import Alert, DeviceMessage
 from simulator.broker import PrivateBroker
@@ -139,8 +138,4 @@ if __name__ == "__main__":
     parser.add_argument("--sos-rate", type=float, default=4.0)
     parser.add_argument("--seconds", type=float, default=30.0)
     arguments = parser.parse_args()
-    try:
-        sys.exit(asyncio.run(main(arguments.rate, arguments.sos_rate, arguments.seconds)))
-    except BenchFailure as failure:
-        print(f"FAILED: {failure}", file=sys.stderr)
-        sys.exit(1)
+    run_benchmark(main(arguments.rate, arguments.sos_rate, arguments.seconds))

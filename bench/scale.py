@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.harness import REPO, BenchFailure, MonitorProcess, machine, note, verdict
+from bench.harness import REPO, BenchFailure, MonitorProcess, machine, note, run_benchmark, verdict
 from simulator.broker import PrivateBroker
 from simulator.load import LoadPlan, write_directory
 from simulator.mqtt_link import MqttLink
@@ -116,8 +116,4 @@ if __name__ == "__main__":
     parser.add_argument("--devices", type=int, default=100_000)
     parser.add_argument("--alerts", type=int, default=1000)
     arguments = parser.parse_args()
-    try:
-        sys.exit(asyncio.run(main(arguments.devices, arguments.alerts)))
-    except BenchFailure as failure:
-        print(f"FAILED: {failure}", file=sys.stderr)
-        sys.exit(1)
+    run_benchmark(main(arguments.devices, arguments.alerts))

@@ -155,6 +155,29 @@ def check_size(payload: bytes, limit: int = MAX_PAYLOAD_BYTES) -> Rejection | No
     return None
 
 
+def nothing_to_read(payload: bytes, state: AdapterState) -> ParseResult | None:
+    """The result for a payload that needs no parsing: too big (rejected) or empty (a cleared
+    retained message, so no events); None when there is something to read."""
+    if (oversized := check_size(payload)) is not None:
+        return oversized
+    if not payload:
+        return Parsed((), state)
+    return None
+
+
+def parse_presence(payload: bytes, state: AdapterState, *, online: str, offline: str, what: str) -> ParseResult:
+    """A plain-text availability word such as ``true``/``false`` or ``Online``/``Offline``, any case."""
+    text = decode_text(payload)
+    if isinstance(text, Rejection):
+        return text
+    word = text.lower()
+    if word == online.lower():
+        return Parsed((DeviceEvent(EventType.ONLINE),), state)
+    if word == offline.lower():
+        return Parsed((DeviceEvent(EventType.OFFLINE),), state)
+    return Rejection(RejectReason.INVALID, f"{what} must be {online} or {offline}, got {text[:40]!r}")
+
+
 def decode_text(payload: bytes) -> str | Rejection:
     """A plain-text payload (``online``, ``84``...), stripped, or a typed rejection."""
     if (oversized := check_size(payload)) is not None:

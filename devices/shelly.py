@@ -33,9 +33,10 @@ from devices.base import (
     Rejection,
     RejectReason,
     as_percent,
-    check_size,
     decode_json_object,
     decode_text,
+    nothing_to_read,
+    parse_presence,
     sibling_filter,
 )
 
@@ -78,10 +79,8 @@ class ShellyAdapter:
         match = _device_topic(message.topic)
         if isinstance(match, Rejection):
             return match
-        if (oversized := check_size(message.payload)) is not None:
-            return oversized
-        if not message.payload:
-            return Parsed((), state)
+        if (unread := nothing_to_read(message.payload, state)) is not None:
+            return unread
         if match["channel"] is not None:
             return _input_event(message.payload, match["channel"], state)
         if message.topic.endswith(ONLINE_SUFFIX):
@@ -100,15 +99,7 @@ def _device_topic(topic: str) -> re.Match[str] | Rejection:
 
 def parse_online(payload: bytes, state: AdapterState) -> ParseResult:
     """Both Shelly generations publish ``true`` / ``false`` on ``<topic>/online``."""
-    text = decode_text(payload)
-    if isinstance(text, Rejection):
-        return text
-    text = text.lower()
-    if text == "true":
-        return Parsed((DeviceEvent(EventType.ONLINE),), state)
-    if text == "false":
-        return Parsed((DeviceEvent(EventType.OFFLINE),), state)
-    return Rejection(RejectReason.INVALID, f"online must be true or false, got {text[:40]!r}")
+    return parse_presence(payload, state, online="true", offline="false", what="online")
 
 
 def _battery(payload: bytes, state: AdapterState) -> ParseResult:

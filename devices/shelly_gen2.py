@@ -35,8 +35,8 @@ from devices.base import (
     RejectReason,
     as_int,
     as_percent,
-    check_size,
     decode_json_object,
+    nothing_to_read,
     parse_timestamp,
     sibling_filter,
 )
@@ -78,10 +78,8 @@ class ShellyGen2Adapter:
     def parse(self, message: DeviceMessage, device: DeviceProfile, state: AdapterState) -> ParseResult:
         if isinstance(located := self.locate(message), Rejection):
             return located
-        if (oversized := check_size(message.payload)) is not None:
-            return oversized
-        if not message.payload:
-            return Parsed((), state)
+        if (unread := nothing_to_read(message.payload, state)) is not None:
+            return unread
         if message.topic.endswith(ONLINE_SUFFIX):
             return parse_online(message.payload, state)
         return _notification(message.payload, state)

@@ -32,9 +32,9 @@ from devices.base import (
     Rejection,
     RejectReason,
     as_int,
-    check_size,
     decode_json_object,
-    decode_text,
+    nothing_to_read,
+    parse_presence,
 )
 
 STAT = "stat"
@@ -69,13 +69,11 @@ class TasmotaAdapter:
         levels = _levels(message.topic)
         if isinstance(levels, Rejection):
             return levels
-        if (oversized := check_size(message.payload)) is not None:
-            return oversized
-        if not message.payload:
-            return Parsed((), state)
+        if (unread := nothing_to_read(message.payload, state)) is not None:
+            return unread
         prefix, _, name = levels
         if prefix == TELE and name == LWT:
-            return _last_will(message.payload, state)
+            return parse_presence(message.payload, state, online="Online", offline="Offline", what="LWT")
         if prefix == TELE:
             return _telemetry(message.payload, state)
         if name == RESULT or BUTTON_NAME.fullmatch(name):
@@ -95,18 +93,6 @@ def _levels(topic: str) -> tuple[str, str, str] | Rejection:
     if prefix == STAT or (prefix == TELE and name in (LWT, STATE)):
         return prefix, device_topic, name
     return Rejection(RejectReason.UNKNOWN_TOPIC, f"{topic!r}: not stat/<t>/*, tele/<t>/LWT, tele/<t>/STATE")
-
-
-def _last_will(payload: bytes, state: AdapterState) -> ParseResult:
-    text = decode_text(payload)
-    if isinstance(text, Rejection):
-        return text
-    text = text.lower()
-    if text == "online":
-        return Parsed((DeviceEvent(EventType.ONLINE),), state)
-    if text == "offline":
-        return Parsed((DeviceEvent(EventType.OFFLINE),), state)
-    return Rejection(RejectReason.INVALID, f"LWT must be Online or Offline, got {text[:40]!r}")
 
 
 def _telemetry(payload: bytes, state: AdapterState) -> ParseResult:

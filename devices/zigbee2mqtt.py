@@ -36,9 +36,9 @@ from devices.base import (
     RejectReason,
     as_int,
     as_percent,
-    check_size,
     decode_json_object,
     decode_text,
+    nothing_to_read,
     parse_timestamp,
     sibling_filter,
 )
@@ -80,10 +80,8 @@ class Zigbee2MqttAdapter:
     def parse(self, message: DeviceMessage, device: DeviceProfile, state: AdapterState) -> ParseResult:
         if isinstance(located := self.locate(message), Rejection):
             return located
-        if (oversized := check_size(message.payload)) is not None:
-            return oversized
-        if not message.payload:
-            return Parsed((), state)
+        if (unread := nothing_to_read(message.payload, state)) is not None:
+            return unread
         if message.topic.endswith(AVAILABILITY_SUFFIX):
             return _availability(message.payload, state)
         return _device_state(message.payload, state)

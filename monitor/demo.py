@@ -140,7 +140,7 @@ log_level = "WARNING"
 async def _create_console_user(monitor: Monitor) -> None:
     async with monitor.database.write() as session:
         account = NewUser(CONSOLE_USER, "Demo duty desk", Role.ADMIN, "zh", CONSOLE_PASSWORD)
-        await create_user(session, Passwords(), account, datetime.now(UTC))
+        await create_user(session, Passwords(), account, datetime.now(UTC), actor="demo")
 
 
 async def _wait_until_subscribed(monitor: Monitor) -> None:

@@ -11,6 +11,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitor.console_tables import ApiToken, ConsoleSession, ConsoleUser
+from monitor.users import audit
 from monitor.users.identity import Role
 from monitor.users.passwords import Passwords, password_problem
 
@@ -54,8 +55,10 @@ def check_new_user(new: NewUser) -> list[AccountError]:
     return problems
 
 
-async def create_user(session: AsyncSession, passwords: Passwords, new: NewUser, now: datetime) -> ConsoleUser:
-    """Add an account; ``AccountError`` when a field is wrong or the name is taken."""
+async def create_user(
+    session: AsyncSession, passwords: Passwords, new: NewUser, now: datetime, *, actor: str
+) -> ConsoleUser:
+    """Add an account, on record as done by ``actor``; ``AccountError`` when a field is wrong or the name is taken."""
     problems = check_new_user(new)
     if problems:
         raise problems[0]
@@ -72,6 +75,9 @@ async def create_user(session: AsyncSession, passwords: Passwords, new: NewUser,
     )
     session.add(user)
     await session.flush()
+    audit.record(
+        session, actor=actor, action="user_create", target=f"user:{user.name}", now=now, detail=f"role {user.role}"
+    )
     return user
 
 

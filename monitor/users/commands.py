@@ -98,15 +98,7 @@ async def _add(database: Database, arguments: argparse.Namespace) -> int:
     )
     try:
         async with database.write() as session:
-            user = await create_user(session, Passwords(), new, _now())
-            audit.record(
-                session,
-                actor=_actor(),
-                action="user_create",
-                target=f"user:{user.name}",
-                now=_now(),
-                detail=f"role {user.role}",
-            )
+            await create_user(session, Passwords(), new, _now(), actor=_actor())
     except AccountError as error:
         raise UserError(f"{error.field}: {error.message}.") from None
     print(f"added {new.name} ({new.role.value})")

@@ -22,7 +22,6 @@ from monitor.alerts.views import alert_summary, list_alerts
 from monitor.reports.export import report_data
 from monitor.reports.figures import build_report
 from monitor.reports.period import PeriodError
-from monitor.users import audit
 from monitor.users.accounts import AccountError, NewUser, create_user, list_users
 from monitor.users.identity import Principal, Role, Via
 from monitor.web import alert_ops, directory_forms, directory_pages, report_pages
@@ -283,15 +282,7 @@ async def add_user(request: Request) -> Response:
     )
     try:
         async with context.database.write() as session:
-            user = await create_user(session, services_of(request).passwords, new, context.clock.now())
-            audit.record(
-                session,
-                actor=principal.actor,
-                action="user_create",
-                target=f"user:{user.name}",
-                now=context.clock.now(),
-                detail=f"role {user.role}",
-            )
+            await create_user(session, services_of(request).passwords, new, context.clock.now(), actor=principal.actor)
     except AccountError as error:
         return _error(error.message, 400, field=error.field)
     return JSONResponse({"created": new.name}, status_code=201)

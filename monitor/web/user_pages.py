@@ -64,15 +64,7 @@ async def create(request: Request) -> Response:
     )
     try:
         async with context.database.write() as session:
-            user = await create_user(session, services_of(request).passwords, new, context.clock.now())
-            audit.record(
-                session,
-                actor=principal.actor,
-                action="user_create",
-                target=f"user:{user.name}",
-                now=context.clock.now(),
-                detail=f"role {user.role}",
-            )
+            await create_user(session, services_of(request).passwords, new, context.clock.now(), actor=principal.actor)
     except AccountError as error:
         return await list_page(request, problems={error.field: error.message}, values=values, status_code=400)
     return RedirectResponse(f"/users?saved={new.name}", status_code=303)

@@ -26,6 +26,7 @@ async def add_user(
                 name=name, display_name=display_name or name.title(), role=role, language=language, password=PASSWORD
             ),
             monitor.clock.now(),
+            actor="test",
         )
 
 

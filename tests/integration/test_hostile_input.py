@@ -8,7 +8,7 @@ import re
 import aiomqtt
 
 from tests.support.deployment import TIER1, Deployment
-from tests.support.waiting import wait_until
+from tests.support.waiting import until
 
 ONE_MEGABYTE = b"{" + b'"x":' * 262_143 + b"1}"
 
@@ -39,7 +39,7 @@ async def test_a_thousand_hostile_messages_then_a_real_sos_is_handled(deployment
         async with aiomqtt.Client(deployment.broker.host, deployment.broker.port) as attacker:
             for topic, payload in hostile_payloads():
                 await attacker.publish(topic, payload, qos=1)
-        await wait_until(
+        await until(
             lambda: counter(monitor.metrics.render().decode(), "callwatch_mqtt_messages_received_total") >= 1000,
             what="all hostile messages received",
         )

@@ -13,7 +13,7 @@ import httpx
 
 from simulator.sandbox import Outcome
 from tests.support.deployment import STAFF, STRANGER, TIER1, TIER2, Deployment, FeedbackListener
-from tests.support.waiting import wait_until
+from tests.support.waiting import until
 
 
 def alert_sms_to(deployment: Deployment, phone: str) -> list[str]:
@@ -115,7 +115,7 @@ async def test_the_same_event_delivered_twice_raises_one_alert(deployment: Deplo
         await deployment.press("btn-1", event_id="once")
         await deployment.sandbox.wait_for_messages(2)
         await deployment.press("btn-1", event_id="once")
-        await wait_until(
+        await until(
             lambda: "callwatch_mqtt_messages_duplicate_total 1.0" in monitor.metrics.render().decode(),
             what="the second delivery counted as a duplicate",
         )
@@ -204,7 +204,7 @@ async def test_a_burst_is_committed_in_batches_not_one_transaction_per_message(d
     async with deployment.monitor() as monitor, aiomqtt.Client(broker.host, broker.port) as device:
         for index in range(300):
             await device.publish("callwatch/btn-2/event", json.dumps({"type": "heartbeat", "id": f"h{index}"}), qos=1)
-        await wait_until(
+        await until(
             lambda: "callwatch_mqtt_messages_received_total 300.0" in monitor.metrics.render().decode(),
             what="all 300 messages received",
         )
@@ -216,7 +216,7 @@ async def test_a_burst_is_committed_in_batches_not_one_transaction_per_message(d
 async def test_the_monitor_reconnects_after_the_broker_restarts(deployment: Deployment) -> None:
     async with deployment.monitor() as monitor:
         deployment.broker.restart()
-        await wait_until(lambda: not monitor.health.components["broker"].ok, what="the broker going away noticed")
+        await until(lambda: not monitor.health.components["broker"].ok, what="the broker going away noticed")
         await deployment.wait_until_subscribed()
         await deployment.press("btn-1")
         messages = await deployment.sandbox.wait_for_messages(2)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from tests.reliability.waiting import until
+from tests.support.waiting import until
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,8 @@ from monitor.store.models import Alert, SeenDeviceEvent
 from tests.reliability.fleet import BrokerAccess, Fleet
 from tests.reliability.mosquitto import ShippedBroker
 from tests.reliability.secured import secure
-from tests.reliability.waiting import until
 from tests.support.deployment import TIER1, Deployment
+from tests.support.waiting import until
 
 RESTARTS = 2
 MESSAGES = 600

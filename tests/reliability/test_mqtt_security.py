@@ -14,8 +14,8 @@ from monitor.store.models import Alert, DeviceMessage
 from tests.reliability.devices import DeviceClient, Refused, connected
 from tests.reliability.mosquitto import ShippedBroker
 from tests.reliability.secured import MONITOR_PASSWORD, MONITOR_USER, secure
-from tests.reliability.waiting import until
 from tests.support.deployment import TIER1, Deployment
+from tests.support.waiting import until
 
 
 @pytest.fixture

@@ -17,8 +17,8 @@ from monitor.store.database import Database
 from monitor.store.models import Alert, AlertEvent, Base, Device, DeviceMessage, Resident
 from monitor.web.app import routes
 from tests.console.support import ConsoleClient, add_user
-from tests.reliability.waiting import until
 from tests.support.deployment import TIER1, Deployment
+from tests.support.waiting import until
 
 REPO = Path(__file__).resolve().parents[2]
 NOTES = "Insulin in the fridge; 胰岛素在冰箱里"

@@ -14,8 +14,8 @@ import pytest
 from tests.console.support import ConsoleClient, add_user
 from tests.reliability.outage import alerts_by_event, database_degraded
 from tests.reliability.postgres import PrivatePostgres, server_binaries
-from tests.reliability.waiting import until
 from tests.support.deployment import TIER1, Deployment
+from tests.support.waiting import until
 
 pytestmark = pytest.mark.skipif(server_binaries() is None, reason="needs PostgreSQL's server binaries (initdb, pg_ctl)")
 

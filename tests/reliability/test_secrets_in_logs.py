@@ -41,7 +41,7 @@ def database_url(sqlite_only: str) -> str:
 async def add_duty_user(deployment: Deployment) -> None:
     async with Database(deployment.database_url) as database, database.write() as session:
         new = NewUser(name="duty", display_name="Duty", role=Role.DUTY, language="en", password=PASSWORD)
-        await create_user(session, Passwords(), new, datetime.now(UTC))
+        await create_user(session, Passwords(), new, datetime.now(UTC), actor="test")
 
 
 async def test_a_whole_flow_writes_no_secret_to_the_log(deployment: Deployment, shipped: ShippedBroker) -> None:

@@ -11,8 +11,8 @@ import time
 
 from tests.console.support import ConsoleClient, add_user
 from tests.reliability.outage import health
-from tests.reliability.waiting import until
 from tests.support.deployment import TIER1, Deployment
+from tests.support.waiting import until
 
 
 async def sms_down(deployment: Deployment) -> bool:

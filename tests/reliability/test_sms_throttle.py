@@ -16,8 +16,8 @@ from monitor.notifications import NotificationStatus, Purpose
 from monitor.store.models import Notification
 from tests.integration.supervision_kit import ShiftedClock, monitor_on
 from tests.reliability.secured import set_setting
-from tests.reliability.waiting import until
 from tests.support.deployment import TIER1, Deployment
+from tests.support.waiting import until
 
 LIMIT = 4
 CYCLES = 3

@@ -15,8 +15,8 @@ from sqlalchemy.engine import make_url
 from tests.console.support import ConsoleClient, add_user
 from tests.reliability.outage import alerts_by_event, database_degraded
 from tests.reliability.sqlite_lock import WriteLock
-from tests.reliability.waiting import until
 from tests.support.deployment import TIER1, Deployment
+from tests.support.waiting import until
 
 
 @pytest.fixture

@@ -1,16 +1,25 @@
-"""Bounded waits for conditions the tests watch: a failing test ends with a message, never hangs."""
+"""Bounded waits on what a user could observe: never sleep-and-hope."""
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+T = TypeVar("T")
+POLL_S = 0.05
 
 
-async def wait_until(condition: Callable[[], bool], *, within_s: float = 10.0, what: str = "") -> None:
-    """Return as soon as ``condition()`` holds; fail after ``within_s`` seconds."""
+async def until(check: Callable[[], T | Awaitable[T]], *, within_s: float = 15.0, what: str = "condition") -> T:
+    """Poll ``check`` until it returns something truthy (and return that); TimeoutError after ``within_s``."""
     deadline = time.monotonic() + within_s
-    while not condition():
+    while True:
+        result = check()
+        value = await result if inspect.isawaitable(result) else result
+        if value:
+            return value  # type: ignore[return-value]
         if time.monotonic() > deadline:
-            raise TimeoutError(f"never happened within {within_s} s: {what or condition}")
-        await asyncio.sleep(0.02)
+            raise TimeoutError(f"{what} not reached within {within_s} s (last: {value!r})")
+        await asyncio.sleep(POLL_S)

@@ -16,7 +16,7 @@ from monitor.clock import SystemClock
 from monitor.health import Health
 from monitor.sd_notify import SystemdNotifier
 from monitor.watchdog import EXIT_STALLED, Heartbeat, LastResort, LoopStalled, Watchdog
-from tests.reliability.waiting import until
+from tests.support.waiting import until
 
 
 async def keep_beating(heartbeat: Heartbeat) -> None:
