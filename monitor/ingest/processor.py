@@ -17,6 +17,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import groupby
 from typing import Any, cast
 
 from sqlalchemy import Table, insert, select, tuple_
@@ -263,21 +264,20 @@ class MessageProcessor:
                 self.metrics.messages_duplicate.inc(len(read.news) - len(read.fresh))
 
     async def _store(self, session: AsyncSession, reads: Sequence[_Read]) -> list[int | None]:
-        """Keep every message as received (cut at the size limit); the row ids of those an alert
-        may refer to (None for the others: not asking for ids saves most of the cost)."""
+        """Keep every message as received (cut at the size limit), in arrival order; the row ids
+        of those an alert may refer to (None for the others: not asking for ids saves most of
+        the cost). One statement per run of neighbours alike, so ids follow arrival."""
         table = MESSAGES
-        referred = [index for index, read in enumerate(reads) if read.acting]
         ids: list[int | None] = [None] * len(reads)
-        if referred:
-            returned = await session.execute(
-                insert(table).returning(table.c.id, sort_by_parameter_order=True),
-                [_stored_row(reads[index]) for index in referred],
-            )
-            for index, row_id in zip(referred, returned.scalars().all(), strict=True):
+        for acting, run in groupby(enumerate(reads), key=lambda numbered: bool(numbered[1].acting)):
+            indexes = [index for index, _ in run]
+            rows = [_stored_row(reads[index]) for index in indexes]
+            if not acting:
+                await session.execute(insert(table), rows)
+                continue
+            returned = await session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
+            for index, row_id in zip(indexes, returned.scalars().all(), strict=True):
                 ids[index] = int(row_id)
-        others = [_stored_row(read) for read in reads if not read.acting]
-        if others:
-            await session.execute(insert(table), others)
         return ids
 
     async def _prefetch_residents(self, session: AsyncSession, reads: Sequence[_Read]) -> list[Resident]:

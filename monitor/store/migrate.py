@@ -40,5 +40,6 @@ async def schema_is_current(database: Database) -> bool:
     def applied(connection: Connection) -> set[str]:
         return set(MigrationContext.configure(connection).get_current_heads())
 
-    async with database.engine.connect() as connection:
+    # A reader: on SQLite it must not queue for the write lock a running monitor holds.
+    async with database.engine.execution_options(callwatch_readonly=True).connect() as connection:
         return await connection.run_sync(applied) == heads

@@ -7,10 +7,13 @@ import asyncio
 import json
 import re
 import time
+from collections.abc import Sequence
 
 import aiomqtt
 import httpx
+from sqlalchemy import select
 
+from monitor.store.models import DeviceMessage
 from simulator.sandbox import Outcome
 from tests.support.deployment import STAFF, STRANGER, TIER1, TIER2, Deployment, FeedbackListener
 from tests.support.waiting import until
@@ -199,18 +202,29 @@ async def test_an_unreadable_reply_gets_one_help_text_and_changes_nothing(deploy
     assert alert["state"] == "open"
 
 
-async def test_a_burst_is_committed_in_batches_not_one_transaction_per_message(deployment: Deployment) -> None:
+async def test_a_burst_is_committed_in_batches_in_the_order_it_arrived(deployment: Deployment) -> None:
     broker = deployment.broker
+    # Heartbeats with a few presses among them: both kinds are kept, in the order they came.
+    published = [
+        ("callwatch/btn-1/event", {"type": "sos", "id": f"p{index}"})
+        if index % 60 == 30
+        else ("callwatch/btn-2/event", {"type": "heartbeat", "id": f"h{index}"})
+        for index in range(300)
+    ]
     async with deployment.monitor() as monitor, aiomqtt.Client(broker.host, broker.port) as device:
-        for index in range(300):
-            await device.publish("callwatch/btn-2/event", json.dumps({"type": "heartbeat", "id": f"h{index}"}), qos=1)
-        await until(
-            lambda: "callwatch_mqtt_messages_received_total 300.0" in monitor.metrics.render().decode(),
-            what="all 300 messages received",
-        )
+        for topic, event in published:
+            await device.publish(topic, json.dumps(event), qos=1)
+
+        async def all_stored() -> Sequence[bytes] | None:
+            async with monitor.database.read() as session:
+                payloads = (await session.scalars(select(DeviceMessage.payload).order_by(DeviceMessage.id))).all()
+            return payloads if len(payloads) == len(published) else None
+
+        stored = await until(all_stored, what="all 300 messages stored")
         text = monitor.metrics.render().decode()
     [transactions] = re.findall(r"^callwatch_ingest_batch_size_count (\S+)$", text, re.MULTILINE)
     assert float(transactions) < 300 / 2, f"{transactions} transactions for 300 messages"
+    assert [json.loads(payload)["id"] for payload in stored] == [event["id"] for _, event in published]
 
 
 async def test_the_monitor_reconnects_after_the_broker_restarts(deployment: Deployment) -> None:

@@ -74,16 +74,17 @@ async def test_the_scheduled_purge_forgets_raw_messages_and_positions_but_keeps_
     # The purge runs when a monitor starts (and every hour after).
     async with deployment.monitor() as monitor:
 
-        async def purged() -> list[bytes] | None:
+        async def purged() -> tuple[list[bytes], float | None, float | None, float | None] | None:
+            """What is left once the purge has finished: it works in small transactions, one kind at a time."""
             async with monitor.database.read() as session:
-                payloads = (await session.scalars(select(DeviceMessage.payload).order_by(DeviceMessage.id))).all()
-            return list(payloads) if b"" in payloads else None
+                payloads = list((await session.scalars(select(DeviceMessage.payload).order_by(DeviceMessage.id))).all())
+                alert_position = await session.scalar(select(Alert.lat))
+                device_position = await session.scalar(select(Device.last_lat).where(Device.id == "btn-2"))
+                in_use = await session.scalar(select(Device.last_lat).where(Device.id == "btn-1"))
+            done = b"" in payloads and alert_position is None and device_position is None
+            return (payloads, alert_position, device_position, in_use) if done else None
 
-        payloads = await until(purged, what="the retention job")
-        async with monitor.database.read() as session:
-            alert_position = await session.scalar(select(Alert.lat))
-            device_position = await session.scalar(select(Device.last_lat).where(Device.id == "btn-2"))
-            in_use = await session.scalar(select(Device.last_lat).where(Device.id == "btn-1"))
+        payloads, alert_position, device_position, in_use = await until(purged, what="the retention job")
     # today's press as it came; the old message the log points to, emptied; the other one, gone
     assert len(payloads) == 2
     assert payloads[0].startswith(b'{"type": "sos"') and payloads[1] == b""
