@@ -41,7 +41,7 @@ from monitor.oncall.inform import inform_raised
 from monitor.recipients import Audience, Recipient, explain_skip, staff_on_call, tier_audience
 from monitor.sms.messages import MessageStyle, alert_text, unanswered_text
 from monitor.store.database import Database
-from monitor.store.models import Alert, AlertEvent, EscalationPolicy, Notification
+from monitor.store.models import Alert, AlertEvent, EscalationPolicy, Notification, SmsOptOut
 from monitor.watchdog import Heartbeat
 
 log = logging.getLogger("callwatch.escalation")
@@ -192,6 +192,40 @@ class Escalation:
             return
         if (notification.tier, notification.round) != (alert.tier, alert.round):
             return
+        if not await self._reachable_askees(session, alert):
+            await self.step(
+                session, alert, now, effects, f"nobody asked in tier {alert.tier + 1} could be reached by SMS"
+            )
+            effects.changed_alert_ids.add(alert.id)
+
+    async def on_opt_out(self, session: AsyncSession, phone: str, now: datetime, effects: Effects) -> None:
+        """``phone`` replied STOP and will hear nothing more: an open alert that was waiting
+        only on it (and others who cannot be reached) moves on now rather than at its timeout."""
+        waiting = (
+            await session.scalars(
+                select(Notification.alert_id)
+                .join(Alert, Alert.id == Notification.alert_id)
+                .where(
+                    Notification.phone == phone,
+                    Notification.purpose == Purpose.ALERT,
+                    Notification.tier == Alert.tier,
+                    Notification.round == Alert.round,
+                    Alert.state == AlertState.OPEN,
+                )
+            )
+        ).all()
+        for alert_id in sorted({alert_id for alert_id in waiting if alert_id is not None}):
+            alert = await session.get(Alert, alert_id, with_for_update=True)
+            if alert is None or alert.state != AlertState.OPEN or alert.unanswered:
+                continue
+            if not await self._reachable_askees(session, alert):
+                await self.step(
+                    session, alert, now, effects, f"everyone asked in tier {alert.tier + 1} opted out of SMS (STOP)"
+                )
+                effects.changed_alert_ids.add(alert.id)
+
+    async def _reachable_askees(self, session: AsyncSession, alert: Alert) -> int:
+        """How many of those asked at the alert's current tier and round may still get the SMS and answer."""
         reachable = await session.scalar(
             select(func.count())
             .select_from(Notification)
@@ -201,13 +235,10 @@ class Escalation:
                 Notification.tier == alert.tier,
                 Notification.round == alert.round,
                 Notification.status.not_in(UNREACHED),
+                Notification.phone.not_in(select(SmsOptOut.phone)),
             )
         )
-        if not reachable:
-            await self.step(
-                session, alert, now, effects, f"nobody asked in tier {alert.tier + 1} could be reached by SMS"
-            )
-            effects.changed_alert_ids.add(alert.id)
+        return int(reachable or 0)
 
     async def _ask_from(
         self,

@@ -133,6 +133,7 @@ class ReplyHandler:
         reply = parse_reply(reply_sms.body)
         if reply is not None and reply.intent is Intent.STOP:
             cancelled = await availability.opt_out(session, sender.phone, now, inbound.id)
+            await self.actions.escalation.on_opt_out(session, sender.phone, now, effects)
             return self._finish(inbound, ReplyOutcome.OPTED_OUT, f"{sender.actor}; {cancelled} queued SMS cancelled")
         if reply is not None and reply.intent is Intent.START and await availability.opt_in(session, sender.phone):
             return self._finish(inbound, ReplyOutcome.OPTED_IN, sender.actor)

@@ -8,6 +8,7 @@ import httpx
 
 from tests.integration.supervision_kit import ShiftedClock, alerts, eventually, monitor_on
 from tests.oncall.kit import (
+    CHEN_JING,
     LI_MING,
     WEDNESDAY_1900,
     ZHANG_WEI,
@@ -109,6 +110,26 @@ async def test_stop_ends_every_message_to_that_number_until_start(deployment: De
     assert team["on_call_now"] == ["v-2", "v-9"]
     assert taken.acknowledged_by == "v-2"
     assert stopped_rows == []  # not even a row: nothing was queued for the number while it was opted out
+
+
+async def test_an_alert_waiting_only_on_phones_that_replied_stop_moves_on_at_once(deployment: Deployment) -> None:
+    use_directory(deployment, directory())
+    async with monitor_on(deployment, ShiftedClock(WEDNESDAY_1900)) as monitor:
+        await deployment.press("btn-1")
+        for phone in (LI_MING, ZHANG_WEI):
+            await deployment.sandbox.wait_for_messages(1, to=phone, body_contains="王秀英")
+        [alert] = await alerts(monitor, "sos")
+        assert await deployment.sandbox.phone(LI_MING).reply("STOP") == 200
+        # Zhang Wei was asked too and can still answer: the alert waits for him
+        assert await deployment.sandbox.phone(ZHANG_WEI).reply("STATUS") == 200
+        await deployment.sandbox.wait_for_messages(2, to=ZHANG_WEI)
+        assert deployment.sandbox.messages(to=CHEN_JING) == []
+        assert await deployment.sandbox.phone(ZHANG_WEI).reply("STOP") == 200
+        # nobody left who can answer in tier 1: the leader is asked now, not at the timeout
+        await deployment.sandbox.wait_for_messages(1, to=CHEN_JING, body_contains="王秀英")
+        [escalated] = await log_of(monitor, alert.id, "escalated")
+
+    assert "everyone asked in tier 1 opted out of SMS (STOP)" in escalated.detail
 
 
 async def test_a_stop_cancels_what_waits_to_go_and_the_queue_refuses_that_number(deployment: Deployment) -> None:
