@@ -48,6 +48,8 @@ bench: $(BIN)/.installed mosquitto
 	$(BIN)/python -m bench.faults broker --restarts 5
 	$(BIN)/python -m bench.faults broker --restarts 5 --crash
 	$(BIN)/python -m bench.faults broker --restarts 5 --crash --monitor-down
+	@if [ -n "$(CALLWATCH_TEST_POSTGRES_URL)" ]; then $(BIN)/python -m bench.monitors; fi
+	@if [ -n "$(CALLWATCH_TEST_POSTGRES_URL)" ]; then $(BIN)/python -m bench.cluster_faults --kills 10; fi
 
 # The same, short but still meaningful, in a few minutes: for CI.
 bench-short: $(BIN)/.installed mosquitto
@@ -59,6 +61,7 @@ bench-short: $(BIN)/.installed mosquitto
 	$(BIN)/python -m bench.recovery --seconds 16
 	$(BIN)/python -m bench.faults kills --kills 8
 	$(BIN)/python -m bench.faults broker --restarts 2
+	@if [ -n "$(CALLWATCH_TEST_POSTGRES_URL)" ]; then $(BIN)/python -m bench.monitors --short; fi
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-artifacts

@@ -35,7 +35,9 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import select
@@ -47,10 +49,10 @@ from simulator.sandbox import SmsSandbox
 from tests.reliability.fleet import BrokerAccess, Fleet
 from tests.reliability.mosquitto import ShippedBroker
 from tests.reliability.secured import secure
-from tests.reliability.waiting import until
 from tests.support.broker import Broker, free_port
 from tests.support.databases import fresh_database, postgres_url
 from tests.support.deployment import REPO, Deployment
+from tests.support.waiting import until
 
 TIER_TIMEOUT_S = 3
 #: devices that only send heartbeats; the SOS devices are added per kill
@@ -79,12 +81,18 @@ def extra_directory(sos_devices: int) -> str:
 
 
 class KilledMonitor:
-    """`callwatch run` as a child process, killed with SIGKILL and started again at will."""
+    """`callwatch run` as a child process, killed with SIGKILL and started again at will.
 
-    def __init__(self, deployment: Deployment) -> None:
+    ``overrides`` are ``CALLWATCH_*`` environment settings of this process alone (one of
+    several monitors on the same config: its own client id and web port)."""
+
+    def __init__(
+        self, deployment: Deployment, *, overrides: Mapping[str, str] | None = None, name: str = "monitor"
+    ) -> None:
         self.deployment = deployment
+        self.overrides = dict(overrides or {})
         self.process: subprocess.Popen[bytes] | None = None
-        self.log_path = deployment.folder / "monitor.log"
+        self.log_path = deployment.folder / f"{name}.log"
         self.starts = 0
 
     def start(self) -> None:
@@ -94,7 +102,7 @@ class KilledMonitor:
                 cwd=REPO,
                 stdout=log,
                 stderr=log,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                env={**os.environ, "PYTHONUNBUFFERED": "1", **self.overrides},
             )
         self.starts += 1
 
@@ -112,6 +120,7 @@ class KilledMonitor:
 @dataclass
 class KillReport:
     database: str
+    monitors: int = 1
     kills: int = 0
     killed_while_starting: int = 0
     messages_accepted: int = 0
@@ -128,6 +137,12 @@ class KillReport:
     timers_early: int = 0
     timers_never_ran: int = 0
     lateness_s: list[float] = field(default_factory=list)
+    #: each ask's SMS: from its step's commit to its arrival at the SMS API
+    sms_delay_s: list[float] = field(default_factory=list)
+    #: each press: from the device publishing to its first ask being queued
+    press_to_ask_s: list[float] = field(default_factory=list)
+    #: several monitors: the device messages each took in since its last start
+    messages_per_monitor: list[int] = field(default_factory=list)
     minutes: float = 0.0
 
     @property
@@ -148,7 +163,8 @@ class KillReport:
         late = sorted(self.lateness_s)
         p95 = late[int(0.95 * (len(late) - 1))] if late else 0.0
         return [
-            f"kill campaign on {self.database}: {self.kills} SIGKILLs ({self.killed_while_starting} while starting) "
+            f"kill campaign on {self.database}{f', {self.monitors} monitors' if self.monitors > 1 else ''}: "
+            f"{self.kills} SIGKILLs ({self.killed_while_starting} while starting) "
             f"in {self.minutes:.1f} min",
             f"  device messages accepted by the broker: {self.messages_accepted}, lost: {self.messages_lost}",
             f"  SOS presses: {self.presses}, alerts missing: {self.alerts_missing}, "
@@ -157,7 +173,16 @@ class KillReport:
             f"sent twice: {self.sms_duplicated}, sent unrecorded: {self.sms_unrecorded}",
             f"  escalation timers: {self.timers}, run early: {self.timers_early}, never run: {self.timers_never_ran}, "
             f"lateness median {statistics.median(late) if late else 0:.1f} s, p95 {p95:.1f} s, "
-            f"max {max(late, default=0):.1f} s (the monitor was down meanwhile)",
+            f"max {max(late, default=0):.2f} s{' (the monitor was down meanwhile)' if self.monitors == 1 else ''}",
+            f"  press to first ask queued: median {statistics.median(self.press_to_ask_s or [0]):.2f} s, "
+            f"max {max(self.press_to_ask_s, default=0):.2f} s",
+            f"  ask SMS from step to the SMS API: median {statistics.median(self.sms_delay_s or [0]):.2f} s, "
+            f"max {max(self.sms_delay_s, default=0):.2f} s",
+            *(
+                [f"  messages taken in by each monitor since its last start: {self.messages_per_monitor}"]
+                if self.messages_per_monitor
+                else []
+            ),
         ]
 
 
@@ -199,7 +224,7 @@ async def kill_campaign(
             heartbeats = [f"hb-{index}" for index in range(HEARTBEAT_DEVICES)]
             with Fleet(BrokerAccess(broker.host, broker.port), heartbeats + sos_devices) as fleet:
                 load = asyncio.create_task(fleet.publish_steadily(10**9, rate_per_s))
-                presses = _Presses(fleet, sos_devices, chooser)
+                presses = Presses(fleet, sos_devices, chooser)
                 for _ in range(kills):
                     # A random moment of the monitor's life: starting (imports, migrations, directory),
                     # catching up with what queued while it was dead, or running.
@@ -217,9 +242,9 @@ async def kill_campaign(
                 await fleet.wait_until_acknowledged(within_s=60)
                 accepted = set(fleet.acknowledged)
                 report.presses = len(presses.first_press)
-                await _settle(deployment.database_url, len(presses.first_press))
+                await settle(deployment.database_url, len(presses.first_press))
                 await sandbox.idle()
-                await _check(report, deployment.database_url, sandbox, accepted, presses)
+                await check_campaign(report, deployment.database_url, sandbox, accepted, presses)
             assert await monitor.stop() == 0, "the monitor did not stop cleanly at the end"
     finally:
         broker.stop()
@@ -238,7 +263,7 @@ async def _healthy_within(deployment: Deployment, seconds: float) -> bool:
     return True
 
 
-class _Presses:
+class Presses:
     """SOS presses during the campaign: each device once, some twice, some delivered twice."""
 
     def __init__(self, fleet: Fleet, devices: list[str], chooser: random.Random) -> None:
@@ -246,16 +271,19 @@ class _Presses:
         self.waiting = list(devices)
         self.chooser = chooser
         self.first_press: dict[str, str] = {}
+        #: wall-clock time of each device's first press
+        self.pressed_at: dict[str, float] = {}
 
     async def press_some(self, count: int) -> None:
         for _ in range(count):
             device = self.waiting.pop(0)
+            self.pressed_at[device] = time.time()
             self.first_press[device] = self.fleet.publish(device, "sos")
             if self.chooser.random() < 0.3:
                 self.fleet.publish(device, "sos")  # pressed again while help is on its way: same alert
 
 
-async def _settle(database_url: str, presses: int) -> None:
+async def settle(database_url: str, presses: int) -> None:
     """Wait until every press has its alert flagged UNANSWERED and no SMS is left in hand."""
 
     async def settled() -> bool:
@@ -267,8 +295,8 @@ async def _settle(database_url: str, presses: int) -> None:
     await until(settled, within_s=SETTLE_WITHIN_S, what="every alert through every tier, every SMS settled")
 
 
-async def _check(
-    report: KillReport, database_url: str, sandbox: SmsSandbox, accepted: set[tuple[str, str]], presses: _Presses
+async def check_campaign(
+    report: KillReport, database_url: str, sandbox: SmsSandbox, accepted: set[tuple[str, str]], presses: Presses
 ) -> None:
     async with Database(database_url, pool_size=1) as database, database.read() as session:
         seen = set((await session.execute(select(SeenDeviceEvent.device_id, SeenDeviceEvent.event_id))).all())
@@ -295,8 +323,20 @@ async def _check(
         if row.provider_id in by_sid and row.purpose in (Purpose.ALERT, Purpose.UNANSWERED)
     )
     report.sms_missing = report.sms_expected - len(asked)
+    arrived = {message.sid: message.arrived_wall for message in sent}
+    report.sms_delay_s = [
+        arrived[row.provider_id] - _utc(row.created_at).timestamp()
+        for row in notifications
+        if row.provider_id in arrived and row.purpose in (Purpose.ALERT, Purpose.UNANSWERED)
+    ]
 
     for alert in alerts:
+        first_ask = min(
+            (row.created_at for row in notifications if row.alert_id == alert.id and row.purpose == Purpose.ALERT),
+            default=None,
+        )
+        if first_ask is not None and alert.device_id in presses.pressed_at:
+            report.press_to_ask_s.append(_utc(first_ask).timestamp() - presses.pressed_at[alert.device_id])
         asks = sorted(
             (row.created_at, row.tier or 0, row.purpose)
             for row in notifications
@@ -315,6 +355,11 @@ async def _check(
             if waited < TIER_TIMEOUT_S - 0.01:
                 report.timers_early += 1
             report.lateness_s.append(max(0.0, waited - TIER_TIMEOUT_S))
+
+
+def _utc(moment: datetime) -> datetime:
+    """SQLite hands back naive UTC datetimes, PostgreSQL aware ones."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 async def run_kills(kills: int, backend: str, seed: int) -> int:

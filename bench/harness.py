@@ -104,6 +104,7 @@ class MonitorProcess:
         sandbox_url: str,
         directory: Path | None,
         send_lease_s: float = 30.0,
+        shared_group: str = "",
     ) -> None:
         self.folder = folder
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -116,6 +117,7 @@ class MonitorProcess:
 [mqtt]
 url = "{broker_url}"
 client_id = "bench-{uuid.uuid4().hex[:8]}"
+shared_group = "{shared_group}"
 reconnect_max_s = 1
 [database]
 url = "{database_url}"

@@ -56,11 +56,20 @@ async def hold(address: BrokerAddress, devices: int, rate: float, duration_s: fl
 
 
 async def climb(
-    label: str, address: BrokerAddress, devices: int, duration_s: float, processed: Counter, *, ceiling: float = 1e9
+    label: str,
+    address: BrokerAddress,
+    devices: int,
+    duration_s: float,
+    processed: Counter,
+    *,
+    ceiling: float = 1e9,
+    floor: float = 0,
 ) -> list[Step]:
-    """Every step of the ladder up to the first that is not sustained."""
+    """Every step of the ladder from ``floor`` up to the first that is not sustained."""
     steps = []
     for rate in LADDER:
+        if rate < floor:
+            continue
         if rate > ceiling:
             break
         step = await hold(address, devices, rate, duration_s, processed)

@@ -11,6 +11,7 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
+from datetime import time
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import unquote, urlsplit
@@ -230,6 +231,35 @@ class RetentionSettings(Section):
     positions_days: float = Field(default=30, gt=0)
 
 
+class SupervisionSettings(Section):
+    """When devices count as offline or low on battery, and how often staff hear of it
+    (monitor.supervision.rules)."""
+
+    #: offline after this many heartbeat intervals without a message, plus a grace period
+    offline_after_missed_heartbeats: int = Field(default=2, ge=1, le=20)
+    #: an offline device raises nothing this long; devices of one area dropping within it are judged together
+    offline_settle_s: float = Field(default=60, ge=0, le=3600)
+    #: this many devices of one area offline together are one area_outage alert
+    outage_min_devices: int = Field(default=5, ge=2)
+    #: battery low at or below this percentage...
+    battery_low_percent: int = Field(default=20, ge=1, le=99)
+    #: ...and well again only at or above this one (hysteresis: no flapping)
+    battery_cleared_percent: int = Field(default=30, ge=2, le=100)
+    #: duty staff get device-health news in one SMS at most this often
+    staff_sms_every_s: float = Field(default=900, ge=60)
+    #: the area teams' daily digest, at this local time (service.timezone)
+    digest_at: time = time(9, 0)
+
+    @model_validator(mode="after")
+    def _cleared_above_low(self) -> SupervisionSettings:
+        if self.battery_cleared_percent <= self.battery_low_percent:
+            raise ValueError(
+                f"battery_cleared_percent ({self.battery_cleared_percent}) must be above battery_low_percent "
+                f"({self.battery_low_percent}), or a battery at the threshold would flap"
+            )
+        return self
+
+
 class Settings(Section):
     mqtt: MqttSettings = MqttSettings()
     database: DatabaseSettings = DatabaseSettings()
@@ -238,6 +268,7 @@ class Settings(Section):
     directory: DirectorySettings = DirectorySettings()
     service: ServiceSettings = ServiceSettings()
     retention: RetentionSettings = RetentionSettings()
+    supervision: SupervisionSettings = SupervisionSettings()
 
 
 def load_settings(path: Path, environ: Mapping[str, str] | None = None) -> Settings:

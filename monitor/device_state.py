@@ -12,10 +12,12 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from devices.base import DeviceEvent, EventType
 from monitor.store.models import Device
-from monitor.supervision.rules import battery_now_low, next_review
+from monitor.supervision.rules import SupervisionRules
 
 
-def record_sign_of_life(device: Device, events: Iterable[DeviceEvent], now: datetime, *, retained: bool) -> None:
+def record_sign_of_life(
+    device: Device, events: Iterable[DeviceEvent], now: datetime, *, retained: bool, rules: SupervisionRules
+) -> None:
     """Update ``device`` from a message it sent: any readable message means it is alive,
     unless the message itself says it went offline (a Last Will, an availability topic).
 
@@ -27,7 +29,7 @@ def record_sign_of_life(device: Device, events: Iterable[DeviceEvent], now: date
     ``review_at`` tells it when to look.
     """
     if retained:
-        _record_replayed_state(device, events, now)
+        _record_replayed_state(device, events, now, rules)
         return
     device.last_seen_at = now
     online = True
@@ -37,7 +39,7 @@ def record_sign_of_life(device: Device, events: Iterable[DeviceEvent], now: date
         elif event.type is EventType.ONLINE:
             online = True
         if event.battery is not None or event.type is EventType.LOW_BATTERY:
-            device.battery_low = battery_now_low(
+            device.battery_low = rules.battery_now_low(
                 device.battery_low, event.battery, device_says_low=event.type is EventType.LOW_BATTERY
             )
         if event.battery is not None:
@@ -45,13 +47,15 @@ def record_sign_of_life(device: Device, events: Iterable[DeviceEvent], now: date
         if event.signal is not None:
             device.signal = event.signal
         _record_position(device, event, now)
-    _record_availability(device, online, now)
+    _record_availability(device, online, now, rules)
 
 
-def _record_replayed_state(device: Device, events: Iterable[DeviceEvent], now: datetime) -> None:
+def _record_replayed_state(
+    device: Device, events: Iterable[DeviceEvent], now: datetime, rules: SupervisionRules
+) -> None:
     for event in events:
         if event.type in (EventType.ONLINE, EventType.OFFLINE):
-            _record_availability(device, event.type is EventType.ONLINE, now)
+            _record_availability(device, event.type is EventType.ONLINE, now, rules)
         if event.position is not None and event.position.fixed_at is not None:
             _record_position(device, event, now)
 
@@ -67,13 +71,13 @@ def _record_position(device: Device, event: DeviceEvent, now: datetime) -> None:
         device.last_fix_at = fixed_at
 
 
-def _record_availability(device: Device, online: bool, now: datetime) -> None:
+def _record_availability(device: Device, online: bool, now: datetime, rules: SupervisionRules) -> None:
     if online:
         device.offline_at = None
     elif device.online is not False or device.offline_at is None:
         device.offline_at = now  # a repeated Last Will keeps the time it first went offline
     device.online = online
-    device.review_at = next_review(device, now)
+    device.review_at = rules.next_review(device, now)
 
 
 def last_position(device: Device) -> tuple[float, float, float | None, datetime | None] | None:

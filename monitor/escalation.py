@@ -48,7 +48,7 @@ log = logging.getLogger("callwatch.escalation")
 
 #: How often the loop looks for due work even when nothing woke it (other monitors, clock jumps).
 IDLE_CHECK_S = 1.0
-DUE_BATCH = 200
+DUE_BATCH = 25
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,10 +4,10 @@
         await monitor.wait_until(stop)
 
 Entering migrates the database, imports the configured directory, opens the SMS gateway
-and starts the web server and the loops (MQTT ingest, escalation timers, device and
-check-in supervision, SMS outbox, retention, and the watchdog over ingest and
-escalation). Leaving finishes the message batch in hand, disconnects cleanly and closes
-everything it opened.
+and, on PostgreSQL, the feed of alert changes to and from other monitors, and starts the
+web server and the loops (MQTT ingest, escalation timers, device and check-in supervision,
+SMS outbox, retention, and the watchdog over ingest and escalation). Leaving finishes the
+message batch in hand, disconnects cleanly and closes everything it opened.
 """
 
 from __future__ import annotations
@@ -39,18 +39,22 @@ from monitor.ingest.consumer import MqttIngest
 from monitor.ingest.processor import MessageProcessor
 from monitor.ingest.routes import Routes
 from monitor.live import AlertChanges
+from monitor.live_postgres import PostgresAlertFeed
 from monitor.metrics import Metrics
 from monitor.retention import Retention
 from monitor.sd_notify import SystemdNotifier
 from monitor.sms.console_gateway import ConsoleGateway
+from monitor.sms.delivery import delivery_report_writer
 from monitor.sms.gateway import SmsGateway
 from monitor.sms.messages import MessageStyle
 from monitor.sms.outbox import SmsOutbox
 from monitor.sms.twilio_gateway import TwilioGateway
 from monitor.store.database import Database
 from monitor.store.directory_sync import import_directory
+from monitor.store.group_commit import GroupCommit
 from monitor.store.migrate import upgrade
 from monitor.supervision.loop import Supervision
+from monitor.supervision.rules import SupervisionRules
 from monitor.watchdog import EXIT_STALLED, Heartbeat, LastResort, Watchdog
 from monitor.web.app import create_app
 from monitor.web.context import WebContext
@@ -88,6 +92,8 @@ class Monitor:
         self._exit_stack = contextlib.AsyncExitStack()
         self._tasks: list[asyncio.Task[None]] = []
         self.web: WebServer | None = None
+        #: alert changes to and from the other monitors on the same PostgreSQL (None on SQLite)
+        self.feed: PostgresAlertFeed | None = None
         self.notifier = SystemdNotifier()
 
     async def __aenter__(self) -> Monitor:
@@ -106,6 +112,8 @@ class Monitor:
         )
         await stack.enter_async_context(self.database)
         await upgrade(self.database)
+        if not self.database.is_sqlite:
+            self.feed = await stack.enter_async_context(PostgresAlertFeed(self.settings.database.url, self.changes))
         if self.settings.directory.file:
             directory = load_directory(Path(self.settings.directory.file))
             summary = await import_directory(self.database, directory)
@@ -114,10 +122,11 @@ class Monitor:
         style = MessageStyle(ZoneInfo(self.settings.service.timezone), self.settings.service.map_url_template)
         self.escalation = Escalation(self.database, self.clock, style, self.metrics, after_commit=self.after_commit)
         self.actions = AlertActions(self.escalation, self.metrics)
+        rules = SupervisionRules.from_settings(self.settings.supervision)
         self.supervision = Supervision(
-            self.database, self.clock, self.escalation, self.metrics, style, after_commit=self.after_commit
+            self.database, self.clock, self.escalation, self.metrics, style, rules, after_commit=self.after_commit
         )
-        self.processor = MessageProcessor(DeviceEventHandler(self.actions), self.metrics, Routes())
+        self.processor = MessageProcessor(DeviceEventHandler(self.actions), self.metrics, Routes(), rules)
         self.replies = ReplyHandler(self.actions)
         public_url = self.settings.web.public_url
         self.outbox = SmsOutbox(
@@ -170,6 +179,9 @@ class Monitor:
             metrics=self.metrics,
             clock=self.clock,
             changes=self.changes,
+            delivery_reports=GroupCommit(
+                self.database, delivery_report_writer(self.escalation), after_commit=self.after_commit
+            ),
         )
         self.web = await stack.enter_async_context(
             WebServer(create_app(context), self.settings.web.host, self.settings.web.port)
@@ -240,6 +252,8 @@ class Monitor:
             self.escalation.wake()
         if effects.changed_alert_ids:
             self.changes.publish(effects.changed_alert_ids)
+            if self.feed is not None:
+                self.feed.announce(effects.changed_alert_ids)
         for feedback in effects.feedback:
             await self._publish_feedback(feedback)
 

@@ -85,16 +85,18 @@ class MqttIngest:
         delay = RETRY_FIRST_S
         while not self._stopping.is_set():
             self._heartbeat.beat()
+            connected = False
             try:
                 async with AckingClient(**connect_options(self.settings)) as client:
                     self.client = client
                     self._subscribed = set()
                     await self._subscribe_all(client)
                     self._connected()
+                    connected = True
                     delay = RETRY_FIRST_S
                     await self._consume_until_stopped(client)
             except aiomqtt.MqttError as exc:
-                self._disconnected(exc)
+                self._disconnected(exc, lost=connected)
             finally:
                 self.client = None
                 self.metrics.broker_connected.set(0)
@@ -118,13 +120,20 @@ class MqttIngest:
         self.health.mark("broker", ok=True, detail=f"connected to {self.settings.host}:{self.settings.port}")
         log.info("connected to the MQTT broker at %s:%s", self.settings.host, self.settings.port)
 
-    def _disconnected(self, exc: aiomqtt.MqttError) -> None:
+    def _disconnected(self, exc: aiomqtt.MqttError, *, lost: bool) -> None:
         where = f"{self.settings.host}:{self.settings.port}"
         source = f" ([mqtt] url in {self.config_path})" if self.config_path else ""
         sentence = (
             f"cannot reach the MQTT broker at {where}{source}: {exc}; "
             "check that the broker runs and the url, user and password are right"
         )
+        if lost:
+            # The broker closes a session when another client connects with the same id: two
+            # monitors sharing one client id take it from each other over and over.
+            sentence += (
+                f"; if another monitor also uses [mqtt] client_id {self.settings.client_id!r}, "
+                "give each its own (for example CALLWATCH_MQTT__CLIENT_ID=callwatch-2)"
+            )
         self.health.mark("broker", ok=False, detail=sentence)
         log.error(sentence)
 

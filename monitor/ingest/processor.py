@@ -43,6 +43,7 @@ from monitor.oncall.positions import phone_profile, record_volunteer_fix
 from monitor.store.models import Device, Resident, SeenDeviceEvent, Volunteer, VolunteerPhone
 from monitor.store.models import DeviceMessage as StoredMessage
 from monitor.store.statements import insert_many_unless_exist
+from monitor.supervision.rules import SupervisionRules
 
 log = logging.getLogger("callwatch.ingest")
 
@@ -79,8 +80,9 @@ class _Read:
 
 
 class MessageProcessor:
-    def __init__(self, handler: DeviceEventHandler, metrics: Metrics, routes: Routes) -> None:
+    def __init__(self, handler: DeviceEventHandler, metrics: Metrics, routes: Routes, rules: SupervisionRules) -> None:
         self.handler = handler
+        self.rules = rules
         self.metrics = metrics
         self.routes = routes
 
@@ -208,7 +210,7 @@ class MessageProcessor:
             return read
         events = resolve_presses(parsed.events, profile)
         target.adapter_state = dict(parsed.state)
-        record_sign_of_life(target, events, message.received_at, retained=message.retained)
+        record_sign_of_life(target, events, message.received_at, retained=message.retained, rules=self.rules)
         news = [event for event in events if not message.retained or event.type in NEWS_WHEN_RETAINED]
         return _Read(message, device=target, news=news, detail=_describe(events, news))
 

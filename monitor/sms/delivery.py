@@ -7,6 +7,7 @@ recorded (then they are kept until it is); a notification only ever moves forwar
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -15,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from monitor.effects import Effects
 from monitor.escalation import Escalation
 from monitor.notifications import UNREACHED, NotificationStatus, lock_notification
+from monitor.store.group_commit import Write
 from monitor.store.models import AlertEvent, DeliveryReport, Notification
 
 #: How far along each provider status is; a report never moves a message backwards.
@@ -27,6 +29,33 @@ PROGRESS: dict[str, int] = {
     NotificationStatus.UNDELIVERED: 6,
     NotificationStatus.FAILED: 6,
 }
+
+
+@dataclass(frozen=True)
+class ReportedStatus:
+    """One delivery report as the provider sent it."""
+
+    provider_id: str
+    status: str
+    error_code: str | None
+    at: datetime
+
+
+def delivery_report_writer(escalation: Escalation) -> Write[ReportedStatus]:
+    """The write of one report, for a ``GroupCommit`` (a storm brings several per SMS)."""
+
+    async def write(session: AsyncSession, report: ReportedStatus, effects: Effects) -> None:
+        await record_delivery_report(
+            session,
+            escalation,
+            provider_id=report.provider_id,
+            status=report.status,
+            error_code=report.error_code,
+            now=report.at,
+            effects=effects,
+        )
+
+    return write
 
 
 async def record_delivery_report(

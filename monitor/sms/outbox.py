@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
@@ -41,6 +42,7 @@ from monitor.sms.pacing import SendGate
 from monitor.sms.provider_watch import ProviderWatch
 from monitor.sms.throttle import ClaimPass, PhoneLimit
 from monitor.store.database import Database, is_unavailable
+from monitor.store.group_commit import GroupCommit
 from monitor.store.models import Alert, AlertEvent, Notification
 
 log = logging.getLogger("callwatch.sms")
@@ -49,6 +51,15 @@ CLAIM_BATCH = 20
 IDLE_CHECK_S = 1.0
 #: the upkeep (lease renewal, settling, provider check) runs at least this often
 UPKEEP_EVERY_S = 5.0
+
+
+@dataclass(frozen=True)
+class _Sent:
+    """An SMS the provider accepted, to be recorded on its row."""
+
+    notification_id: int
+    receipt: SendReceipt
+    at: datetime
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -92,6 +103,8 @@ class SmsOutbox:
         #: rows this process claimed and has not recorded yet: their leases are renewed
         self._in_hand: set[int] = set()
         self._in_flight: set[asyncio.Task[None]] = set()
+        #: a storm's "reached the provider" records share commits (monitor.store.group_commit)
+        self._sent_records = GroupCommit(database, self._write_sent, after_commit=after_commit)
 
     def wake(self) -> None:
         self._wake.set()
@@ -194,26 +207,22 @@ class SmsOutbox:
     async def _record_sent(self, notification_id: int, receipt: SendReceipt) -> None:
         self.watch.sent()
         self.metrics.sms_sent.inc()
-        now = self.clock.now()
+        await self._sent_records.submit(_Sent(notification_id, receipt, self.clock.now()))
 
-        async def record(session: AsyncSession) -> Effects:
-            effects = Effects()
-            notification = await lock_notification(session, Notification.id == notification_id)
-            if notification is None:
-                return effects
-            notification.status = receipt.status
-            notification.provider_id = receipt.provider_id
-            notification.sent_at = now
-            notification.status_at = now
-            if receipt.segments is not None:
-                notification.segments = receipt.segments
-            if notification.alert_id is not None:
-                effects.changed_alert_ids.add(notification.alert_id)
-            # A fast provider may have reported delivery before we stored its message id.
-            await apply_delivery_reports(session, notification, self.escalation, now, effects)
-            return effects
-
-        await self.after_commit(await self.database.transact(record))
+    async def _write_sent(self, session: AsyncSession, sent: _Sent, effects: Effects) -> None:
+        notification = await lock_notification(session, Notification.id == sent.notification_id)
+        if notification is None:
+            return
+        notification.status = sent.receipt.status
+        notification.provider_id = sent.receipt.provider_id
+        notification.sent_at = sent.at
+        notification.status_at = sent.at
+        if sent.receipt.segments is not None:
+            notification.segments = sent.receipt.segments
+        if notification.alert_id is not None:
+            effects.changed_alert_ids.add(notification.alert_id)
+        # A fast provider may have reported delivery before we stored its message id.
+        await apply_delivery_reports(session, notification, self.escalation, sent.at, effects)
 
     async def _record_failure(self, sms: ClaimedSms, failure: SendFailure) -> None:
         self.metrics.sms_failed.labels(kind=failure.kind.value, code=failure.code or "").inc()
@@ -301,6 +310,7 @@ class SmsOutbox:
                         Notification.phone,
                         Notification.body,
                         Notification.status,
+                        Notification.attempts,
                         Notification.claimed_at,
                         Notification.status_at,
                     )
@@ -309,12 +319,25 @@ class SmsOutbox:
                     .limit(CLAIM_BATCH)
                 )
             ).all()
-        for notification_id, phone, body, status, claimed_at, status_at in candidates:
+        for notification_id, phone, body, status, attempts, claimed_at, status_at in candidates:
             # An unconfirmed request may still reach the provider until a lease after the attempt.
             in_doubt = status == NotificationStatus.UNCONFIRMED and status_at is not None and status_at > expired
-            await self._settle(notification_id, phone, body, claimed_at or now, resend=not in_doubt)
+            await self._settle(
+                notification_id, phone, body, claimed_at or now, seen=(status, attempts), resend=not in_doubt
+            )
 
-    async def _settle(self, notification_id: int, phone: str, body: str, claimed_at: datetime, *, resend: bool) -> None:
+    async def _settle(
+        self,
+        notification_id: int,
+        phone: str,
+        body: str,
+        claimed_at: datetime,
+        *,
+        seen: tuple[str, int],
+        resend: bool,
+    ) -> None:
+        """Record what the provider has of the row, or put it back to be sent again; ``seen`` is the
+        (status, attempts) it was found in, so a row that moved on meanwhile is left alone."""
         try:
             found = await self.gateway.find_sent(phone, body, claimed_at)
         except SendFailure as failure:
@@ -333,7 +356,10 @@ class SmsOutbox:
                 update(Notification)
                 .where(
                     Notification.id == notification_id,
-                    Notification.status.in_([NotificationStatus.CLAIMED, NotificationStatus.UNCONFIRMED]),
+                    # Only as it was seen: another monitor may have settled it and a sender claimed
+                    # it again (every claim counts an attempt) while the provider was being asked.
+                    Notification.status == seen[0],
+                    Notification.attempts == seen[1],
                 )
                 .values(status=NotificationStatus.PENDING.value, not_before=now, status_at=now)
             )

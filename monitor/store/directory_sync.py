@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import devices
@@ -30,6 +30,8 @@ from monitor.store import models
 from monitor.store.database import Database
 
 DIRECTORY_REVISION_KEY = "directory_revision"
+#: pg_advisory_xact_lock key: one import at a time (several monitors import the same file as they start)
+IMPORT_LOCK = 8127304
 Row = TypeVar("Row", bound=models.Base)
 
 
@@ -65,6 +67,9 @@ class ImportSummary:
 async def import_directory(database: Database, directory: file_model.Directory) -> ImportSummary:
     summary = ImportSummary()
     async with database.write() as session:
+        if not database.is_sqlite:
+            # Each import reads what exists, then inserts the rest: two at once would insert the same ids.
+            await session.execute(text(f"SELECT pg_advisory_xact_lock({IMPORT_LOCK})"))
         await _upsert(session, summary, "areas", models.Area, directory.areas, _area_values)
         await _upsert(session, summary, "policies", models.EscalationPolicy, directory.policies, _policy_values)
         await _restart_changed_checkins(session, directory.residents)

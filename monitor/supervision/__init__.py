@@ -2,7 +2,7 @@
 
 - Devices (``device_health``): offline when their Last Will or availability topic says so,
   or when nothing came for two heartbeat intervals plus a grace period; online again with
-  the next message. An offline device raises nothing for a minute (``rules.OFFLINE_SETTLE``):
+  the next message. An offline device raises nothing for a minute (``[supervision] offline_settle_s``):
   a blip stays quiet, and devices of one area dropping together become one ``area_outage``
   alert instead of one alert each. Low battery follows a threshold with hysteresis.
 - Device-health alerts never escalate. Duty staff (role ``staff``) get them in one batched

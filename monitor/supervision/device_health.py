@@ -2,10 +2,11 @@
 
 Ingest keeps each device's state (``monitor.device_state``) and sets ``review_at``; this
 pass looks at the devices whose time has come. A device silent for two heartbeat intervals
-plus grace is marked offline here. An offline device is judged once it has stayed offline
-for ``OFFLINE_SETTLE``, together with every other device of its area offline and not yet
-covered by an alert: joined to the area's ongoing outage, or ``STORM_MIN_DEVICES`` or more
-of them become one ``area_outage`` alert, or else each gets its own ``device_offline``.
+(``[supervision]`` sets the numbers) plus grace is marked offline here. An offline device is
+judged once it has stayed offline for the settle time, together with every other device of
+its area offline and not yet covered by an alert: joined to the area's ongoing outage, or
+``outage_min_devices`` or more of them become one ``area_outage`` alert, or else each gets
+its own ``device_offline``.
 A device back online ends its own alert and, once all its devices are back, the outage.
 Devices are locked with SKIP LOCKED: a device whose message ingest is handling right now is
 alive anyway, and is looked at again on the next pass.
@@ -27,23 +28,17 @@ from monitor.effects import Effects
 from monitor.escalation import Escalation
 from monitor.metrics import Metrics
 from monitor.store.models import Alert, AlertDevice, AlertEvent, Device, Resident
-from monitor.supervision.rules import (
-    BATTERY_CLEARED_AT,
-    BATTERY_LOW_AT,
-    OFFLINE_SETTLE,
-    STORM_MIN_DEVICES,
-    next_review,
-    silent_after,
-)
+from monitor.supervision.rules import SupervisionRules
 
 REVIEW_BATCH = 500
 ONGOING = (AlertState.OPEN.value, AlertState.ACKNOWLEDGED.value)
 
 
 class DeviceHealth:
-    def __init__(self, escalation: Escalation, metrics: Metrics) -> None:
+    def __init__(self, escalation: Escalation, metrics: Metrics, rules: SupervisionRules) -> None:
         self.escalation = escalation
         self.metrics = metrics
+        self.rules = rules
 
     async def review_due(self, session: AsyncSession, effects: Effects, now: datetime) -> int:
         """Review every device whose ``review_at`` has come; how many were reviewed."""
@@ -58,17 +53,21 @@ class DeviceHealth:
         ).all()
         settled: list[Device] = []
         for device in due:
-            if device.online is not False and (silent := silent_after(device)) is not None and silent <= now:
+            if device.online is not False and (silent := self.rules.silent_after(device)) is not None and silent <= now:
                 device.online, device.offline_at = False, silent
             if device.online is False:
-                if not device.offline_noticed and device.offline_at and device.offline_at + OFFLINE_SETTLE <= now:
+                if (
+                    not device.offline_noticed
+                    and device.offline_at
+                    and device.offline_at + self.rules.offline_settle <= now
+                ):
                     settled.append(device)
             elif device.offline_noticed:
                 await self._back_online(session, effects, device, now)
             await self._battery(session, effects, device, now)
         await self._judge_offline(session, effects, settled, now)
         for device in due:
-            device.review_at = next_review(device, now)
+            device.review_at = self.rules.next_review(device, now)
         return len(due)
 
     # -- offline ------------------------------------------------------------------------------
@@ -101,7 +100,7 @@ class DeviceHealth:
             )
             if outage is not None:
                 await self._join_outage(session, effects, outage, pending, now)
-            elif len(pending) >= STORM_MIN_DEVICES:
+            elif len(pending) >= self.rules.outage_min_devices:
                 await self._raise_outage(session, effects, area_id, pending, now)
             else:
                 for device in devices:
@@ -199,7 +198,10 @@ class DeviceHealth:
                 resident_id=device.resident_id,
                 device_id=device.id,
                 position=last_position(device),
-                detail=f"{device.id} battery {level} (low at {BATTERY_LOW_AT}%, well again at {BATTERY_CLEARED_AT}%)",
+                detail=(
+                    f"{device.id} battery {level} (low at {self.rules.battery_low_at}%, "
+                    f"well again at {self.rules.battery_cleared_at}%)"
+                ),
             )
             await open_alert(session, effects, self.escalation, self.metrics, new, now)
             device.battery_noticed = True

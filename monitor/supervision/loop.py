@@ -28,7 +28,7 @@ from monitor.store.models import Device, Resident, SeenDeviceEvent
 from monitor.supervision.checkin_judge import JUDGE_BATCH, CheckinJudge
 from monitor.supervision.device_health import REVIEW_BATCH, DeviceHealth
 from monitor.supervision.reports import HealthReports
-from monitor.supervision.rules import SEEN_EVENTS_KEPT
+from monitor.supervision.rules import SEEN_EVENTS_KEPT, SupervisionRules
 
 log = logging.getLogger("callwatch.supervision")
 
@@ -48,15 +48,16 @@ class Supervision:
         escalation: Escalation,
         metrics: Metrics,
         style: MessageStyle,
+        rules: SupervisionRules,
         *,
         after_commit: AfterCommit,
     ) -> None:
         self.database = database
         self.clock = clock
         self.after_commit = after_commit
-        self.devices = DeviceHealth(escalation, metrics)
+        self.devices = DeviceHealth(escalation, metrics, rules)
         self.checkins = CheckinJudge(escalation, metrics, style.timezone)
-        self.reports = HealthReports(style)
+        self.reports = HealthReports(style, rules)
         self._wake = asyncio.Event()
         self._pruned_at: datetime | None = None
 

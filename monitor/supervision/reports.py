@@ -1,10 +1,10 @@
 """Telling people about device health without waking anyone one SMS per device.
 
 - Duty staff (every active volunteer of role ``staff``): one SMS listing the open
-  device-health alerts they have not yet been told about, at most every ``STAFF_SMS_GAP``.
+  device-health alerts they have not yet been told about, at most every ``[supervision] staff_sms_every_s``.
   The first one after a quiet spell goes at once; what comes while the gap runs waits for
   the next. The console shows every alert live in any case.
-- Each area team (the area's volunteers and leaders): one digest a day at ``DIGEST_AT``,
+- Each area team (the area's volunteers and leaders): one digest a day at ``[supervision] digest_at``,
   listing the device-health alerts of their area since the last digest and whether each
   is over. Sent later the same day if the monitor was down at that time; never twice a day.
 
@@ -36,7 +36,7 @@ from monitor.store.models import (
     Volunteer,
     VolunteerArea,
 )
-from monitor.supervision.rules import DIGEST_AT, STAFF_SMS_GAP
+from monitor.supervision.rules import SupervisionRules
 
 STAFF_SMS_AT_KEY = "supervision.staff_sms_at"
 HEALTH_KIND_VALUES = [kind.value for kind in HEALTH_KINDS]
@@ -58,13 +58,14 @@ def _digest_news(moment: datetime) -> Select[Alert]:
 
 
 class HealthReports:
-    def __init__(self, style: MessageStyle) -> None:
+    def __init__(self, style: MessageStyle, rules: SupervisionRules) -> None:
         self.style = style
+        self.rules = rules
 
     async def staff_due(self, session: AsyncSession, now: datetime) -> bool:
         """Whether duty staff have news waiting and the gap since their last SMS has run."""
         last = await session.get(ServiceMeta, STAFF_SMS_AT_KEY)
-        if last is not None and now < datetime.fromisoformat(last.value) + STAFF_SMS_GAP:
+        if last is not None and now < datetime.fromisoformat(last.value) + self.rules.staff_sms_gap:
             return False
         return await session.scalar(STAFF_NEWS.with_only_columns(Alert.id).limit(1)) is not None
 
@@ -78,12 +79,14 @@ class HealthReports:
 
     def digest_time(self, now: datetime) -> datetime:
         """Today's digest time, in the service's time zone."""
-        return datetime.combine(now.astimezone(self.style.timezone).date(), DIGEST_AT, tzinfo=self.style.timezone)
+        return datetime.combine(
+            now.astimezone(self.style.timezone).date(), self.rules.digest_at, tzinfo=self.style.timezone
+        )
 
     async def tell_staff(self, session: AsyncSession, effects: Effects, now: datetime) -> int:
         """Send duty staff the untold open device-health alerts, unless the gap has not run; how many."""
         last = await session.get(ServiceMeta, STAFF_SMS_AT_KEY, with_for_update=True)
-        if last is not None and now < datetime.fromisoformat(last.value) + STAFF_SMS_GAP:
+        if last is not None and now < datetime.fromisoformat(last.value) + self.rules.staff_sms_gap:
             return 0
         untold = (await session.scalars(STAFF_NEWS.order_by(Alert.id).with_for_update(skip_locked=True))).all()
         if not untold:

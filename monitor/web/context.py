@@ -13,7 +13,9 @@ from monitor.escalation import Escalation
 from monitor.health import Health
 from monitor.live import AlertChanges
 from monitor.metrics import Metrics
+from monitor.sms.delivery import ReportedStatus
 from monitor.store.database import Database
+from monitor.store.group_commit import GroupCommit
 
 
 @dataclass(frozen=True)
@@ -29,3 +31,5 @@ class WebContext:
     clock: Clock
     #: committed alert changes, for the console's live board
     changes: AlertChanges
+    #: the provider's delivery reports, written in shared commits
+    delivery_reports: GroupCommit[ReportedStatus]

@@ -19,7 +19,7 @@ from twilio.request_validator import RequestValidator
 
 from monitor.alerts.replies import InboundReply, ReplyOutcome
 from monitor.effects import Effects
-from monitor.sms.delivery import record_delivery_report
+from monitor.sms.delivery import ReportedStatus
 from monitor.web.context import WebContext
 
 log = logging.getLogger("callwatch.web.twilio")
@@ -98,19 +98,7 @@ async def status_callback(request: Request) -> Response:
     if not sid or not status:
         return Response("MessageSid and MessageStatus required", status_code=400)
 
-    async def record(session: AsyncSession) -> Effects:
-        effects = Effects()
-        await record_delivery_report(
-            session,
-            context.escalation,
-            provider_id=sid,
-            status=status[:16],
-            error_code=(params.get("ErrorCode") or None),
-            now=context.clock.now(),
-            effects=effects,
-        )
-        return effects
-
-    await context.after_commit(await context.database.transact(record))
+    report = ReportedStatus(sid, status[:16], params.get("ErrorCode") or None, context.clock.now())
+    await context.delivery_reports.submit(report)
     context.metrics.sms_delivery.labels(status=status[:16]).inc()
     return Response(status_code=204)

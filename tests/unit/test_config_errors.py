@@ -60,6 +60,16 @@ def test_bad_value_from_the_environment_is_reported_too(tmp_path: Path) -> None:
     assert "[mqtt] url" in config_error(path, {"CALLWATCH_MQTT__URL": "http://nope"})
 
 
+def test_supervision_numbers_are_read_and_checked(tmp_path: Path) -> None:
+    path = write(tmp_path, "cw.toml", '[supervision]\noutage_min_devices = 10\ndigest_at = "08:30"\n')
+    settings = load_settings(path, {})
+    assert (settings.supervision.outage_min_devices, settings.supervision.digest_at.isoformat()) == (10, "08:30:00")
+    flapping = write(tmp_path, "flap.toml", "[supervision]\nbattery_low_percent = 30\nbattery_cleared_percent = 25\n")
+    message = config_error(flapping)
+    assert message.startswith(f"{flapping}: [supervision] ") and "battery_cleared_percent (25)" in message
+    assert "\n" not in message
+
+
 def test_missing_file_and_broken_toml(tmp_path: Path) -> None:
     assert "file not found" in config_error(tmp_path / "absent.toml")
     broken = write(tmp_path, "broken.toml", "[mqtt\nurl = 1")

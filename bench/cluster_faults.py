@@ -1,0 +1,173 @@
+"""Several monitors on one PostgreSQL and one broker, one of them SIGKILLed at random moments.
+
+    python -m bench.cluster_faults [--monitors 3] [--kills 5] [--seed N]   (needs CALLWATCH_TEST_POSTGRES_URL)
+
+The monitors run one config with their own client id and web port as environment overrides
+(as `config/callwatch@.service` runs them) and share the device topics through an MQTT shared
+subscription (``[mqtt] shared_group``). Devices publish heartbeats steadily and residents
+press SOS throughout; at a random moment one monitor, chosen at random, is SIGKILLed, more
+presses come while it is down, and it is started again a few seconds later (as systemd
+would). Afterwards the same checks as the single-monitor campaign (bench/faults.py): every
+message the broker accepted stored, every press one alert, every SMS once, every timer run
+and none early; plus how late timers and SMS were while a monitor was dead.
+
+Mosquitto hands a shared subscription's messages to its members in turn, also to a member
+whose persistent session is offline: what falls to the dead monitor waits in its session at
+the broker until it is back (it is not lost; "press to first ask" shows the wait).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import random
+import re
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from bench.faults import (
+    SOS_PER_KILL,
+    TIER_TIMEOUT_S,
+    KilledMonitor,
+    KillReport,
+    Presses,
+    check_campaign,
+    extra_directory,
+    settle,
+)
+from simulator.sandbox import SmsSandbox
+from tests.reliability.fleet import BrokerAccess, Fleet
+from tests.support.broker import Broker, free_port
+from tests.support.databases import fresh_database, postgres_url
+from tests.support.deployment import Deployment
+
+SHARED_GROUP = "callwatch"
+HEARTBEAT_DEVICES = 8
+#: presses around each kill: one before, SOS_PER_KILL while the monitor is dead, one after its restart
+PRESSES_PER_KILL = SOS_PER_KILL + 2
+HEALTHY_WITHIN_S = 60.0
+
+
+class ClusterMember:
+    """One monitor of the cluster: `callwatch run` on the shared config with its own overrides."""
+
+    def __init__(self, deployment: Deployment, number: int, web_port: int) -> None:
+        self.number = number
+        # The same deployment seen through this member's web port: its health, its log.
+        self.view = dataclasses.replace(deployment, web_port=web_port)
+        self.process = KilledMonitor(
+            deployment,
+            overrides={
+                "CALLWATCH_MQTT__CLIENT_ID": f"{deployment.client_id}-{number}",
+                "CALLWATCH_MQTT__SHARED_GROUP": SHARED_GROUP,
+                "CALLWATCH_WEB__LISTEN": f"127.0.0.1:{web_port}",
+            },
+            name=f"monitor-{number}",
+        )
+
+    async def start(self) -> None:
+        self.process.start()
+        await self.view.wait_until_subscribed(timeout=HEALTHY_WITHIN_S)
+
+    async def messages_taken_in(self) -> int:
+        """The member's own count of MQTT messages received (``/metrics``), since it last started."""
+        async with httpx.AsyncClient() as client:
+            answer = await client.get(f"{self.view.web_url}/metrics", timeout=5)
+        found = re.search(r"^callwatch_mqtt_messages_received_total (\S+)$", answer.text, re.MULTILINE)
+        return int(float(found.group(1))) if found else 0
+
+
+async def cluster_campaign(
+    folder: Path,
+    database_url: str,
+    *,
+    monitors: int,
+    kills: int,
+    seed: int,
+    rate_per_s: float = 30.0,
+    lives_s: tuple[float, float] = (0.5, 4.0),
+    down_s: tuple[float, float] = (1.0, 4.0),
+) -> KillReport:
+    """Run the campaign on a fresh PostgreSQL ``database_url``; what was lost, duplicated or late."""
+    chooser = random.Random(seed)
+    broker = Broker("127.0.0.1", free_port(), folder / "mosquitto")
+    broker.start()
+    report = KillReport(database="PostgreSQL", monitors=monitors)
+    started = time.monotonic()
+    ports = [free_port() for _ in range(monitors)]
+    try:
+        # The sandbox posts replies and delivery reports to the first monitor.
+        async with SmsSandbox(inbound_url=f"http://127.0.0.1:{ports[0]}/twilio/sms", status_step_delay=0.01) as sandbox:
+            deployment = Deployment(
+                folder=folder,
+                broker=broker,
+                sandbox=sandbox,
+                database_url=database_url,
+                web_port=ports[0],
+                tier1_timeout_s=TIER_TIMEOUT_S,
+                tier2_timeout_s=TIER_TIMEOUT_S,
+            )
+            sos_devices = [f"sos-{index}" for index in range(kills * PRESSES_PER_KILL)]
+            deployment.write_files(directory_extra=extra_directory(len(sos_devices)))
+            members = [ClusterMember(deployment, number + 1, port) for number, port in enumerate(ports)]
+            await asyncio.gather(*(member.start() for member in members))
+            heartbeats = [f"hb-{index}" for index in range(HEARTBEAT_DEVICES)]
+            with Fleet(BrokerAccess(broker.host, broker.port), heartbeats + sos_devices) as fleet:
+                load = asyncio.create_task(fleet.publish_steadily(10**9, rate_per_s))
+                presses = Presses(fleet, sos_devices, chooser)
+                for _ in range(kills):
+                    await asyncio.sleep(chooser.uniform(*lives_s))
+                    await presses.press_some(1)
+                    # A random moment: the press above may be in the victim's hands right now.
+                    await asyncio.sleep(chooser.uniform(0, 0.2))
+                    victim = chooser.choice(members)
+                    victim.process.kill()
+                    report.kills += 1
+                    await presses.press_some(SOS_PER_KILL)  # some fall to the dead monitor's session
+                    await asyncio.sleep(chooser.uniform(*down_s))
+                    await victim.start()
+                    await presses.press_some(1)
+                load.cancel()
+                await fleet.wait_until_acknowledged(within_s=60)
+                accepted = set(fleet.acknowledged)
+                report.presses = len(presses.first_press)
+                await settle(database_url, report.presses)
+                await sandbox.idle()
+                await check_campaign(report, database_url, sandbox, accepted, presses)
+                report.messages_per_monitor = [await member.messages_taken_in() for member in members]
+            codes = await asyncio.gather(*(member.process.stop() for member in members))
+            assert codes == [0] * monitors, f"monitors did not stop cleanly: exit codes {codes}"
+    finally:
+        broker.stop()
+    report.minutes = (time.monotonic() - started) / 60
+    return report
+
+
+async def run(monitors: int, kills: int, seed: int) -> int:
+    with tempfile.TemporaryDirectory(prefix="callwatch-cluster-faults-") as temporary:
+        folder = Path(temporary)
+        async with fresh_database("postgresql", folder) as database_url:
+            report = await cluster_campaign(folder, database_url, monitors=monitors, kills=kills, seed=seed)
+    print("\n".join(report.lines()))
+    if report.problems:
+        print("FAILED: " + "; ".join(report.problems))
+        return 1
+    print("nothing lost, nothing duplicated")
+    return 0
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--monitors", type=int, default=3)
+    parser.add_argument("--kills", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=int(time.time()))
+    arguments = parser.parse_args()
+    if not postgres_url():
+        parser.error("several monitors need PostgreSQL: set CALLWATCH_TEST_POSTGRES_URL")
+    print(f"seed {arguments.seed}")
+    sys.exit(asyncio.run(run(arguments.monitors, arguments.kills, arguments.seed)))
