@@ -47,6 +47,9 @@ class TwilioGateway:
     async def __aenter__(self) -> Self:
         self._http = BaseUrlHttpClient(self.settings.api_base_url, self.settings.timeout_s)
         self._client = Client(self.settings.account_sid, self.settings.auth_token, http_client=self._http)
+        # The client imports its REST modules on first use (about 0.6 s here): do it now, not
+        # while the first SOS after a start waits for its SMS.
+        _ = self._client.messages
         return self
 
     async def __aexit__(
