@@ -45,13 +45,17 @@ class ConsoleActions:
         *,
         user: ConsoleUserRef,
         now: datetime,
-        on_behalf_of: Volunteer | None = None,
+        on_behalf_of: str | None = None,
     ) -> None:
-        """Take the alert, for the user themself or recorded for a volunteer who took it by phone."""
+        """Take the alert, for the user themself or recorded for the volunteer (id ``on_behalf_of``)
+        who took it by phone."""
         if not can_transition(alert, AlertState.ACKNOWLEDGED):
             raise ActionRefused(f"alert {alert.id} is {alert.state}; only an open alert can be acknowledged")
-        if on_behalf_of is not None:
-            taker = Taker(actor=user.actor, by=on_behalf_of.id, name=on_behalf_of.name, volunteer=on_behalf_of)
+        if on_behalf_of:
+            volunteer = await session.get(Volunteer, on_behalf_of)
+            if volunteer is None or not volunteer.active:
+                raise ActionRefused(f"there is no volunteer {on_behalf_of!r}")
+            taker = Taker(actor=user.actor, by=volunteer.id, name=volunteer.name, volunteer=volunteer)
             via = f"took it (recorded at the console by {user.name})"
         else:
             taker = Taker(actor=user.actor, by=user.actor, name=user.name)

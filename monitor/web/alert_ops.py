@@ -4,6 +4,7 @@ carry out the effects. Shared by the console's forms and the JSON API."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,11 +14,24 @@ from monitor.alerts.console_actions import ActionRefused, ConsoleActions, Consol
 from monitor.alerts.lifecycle import Outcome
 from monitor.alerts.views import alert_summary
 from monitor.effects import Effects
-from monitor.store.models import Alert, Volunteer
+from monitor.store.models import Alert
 from monitor.users.identity import Principal
 from monitor.web.services import context_of, services_of
 
-Action = Callable[[ConsoleActions, AsyncSession, Effects, Alert, ConsoleUserRef, datetime], Awaitable[None]]
+
+@dataclass(frozen=True)
+class OnAlert:
+    """What a console action works with: the locked alert, inside its transaction."""
+
+    actions: ConsoleActions
+    session: AsyncSession
+    effects: Effects
+    alert: Alert
+    user: ConsoleUserRef
+    now: datetime
+
+
+Action = Callable[[OnAlert], Awaitable[None]]
 
 
 class AlertMissing(Exception):
@@ -35,7 +49,7 @@ async def act(request: Request, principal: Principal, alert_id: int, action: Act
         alert = await session.get(Alert, alert_id, with_for_update=True)
         if alert is None:
             raise AlertMissing
-        await action(actions, session, effects, alert, user, context.clock.now())
+        await action(OnAlert(actions, session, effects, alert, user, context.clock.now()))
         return alert_summary(alert), effects
 
     summary, effects = await context.database.transact(work)
@@ -44,62 +58,34 @@ async def act(request: Request, principal: Principal, alert_id: int, action: Act
 
 
 def acknowledge(volunteer_id: str | None) -> Action:
-    async def run(
-        actions: ConsoleActions,
-        session: AsyncSession,
-        effects: Effects,
-        alert: Alert,
-        user: ConsoleUserRef,
-        now: datetime,
-    ) -> None:
-        volunteer = None
-        if volunteer_id:
-            volunteer = await session.get(Volunteer, volunteer_id)
-            if volunteer is None or not volunteer.active:
-                raise ActionRefused(f"there is no volunteer {volunteer_id!r}")
-        await actions.acknowledge(session, effects, alert, user=user, now=now, on_behalf_of=volunteer)
+    async def run(on: OnAlert) -> None:
+        await on.actions.acknowledge(
+            on.session, on.effects, on.alert, user=on.user, now=on.now, on_behalf_of=volunteer_id
+        )
 
     return run
 
 
-async def escalate(
-    actions: ConsoleActions, session: AsyncSession, effects: Effects, alert: Alert, user: ConsoleUserRef, now: datetime
-) -> None:
-    await actions.escalate_now(session, effects, alert, user=user, now=now)
+async def escalate(on: OnAlert) -> None:
+    await on.actions.escalate_now(on.session, on.effects, on.alert, user=on.user, now=on.now)
 
 
 def note(text: str) -> Action:
-    async def run(
-        actions: ConsoleActions,
-        session: AsyncSession,
-        effects: Effects,
-        alert: Alert,
-        user: ConsoleUserRef,
-        now: datetime,
-    ) -> None:
-        await actions.add_note(session, effects, alert, user=user, now=now, text=text)
+    async def run(on: OnAlert) -> None:
+        await on.actions.add_note(on.session, on.effects, on.alert, user=on.user, now=on.now, text=text)
 
     return run
 
 
 def resolve(outcome: Outcome, text: str) -> Action:
-    async def run(
-        actions: ConsoleActions,
-        session: AsyncSession,
-        effects: Effects,
-        alert: Alert,
-        user: ConsoleUserRef,
-        now: datetime,
-    ) -> None:
-        await actions.resolve(session, effects, alert, user=user, now=now, outcome=outcome, note=text)
+    async def run(on: OnAlert) -> None:
+        await on.actions.resolve(on.session, on.effects, on.alert, user=on.user, now=on.now, outcome=outcome, note=text)
 
     return run
 
 
-async def camera_viewed(
-    actions: ConsoleActions, session: AsyncSession, effects: Effects, alert: Alert, user: ConsoleUserRef, now: datetime
-) -> None:
-    await actions.record_camera_view(session, effects, alert, user=user, now=now)
+async def camera_viewed(on: OnAlert) -> None:
+    await on.actions.record_camera_view(on.session, on.effects, on.alert, user=on.user, now=on.now)
 
 
 def parse_outcome(value: object) -> Outcome:
