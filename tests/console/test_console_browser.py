@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-from datetime import UTC, datetime
 
 import pytest
 from playwright.async_api import Page, expect
@@ -99,7 +98,7 @@ async def test_a_shift_from_sign_in_to_the_report(deployment: Deployment) -> Non
             await expect(timeline.locator(".kind-resolved")).to_contain_text("handled_by_phone - called her daughter")
 
             # The report counts it.
-            today = datetime.now(UTC).astimezone().date().isoformat()
+            today = deployment.today()
             await page.goto(f"{deployment.web_url}/reports?from={today}&to={today}")
             await expect(page.locator("#total-alerts")).to_have_text("2")
             await expect(page.locator("#by-kind [data-kind=sos]")).to_have_text("2")

@@ -7,7 +7,6 @@ import asyncio
 import json
 import subprocess
 import sys
-from datetime import UTC, datetime
 
 import httpx
 
@@ -92,7 +91,7 @@ async def test_report_from_the_command_line(deployment: Deployment) -> None:
         await deployment.sandbox.wait_for_messages(2)
         assert await deployment.sandbox.phone("+8613900000001").reply("ACK") == 200
         await deployment.wait_for_alerts(lambda alerts: alerts[0]["state"] == "acknowledged")
-    today = datetime.now(UTC).astimezone().date().isoformat()
+    today = deployment.today()
     base = ["report", "--config", str(deployment.config_path), "--from", today, "--to", today]
     as_json = await asyncio.to_thread(callwatch, *base, "--format", "json")
     assert as_json.returncode == 0, as_json.stderr

@@ -18,7 +18,9 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import aiomqtt
 import httpx
@@ -229,6 +231,10 @@ log_level = "INFO"
     ) -> None:
         event: dict[str, object] = {"type": event_type, "id": event_id or uuid.uuid4().hex[:12], **fields}
         await self.publish(f"callwatch/{device_id}/event", json.dumps(event))
+
+    def today(self) -> str:
+        """Today's date where the service is (its time zone), as reports take periods."""
+        return datetime.now(ZoneInfo(self.settings.service.timezone)).date().isoformat()
 
     def cli(self, *arguments: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
