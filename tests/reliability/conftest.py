@@ -1,4 +1,5 @@
-"""Fixtures of the reliability suite: the broker exactly as shipped (config/mosquitto.conf)."""
+"""Fixtures of the reliability suite: the broker exactly as shipped (config/mosquitto.conf), and a
+private PostgreSQL cluster a test may stop, freeze or kill."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.reliability.mosquitto import ShippedBroker
+from tests.reliability.postgres import PrivatePostgres
 
 
 @pytest.fixture
@@ -21,3 +23,12 @@ def shipped(tmp_path: Path) -> Iterator[ShippedBroker]:
 @pytest.fixture
 def sqlite_only(tmp_path: Path) -> str:
     return f"sqlite+aiosqlite:///{tmp_path / 'callwatch.db'}"
+
+
+@pytest.fixture
+def private_postgres() -> Iterator[PrivatePostgres]:
+    """A cluster of this test's own; a test uses it by overriding ``database_url`` with its url."""
+    cluster = PrivatePostgres()
+    cluster.create()
+    yield cluster
+    cluster.destroy()

@@ -7,7 +7,6 @@ so, and everything catches up once it is back, each press raising its alert exac
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 
 import pytest
 
@@ -18,14 +17,6 @@ from tests.support.deployment import TIER1, Deployment
 from tests.support.waiting import until
 
 pytestmark = pytest.mark.skipif(server_binaries() is None, reason="needs PostgreSQL's server binaries (initdb, pg_ctl)")
-
-
-@pytest.fixture
-def private_postgres() -> Iterator[PrivatePostgres]:
-    cluster = PrivatePostgres()
-    cluster.create()
-    yield cluster
-    cluster.destroy()
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ monitor raises it, once.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 
 import pytest
 
@@ -20,14 +19,6 @@ from tests.reliability.secured import set_setting
 from tests.support.deployment import STAFF, TIER1, Deployment
 
 pytestmark = pytest.mark.skipif(server_binaries() is None, reason="needs PostgreSQL's server binaries (initdb, pg_ctl)")
-
-
-@pytest.fixture
-def private_postgres() -> Iterator[PrivatePostgres]:
-    cluster = PrivatePostgres()
-    cluster.create()
-    yield cluster
-    cluster.destroy()
 
 
 @pytest.fixture
