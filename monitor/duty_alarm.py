@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from monitor.clock import Clock
 from monitor.deadline import finish_within
 from monitor.effects import AfterCommit, Effects
+from monitor.loop_stop import LoopStop
 from monitor.notifications import Purpose, SmsRequest, queue_sms_many
 from monitor.recipients import staff
 from monitor.sms.gateway import OutgoingSms, SendFailure
@@ -52,14 +53,14 @@ class DutyAlarm:
         self.host = socket.gethostname()
         self._staff: list[StaffPhone] = []
 
-    async def run(self) -> None:
-        """Keep the staff phones known, for an alarm the database cannot carry; until cancelled."""
-        while True:
+    async def run(self, stop: LoopStop) -> None:
+        """Keep the staff phones known, for an alarm the database cannot carry; until stopped."""
+        while not stop.requested:
             try:
                 await self.learn_staff()
             except Exception as exc:  # the last list learned still serves
                 log.warning("could not refresh the duty staff's phones: %s", exc)
-            await asyncio.sleep(STAFF_REFRESH_S)
+            await stop.idle(STAFF_REFRESH_S)
 
     async def learn_staff(self) -> None:
         async with self.database.read() as session:

@@ -20,7 +20,6 @@ the family tell them when the alert is raised (here) and when it ends (``AlertAc
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,6 +33,7 @@ from monitor.alerts.facts import load_facts
 from monitor.alerts.lifecycle import ESCALATING_KINDS, AlertState
 from monitor.clock import Clock
 from monitor.effects import AfterCommit, Effects
+from monitor.loop_stop import LoopStop
 from monitor.metrics import Metrics
 from monitor.notifications import ASKING, UNREACHED, Purpose, SmsRequest, queue_sms_many
 from monitor.oncall.fairness import Load, recent_load
@@ -482,9 +482,9 @@ class Escalation:
             )
             return result
 
-    async def run(self, heartbeat: Heartbeat) -> None:
-        """Keep every escalation on time until cancelled, beating ``heartbeat`` as the loop turns."""
-        while True:
+    async def run(self, heartbeat: Heartbeat, stop: LoopStop) -> None:
+        """Keep every escalation on time until stopped, beating ``heartbeat`` as the loop turns."""
+        while not stop.requested:
             heartbeat.beat()
             self._wake.clear()
             try:
@@ -497,9 +497,9 @@ class Escalation:
             except Exception:  # a bug or a database outage must not end escalation for good
                 log.exception("escalation pass failed; retrying")
                 due = None
-                await asyncio.sleep(IDLE_CHECK_S)
+                if not await stop.idle(IDLE_CHECK_S):
+                    return
             wait = IDLE_CHECK_S
             if due is not None:
-                wait = max(0.0, min(wait, (due - self.clock.now()).total_seconds()))
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=wait)
+                wait = min(wait, (due - self.clock.now()).total_seconds())
+            await stop.idle(wait, self._wake)

@@ -17,7 +17,6 @@ several monitors at once is harmless.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import astuple, dataclass
@@ -30,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from monitor.alerts.lifecycle import AlertState
 from monitor.clock import Clock
 from monitor.config import RetentionSettings
+from monitor.loop_stop import LoopStop
 from monitor.store.database import Database, is_unavailable
 from monitor.store.models import Alert, AlertEvent, Device, DeviceMessage, VolunteerPhone
 
@@ -65,9 +65,9 @@ class Retention:
         self.messages_kept = timedelta(days=settings.device_messages_days)
         self.positions_kept = timedelta(days=settings.positions_days)
 
-    async def run(self) -> None:
-        """Purge now and every hour, until cancelled."""
-        while True:
+    async def run(self, stop: LoopStop) -> None:
+        """Purge now and every hour, until stopped."""
+        while not stop.requested:
             try:
                 purged = await self.purge()
                 if any(astuple(purged)):
@@ -77,7 +77,7 @@ class Retention:
                     log.exception("retention pass failed; trying again in an hour")
                 else:
                     log.error("retention pass could not reach the database: %s", exc)
-            await asyncio.sleep(PURGE_EVERY_S)
+            await stop.idle(PURGE_EVERY_S)
 
     async def purge(self) -> Purged:
         now = self.clock.now()

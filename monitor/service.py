@@ -40,6 +40,7 @@ from monitor.ingest.processor import MessageProcessor
 from monitor.ingest.routes import Routes
 from monitor.live import AlertChanges
 from monitor.live_postgres import PostgresAlertFeed
+from monitor.loop_stop import LoopStop
 from monitor.metrics import Metrics
 from monitor.retention import Retention
 from monitor.sd_notify import SystemdNotifier
@@ -64,6 +65,7 @@ log = logging.getLogger("callwatch.monitor")
 
 FEEDBACK_PUBLISH_TIMEOUT_S = 5.0
 STOP_INGEST_TIMEOUT_S = 10.0
+STOP_LOOPS_TIMEOUT_S = 10.0
 
 
 def make_gateway(settings: Settings) -> SmsGateway:
@@ -91,6 +93,7 @@ class Monitor:
         self.database = Database(settings.database.url)
         self._exit_stack = contextlib.AsyncExitStack()
         self._tasks: list[asyncio.Task[None]] = []
+        self._loop_stop = LoopStop()
         self.web: WebServer | None = None
         #: alert changes to and from the other monitors on the same PostgreSQL (None on SQLite)
         self.feed: PostgresAlertFeed | None = None
@@ -188,11 +191,11 @@ class Monitor:
         )
         stack.push_async_callback(self._stop_loops)
         loops = [
-            (self.outbox.run(), "sms-outbox"),
-            (self.escalation.run(escalation_beat), "escalation"),
-            (self.supervision.run(), "supervision"),
-            (retention.run(), "retention"),
-            (duty_alarm.run(), "duty-alarm"),
+            (self.outbox.run(self._loop_stop), "sms-outbox"),
+            (self.escalation.run(escalation_beat, self._loop_stop), "escalation"),
+            (self.supervision.run(self._loop_stop), "supervision"),
+            (retention.run(self._loop_stop), "retention"),
+            (duty_alarm.run(self._loop_stop), "duty-alarm"),
         ]
         if self.settings.service.watchdog_stall_s:
             loops.append((watchdog.run(), "watchdog"))
@@ -224,7 +227,14 @@ class Monitor:
             log.warning(
                 "ingest did not stop within %.0f s; its unacknowledged messages will come again", STOP_INGEST_TIMEOUT_S
             )
+        # Loops end between transactions; the watchdog only sleeps and is simply cancelled.
+        self._loop_stop.request()
         for task in others:
+            if task.get_name() == "watchdog":
+                task.cancel()
+        _, late = await asyncio.wait(others, timeout=STOP_LOOPS_TIMEOUT_S)
+        for task in late:
+            log.warning("the %s loop did not stop within %.0f s; cancelling it", task.get_name(), STOP_LOOPS_TIMEOUT_S)
             task.cancel()
         await asyncio.gather(*others, return_exceptions=True)
         await self.outbox.drain(within_s=STOP_INGEST_TIMEOUT_S)

@@ -20,7 +20,6 @@ row ``rejected`` and let escalation move on to the next people at once.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,6 +33,7 @@ from monitor.clock import Clock
 from monitor.effects import AfterCommit, ClaimedSms, Effects
 from monitor.escalation import Escalation
 from monitor.health import Health
+from monitor.loop_stop import LoopStop
 from monitor.metrics import Metrics
 from monitor.notifications import ASKING, NotificationStatus, lock_notification
 from monitor.sms.delivery import apply_delivery_reports
@@ -127,24 +127,23 @@ class SmsOutbox:
         if self._in_flight:
             await asyncio.wait(set(self._in_flight), timeout=within_s)
 
-    async def run(self) -> None:
-        """Send what waits, keep leases, settle interrupted sends, watch the provider; until cancelled."""
-        await asyncio.gather(self._sending_loop(), self._upkeep_loop())
+    async def run(self, stop: LoopStop) -> None:
+        """Send what waits, keep leases, settle interrupted sends, watch the provider; until stopped."""
+        await asyncio.gather(self._sending_loop(stop), self._upkeep_loop(stop))
 
-    async def _sending_loop(self) -> None:
-        while True:
+    async def _sending_loop(self, stop: LoopStop) -> None:
+        while not stop.requested:
             self._wake.clear()
             try:
                 while await self.send_due():
                     pass
             except Exception as exc:
                 _log_pass_failure("sending", exc)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=IDLE_CHECK_S)
+            await stop.idle(IDLE_CHECK_S, self._wake)
 
-    async def _upkeep_loop(self) -> None:
+    async def _upkeep_loop(self, stop: LoopStop) -> None:
         every = min(UPKEEP_EVERY_S, self.lease.total_seconds() / 3)
-        while True:
+        while not stop.requested:
             try:
                 await self._renew_leases()
                 await self.recover_stale()
@@ -152,7 +151,7 @@ class SmsOutbox:
                     await self.check_provider()
             except Exception as exc:
                 _log_pass_failure("upkeep", exc)
-            await asyncio.sleep(every)
+            await stop.idle(every)
 
     # -- claiming ------------------------------------------------------------------------------
 

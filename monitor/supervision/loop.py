@@ -10,7 +10,6 @@ the loop looks every second, and sooner when woken.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
@@ -21,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from monitor.clock import Clock
 from monitor.effects import AfterCommit, Effects
 from monitor.escalation import Escalation
+from monitor.loop_stop import LoopStop
 from monitor.metrics import Metrics
 from monitor.sms.messages import MessageStyle
 from monitor.store.database import Database
@@ -64,16 +64,15 @@ class Supervision:
     def wake(self) -> None:
         self._wake.set()
 
-    async def run(self) -> None:
-        """Supervise until cancelled."""
-        while True:
+    async def run(self, stop: LoopStop) -> None:
+        """Supervise until stopped."""
+        while not stop.requested:
             self._wake.clear()
             try:
                 await self.run_once()
             except Exception:  # a bug or a database outage must not end supervision for good
                 log.exception("supervision pass failed; retrying")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=IDLE_CHECK_S)
+            await stop.idle(IDLE_CHECK_S, self._wake)
 
     async def run_once(self) -> None:
         """Do everything that is due now, in order: what one pass raises, the next one reports."""
