@@ -29,16 +29,16 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from monitor.alerts.facts import load_facts
 from monitor.alerts.lifecycle import ESCALATING_KINDS, AlertState
 from monitor.clock import Clock
 from monitor.effects import AfterCommit, Effects
 from monitor.loop_stop import LoopStop
 from monitor.metrics import Metrics
-from monitor.notifications import ASKING, UNREACHED, Purpose, SmsRequest, queue_sms_many
-from monitor.oncall.fairness import Load, recent_load
+from monitor.notifications import UNREACHED, Purpose, SmsRequest, queue_sms_many
+from monitor.oncall.fairness import Load
 from monitor.oncall.inform import inform_raised
-from monitor.recipients import Audience, Recipient, explain_skip, staff_on_call, tier_audience
+from monitor.oncall.step_roster import StepRoster
+from monitor.recipients import Audience, Recipient, explain_skip, tier_audience
 from monitor.sms.messages import MessageStyle, alert_text, unanswered_text
 from monitor.store.database import Database
 from monitor.store.models import Alert, AlertEvent, EscalationPolicy, Notification, SmsOptOut
@@ -132,28 +132,43 @@ class Escalation:
         The alert is inserted once, with its escalation timer already set, when its number is
         first needed: one INSERT instead of an INSERT and an UPDATE on the path of every press.
         """
+        roster = self.roster(session, now)
         if alert.kind not in ESCALATING_KINDS:
             # Device-health alerts wake nobody tier by tier: staff get them batched (monitor.supervision).
-            await self._record(session, alert, opening)
+            await self._record(roster, alert, opening)
             return
         with session.no_autoflush:
-            policy = await self._policy(session, alert)
+            policy = await self._policy(roster, alert)
         if policy is None:
-            await self._record(session, alert, opening)
-            await self._flag_unanswered(session, alert, now, effects, "no escalation policy applies")
+            await self._record(roster, alert, opening)
+            await self._flag_unanswered(roster, alert, effects, "no escalation policy applies")
             return
-        await self._ask_from(session, alert, policy, (0, 0), now, effects, opening)
+        await self._ask_from(roster, alert, policy, (0, 0), effects, opening)
         await inform_raised(session, effects, alert, policy.inform, self.style, now)
 
-    async def step(self, session: AsyncSession, alert: Alert, now: datetime, effects: Effects, reason: str) -> None:
+    def roster(self, session: AsyncSession, now: datetime) -> StepRoster:
+        """A fresh memory of who can be asked, for steps inside this one transaction only."""
+        return StepRoster(session, now, self.style.timezone)
+
+    async def step(
+        self,
+        session: AsyncSession,
+        alert: Alert,
+        now: datetime,
+        effects: Effects,
+        reason: str,
+        roster: StepRoster | None = None,
+    ) -> None:
         """Go on with an open alert now (a timeout, a decline, an SMS that cannot arrive): in a
-        tier that asks one person at a time, ask the next nearest; otherwise the next tier."""
+        tier that asks one person at a time, ask the next nearest; otherwise the next tier.
+        ``roster``: the transaction's, when it takes several steps; else one is made for this step."""
         if alert.state != AlertState.OPEN or alert.unanswered:
             return
-        policy = await self._policy(session, alert)
+        roster = roster or self.roster(session, now)
+        policy = await self._policy(roster, alert)
         tier = policy.tiers[alert.tier] if policy is not None and alert.tier < len(policy.tiers) else None
         if tier is not None and tier.one_at_a_time:
-            audience = await self._audience(session, alert, tier, now, fresh_round=False)
+            audience = await self._audience(roster, alert, tier, fresh_round=False)
             if audience.to_ask and audience.point is not None:
                 session.add(
                     AlertEvent(
@@ -164,22 +179,31 @@ class Escalation:
                         detail=f"{reason}; asking the next nearest of tier {alert.tier + 1}",
                     )
                 )
-                await self._ask(session, alert, tier, audience, now, effects)
+                await self._ask(roster, alert, tier, audience, effects)
                 return
-        await self.advance(session, alert, now, effects, reason)
+        await self.advance(session, alert, now, effects, reason, roster)
 
-    async def advance(self, session: AsyncSession, alert: Alert, now: datetime, effects: Effects, reason: str) -> None:
+    async def advance(
+        self,
+        session: AsyncSession,
+        alert: Alert,
+        now: datetime,
+        effects: Effects,
+        reason: str,
+        roster: StepRoster | None = None,
+    ) -> None:
         """Move an open alert to its next tier now (timeout, decline, or nobody reachable)."""
         if alert.state != AlertState.OPEN or alert.unanswered:
             return
+        roster = roster or self.roster(session, now)
         escalated = AlertEvent(alert_id=alert.id, at=now, kind="escalated", actor="system", detail=reason)
-        policy = await self._policy(session, alert)
+        policy = await self._policy(roster, alert)
         following = next_position(policy, alert.tier, alert.round) if policy else None
         if policy is None or following is None:
-            await self._record(session, alert, escalated)
-            await self._flag_unanswered(session, alert, now, effects, "every tier was asked and nobody took it")
+            await self._record(roster, alert, escalated)
+            await self._flag_unanswered(roster, alert, effects, "every tier was asked and nobody took it")
             return
-        await self._ask_from(session, alert, policy, following, now, effects, escalated)
+        await self._ask_from(roster, alert, policy, following, effects, escalated)
 
     async def on_unreachable(
         self, session: AsyncSession, notification: Notification, now: datetime, effects: Effects
@@ -214,13 +238,19 @@ class Escalation:
                 )
             )
         ).all()
+        roster = self.roster(session, now)
         for alert_id in sorted({alert_id for alert_id in waiting if alert_id is not None}):
             alert = await session.get(Alert, alert_id, with_for_update=True)
             if alert is None or alert.state != AlertState.OPEN or alert.unanswered:
                 continue
             if not await self._reachable_askees(session, alert):
                 await self.step(
-                    session, alert, now, effects, f"everyone asked in tier {alert.tier + 1} opted out of SMS (STOP)"
+                    session,
+                    alert,
+                    now,
+                    effects,
+                    f"everyone asked in tier {alert.tier + 1} opted out of SMS (STOP)",
+                    roster,
                 )
                 effects.changed_alert_ids.add(alert.id)
 
@@ -242,25 +272,25 @@ class Escalation:
 
     async def _ask_from(
         self,
-        session: AsyncSession,
+        roster: StepRoster,
         alert: Alert,
         policy: Policy,
         position: tuple[int, int] | None,
-        now: datetime,
         effects: Effects,
         opening: AlertEvent,
     ) -> None:
         """Ask the tier at ``position``, skipping forward at once over tiers with nobody to ask."""
+        session, now = roster.session, roster.now
         while position is not None:
             tier_index, round_number = position
             tier = policy.tiers[tier_index]
             alert.tier, alert.round = tier_index, round_number
             with session.no_autoflush:
                 # A round starts with its first tier: nobody was asked in it yet.
-                audience = await self._audience(session, alert, tier, now, fresh_round=tier_index == 0)
-            await self._record(session, alert, opening)
+                audience = await self._audience(roster, alert, tier, fresh_round=tier_index == 0)
+            await self._record(roster, alert, opening)
             if audience.to_ask:
-                await self._ask(session, alert, tier, audience, now, effects)
+                await self._ask(roster, alert, tier, audience, effects)
                 return
             session.add(
                 AlertEvent(
@@ -272,39 +302,16 @@ class Escalation:
                 )
             )
             position = next_position(policy, tier_index, round_number)
-        await self._flag_unanswered(session, alert, now, effects, "every tier was asked and nobody took it")
+        await self._flag_unanswered(roster, alert, effects, "every tier was asked and nobody took it")
 
-    async def _audience(
-        self, session: AsyncSession, alert: Alert, tier: Tier, now: datetime, *, fresh_round: bool
-    ) -> Audience:
+    async def _audience(self, roster: StepRoster, alert: Alert, tier: Tier, *, fresh_round: bool) -> Audience:
         """Whom ``tier`` means for ``alert`` now, leaving out everyone asked already in this round."""
-        asked: set[str] = set()
-        if not fresh_round:
-            asked = set(
-                (
-                    await session.scalars(
-                        select(Notification.phone).where(
-                            Notification.alert_id == alert.id,
-                            Notification.purpose.in_(ASKING),
-                            Notification.round == alert.round,
-                        )
-                    )
-                ).all()
-            )
-        return await tier_audience(
-            session,
-            tier.notify,
-            alert,
-            now,
-            self.style.timezone,
-            already_asked=asked,
-            nearest_first=tier.one_at_a_time,
-        )
+        asked = set() if fresh_round else await roster.asked_phones(alert.id, alert.round)
+        return await tier_audience(roster, tier.notify, alert, already_asked=asked, nearest_first=tier.one_at_a_time)
 
-    async def _ask(
-        self, session: AsyncSession, alert: Alert, tier: Tier, audience: Audience, now: datetime, effects: Effects
-    ) -> None:
+    async def _ask(self, roster: StepRoster, alert: Alert, tier: Tier, audience: Audience, effects: Effects) -> None:
         """Ask ``audience.to_ask`` (all of them, or in a nearest-first tier the nearest) and set the timer."""
+        session, now = roster.session, roster.now
         chosen, wait = audience.to_ask, tier.ack_timeout_s
         if tier.one_at_a_time and audience.point is not None:
             chosen = chosen[:1]
@@ -322,7 +329,7 @@ class Escalation:
                 )
             )
         alert.next_escalation_at = now + timedelta(seconds=wait)
-        facts, language = await load_facts(session, alert)
+        facts, language = await roster.facts(alert)
         bodies = [
             alert_text(
                 facts,
@@ -333,28 +340,29 @@ class Escalation:
             )
             for recipient in chosen
         ]
-        await self._queue_requests(session, alert, chosen, bodies, Purpose.ALERT, now, effects)
+        await self._queue_requests(roster, alert, chosen, bodies, Purpose.ALERT, effects)
         effects.schedule_changed = True
         effects.changed_alert_ids.add(alert.id)
 
-    async def _record(self, session: AsyncSession, alert: Alert, entry: AlertEvent) -> None:
+    async def _record(self, roster: StepRoster, alert: Alert, entry: AlertEvent) -> None:
         """Give a new alert its id and put ``entry`` in its log (once)."""
+        session = roster.session
         if alert.id is None:
             await session.flush()
+            roster.new_alert(alert.id)
         if entry.alert_id is None:
             entry.alert_id = alert.id
         if entry not in session:
             session.add(entry)
 
-    async def _flag_unanswered(
-        self, session: AsyncSession, alert: Alert, now: datetime, effects: Effects, reason: str
-    ) -> None:
+    async def _flag_unanswered(self, roster: StepRoster, alert: Alert, effects: Effects, reason: str) -> None:
+        session, now = roster.session, roster.now
         alert.unanswered = True
         alert.next_escalation_at = None
         effects.changed_alert_ids.add(alert.id)
         session.add(AlertEvent(alert_id=alert.id, at=now, kind="unanswered", actor="system", detail=reason))
         self.metrics.alerts_unanswered.inc()
-        duty, fallback = await staff_on_call(session, now, self.style.timezone)
+        duty, fallback = await roster.staff_on_call()
         if fallback and duty:
             session.add(
                 AlertEvent(
@@ -376,28 +384,27 @@ class Escalation:
                 )
             )
             return
-        facts, language = await load_facts(session, alert)
+        facts, language = await roster.facts(alert)
         body = unanswered_text(facts, language, self.style)
         recipients = [Recipient(person.phone, person.name, person.language, volunteer=person) for person in duty]
-        await self._queue_requests(
-            session, alert, recipients, [body] * len(recipients), Purpose.UNANSWERED, now, effects
-        )
+        await self._queue_requests(roster, alert, recipients, [body] * len(recipients), Purpose.UNANSWERED, effects)
 
     async def _queue_requests(
         self,
-        session: AsyncSession,
+        roster: StepRoster,
         alert: Alert,
         recipients: Sequence[Recipient],
         bodies: Sequence[str],
         purpose: Purpose,
-        now: datetime,
         effects: Effects,
     ) -> None:
+        session, now = roster.session, roster.now
         # Each request's log entry states the volunteer's recent load, so duty staff can spread it.
         with session.no_autoflush:
-            load = await recent_load(
-                session, [recipient.volunteer_id for recipient in recipients if recipient.volunteer_id], now
+            load = await roster.recent_load(
+                alert.id, [recipient.volunteer_id for recipient in recipients if recipient.volunteer_id]
             )
+            opted_out = await roster.opted_out(recipient.phone for recipient in recipients)
         # Log entries wait for the commit, where they go in together as one INSERT.
         requests = [
             SmsRequest(
@@ -412,11 +419,12 @@ class Escalation:
             for recipient, body in zip(recipients, bodies, strict=True)
         ]
         with session.no_autoflush:
-            queued = await queue_sms_many(session, effects, requests, now)
+            queued = await queue_sms_many(session, effects, requests, now, opted_out=opted_out)
         where = "duty staff" if purpose is Purpose.UNANSWERED else f"tier {alert.tier + 1}"
         for recipient, notification_id in zip(recipients, queued, strict=True):
             if notification_id is None:
                 continue
+            roster.queued(alert.id, recipient.phone, recipient.volunteer_id, purpose, alert.round)
             detail = f"SMS to {recipient.name} ({recipient.phone}), {where}, round {alert.round + 1}"
             if recipient.family is not None:
                 detail += ", family"
@@ -435,11 +443,11 @@ class Escalation:
                 )
             )
 
-    async def _policy(self, session: AsyncSession, alert: Alert) -> Policy | None:
+    async def _policy(self, roster: StepRoster, alert: Alert) -> Policy | None:
         for policy_id in (alert.policy_id, "default"):
             if policy_id is None:
                 continue
-            row = await session.get(EscalationPolicy, policy_id)
+            row = await roster.policy(policy_id)
             if row is not None and row.tiers:
                 return Policy.from_row(row)
         return None
@@ -465,10 +473,16 @@ class Escalation:
                     .with_for_update(skip_locked=True)
                 )
             ).all()
-            for alert in due:
-                if alert.next_escalation_at is not None:
-                    self.metrics.escalation_lag.observe((now - alert.next_escalation_at).total_seconds())
-                await self.step(session, alert, now, effects, f"nobody took it within tier {alert.tier + 1}'s timeout")
+            # One roster and one read of the batch's residents and SMS rows serve every step;
+            # the steps' changes are written together at the commit, not flushed step by step.
+            roster = self.roster(session, now)
+            with session.no_autoflush:
+                await roster.prefetch(due)
+                for alert in due:
+                    if alert.next_escalation_at is not None:
+                        self.metrics.escalation_lag.observe((now - alert.next_escalation_at).total_seconds())
+                    reason = f"nobody took it within tier {alert.tier + 1}'s timeout"
+                    await self.step(session, alert, now, effects, reason, roster)
             return len(due), effects
 
         advanced, effects = await self.database.transact(advance_due, urgent=True)

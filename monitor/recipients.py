@@ -27,13 +27,13 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitor.directory import FAMILY_TARGET
-from monitor.oncall.family import family_of
 from monitor.oncall.geo import Point, distance_m
 from monitor.oncall.positions import FRESH_FOR
 from monitor.oncall.schedule import Schedule
@@ -48,6 +48,9 @@ from monitor.store.models import (
     VolunteerAvailability,
     VolunteerPhone,
 )
+
+if TYPE_CHECKING:
+    from monitor.oncall.step_roster import StepRoster
 
 
 class Duty(StrEnum):
@@ -153,27 +156,26 @@ async def standings(
 
 
 async def tier_audience(
-    session: AsyncSession,
+    roster: StepRoster,
     targets: Sequence[str],
     alert: Alert,
-    now: datetime,
-    default_zone: ZoneInfo,
     *,
     already_asked: Collection[str] = (),
     nearest_first: bool = False,
 ) -> Audience:
-    """Whom a tier's ``targets`` mean for ``alert`` at ``now``: those to ask (in order), those
-    who are not available and why, and those ``already_asked`` (phones) this round."""
+    """Whom a tier's ``targets`` mean for ``alert`` at the roster's moment: those to ask (in order),
+    those who are not available and why, and those ``already_asked`` (phones) this round."""
+    session, now = roster.session, roster.now
     volunteers: dict[str, Volunteer] = {}
     family: list[FamilyContact] = []
     for target in targets:
         if target == FAMILY_TARGET:
-            family += await family_of(session, alert.resident_id) if alert.resident_id else []
+            family += await roster.family(alert.resident_id) if alert.resident_id else []
             continue
-        for volunteer in await _members(session, target, alert.area_id):
+        for volunteer in await roster.members(target, alert.area_id):
             volunteers.setdefault(volunteer.id, volunteer)
-    standing = await standings(session, list(volunteers.values()), now, default_zone)
-    stopped = await opted_out_phones(session, (contact.phone for contact in family))
+    standing = await roster.standings(list(volunteers.values()))
+    stopped = await roster.opted_out(contact.phone for contact in family)
     point = await alert_point(session, alert) if nearest_first else None
     places = await _volunteer_places(session, list(volunteers.values()), now) if point is not None else {}
 
@@ -291,23 +293,12 @@ async def holder_of(session: AsyncSession, by: str | None) -> Recipient | None:
 
 async def staff(session: AsyncSession) -> list[Volunteer]:
     """Duty staff's own phones (every active volunteer of role staff that has not opted out)."""
-    duty = await _members(session, "role:staff", None)
+    duty = await members(session, "role:staff", None)
     stopped = await opted_out_phones(session, (volunteer.phone for volunteer in duty))
     return [volunteer for volunteer in duty if volunteer.phone not in stopped]
 
 
-async def staff_on_call(session: AsyncSession, now: datetime, default_zone: ZoneInfo) -> tuple[list[Volunteer], bool]:
-    """Duty staff to tell about an alert nobody took: those on call now; when none is, every
-    reachable staff phone rather than nobody. The second value says whether it fell back."""
-    duty = await _members(session, "role:staff", None)
-    standing = await standings(session, duty, now, default_zone)
-    on_call = [volunteer for volunteer in duty if standing[volunteer.id].askable]
-    if on_call:
-        return on_call, False
-    return [volunteer for volunteer in duty if standing[volunteer.id].duty is not Duty.OPTED_OUT], True
-
-
-async def _members(session: AsyncSession, target: str, area_id: str | None) -> list[Volunteer]:
+async def members(session: AsyncSession, target: str, area_id: str | None) -> list[Volunteer]:
     """The active volunteers a (non-family) target names, in id order."""
     active = select(Volunteer).where(Volunteer.active.is_(True)).order_by(Volunteer.id)
     if target == "area":

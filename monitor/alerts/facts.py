@@ -12,6 +12,11 @@ async def load_facts(session: AsyncSession, alert: Alert) -> tuple[AlertFacts, s
     """The facts for ``alert`` and the language messages about its resident use."""
     resident = await session.get(Resident, alert.resident_id) if alert.resident_id else None
     area = await session.get(Area, alert.area_id) if alert.area_id else None
+    return facts_of(alert, resident, area)
+
+
+def facts_of(alert: Alert, resident: Resident | None, area: Area | None) -> tuple[AlertFacts, str]:
+    """``load_facts`` from rows already read: the facts and the resident's language."""
     facts = AlertFacts(
         code=alert.id,
         kind=alert.kind,

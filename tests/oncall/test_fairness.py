@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 
 from tests.integration.supervision_kit import ShiftedClock, alerts, monitor_on
-from tests.oncall.kit import LI_MING, WEDNESDAY_1900, ZHANG_WEI, directory, log_of, use_directory
+from tests.oncall.kit import CHEN_JING, LI_MING, WEDNESDAY_1900, ZHANG_WEI, directory, log_of, use_directory
 from tests.support.deployment import Deployment
 
 API_TOKEN = {"Authorization": "Bearer test-api-token-0123456789"}
@@ -41,3 +41,22 @@ async def test_the_log_and_the_report_count_alerts_asked_and_taken_per_volunteer
     assert f"SMS to Zhang Wei ({ZHANG_WEI}), tier 1, round 1; asked 1, took 1 in the last 30 days" in notified
     load = {volunteer["id"]: (volunteer["asked"], volunteer["took"]) for volunteer in report["volunteers"]}
     assert load == {"v-1": (2, 1), "v-2": (2, 1)}
+
+
+async def test_steps_taken_together_count_the_requests_queued_before_them(deployment: Deployment) -> None:
+    use_directory(deployment, directory())
+    clock = ShiftedClock(WEDNESDAY_1900)
+    async with monitor_on(deployment, clock) as monitor:
+        await deployment.press("btn-1")
+        await deployment.sandbox.wait_for_messages(2, body_contains="收到 ")
+        await deployment.press("btn-2")
+        await deployment.sandbox.wait_for_messages(2, body_contains="Margaret Chen")
+        clock.advance(seconds=61)  # both alerts' tier 2 (the leader) fall due at once: one batch of steps
+        await deployment.sandbox.phone(CHEN_JING).wait_for_messages(2)
+        first, second = sorted(alert.id for alert in await alerts(monitor, "sos"))
+        asked_first = [entry.detail for entry in await log_of(monitor, first, "notified")]
+        asked_second = [entry.detail for entry in await log_of(monitor, second, "notified")]
+
+    # the second step's figure counts the request the first one queued in the same transaction
+    assert f"SMS to Chen Jing ({CHEN_JING}), tier 2, round 1; asked 0, took 0 in the last 30 days" in asked_first
+    assert f"SMS to Chen Jing ({CHEN_JING}), tier 2, round 1; asked 1, took 0 in the last 30 days" in asked_second
