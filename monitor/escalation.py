@@ -288,10 +288,10 @@ class Escalation:
             with session.no_autoflush:
                 # A round starts with its first tier: nobody was asked in it yet.
                 audience = await self._audience(roster, alert, tier, fresh_round=tier_index == 0)
-            await self._record(roster, alert, opening)
             if audience.to_ask:
-                await self._ask(roster, alert, tier, audience, effects)
+                await self._ask(roster, alert, tier, audience, effects, opening=opening)
                 return
+            await self._record(roster, alert, opening)
             session.add(
                 AlertEvent(
                     alert_id=alert.id,
@@ -309,15 +309,29 @@ class Escalation:
         asked = set() if fresh_round else await roster.asked_phones(alert.id, alert.round)
         return await tier_audience(roster, tier.notify, alert, already_asked=asked, nearest_first=tier.one_at_a_time)
 
-    async def _ask(self, roster: StepRoster, alert: Alert, tier: Tier, audience: Audience, effects: Effects) -> None:
-        """Ask ``audience.to_ask`` (all of them, or in a nearest-first tier the nearest) and set the timer."""
+    async def _ask(
+        self,
+        roster: StepRoster,
+        alert: Alert,
+        tier: Tier,
+        audience: Audience,
+        effects: Effects,
+        *,
+        opening: AlertEvent | None = None,
+    ) -> None:
+        """Ask ``audience.to_ask`` (all of them, or in a nearest-first tier the nearest) and set the
+        timer; ``opening``: the log entry that comes first (a new alert's "raised")."""
         session, now = roster.session, roster.now
         chosen, wait = audience.to_ask, tier.ack_timeout_s
         if tier.one_at_a_time and audience.point is not None:
             chosen = chosen[:1]
             if len(audience.to_ask) > 1:
                 wait = tier.per_person_timeout_s  # more to ask after this one
-        elif tier.one_at_a_time:
+        # Set before a new alert's first flush, so it is inserted with its timer (no UPDATE after).
+        alert.next_escalation_at = now + timedelta(seconds=wait)
+        if opening is not None:
+            await self._record(roster, alert, opening)
+        if tier.one_at_a_time and audience.point is None:
             session.add(
                 AlertEvent(
                     alert_id=alert.id,
@@ -328,7 +342,6 @@ class Escalation:
                     f"tier {alert.tier + 1} asked together, not nearest first",
                 )
             )
-        alert.next_escalation_at = now + timedelta(seconds=wait)
         facts, language = await roster.facts(alert)
         bodies = [
             alert_text(

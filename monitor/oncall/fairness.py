@@ -12,7 +12,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitor.notifications import Purpose
@@ -35,30 +35,29 @@ async def recent_load(session: AsyncSession, volunteer_ids: Collection[str], now
     if not volunteer_ids:
         return {}
     since = now - WINDOW
-    asked = dict(
-        (
-            await session.execute(
-                select(Notification.volunteer_id, func.count(func.distinct(Notification.alert_id)))
-                .where(
-                    Notification.volunteer_id.in_(volunteer_ids),
-                    Notification.purpose == Purpose.ALERT.value,
-                    Notification.created_at >= since,
-                )
-                .group_by(Notification.volunteer_id)
-            )
-        ).all()
+    # One statement for both counts: on a press's path, every statement counts.
+    asked = (
+        select(
+            literal("asked").label("what"), Notification.volunteer_id, func.count(func.distinct(Notification.alert_id))
+        )
+        .where(
+            Notification.volunteer_id.in_(volunteer_ids),
+            Notification.purpose == Purpose.ALERT.value,
+            Notification.created_at >= since,
+        )
+        .group_by(Notification.volunteer_id)
     )
-    took = dict(
-        (
-            await session.execute(
-                select(Alert.acknowledged_by, func.count())
-                .where(Alert.acknowledged_by.in_(volunteer_ids), Alert.acknowledged_at >= since)
-                .group_by(Alert.acknowledged_by)
-            )
-        ).all()
+    took = (
+        select(literal("took").label("what"), Alert.acknowledged_by, func.count())
+        .where(Alert.acknowledged_by.in_(volunteer_ids), Alert.acknowledged_at >= since)
+        .group_by(Alert.acknowledged_by)
     )
+    counts: dict[str, dict[str, int]] = {"asked": {}, "took": {}}
+    for what, volunteer_id, count in (await session.execute(union_all(asked, took))).all():
+        counts[what][str(volunteer_id)] = int(count)
+    asked_by, took_by = counts["asked"], counts["took"]
     return {
-        volunteer_id: Load(int(asked.get(volunteer_id, 0)), int(took.get(volunteer_id, 0)))
+        volunteer_id: Load(asked_by.get(volunteer_id, 0), took_by.get(volunteer_id, 0))
         for volunteer_id in volunteer_ids
-        if volunteer_id in asked or volunteer_id in took
+        if volunteer_id in asked_by or volunteer_id in took_by
     }

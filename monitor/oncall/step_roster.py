@@ -18,10 +18,12 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.util import identity_key
 
 from monitor.alerts.facts import facts_of
 from monitor.notifications import ASKING, Purpose
@@ -32,6 +34,7 @@ from monitor.sms.messages import AlertFacts
 from monitor.store.models import (
     Alert,
     Area,
+    Base,
     EscalationPolicy,
     FamilyContact,
     Notification,
@@ -40,6 +43,8 @@ from monitor.store.models import (
     Volunteer,
     VolunteerAvailability,
 )
+
+RowT = TypeVar("RowT", bound=Base)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,15 +82,23 @@ class StepRoster:
         their SMS rows, residents and areas."""
         await self.prefetch_queued([alert.id for alert in alerts])
         resident_ids = {alert.resident_id for alert in alerts if alert.resident_id} - self._residents.keys()
-        if resident_ids:
-            self._residents.update((resident_id, None) for resident_id in resident_ids)
-            residents = await self.session.scalars(select(Resident).where(Resident.id.in_(resident_ids)))
-            self._residents.update((resident.id, resident) for resident in residents)
+        self._residents.update(await self._rows(Resident, resident_ids))
         area_ids = {alert.area_id for alert in alerts if alert.area_id} - self._areas.keys()
-        if area_ids:
-            self._areas.update((area_id, None) for area_id in area_ids)
-            areas = await self.session.scalars(select(Area).where(Area.id.in_(area_ids)))
-            self._areas.update((area.id, area) for area in areas)
+        self._areas.update(await self._rows(Area, area_ids))
+
+    async def _rows(self, model: type[RowT], ids: set[str]) -> dict[str, RowT | None]:
+        """The rows of ``model`` with ``ids`` (None where there is none); the ones this transaction
+        already loaded (a press loads its resident and area) are taken from the session."""
+        found: dict[str, RowT | None] = dict.fromkeys(ids)
+        loaded = self.session.sync_session.identity_map
+        for row_id in ids:
+            found[row_id] = cast("RowT | None", loaded.get(identity_key(model, row_id)))
+        missing = [row_id for row_id, row in found.items() if row is None]
+        if missing:
+            key = inspect(model).primary_key[0]
+            for row in await self.session.scalars(select(model).where(key.in_(missing))):
+                found[str(getattr(row, key.name))] = row
+        return found
 
     async def facts(self, alert: Alert) -> tuple[AlertFacts, str]:
         """What the SMS texts say about ``alert`` and its resident's language (``load_facts``)."""
@@ -126,15 +139,20 @@ class StepRoster:
         """Each volunteer's standing now, by volunteer id (the rule in ``monitor.recipients``)."""
         unknown = [volunteer for volunteer in volunteers if volunteer.id not in self._standings]
         if unknown:
-            said: dict[str, VolunteerAvailability] = {
-                row.volunteer_id: row
-                for row in await self.session.scalars(
-                    select(VolunteerAvailability).where(
-                        VolunteerAvailability.volunteer_id.in_([volunteer.id for volunteer in unknown])
-                    )
-                )
-            }
-            stopped = await self.opted_out(volunteer.phone for volunteer in unknown)
+            # What they said (OFF, PAUSE) and whether their phone opted out, in one statement.
+            said: dict[str, VolunteerAvailability] = {}
+            stopped: set[str] = set()
+            for volunteer_id, availability, opted_out_phone in await self.session.execute(
+                select(Volunteer.id, VolunteerAvailability, SmsOptOut.phone)
+                .outerjoin(VolunteerAvailability, VolunteerAvailability.volunteer_id == Volunteer.id)
+                .outerjoin(SmsOptOut, SmsOptOut.phone == Volunteer.phone)
+                .where(Volunteer.id.in_([volunteer.id for volunteer in unknown]))
+            ):
+                if availability is not None:
+                    said[volunteer_id] = availability
+                if opted_out_phone is not None:
+                    stopped.add(opted_out_phone)
+            self._opted_out.update((volunteer.phone, volunteer.phone in stopped) for volunteer in unknown)
             for volunteer in unknown:
                 self._standings[volunteer.id] = standing_of(
                     volunteer, said.get(volunteer.id), volunteer.phone in stopped, self.now, self.default_zone

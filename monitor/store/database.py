@@ -13,6 +13,7 @@ import asyncio
 import heapq
 import itertools
 from collections.abc import AsyncIterator, Awaitable, Callable
+from concurrent.futures import Executor, ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
 from types import TracebackType
@@ -24,6 +25,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from monitor.errors import UserError
+from monitor.store.sqlite_inline import inline_connector
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 T = TypeVar("T")
@@ -74,9 +76,13 @@ class Database:
         self._sessions: async_sessionmaker[AsyncSession] | None = None
         self._read_sessions: async_sessionmaker[AsyncSession] | None = None
         self._writers = WriterQueue()
+        self._sqlite_waits: ThreadPoolExecutor | None = None
 
     async def __aenter__(self) -> Database:
-        self._engine = create_engine(self.url, pool_size=self._pool_size)
+        if self.is_sqlite:
+            # Where SQLite statements that may wait run (monitor.store.sqlite_inline).
+            self._sqlite_waits = ThreadPoolExecutor(max_workers=2, thread_name_prefix="sqlite-wait")
+        self._engine = create_engine(self.url, pool_size=self._pool_size, sqlite_waits=self._sqlite_waits)
         self._sessions = async_sessionmaker(self._engine, expire_on_commit=False)
         self._read_sessions = async_sessionmaker(
             self._engine.execution_options(callwatch_readonly=True), expire_on_commit=False
@@ -88,7 +94,10 @@ class Database:
     ) -> None:
         if self._engine is not None:
             await self._engine.dispose()
+        if self._sqlite_waits is not None:
+            self._sqlite_waits.shutdown(wait=False)
         self._engine = None
+        self._sqlite_waits = None
         self._sessions = None
         self._read_sessions = None
 
@@ -147,8 +156,11 @@ class Database:
             await connection.execute(text("SELECT 1"))
 
 
-def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
-    """An engine with the SQLite settings callwatch needs (WAL, busy timeout, foreign keys)."""
+def create_engine(url: str, *, pool_size: int = 10, sqlite_waits: Executor | None = None) -> AsyncEngine:
+    """An engine with the SQLite settings callwatch needs (WAL, busy timeout, foreign keys).
+
+    ``sqlite_waits``: the threads for SQLite statements that may wait; with it, the others
+    run on the event loop's thread (``monitor.store.sqlite_inline``)."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
@@ -159,7 +171,10 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
             raise DatabaseUnavailable(
                 f"[database] url: the folder {folder} does not exist; create it or point url elsewhere."
             )
-    engine = create_async_engine(url, pool_size=pool_size, max_overflow=0)
+    options: dict[str, Any] = {}
+    if sqlite_waits is not None and database and database != ":memory:" and not parsed.query:
+        options["async_creator"] = inline_connector(database, sqlite_waits)
+    engine = create_async_engine(url, pool_size=pool_size, max_overflow=0, **options)
     event.listen(engine.sync_engine, "connect", _configure_sqlite_connection)
     event.listen(engine.sync_engine, "begin", _begin_sqlite_transaction)
     return engine

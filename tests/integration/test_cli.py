@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +10,7 @@ import httpx
 
 from tests.support.broker import free_port
 from tests.support.deployment import REPO, Deployment
+from tests.support.waiting import until
 
 
 def callwatch(*arguments: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
@@ -79,21 +79,20 @@ async def test_unreachable_broker_is_reported_and_retried_not_fatal(deployment: 
         text=True,
     )
     try:
-        health: dict[str, object] = {}
         async with httpx.AsyncClient() as client:
-            for _ in range(200):
+
+            async def broker_reported() -> dict[str, object] | None:
                 try:
                     answer = await client.get(f"{deployment.web_url}/healthz")
                 except httpx.HTTPError:
-                    await asyncio.sleep(0.05)
-                    continue
-                health = answer.json()
-                if answer.status_code == 503:
-                    break
-                await asyncio.sleep(0.05)
-        broker = health["components"]["broker"]  # type: ignore[index]
-        assert broker["ok"] is False and "cannot reach the MQTT broker" in broker["detail"]
-        assert str(deployment.config_path) in broker["detail"]
+                    return None  # not listening yet
+                broker: dict[str, object] = answer.json()["components"]["broker"]
+                # "starting" until the first connection attempt has failed
+                return broker if answer.status_code == 503 and broker["detail"] != "starting" else None
+
+            broker = await until(broker_reported, within_s=20, what="the broker reported unreachable")
+        assert broker["ok"] is False and "cannot reach the MQTT broker" in str(broker["detail"])
+        assert str(deployment.config_path) in str(broker["detail"])
     finally:
         process.terminate()
         _, log = process.communicate(timeout=20)

@@ -1,0 +1,47 @@
+"""SQLite statements run on the event loop's thread, but waiting for another writer must not
+stop the loop: the monitor would stop reading MQTT and answering its web console meanwhile."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+from sqlalchemy import text
+
+from monitor.store.database import Database
+from tests.support.waiting import until
+
+
+async def test_a_writer_waiting_for_another_process_leaves_the_event_loop_running(tmp_path: Path) -> None:
+    path = tmp_path / "shared.db"
+    async with Database(f"sqlite+aiosqlite:///{path}") as database:
+        async with database.write() as session:
+            await session.execute(text("CREATE TABLE presses (id INTEGER PRIMARY KEY, device TEXT)"))
+        other_process = sqlite3.connect(path, isolation_level=None)
+        other_process.execute("BEGIN IMMEDIATE")  # e.g. `callwatch import` holding the write lock
+
+        async def press() -> None:
+            async with database.write() as session:
+                await session.execute(text("INSERT INTO presses (device) VALUES ('btn-1')"))
+
+        turns = 0
+
+        async def other_work() -> None:
+            nonlocal turns
+            while True:
+                turns += 1
+                await asyncio.sleep(0.01)
+
+        writer = asyncio.create_task(press())
+        loop_work = asyncio.create_task(other_work())
+        try:
+            await until(lambda: turns >= 20, within_s=5, what="the event loop turning while the writer waits")
+            assert not writer.done()  # still waiting for the lock, not failed
+            other_process.execute("COMMIT")
+            await asyncio.wait_for(writer, timeout=5)
+        finally:
+            loop_work.cancel()
+            other_process.close()
+        async with database.read() as session:
+            assert (await session.execute(text("SELECT device FROM presses"))).scalars().all() == ["btn-1"]
