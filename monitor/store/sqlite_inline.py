@@ -2,13 +2,15 @@
 
 aiosqlite runs every call (cursor, execute, fetch, close) on its own thread and hands the
 result back through the event loop: about four hops and 0.3-0.4 ms per statement here,
-against ~0.05 ms for SQLite's own work. A press runs ~20 statements, so the hops were a
+against ~0.05 ms for SQLite's own work. A press runs ~15 statements, so the hops were a
 large share of its latency. This connection offers the same asyncio interface to
-SQLAlchemy's aiosqlite dialect, but runs statements on the event loop's thread, because
-they cannot wait there: every writer holds SQLite's write lock from ``BEGIN IMMEDIATE``
-on (``monitor.store.database``) and readers never wait for writers in WAL mode. Only
-what can wait goes to a thread: taking the write lock (another process may hold it),
-``COMMIT`` (fsync), pragmas, and large batches of rows.
+SQLAlchemy's aiosqlite dialect, but runs the statements of write transactions on the event
+loop's thread: they cannot wait there, because every writer holds SQLite's write lock from
+``BEGIN IMMEDIATE`` on (``monitor.store.database``), and they are the short, urgent ones
+(a press, an escalation step, an SMS claim). What can wait or take long still goes to a
+thread: taking the write lock (another process may hold it), ``COMMIT`` (fsync), pragmas,
+large batches of rows, and every statement of a read-only transaction (console pages,
+supervision's scans), so a long read never holds up the loop.
 """
 
 from __future__ import annotations
@@ -29,6 +31,16 @@ INLINE_MAX_ROWS = 200
 
 def may_wait(sql: str) -> bool:
     return sql.lstrip()[:16].upper().startswith(WAITING_PREFIXES)
+
+
+def _writing_after(sql: str, writing: bool) -> bool:
+    """Whether the connection holds the write lock after ``sql`` (it did before if ``writing``)."""
+    head = sql.lstrip()[:16].upper()
+    if head.startswith(("BEGIN IMMEDIATE", "BEGIN EXCLUSIVE")):
+        return True
+    if head.startswith(("COMMIT", "END", "ROLLBACK")) and not head.startswith("ROLLBACK TO"):
+        return False
+    return writing
 
 
 class InlineSqliteCursor:
@@ -65,17 +77,18 @@ class InlineSqliteCursor:
         self._cursor.arraysize = value
 
     async def execute(self, sql: str, parameters: Sequence[Any] | dict[str, Any] = ()) -> InlineSqliteCursor:
-        if may_wait(sql):
-            await self._connection.on_thread(self._cursor.execute, sql, parameters)
-        else:
+        if self._connection.writing and not may_wait(sql):
             self._cursor.execute(sql, parameters)
+        else:
+            await self._connection.on_thread(self._cursor.execute, sql, parameters)
+        self._connection.writing = _writing_after(sql, self._connection.writing)
         return self
 
     async def executemany(self, sql: str, rows: Sequence[Any]) -> InlineSqliteCursor:
-        if len(rows) > INLINE_MAX_ROWS:
-            await self._connection.on_thread(self._cursor.executemany, sql, rows)
-        else:
+        if self._connection.writing and len(rows) <= INLINE_MAX_ROWS:
             self._cursor.executemany(sql, rows)
+        else:
+            await self._connection.on_thread(self._cursor.executemany, sql, rows)
         return self
 
     async def fetchone(self) -> Any:
@@ -85,7 +98,10 @@ class InlineSqliteCursor:
         return self._cursor.fetchmany(self._cursor.arraysize if size is None else size)
 
     async def fetchall(self) -> list[Any]:
-        return self._cursor.fetchall()
+        # A read-only transaction's rows may be many (a console page): fetched on the thread too.
+        if self._connection.writing:
+            return self._cursor.fetchall()
+        return await self._connection.on_thread(self._cursor.fetchall)
 
     async def close(self) -> None:
         self._cursor.close()
@@ -112,6 +128,8 @@ class InlineSqliteConnection:
         self._conn: sqlite3.Connection | None = sqlite
         self._connection: sqlite3.Connection | None = sqlite
         self._tx = _RunNow()
+        #: inside a transaction that holds the write lock: its statements run inline
+        self.writing = False
 
     async def on_thread(self, function: Callable[..., T], *arguments: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._executor, function, *arguments)
@@ -124,9 +142,11 @@ class InlineSqliteConnection:
         return InlineSqliteCursor(self)
 
     async def commit(self) -> None:
+        self.writing = False
         await self.on_thread(self.sqlite.commit)
 
     async def rollback(self) -> None:
+        self.writing = False
         self.sqlite.rollback()
 
     async def create_function(self, *arguments: Any, **options: Any) -> None:
