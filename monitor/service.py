@@ -198,7 +198,7 @@ class Monitor:
             (duty_alarm.run(self._loop_stop), "duty-alarm"),
         ]
         if self.settings.service.watchdog_stall_s:
-            loops.append((watchdog.run(), "watchdog"))
+            loops.append((watchdog.run(self._loop_stop), "watchdog"))
         loops.append((self.ingest.run(), "mqtt-ingest"))  # last: _stop_loops stops it first
         self._tasks = [asyncio.create_task(loop, name=name) for loop, name in loops]
         self.notifier.ready()
@@ -227,11 +227,8 @@ class Monitor:
             log.warning(
                 "ingest did not stop within %.0f s; its unacknowledged messages will come again", STOP_INGEST_TIMEOUT_S
             )
-        # Loops end between transactions; the watchdog only sleeps and is simply cancelled.
+        # Loops end between transactions rather than being cancelled inside one.
         self._loop_stop.request()
-        for task in others:
-            if task.get_name() == "watchdog":
-                task.cancel()
         _, late = await asyncio.wait(others, timeout=STOP_LOOPS_TIMEOUT_S)
         for task in late:
             log.warning("the %s loop did not stop within %.0f s; cancelling it", task.get_name(), STOP_LOOPS_TIMEOUT_S)

@@ -19,7 +19,6 @@ or if a clean exit after a stall does not finish.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import sys
@@ -30,6 +29,7 @@ from types import TracebackType
 
 from monitor.deadline import finish_within
 from monitor.health import Health
+from monitor.loop_stop import LoopStop
 from monitor.sd_notify import SystemdNotifier
 
 log = logging.getLogger("callwatch.watchdog")
@@ -137,8 +137,8 @@ class Watchdog:
         silent = max(self.heartbeats, key=lambda heartbeat: heartbeat.silent_s)
         return silent if silent.silent_s >= self.stall_after_s else None
 
-    async def run(self) -> None:
-        """Watch until cancelled; raise ``LoopStalled`` once a loop stalls."""
+    async def run(self, stop: LoopStop) -> None:
+        """Watch until stopped; raise ``LoopStalled`` once a loop stalls."""
         every = min(CHECK_EVERY_S, self.stall_after_s / 3)
         self.last_resort.watching(True)
         try:
@@ -146,7 +146,8 @@ class Watchdog:
                 self.last_resort.event_loop.beat()
                 self.notifier.watchdog()
                 self.health.mark("loops", ok=True, detail="ingest and escalation turning")
-                await asyncio.sleep(every)
+                if not await stop.idle(every):
+                    return
         finally:
             self.last_resort.watching(False)
         silent_s = stuck.silent_s

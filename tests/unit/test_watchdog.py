@@ -14,6 +14,7 @@ import pytest
 
 from monitor.clock import SystemClock
 from monitor.health import Health
+from monitor.loop_stop import LoopStop
 from monitor.sd_notify import SystemdNotifier
 from monitor.watchdog import EXIT_STALLED, Heartbeat, LastResort, LoopStalled, Watchdog
 from tests.support.waiting import until
@@ -45,7 +46,7 @@ async def test_a_silent_loop_raises_the_duty_alarm_and_ends_the_monitor() -> Non
         beating = asyncio.create_task(keep_beating(turning))
         try:
             with pytest.raises(LoopStalled) as stalled:
-                await watchdog.run()
+                await watchdog.run(LoopStop())
         finally:
             beating.cancel()
     assert stalled.value.loop == "escalation"
@@ -79,7 +80,7 @@ async def test_systemd_is_told_ready_and_petted_while_every_loop_turns(tmp_path:
                 last_resort=last_resort,
             )
             beating = [asyncio.create_task(keep_beating(ingest)), asyncio.create_task(keep_beating(escalation))]
-            watching = asyncio.create_task(watchdog.run())
+            watching = asyncio.create_task(watchdog.run(LoopStop()))
             await until(lambda: read(systemd).count("WATCHDOG=1") >= 2, within_s=5, what="two pets")
             for task in beating:
                 task.cancel()
