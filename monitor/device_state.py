@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, inspect, update
+from sqlalchemy import Table, Update, bindparam, inspect, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -104,14 +105,16 @@ async def write_device_states(session: AsyncSession, changed: Iterable[Device]) 
         by_columns.setdefault(tuple(sorted(values)), []).append({"key_id": device.id, **values})
         for key, value in values.items():
             set_committed_value(device, key, value)
-    table = cast(Table, Device.__table__)
     for columns, rows in by_columns.items():
-        statement = (
-            update(table)
-            .where(table.c.id == bindparam("key_id"))
-            .values({column: bindparam(column) for column in columns})
-        )
-        await session.execute(statement, rows)
+        await session.execute(_state_update(columns), rows)
+
+
+@lru_cache(maxsize=256)
+def _state_update(columns: tuple[str, ...]) -> Update:
+    """The UPDATE of these device columns, built once per shape (the shapes are few)."""
+    table = cast(Table, Device.__table__)
+    values: dict[str, Any] = {column: bindparam(column) for column in columns}
+    return update(table).where(table.c.id == bindparam("key_id")).values(values)
 
 
 _KEYS = frozenset({"id"})

@@ -19,13 +19,12 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import ColumnElement, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.dml import ReturningInsert
 
 from monitor.effects import ClaimedSms, Effects
 from monitor.sms.segments import count_segments
 from monitor.store.models import Alert, Notification, SmsOptOut
+from monitor.store.statements import insert_many_unless_exist
 
 
 class Purpose(StrEnum):
@@ -162,9 +161,9 @@ async def queue_sms_many(
                 "claimed_at": now if urgent else None,
             }
         )
-    # On the connection, not the session: the ORM's bulk-insert machinery costs more than the INSERT.
-    connection = await session.connection()
-    inserted = (await connection.execute(_insert_new(session), rows)).all() if rows else []
+    inserted = await insert_many_unless_exist(
+        session, Notification, rows, ["dedupe_key"], (Notification.dedupe_key, Notification.id)
+    )
     ids = {str(key): int(row_id) for key, row_id in inserted}
     result: list[int | None] = []
     for request in requests:
@@ -179,21 +178,6 @@ async def queue_sms_many(
         else:
             effects.sms_waiting = True
     return result
-
-
-def _insert_new(session: AsyncSession) -> ReturningInsert[str, int]:
-    """INSERT of SMS rows that skips any whose ``dedupe_key`` exists, returning the new rows' keys and ids.
-
-    Executed with a list of rows (executemany) its compiled form is cached, where a statement
-    with the rows in its VALUES would be compiled afresh every time (milliseconds per step).
-    """
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return (
-        insert(Notification)
-        .on_conflict_do_nothing(index_elements=["dedupe_key"])
-        .returning(Notification.dedupe_key, Notification.id)
-    )
 
 
 async def queue_sms(

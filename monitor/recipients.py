@@ -30,7 +30,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitor.directory import FAMILY_TARGET
@@ -298,28 +298,27 @@ async def staff(session: AsyncSession) -> list[Volunteer]:
     return [volunteer for volunteer in duty if volunteer.phone not in stopped]
 
 
+_ACTIVE = select(Volunteer).where(Volunteer.active.is_(True)).order_by(Volunteer.id)
+_OF_ROLE = _ACTIVE.where(Volunteer.role == bindparam("role"))
+#: a role's members in one area (the area team is role "volunteer")
+_OF_ROLE_IN_AREA = _OF_ROLE.join(VolunteerArea, VolunteerArea.volunteer_id == Volunteer.id).where(
+    VolunteerArea.area_id == bindparam("area_id")
+)
+
+
 async def members(session: AsyncSession, target: str, area_id: str | None) -> list[Volunteer]:
     """The active volunteers a (non-family) target names, in id order."""
-    active = select(Volunteer).where(Volunteer.active.is_(True)).order_by(Volunteer.id)
     if target == "area":
         if area_id is None:
             return []
-        team = (
-            active.join(VolunteerArea, VolunteerArea.volunteer_id == Volunteer.id)
-            .where(VolunteerArea.area_id == area_id)
-            .where(Volunteer.role == "volunteer")
-        )
-        return list((await session.scalars(team)).all())
+        return list((await session.scalars(_OF_ROLE_IN_AREA, {"role": "volunteer", "area_id": area_id})).all())
     if target.startswith("role:"):
-        of_role = active.where(Volunteer.role == target.removeprefix("role:"))
+        role = target.removeprefix("role:")
         if area_id is not None:
-            in_area = of_role.join(VolunteerArea, VolunteerArea.volunteer_id == Volunteer.id).where(
-                VolunteerArea.area_id == area_id
-            )
-            local = list((await session.scalars(in_area)).all())
+            local = list((await session.scalars(_OF_ROLE_IN_AREA, {"role": role, "area_id": area_id})).all())
             if local:
                 return local
-        return list((await session.scalars(of_role)).all())
+        return list((await session.scalars(_OF_ROLE, {"role": role})).all())
     volunteer = await session.get(Volunteer, target)
     return [volunteer] if volunteer is not None and volunteer.active else []
 

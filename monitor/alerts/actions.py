@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitor.alerts.facts import load_facts
@@ -66,6 +66,16 @@ class Taker:
         return self.family.phone if self.family is not None else None
 
 
+#: One query brings a resident, her area and its policy into the session, so a new alert's
+#: escalation and SMS text need no further reads (built once: it runs on every press).
+RESIDENT_AREA_POLICY = (
+    select(Resident, Area, EscalationPolicy)
+    .join(Area, Area.id == Resident.area_id)
+    .outerjoin(EscalationPolicy, EscalationPolicy.id == func.coalesce(Area.policy_id, DEFAULT_POLICY_ID))
+    .where(Resident.id == bindparam("resident_id"))
+)
+
+
 class AlertActions:
     def __init__(self, escalation: Escalation, metrics: Metrics) -> None:
         self.escalation = escalation
@@ -85,19 +95,7 @@ class AlertActions:
         position: tuple[float, float, float | None, datetime | None] | None,
     ) -> Alert:
         """Open a new alert for ``device``'s resident and ask the first tier at once."""
-        # One query brings the resident, the area and its policy into the session, so the
-        # escalation and the SMS text below need no further reads.
-        found = (
-            await session.execute(
-                select(Resident, Area, EscalationPolicy)
-                .join(Area, Area.id == Resident.area_id)
-                .outerjoin(
-                    EscalationPolicy,
-                    EscalationPolicy.id == func.coalesce(Area.policy_id, DEFAULT_POLICY_ID),
-                )
-                .where(Resident.id == device.resident_id)
-            )
-        ).one_or_none()
+        found = (await session.execute(RESIDENT_AREA_POLICY, {"resident_id": device.resident_id})).one_or_none()
         area = found[1] if found else None
         alert = Alert(
             kind=kind.value,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from devices.base import DeviceEvent, EventType
@@ -31,6 +31,19 @@ RAISING: dict[EventType, AlertKind] = {EventType.SOS: AlertKind.SOS, EventType.F
 #: supervision turns into alerts when it must; without a position they never touch an alert.
 STATE_ONLY: frozenset[EventType] = frozenset(
     {EventType.HEARTBEAT, EventType.BATTERY, EventType.LOW_BATTERY, EventType.ONLINE, EventType.OFFLINE}
+)
+
+#: The resident's SOS or fall alert that is not closed yet, locked (built once: it runs on every press).
+ONGOING_URGENT = (
+    select(Alert)
+    .where(
+        Alert.resident_id == bindparam("resident_id"),
+        Alert.kind.in_([kind.value for kind in URGENT_KINDS]),
+        Alert.state.in_([AlertState.OPEN.value, AlertState.ACKNOWLEDGED.value]),
+    )
+    .order_by(Alert.id.desc())
+    .limit(1)
+    .with_for_update()
 )
 
 
@@ -126,14 +139,4 @@ class DeviceEventHandler:
             await self.actions.cancel_after_acknowledged(session, effects, ongoing, device=device, now=now)
 
     async def _ongoing_urgent(self, session: AsyncSession, resident_id: str) -> Alert | None:
-        return await session.scalar(
-            select(Alert)
-            .where(
-                Alert.resident_id == resident_id,
-                Alert.kind.in_([kind.value for kind in URGENT_KINDS]),
-                Alert.state.in_([AlertState.OPEN.value, AlertState.ACKNOWLEDGED.value]),
-            )
-            .order_by(Alert.id.desc())
-            .limit(1)
-            .with_for_update()
-        )
+        return await session.scalar(ONGOING_URGENT, {"resident_id": resident_id})

@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, literal, select, union_all
+from sqlalchemy import BindParameter, CompoundSelect, bindparam, func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitor.notifications import Purpose
@@ -30,12 +31,9 @@ class Load:
         return f"asked {self.asked}, took {self.took} in the last {WINDOW.days} days"
 
 
-async def recent_load(session: AsyncSession, volunteer_ids: Collection[str], now: datetime) -> dict[str, Load]:
-    """Each volunteer's load over the ``WINDOW`` before ``now`` (volunteers with none are left out)."""
-    if not volunteer_ids:
-        return {}
-    since = now - WINDOW
-    # One statement for both counts: on a press's path, every statement counts.
+def _recent_load_statement() -> CompoundSelect[Any]:
+    volunteer_ids: BindParameter[Any] = bindparam("volunteer_ids", expanding=True)
+    since: BindParameter[datetime] = bindparam("since")
     asked = (
         select(
             literal("asked").label("what"), Notification.volunteer_id, func.count(func.distinct(Notification.alert_id))
@@ -52,8 +50,20 @@ async def recent_load(session: AsyncSession, volunteer_ids: Collection[str], now
         .where(Alert.acknowledged_by.in_(volunteer_ids), Alert.acknowledged_at >= since)
         .group_by(Alert.acknowledged_by)
     )
+    return union_all(asked, took)
+
+
+#: Both counts in one statement, built once: on a press's path, every statement counts.
+RECENT_LOAD = _recent_load_statement()
+
+
+async def recent_load(session: AsyncSession, volunteer_ids: Collection[str], now: datetime) -> dict[str, Load]:
+    """Each volunteer's load over the ``WINDOW`` before ``now`` (volunteers with none are left out)."""
+    if not volunteer_ids:
+        return {}
     counts: dict[str, dict[str, int]] = {"asked": {}, "took": {}}
-    for what, volunteer_id, count in (await session.execute(union_all(asked, took))).all():
+    rows = await session.execute(RECENT_LOAD, {"volunteer_ids": list(volunteer_ids), "since": now - WINDOW})
+    for what, volunteer_id, count in rows.all():
         counts[what][str(volunteer_id)] = int(count)
     asked_by, took_by = counts["asked"], counts["took"]
     return {

@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import TypeVar, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import inspect, select
+from sqlalchemy import bindparam, inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.util import identity_key
 
@@ -45,6 +45,14 @@ from monitor.store.models import (
 )
 
 RowT = TypeVar("RowT", bound=Base)
+
+#: What volunteers said (OFF, PAUSE) and whether their phone opted out, in one statement.
+STANDINGS = (
+    select(Volunteer.id, VolunteerAvailability, SmsOptOut.phone)
+    .outerjoin(VolunteerAvailability, VolunteerAvailability.volunteer_id == Volunteer.id)
+    .outerjoin(SmsOptOut, SmsOptOut.phone == Volunteer.phone)
+    .where(Volunteer.id.in_(bindparam("volunteer_ids", expanding=True)))
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,14 +147,10 @@ class StepRoster:
         """Each volunteer's standing now, by volunteer id (the rule in ``monitor.recipients``)."""
         unknown = [volunteer for volunteer in volunteers if volunteer.id not in self._standings]
         if unknown:
-            # What they said (OFF, PAUSE) and whether their phone opted out, in one statement.
             said: dict[str, VolunteerAvailability] = {}
             stopped: set[str] = set()
             for volunteer_id, availability, opted_out_phone in await self.session.execute(
-                select(Volunteer.id, VolunteerAvailability, SmsOptOut.phone)
-                .outerjoin(VolunteerAvailability, VolunteerAvailability.volunteer_id == Volunteer.id)
-                .outerjoin(SmsOptOut, SmsOptOut.phone == Volunteer.phone)
-                .where(Volunteer.id.in_([volunteer.id for volunteer in unknown]))
+                STANDINGS, {"volunteer_ids": [volunteer.id for volunteer in unknown]}
             ):
                 if availability is not None:
                     said[volunteer_id] = availability

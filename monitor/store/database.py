@@ -173,7 +173,7 @@ def create_engine(url: str, *, pool_size: int = 10, sqlite_waits: Executor | Non
             )
     options: dict[str, Any] = {}
     if sqlite_waits is not None and database and database != ":memory:" and not parsed.query:
-        options["async_creator"] = inline_connector(database, sqlite_waits)
+        options["async_creator"] = inline_connector(database, sqlite_waits, SQLITE_BUSY_TIMEOUT_MS)
     engine = create_async_engine(url, pool_size=pool_size, max_overflow=0, **options)
     event.listen(engine.sync_engine, "connect", _configure_sqlite_connection)
     event.listen(engine.sync_engine, "begin", _begin_sqlite_transaction)

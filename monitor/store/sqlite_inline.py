@@ -7,10 +7,12 @@ large share of its latency. This connection offers the same asyncio interface to
 SQLAlchemy's aiosqlite dialect, but runs the statements of write transactions on the event
 loop's thread: they cannot wait there, because every writer holds SQLite's write lock from
 ``BEGIN IMMEDIATE`` on (``monitor.store.database``), and they are the short, urgent ones
-(a press, an escalation step, an SMS claim). What can wait or take long still goes to a
-thread: taking the write lock (another process may hold it), ``COMMIT`` (fsync), pragmas,
-large batches of rows, and every statement of a read-only transaction (console pages,
-supervision's scans), so a long read never holds up the loop.
+(a press, an escalation step, an SMS claim). The write lock itself is taken inline when it
+is free (the usual case, as this process has one writer at a time); when another process
+holds it, the wait happens on a thread. What else can wait or take long goes to a thread
+too: ``COMMIT`` (fsync), pragmas, large batches of rows, and every statement of a
+read-only transaction (console pages, supervision's scans), so a long read never holds up
+the loop.
 """
 
 from __future__ import annotations
@@ -31,6 +33,10 @@ INLINE_MAX_ROWS = 200
 
 def may_wait(sql: str) -> bool:
     return sql.lstrip()[:16].upper().startswith(WAITING_PREFIXES)
+
+
+def takes_write_lock(sql: str) -> bool:
+    return sql.lstrip()[:16].upper().startswith(("BEGIN IMMEDIATE", "BEGIN EXCLUSIVE"))
 
 
 def _writing_after(sql: str, writing: bool) -> bool:
@@ -79,6 +85,8 @@ class InlineSqliteCursor:
     async def execute(self, sql: str, parameters: Sequence[Any] | dict[str, Any] = ()) -> InlineSqliteCursor:
         if self._connection.writing and not may_wait(sql):
             self._cursor.execute(sql, parameters)
+        elif takes_write_lock(sql) and self._connection.lock_at_once(self._cursor, sql):
+            pass
         else:
             await self._connection.on_thread(self._cursor.execute, sql, parameters)
         self._connection.writing = _writing_after(sql, self._connection.writing)
@@ -121,15 +129,31 @@ class _RunNow:
 class InlineSqliteConnection:
     """The part of aiosqlite's connection that SQLAlchemy's aiosqlite dialect uses."""
 
-    def __init__(self, sqlite: sqlite3.Connection, executor: Executor) -> None:
+    def __init__(self, sqlite: sqlite3.Connection, executor: Executor, busy_timeout_ms: int) -> None:
         self.sqlite = sqlite
         self._executor = executor
+        #: how long a statement waits for another process's lock (set at connect, see ``lock_at_once``)
+        self.busy_timeout_ms = busy_timeout_ms
         # Names SQLAlchemy's dialect reads on an aiosqlite connection.
         self._conn: sqlite3.Connection | None = sqlite
         self._connection: sqlite3.Connection | None = sqlite
         self._tx = _RunNow()
         #: inside a transaction that holds the write lock: its statements run inline
         self.writing = False
+
+    def lock_at_once(self, cursor: sqlite3.Cursor, sql: str) -> bool:
+        """Take the write lock here if nobody holds it (the usual case: this process has one
+        writer at a time); False if another process does, to wait for it on a thread."""
+        self.sqlite.execute("PRAGMA busy_timeout=0")
+        try:
+            cursor.execute(sql)
+        except sqlite3.OperationalError as error:
+            if error.sqlite_errorcode & 0xFF not in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+                raise
+            return False
+        finally:
+            self.sqlite.execute(f"PRAGMA busy_timeout={self.busy_timeout_ms}")
+        return True
 
     async def on_thread(self, function: Callable[..., T], *arguments: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._executor, function, *arguments)
@@ -161,13 +185,13 @@ class InlineSqliteConnection:
             self.sqlite.close()
 
 
-def inline_connector(path: str, executor: Executor) -> Callable[[], Any]:
+def inline_connector(path: str, executor: Executor, busy_timeout_ms: int) -> Callable[[], Any]:
     """An ``async_creator`` for ``create_async_engine`` opening ``path`` as an inline connection."""
 
     async def connect() -> InlineSqliteConnection:
         loop = asyncio.get_running_loop()
         # Opening may wait for a lock (WAL recovery): on the thread.
         sqlite = await loop.run_in_executor(executor, lambda: sqlite3.connect(path, check_same_thread=False))
-        return InlineSqliteConnection(sqlite, executor)
+        return InlineSqliteConnection(sqlite, executor, busy_timeout_ms)
 
     return connect
