@@ -38,16 +38,20 @@ class Effects:
     sms_to_send: list[ClaimedSms] = field(default_factory=list)
     #: SMS rows this transaction queued as pending: the outbox should look at once
     sms_waiting: bool = False
-    #: an alert's escalation schedule changed
-    schedule_changed: bool = False
+    #: the earliest escalation timer this transaction set (the escalation loop may need to wake)
+    next_step_at: datetime | None = None
     changed_alert_ids: set[int] = field(default_factory=set)
 
     def merge(self, other: Effects) -> None:
         self.feedback.extend(other.feedback)
         self.sms_to_send.extend(other.sms_to_send)
         self.sms_waiting |= other.sms_waiting
-        self.schedule_changed |= other.schedule_changed
+        self.timer_set(other.next_step_at)
         self.changed_alert_ids |= other.changed_alert_ids
+
+    def timer_set(self, at: datetime | None) -> None:
+        if at is not None and (self.next_step_at is None or at < self.next_step_at):
+            self.next_step_at = at
 
 
 #: Carries out a transaction's effects once it has committed.

@@ -118,9 +118,17 @@ class Escalation:
         self.metrics = metrics
         self.after_commit = after_commit
         self._wake = asyncio.Event()
+        #: when the idle loop will look again by itself (None while it is not idle)
+        self._looks_again_at: datetime | None = None
 
-    def wake(self) -> None:
-        self._wake.set()
+    def timer_set(self, at: datetime) -> None:
+        """A committed transaction set an alert's timer to ``at``: wake the loop if it would look too late.
+
+        Not on every new timer: the loop looks at least every ``IDLE_CHECK_S``, and a read
+        transaction per press right after its commit would compete with the press's SMS.
+        """
+        if self._looks_again_at is None or at < self._looks_again_at:
+            self._wake.set()
 
     # -- steps, each inside the caller's transaction --------------------------------------
 
@@ -354,7 +362,7 @@ class Escalation:
             for recipient in chosen
         ]
         await self._queue_requests(roster, alert, chosen, bodies, Purpose.ALERT, effects)
-        effects.schedule_changed = True
+        effects.timer_set(alert.next_escalation_at)
         effects.changed_alert_ids.add(alert.id)
 
     async def _record(self, roster: StepRoster, alert: Alert, entry: AlertEvent) -> None:
@@ -514,6 +522,7 @@ class Escalation:
         while not stop.requested:
             heartbeat.beat()
             self._wake.clear()
+            self._looks_again_at = None
             try:
                 due = await self.next_due()
                 # A read decides whether the write lock is needed at all.
@@ -529,4 +538,5 @@ class Escalation:
             wait = IDLE_CHECK_S
             if due is not None:
                 wait = min(wait, (due - self.clock.now()).total_seconds())
+            self._looks_again_at = self.clock.now() + timedelta(seconds=wait)
             await stop.idle(wait, self._wake)

@@ -253,10 +253,12 @@ class Monitor:
         """Carry out what a committed transaction asked for (see ``monitor.effects``)."""
         if effects.sms_to_send:
             self.outbox.send_claimed(effects.sms_to_send)
+            # Let the requests go out before the rest: someone may be lying on a floor.
+            await asyncio.sleep(0)
         if effects.sms_waiting:
             self.outbox.wake()
-        if effects.schedule_changed:
-            self.escalation.wake()
+        if effects.next_step_at is not None:
+            self.escalation.timer_set(effects.next_step_at)
         if effects.changed_alert_ids:
             self.changes.publish(effects.changed_alert_ids)
             if self.feed is not None:
