@@ -17,9 +17,12 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from functools import cache
+from typing import Any
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from monitor.effects import ClaimedSms, Effects
 from monitor.sms.segments import count_segments
@@ -200,15 +203,31 @@ async def queue_sms(
     return queued
 
 
-async def lock_notification(session: AsyncSession, where: ColumnElement[bool]) -> Notification | None:
-    """Lock one SMS row for update, taking its alert's lock first.
+async def lock_notification(
+    session: AsyncSession, key: InstrumentedAttribute[Any], value: object
+) -> Notification | None:
+    """Lock the SMS row whose ``key`` column (``Notification.id``, ``Notification.provider_id``)
+    is ``value`` for update, taking its alert's lock first.
 
     Every writer locks in the order device, alert, notification; taking a notification
     before its alert would deadlock against an acknowledgement in flight.
     """
+    its_alert, row = _locking(key)
     if session.bind is not None and session.bind.dialect.name != "sqlite":
         # (SQLite has one writer at a time: no row locks, nothing to order.)
-        alert_id = await session.scalar(select(Notification.alert_id).where(where))
+        alert_id = await session.scalar(its_alert, {"value": value})
         if alert_id is not None:
-            await session.execute(select(Alert.id).where(Alert.id == alert_id).with_for_update())
-    return await session.scalar(select(Notification).where(where).with_for_update())
+            await session.execute(_LOCK_ALERT, {"alert_id": alert_id})
+    notification: Notification | None = await session.scalar(row, {"value": value})
+    return notification
+
+
+_LOCK_ALERT = select(Alert.id).where(Alert.id == bindparam("alert_id")).with_for_update()
+
+
+@cache
+def _locking(key: InstrumentedAttribute[Any]) -> tuple[Select[int | None], Select[Notification]]:
+    """The statements of ``lock_notification`` for one key column, built once (a storm of
+    delivery reports runs them thousands of times)."""
+    where = key == bindparam("value")
+    return select(Notification.alert_id).where(where), select(Notification).where(where).with_for_update()

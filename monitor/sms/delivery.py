@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitor.effects import Effects
@@ -29,6 +29,13 @@ PROGRESS: dict[str, int] = {
     NotificationStatus.UNDELIVERED: 6,
     NotificationStatus.FAILED: 6,
 }
+
+#: The reports of one SMS that came before its provider id was recorded, oldest first.
+_WAITING_REPORTS = (
+    select(DeliveryReport)
+    .where(DeliveryReport.provider_id == bindparam("provider_id"), DeliveryReport.applied.is_(False))
+    .order_by(DeliveryReport.id)
+)
 
 
 @dataclass(frozen=True)
@@ -69,7 +76,7 @@ async def record_delivery_report(
     effects: Effects,
 ) -> bool:
     """Apply one report to its SMS; whether that SMS is known yet (otherwise the report is kept)."""
-    notification = await lock_notification(session, Notification.provider_id == provider_id)
+    notification = await lock_notification(session, Notification.provider_id, provider_id)
     if notification is None:
         session.add(DeliveryReport(provider_id=provider_id, status=status, error_code=error_code, received_at=now))
         return False
@@ -83,13 +90,7 @@ async def apply_delivery_reports(
     """Apply the reports that arrived before ``notification``'s provider id was recorded."""
     if notification.provider_id is None:
         return
-    reports = (
-        await session.scalars(
-            select(DeliveryReport)
-            .where(DeliveryReport.provider_id == notification.provider_id, DeliveryReport.applied.is_(False))
-            .order_by(DeliveryReport.id)
-        )
-    ).all()
+    reports = (await session.scalars(_WAITING_REPORTS, {"provider_id": notification.provider_id})).all()
     for report in reports:
         report.applied = True
         await _apply(session, notification, report.status, report.error_code, escalation, now, effects)

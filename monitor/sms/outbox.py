@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitor.alerts.lifecycle import AlertState
@@ -209,7 +209,7 @@ class SmsOutbox:
         await self._sent_records.submit(_Sent(notification_id, receipt, self.clock.now()))
 
     async def _write_sent(self, session: AsyncSession, sent: _Sent, effects: Effects) -> None:
-        notification = await lock_notification(session, Notification.id == sent.notification_id)
+        notification = await lock_notification(session, Notification.id, sent.notification_id)
         if notification is None:
             return
         notification.status = sent.receipt.status
@@ -231,7 +231,7 @@ class SmsOutbox:
 
         async def record(session: AsyncSession) -> Effects:
             effects = Effects()
-            notification = await lock_notification(session, Notification.id == sms.id)
+            notification = await lock_notification(session, Notification.id, sms.id)
             if notification is None:
                 return effects
             notification.error_code = failure.code
@@ -397,8 +397,11 @@ async def _still_asking(session: AsyncSession, notification: Notification) -> bo
     """Whether a message is still worth sending: an ask only while its alert is open."""
     if notification.purpose not in ASKING or notification.alert_id is None:
         return True
-    state = await session.scalar(select(Alert.state).where(Alert.id == notification.alert_id))
+    state = await session.scalar(_ALERT_STATE, {"alert_id": notification.alert_id})
     return state == AlertState.OPEN
+
+
+_ALERT_STATE = select(Alert.state).where(Alert.id == bindparam("alert_id"))
 
 
 def _log_pass_failure(what: str, error: Exception) -> None:
