@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import logging
 import signal
@@ -156,6 +157,10 @@ async def cmd_run(arguments: argparse.Namespace) -> int:
         loop.add_signal_handler(signum, stop.set)
     try:
         async with Monitor(settings, config_path=arguments.config) as monitor:
+            # What start-up loaded lives as long as the process: the garbage collector need not
+            # walk it again and again (a full collection over a large directory stalls the loop).
+            gc.collect()
+            gc.freeze()
             await monitor.wait_until(stop)
     except LoopStalled as stalled:
         logging.getLogger("callwatch").critical(

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import json
 import logging
 import os
@@ -202,10 +201,6 @@ class Monitor:
             loops.append((watchdog.run(self._loop_stop), "watchdog"))
         loops.append((self.ingest.run(), "mqtt-ingest"))  # last: _stop_loops stops it first
         self._tasks = [asyncio.create_task(loop, name=name) for loop, name in loops]
-        # What start-up loaded lives as long as the process: the garbage collector need not
-        # walk it again and again (a full collection over a large directory stalls the loop).
-        gc.collect()
-        gc.freeze()
         self.notifier.ready()
         log.info(
             "callwatch monitor %s running: web on %s:%s, broker %s:%s, database %s",
