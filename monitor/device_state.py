@@ -10,6 +10,7 @@ from typing import Any, cast
 from sqlalchemy import Table, Update, bindparam, inspect, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.base import NO_VALUE
 
 from devices.base import DeviceEvent, EventType
 from monitor.store.models import Device
@@ -98,13 +99,16 @@ async def write_device_states(session: AsyncSession, changed: Iterable[Device]) 
     unique = {id(device): device for device in changed}.values()
     for device in unique:
         state = inspect(device)
-        # The attributes set since the device was loaded (cheaper than asking each one's history).
-        values = {key: state.dict[key] for key in state.committed_state if key not in _KEYS}
-        if not values:
-            continue
-        by_columns.setdefault(tuple(sorted(values)), []).append({"key_id": device.id, **values})
-        for key, value in values.items():
+        # The attributes set since the device was loaded (cheaper than asking each one's history),
+        # leaving out those set to what they were: a heartbeat sets "online" every time.
+        assigned = {key: state.dict[key] for key in state.committed_state if key not in _KEYS}
+        for key, value in list(assigned.items()):
+            old = state.committed_state[key]
             set_committed_value(device, key, value)
+            if old is not NO_VALUE and old == value:
+                del assigned[key]
+        if assigned:
+            by_columns.setdefault(tuple(sorted(assigned)), []).append({"key_id": device.id, **assigned})
     for columns, rows in by_columns.items():
         await session.execute(_state_update(columns), rows)
 
