@@ -41,9 +41,9 @@ def takes_write_lock(sql: str) -> bool:
 
 def _writing_after(sql: str, writing: bool) -> bool:
     """Whether the connection holds the write lock after ``sql`` (it did before if ``writing``)."""
-    head = sql.lstrip()[:16].upper()
-    if head.startswith(("BEGIN IMMEDIATE", "BEGIN EXCLUSIVE")):
+    if takes_write_lock(sql):
         return True
+    head = sql.lstrip()[:16].upper()
     if head.startswith(("COMMIT", "END", "ROLLBACK")) and not head.startswith("ROLLBACK TO"):
         return False
     return writing
@@ -85,9 +85,7 @@ class InlineSqliteCursor:
     async def execute(self, sql: str, parameters: Sequence[Any] | dict[str, Any] = ()) -> InlineSqliteCursor:
         if self._connection.writing and not may_wait(sql):
             self._cursor.execute(sql, parameters)
-        elif takes_write_lock(sql) and self._connection.lock_at_once(self._cursor, sql):
-            pass
-        else:
+        elif not (takes_write_lock(sql) and self._connection.lock_at_once(self._cursor, sql)):
             await self._connection.on_thread(self._cursor.execute, sql, parameters)
         self._connection.writing = _writing_after(sql, self._connection.writing)
         return self

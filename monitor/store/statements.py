@@ -48,8 +48,8 @@ async def insert_unless_exists(
     """
     primary_key = model.__table__.primary_key.columns.values()[0]  # type: ignore[attr-defined]
     statement = _insert_skipping_existing(_dialect(session), model, tuple(unique_columns), (primary_key,))
-    result = await session.execute(statement, dict(values))
-    return result.scalar_one_or_none()
+    connection = await session.connection()
+    return (await connection.execute(statement, dict(values))).scalar_one_or_none()
 
 
 def _dialect(session: AsyncSession) -> str:
