@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -46,9 +46,15 @@ from monitor.watchdog import Heartbeat
 
 log = logging.getLogger("callwatch.escalation")
 
+#: Waits at most the seconds given until the SMS handed over so far have reached the provider.
+SmsAnswered = Callable[[float], Awaitable[None]]
+
 #: How often the loop looks for due work even when nothing woke it (other monitors, clock jumps).
 IDLE_CHECK_S = 1.0
-DUE_BATCH = 25
+#: Steps per transaction: in a storm, fewer transactions is less Python per alert.
+DUE_BATCH = 100
+#: In a storm, how long a batch's SMS may take to reach the provider before the next batch goes on anyway.
+BATCH_SMS_WAIT_S = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -517,8 +523,14 @@ class Escalation:
             )
             return result
 
-    async def run(self, heartbeat: Heartbeat, stop: LoopStop) -> None:
-        """Keep every escalation on time until stopped, beating ``heartbeat`` as the loop turns."""
+    async def run(self, heartbeat: Heartbeat, stop: LoopStop, sms_answered: SmsAnswered | None = None) -> None:
+        """Keep every escalation on time until stopped, beating ``heartbeat`` as the loop turns.
+
+        ``sms_answered``: waits (at most the seconds given) until the provider has answered
+        the SMS requests of the steps so far. In a storm (more steps due than one batch), each
+        batch's SMS go out before the next batch is worked out, and bookkeeping waits
+        (``Database.urgent_burst``): on one core, the last SMS goes out soonest that way.
+        """
         while not stop.requested:
             heartbeat.beat()
             self._wake.clear()
@@ -527,8 +539,11 @@ class Escalation:
                 due = await self.next_due()
                 # A read decides whether the write lock is needed at all.
                 if due is not None and due <= self.clock.now():
-                    while await self.run_due() == DUE_BATCH:
-                        heartbeat.beat()
+                    async with self.database.urgent_burst():
+                        while await self.run_due() == DUE_BATCH:
+                            heartbeat.beat()
+                            if sms_answered is not None:
+                                await sms_answered(BATCH_SMS_WAIT_S)
                     due = await self.next_due()
             except Exception:  # a bug or a database outage must not end escalation for good
                 log.exception("escalation pass failed; retrying")

@@ -192,7 +192,7 @@ class Monitor:
         stack.push_async_callback(self._stop_loops)
         loops = [
             (self.outbox.run(self._loop_stop), "sms-outbox"),
-            (self.escalation.run(escalation_beat, self._loop_stop), "escalation"),
+            (self.escalation.run(escalation_beat, self._loop_stop, self.outbox.claimed_answered), "escalation"),
             (self.supervision.run(self._loop_stop), "supervision"),
             (retention.run(self._loop_stop), "retention"),
             (duty_alarm.run(self._loop_stop), "duty-alarm"),

@@ -20,6 +20,7 @@ row ``rejected`` and let escalation move on to the next people at once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -105,6 +106,10 @@ class SmsOutbox:
         self._in_flight: set[asyncio.Task[None]] = set()
         #: a storm's "reached the provider" records share commits (monitor.store.group_commit)
         self._sent_records = GroupCommit(database, self._write_sent, after_commit=after_commit)
+        #: rows given to ``send_claimed`` whose request the provider has not answered yet
+        self._claimed_unanswered = 0
+        self._claimed_answered = asyncio.Event()
+        self._claimed_answered.set()
 
     def wake(self) -> None:
         self._wake.set()
@@ -113,9 +118,24 @@ class SmsOutbox:
         """Send rows a committed transaction queued (and so claimed) for this process."""
         for sms in claimed:
             self._in_hand.add(sms.id)
-            task = asyncio.create_task(self._send(sms), name=f"sms-{sms.id}")
+            self._claimed_unanswered += 1
+            self._claimed_answered.clear()
+            task = asyncio.create_task(self._send(sms, claimed_here=True), name=f"sms-{sms.id}")
             self._in_flight.add(task)
             task.add_done_callback(self._finished)
+
+    async def claimed_answered(self, within_s: float) -> None:
+        """Wait until the provider has answered every request ``send_claimed`` was given, at most
+        ``within_s``: an escalation storm works out its next batch once this one's SMS are out."""
+        if self._claimed_answered.is_set():
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._claimed_answered.wait(), within_s)
+
+    def _one_claimed_answered(self) -> None:
+        self._claimed_unanswered -= 1
+        if not self._claimed_unanswered:
+            self._claimed_answered.set()
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._in_flight.discard(task)
@@ -187,15 +207,20 @@ class SmsOutbox:
 
     # -- sending -------------------------------------------------------------------------------
 
-    async def _send(self, sms: ClaimedSms) -> None:
+    async def _send(self, sms: ClaimedSms, *, claimed_here: bool = False) -> None:
+        """``claimed_here``: given to ``send_claimed`` (counted until the provider answers)."""
         try:
-            async with self.gate.turn(sms.priority):
-                try:
-                    receipt = await self.gateway.send(OutgoingSms(sms.phone, sms.body, self.status_callback_url))
-                except SendFailure as failure:
-                    outcome: SendReceipt | SendFailure = failure
-                else:
-                    outcome = receipt
+            try:
+                async with self.gate.turn(sms.priority):
+                    try:
+                        receipt = await self.gateway.send(OutgoingSms(sms.phone, sms.body, self.status_callback_url))
+                    except SendFailure as failure:
+                        outcome: SendReceipt | SendFailure = failure
+                    else:
+                        outcome = receipt
+            finally:
+                if claimed_here:
+                    self._one_claimed_answered()
             if isinstance(outcome, SendFailure):
                 await self._record_failure(sms, outcome)
             else:
@@ -253,7 +278,8 @@ class SmsOutbox:
                 effects.changed_alert_ids.add(notification.alert_id)
             return effects
 
-        await self.after_commit(await self.database.transact(record))
+        # Urgent: a refused SMS moves its alert on at once, in a storm too.
+        await self.after_commit(await self.database.transact(record, urgent=True))
 
     async def _log_failure(
         self,

@@ -5,11 +5,17 @@ Writers take ``Database.write()``. On SQLite, that is one process-wide writer at
 loops queue instead of spinning on SQLITE_BUSY, and urgent writers (a press, a timer, a
 reply) go before bookkeeping (delivery reports). On PostgreSQL, writers run concurrently
 and take row locks (``FOR UPDATE SKIP LOCKED``) where they claim work.
+
+On both, an urgent burst (``Database.urgent_burst``: a thousand alerts due at once) holds
+back writers that are not urgent until it is over, for at most ``BOOKKEEPING_WAITS_AT_MOST_S``:
+the process has one core's worth of Python, and every SMS record and delivery report
+written in the middle of a storm makes the storm's last SMS later.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import heapq
 import itertools
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -28,6 +34,8 @@ from monitor.errors import UserError
 from monitor.store.sqlite_inline import inline_connector
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+#: well under the 15 s a provider waits for a webhook's answer (delivery reports wait on this)
+BOOKKEEPING_WAITS_AT_MOST_S = 5.0
 T = TypeVar("T")
 
 
@@ -61,6 +69,33 @@ class WriterQueue:
         self._busy = False
 
 
+class UrgentBursts:
+    """Whether an urgent burst is under way, and a wait for its end (at most ``limit_s``)."""
+
+    def __init__(self, limit_s: float) -> None:
+        self.limit_s = limit_s
+        self._under_way = 0
+        self._over = asyncio.Event()
+        self._over.set()
+
+    @asynccontextmanager
+    async def burst(self) -> AsyncIterator[None]:
+        self._under_way += 1
+        self._over.clear()
+        try:
+            yield
+        finally:
+            self._under_way -= 1
+            if not self._under_way:
+                self._over.set()
+
+    async def wait_over(self) -> None:
+        if self._over.is_set():
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._over.wait(), self.limit_s)
+
+
 class DatabaseUnavailable(UserError):
     """The database cannot be reached or opened."""
 
@@ -76,6 +111,7 @@ class Database:
         self._sessions: async_sessionmaker[AsyncSession] | None = None
         self._read_sessions: async_sessionmaker[AsyncSession] | None = None
         self._writers = WriterQueue()
+        self._bursts = UrgentBursts(BOOKKEEPING_WAITS_AT_MOST_S)
         self._sqlite_waits: ThreadPoolExecutor | None = None
 
     async def __aenter__(self) -> Database:
@@ -107,6 +143,10 @@ class Database:
             raise RuntimeError("Database used outside its 'async with' block")
         return self._engine
 
+    def urgent_burst(self) -> contextlib.AbstractAsyncContextManager[None]:
+        """While inside, writers that are not urgent wait (see the module's docstring)."""
+        return self._bursts.burst()
+
     @asynccontextmanager
     async def write(self, *, urgent: bool = False) -> AsyncIterator[AsyncSession]:
         """A read-write transaction, committed on success and rolled back on error.
@@ -115,6 +155,8 @@ class Database:
         """
         if self._sessions is None:
             raise RuntimeError("Database used outside its 'async with' block")
+        if not urgent:
+            await self._bursts.wait_over()
         if not self.is_sqlite:
             async with self._sessions() as session, session.begin():
                 yield session
