@@ -85,7 +85,8 @@ class SmsOutbox:
         phone_limit: int,
         rate_per_s: float,
         give_up_after_s: float,
-        concurrency: int = 8,
+        #: requests at once: a storm's batch overlaps its round trips (well under the provider's own limit)
+        concurrency: int = 32,
     ) -> None:
         self.database = database
         self.gateway = gateway
