@@ -183,7 +183,7 @@ class Monitor:
             clock=self.clock,
             changes=self.changes,
             delivery_reports=GroupCommit(
-                self.database, delivery_report_writer(self.escalation), after_commit=self.after_commit
+                self.database, delivery_report_writer(self.escalation), after_commit=self.after_commit, bookkeeping=True
             ),
         )
         self.web = await stack.enter_async_context(

@@ -106,7 +106,7 @@ class SmsOutbox:
         self._in_hand: set[int] = set()
         self._in_flight: set[asyncio.Task[None]] = set()
         #: a storm's "reached the provider" records share commits (monitor.store.group_commit)
-        self._sent_records = GroupCommit(database, self._write_sent, after_commit=after_commit)
+        self._sent_records = GroupCommit(database, self._write_sent, after_commit=after_commit, bookkeeping=True)
         #: rows given to ``send_claimed`` whose request the provider has not answered yet
         self._claimed_unanswered = 0
         self._claimed_answered = asyncio.Event()

@@ -7,9 +7,10 @@ reply) go before bookkeeping (delivery reports). On PostgreSQL, writers run conc
 and take row locks (``FOR UPDATE SKIP LOCKED``) where they claim work.
 
 On both, an urgent burst (``Database.urgent_burst``: a thousand alerts due at once) holds
-back writers that are not urgent until it is over, for at most ``BOOKKEEPING_WAITS_AT_MOST_S``:
-the process has one core's worth of Python, and every SMS record and delivery report
-written in the middle of a storm makes the storm's last SMS later.
+back bookkeeping (records nobody waits on: an SMS reached the provider, a delivery report,
+retention) until it is over, for at most ``BOOKKEEPING_WAITS_AT_MOST_S``: the process has one
+core's worth of Python, and every such record written in the middle of a storm makes the
+storm's last SMS later. People's own actions (the console, sign-in) are not held back.
 """
 
 from __future__ import annotations
@@ -144,18 +145,19 @@ class Database:
         return self._engine
 
     def urgent_burst(self) -> contextlib.AbstractAsyncContextManager[None]:
-        """While inside, writers that are not urgent wait (see the module's docstring)."""
+        """While inside, bookkeeping writers wait (see the module's docstring)."""
         return self._bursts.burst()
 
     @asynccontextmanager
-    async def write(self, *, urgent: bool = False) -> AsyncIterator[AsyncSession]:
+    async def write(self, *, urgent: bool = False, bookkeeping: bool = False) -> AsyncIterator[AsyncSession]:
         """A read-write transaction, committed on success and rolled back on error.
 
         ``urgent``: someone may be waiting on this (a press, an escalation, a reply).
+        ``bookkeeping``: nobody waits on it; it waits for an urgent burst to end.
         """
         if self._sessions is None:
             raise RuntimeError("Database used outside its 'async with' block")
-        if not urgent:
+        if bookkeeping:
             await self._bursts.wait_over()
         if not self.is_sqlite:
             async with self._sessions() as session, session.begin():
@@ -177,14 +179,19 @@ class Database:
             yield session
 
     async def transact(
-        self, work: Callable[[AsyncSession], Awaitable[T]], *, urgent: bool = False, attempts: int = 5
+        self,
+        work: Callable[[AsyncSession], Awaitable[T]],
+        *,
+        urgent: bool = False,
+        bookkeeping: bool = False,
+        attempts: int = 5,
     ) -> T:
         """Run ``work`` in a write transaction, again from the start if PostgreSQL aborts it
         to break a deadlock. ``work`` must do everything inside the transaction."""
         attempt = 0
         while True:
             try:
-                async with self.write(urgent=urgent) as session:
+                async with self.write(urgent=urgent, bookkeeping=bookkeeping) as session:
                     return await work(session)
             except DBAPIError as exc:
                 attempt += 1

@@ -35,13 +35,14 @@ class GroupCommit(Generic[Item]):
         *,
         after_commit: AfterCommit,
         max_group: int = 200,
-        urgent: bool = False,
+        bookkeeping: bool = False,
     ) -> None:
         self.database = database
         self.write = write
         self.after_commit = after_commit
         self.max_group = max_group
-        self.urgent = urgent
+        #: see ``Database.write``: waits while an urgent burst is under way
+        self.bookkeeping = bookkeeping
         self._waiting: list[tuple[Item, asyncio.Future[None]]] = []
         self._committer: asyncio.Task[None] | None = None
 
@@ -82,7 +83,7 @@ class GroupCommit(Generic[Item]):
                 await self.write(session, item, effects)
             return effects
 
-        return await self.database.transact(write_all, urgent=self.urgent)
+        return await self.database.transact(write_all, bookkeeping=self.bookkeeping)
 
     async def _after(self, effects: Effects, group: Sequence[tuple[Item, asyncio.Future[None]]]) -> None:
         """What follows the commit; the writes stand whatever happens here, so they are not redone."""
