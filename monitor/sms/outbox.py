@@ -41,6 +41,7 @@ from monitor.sms.delivery import apply_delivery_reports
 from monitor.sms.gateway import FailureKind, OutgoingSms, SendFailure, SendReceipt, SmsGateway
 from monitor.sms.pacing import SendGate
 from monitor.sms.provider_watch import ProviderWatch
+from monitor.sms.rate_share import leave, share_of_rate
 from monitor.sms.throttle import ClaimPass, PhoneLimit
 from monitor.store.database import Database, is_unavailable
 from monitor.store.group_commit import GroupCommit
@@ -99,6 +100,8 @@ class SmsOutbox:
         self.after_commit = after_commit
         self.limit = PhoneLimit(phone_limit)
         self.give_up_after = timedelta(seconds=give_up_after_s)
+        #: the sender's rate at the provider, shared with the other monitors on this database
+        self.sender_rate_per_s = rate_per_s
         self.gate = SendGate(rate_per_s=rate_per_s, concurrency=concurrency)
         self.watch = ProviderWatch(health, gateway.name)
         self._wake = asyncio.Event()
@@ -170,9 +173,29 @@ class SmsOutbox:
                 await self.recover_stale()
                 if self.watch.check_due():
                     await self.check_provider()
+                await self.share_rate()
             except Exception as exc:
                 _log_pass_failure("upkeep", exc)
             await stop.idle(every)
+
+    async def share_rate(self) -> None:
+        """Take this monitor's share of the sender's rate (``monitor.sms.rate_share``)."""
+        if self.database.is_sqlite:
+            return  # one monitor process writes to SQLite: the whole rate is its own
+        rate = await share_of_rate(self.database, self.instance_id, self.clock.now(), self.sender_rate_per_s)
+        if rate != self.gate.rate_per_s:
+            log.info(
+                "sending at %g SMS/s: %d monitors share the sender's %g/s",
+                rate,
+                round(self.sender_rate_per_s / rate),
+                self.sender_rate_per_s,
+            )
+            self.gate.set_rate(rate)
+
+    async def leave(self) -> None:
+        """This monitor stops: the others take its share of the rate at once."""
+        if not self.database.is_sqlite:
+            await leave(self.database, self.instance_id)
 
     # -- claiming ------------------------------------------------------------------------------
 

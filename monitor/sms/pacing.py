@@ -33,6 +33,16 @@ class SendGate:
         self._arrivals = itertools.count()
         self._timer: asyncio.TimerHandle | None = None
 
+    def set_rate(self, rate_per_s: float) -> None:
+        """Go on at ``rate_per_s`` (the monitors sharing the sender changed)."""
+        if rate_per_s <= 0:
+            raise ValueError("a send gate needs a positive rate")
+        self._refill()
+        self.rate_per_s = rate_per_s
+        self.burst = max(1.0, rate_per_s)
+        self._tokens = min(self._tokens, self.burst)
+        self._dispatch()
+
     @asynccontextmanager
     async def turn(self, priority: int) -> AsyncIterator[None]:
         """Wait for this request's turn; the slot is held until the block ends."""

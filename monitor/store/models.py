@@ -379,6 +379,14 @@ class SeenDeviceEvent(Base):
     seen_at: Mapped[datetime]
 
 
+class MonitorInstance(Base):
+    """A monitor running on this database and when it last said so (the sender's rate is shared)."""
+
+    __tablename__ = "monitor_instances"
+    instance_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    seen_at: Mapped[datetime]
+
+
 class ServiceMeta(Base):
     """Small service-wide facts, e.g. the directory revision monitors watch for changes."""
 

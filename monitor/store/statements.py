@@ -52,6 +52,15 @@ async def insert_unless_exists(
     return (await connection.execute(statement, dict(values))).scalar_one_or_none()
 
 
+async def insert_or_update(
+    session: AsyncSession, model: type[DeclarativeBase], values: Mapping[str, Any], unique_columns: Sequence[str]
+) -> None:
+    """Insert one row, or set the other columns of the row with the same unique columns to ``values``."""
+    statement = _upsert(_dialect(session), model, tuple(unique_columns), tuple(sorted(values)))
+    connection = await session.connection()
+    await connection.execute(statement, dict(values))
+
+
 def _dialect(session: AsyncSession) -> str:
     return session.bind.dialect.name if session.bind is not None else "sqlite"
 
@@ -62,3 +71,12 @@ def _insert_skipping_existing(
 ) -> Insert:
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     return insert(model).on_conflict_do_nothing(index_elements=list(unique_columns)).returning(*returning)
+
+
+@cache
+def _upsert(
+    dialect: str, model: type[DeclarativeBase], unique_columns: tuple[str, ...], columns: tuple[str, ...]
+) -> Insert:
+    insert = postgresql.insert(model) if dialect == "postgresql" else sqlite.insert(model)
+    updated = {column: insert.excluded[column] for column in columns if column not in unique_columns}
+    return insert.on_conflict_do_update(index_elements=list(unique_columns), set_=updated)

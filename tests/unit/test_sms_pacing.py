@@ -84,3 +84,21 @@ def test_a_database_that_answers_reads_does_not_hide_failing_writes() -> None:
     assert health.components["database"].detail == "database is locked"
     health.mark("database", ok=True, detail="ok", reporter="ingest")
     assert health.components["database"].ok
+
+
+async def test_a_new_rate_applies_to_the_requests_still_waiting() -> None:
+    gate = SendGate(rate_per_s=1000, concurrency=100)
+    loop = asyncio.get_running_loop()
+    times: list[float] = []
+
+    async def send() -> None:
+        async with gate.turn(1):
+            times.append(loop.time())
+
+    await asyncio.gather(*(send() for _ in range(1000)))  # the whole burst: no tokens left
+    gate.set_rate(20)  # a second monitor shares the sender now
+    started = loop.time()
+    await asyncio.gather(*(send() for _ in range(26)))
+    # at most a second's worth (20) at once, then 20 a second: a quarter of a second at the
+    # least for the other six (at 1000/s, all 26 would take 26 ms)
+    assert times[-1] - started >= 0.24
