@@ -10,9 +10,9 @@ loop's thread: they cannot wait there, because every writer holds SQLite's write
 (a press, an escalation step, an SMS claim). The write lock itself is taken inline when it
 is free (the usual case, as this process has one writer at a time); when another process
 holds it, the wait happens on a thread. What else can wait or take long goes to a thread
-too: ``COMMIT`` (fsync), pragmas, large batches of rows, and every statement of a
-read-only transaction (console pages, supervision's scans), so a long read never holds up
-the loop.
+too: ``COMMIT`` (fsync), pragmas, ``DELETE`` (purges of old rows), large batches of rows,
+and every statement of a read-only transaction (console pages, supervision's scans), so a
+long read never holds up the loop.
 """
 
 from __future__ import annotations
@@ -25,8 +25,9 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 
-#: statements that may wait for a lock or the disk: run on a thread
-WAITING_PREFIXES = ("BEGIN IMMEDIATE", "BEGIN EXCLUSIVE", "COMMIT", "END", "PRAGMA", "VACUUM")
+#: statements that may wait for a lock or the disk, or (DELETE: purges, clean-ups of old rows)
+#: touch thousands of rows: run on a thread
+WAITING_PREFIXES = ("BEGIN IMMEDIATE", "BEGIN EXCLUSIVE", "COMMIT", "END", "PRAGMA", "VACUUM", "DELETE")
 #: an executemany with more rows than this runs on a thread (an import, not a press)
 INLINE_MAX_ROWS = 200
 

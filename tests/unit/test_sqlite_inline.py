@@ -1,5 +1,6 @@
-"""SQLite statements run on the event loop's thread, but waiting for another writer must not
-stop the loop: the monitor would stop reading MQTT and answering its web console meanwhile."""
+"""SQLite statements run on the event loop's thread, but waiting for another writer, or a
+purge of many rows, must not stop the loop: the monitor would stop reading MQTT and
+answering its web console meanwhile."""
 
 from __future__ import annotations
 
@@ -45,3 +46,34 @@ async def test_a_writer_waiting_for_another_process_leaves_the_event_loop_runnin
             other_process.close()
         async with database.read() as session:
             assert (await session.execute(text("SELECT device FROM presses"))).scalars().all() == ["btn-1"]
+
+
+async def test_a_purge_leaves_the_event_loop_running(tmp_path: Path) -> None:
+    async with Database(f"sqlite+aiosqlite:///{tmp_path / 'purge.db'}") as database:
+        async with database.write() as session:
+            await session.execute(text("CREATE TABLE messages (id INTEGER PRIMARY KEY, payload TEXT)"))
+            await session.execute(
+                text(
+                    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200000) "
+                    "INSERT INTO messages (payload) SELECT 'heartbeat ' || i FROM n"
+                )
+            )
+        turns = 0
+        turns_during_purge = 0
+
+        async def other_work() -> None:
+            nonlocal turns
+            while True:
+                turns += 1
+                await asyncio.sleep(0)
+
+        loop_work = asyncio.create_task(other_work())
+        try:
+            async with database.write() as session:
+                before = turns
+                deleted = await session.execute(text("DELETE FROM messages WHERE id % 2 = 0"))
+                turns_during_purge = turns - before
+        finally:
+            loop_work.cancel()
+    assert deleted.rowcount == 100_000
+    assert turns_during_purge > 0, "the loop turned while the DELETE ran"
