@@ -20,7 +20,6 @@ row ``rejected`` and let escalation move on to the next people at once.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -37,11 +36,12 @@ from monitor.health import Health
 from monitor.loop_stop import LoopStop
 from monitor.metrics import Metrics
 from monitor.notifications import ASKING, NotificationStatus, lock_notification
+from monitor.pending import PendingCount
 from monitor.sms.delivery import apply_delivery_reports
 from monitor.sms.gateway import FailureKind, OutgoingSms, SendFailure, SendReceipt, SmsGateway
 from monitor.sms.pacing import SendGate
 from monitor.sms.provider_watch import ProviderWatch
-from monitor.sms.rate_share import leave, share_of_rate
+from monitor.sms.rate_share import leave, monitors_running
 from monitor.sms.throttle import ClaimPass, PhoneLimit
 from monitor.store.database import Database, is_unavailable
 from monitor.store.group_commit import GroupCommit
@@ -111,9 +111,7 @@ class SmsOutbox:
         #: a storm's "reached the provider" records share commits (monitor.store.group_commit)
         self._sent_records = GroupCommit(database, self._write_sent, after_commit=after_commit, bookkeeping=True)
         #: rows given to ``send_claimed`` whose request the provider has not answered yet
-        self._claimed_unanswered = 0
-        self._claimed_answered = asyncio.Event()
-        self._claimed_answered.set()
+        self._claimed_unanswered = PendingCount()
 
     def wake(self) -> None:
         self._wake.set()
@@ -122,8 +120,7 @@ class SmsOutbox:
         """Send rows a committed transaction queued (and so claimed) for this process."""
         for sms in claimed:
             self._in_hand.add(sms.id)
-            self._claimed_unanswered += 1
-            self._claimed_answered.clear()
+            self._claimed_unanswered.add()
             task = asyncio.create_task(self._send(sms, claimed_here=True), name=f"sms-{sms.id}")
             self._in_flight.add(task)
             task.add_done_callback(self._finished)
@@ -131,15 +128,7 @@ class SmsOutbox:
     async def claimed_answered(self, within_s: float) -> None:
         """Wait until the provider has answered every request ``send_claimed`` was given, at most
         ``within_s``: an escalation storm works out its next batch once this one's SMS are out."""
-        if self._claimed_answered.is_set():
-            return
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._claimed_answered.wait(), within_s)
-
-    def _one_claimed_answered(self) -> None:
-        self._claimed_unanswered -= 1
-        if not self._claimed_unanswered:
-            self._claimed_answered.set()
+        await self._claimed_unanswered.wait_none(within_s)
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._in_flight.discard(task)
@@ -182,14 +171,10 @@ class SmsOutbox:
         """Take this monitor's share of the sender's rate (``monitor.sms.rate_share``)."""
         if self.database.is_sqlite:
             return  # one monitor process writes to SQLite: the whole rate is its own
-        rate = await share_of_rate(self.database, self.instance_id, self.clock.now(), self.sender_rate_per_s)
+        running = await monitors_running(self.database, self.instance_id, self.clock.now())
+        rate = self.sender_rate_per_s / running
         if rate != self.gate.rate_per_s:
-            log.info(
-                "sending at %g SMS/s: %d monitors share the sender's %g/s",
-                rate,
-                round(self.sender_rate_per_s / rate),
-                self.sender_rate_per_s,
-            )
+            log.info("sending at %g SMS/s: %d monitors share the sender's %g/s", rate, running, self.sender_rate_per_s)
             self.gate.set_rate(rate)
 
     async def leave(self) -> None:
@@ -244,7 +229,7 @@ class SmsOutbox:
                         outcome = receipt
             finally:
                 if claimed_here:
-                    self._one_claimed_answered()
+                    self._claimed_unanswered.done()
             if isinstance(outcome, SendFailure):
                 await self._record_failure(sms, outcome)
             else:

@@ -25,8 +25,8 @@ ALIVE_WITHIN = timedelta(seconds=20)
 FORGOTTEN_AFTER = timedelta(hours=1)
 
 
-async def share_of_rate(database: Database, instance_id: str, now: datetime, rate_per_s: float) -> float:
-    """Note that ``instance_id`` is running at ``now``; its share of the sender's ``rate_per_s``."""
+async def monitors_running(database: Database, instance_id: str, now: datetime) -> int:
+    """Note that ``instance_id`` is running at ``now``; how many monitors are (itself included)."""
 
     async def note_running(session: AsyncSession) -> int:
         await insert_or_update(session, MonitorInstance, {"instance_id": instance_id, "seen_at": now}, ["instance_id"])
@@ -34,10 +34,9 @@ async def share_of_rate(database: Database, instance_id: str, now: datetime, rat
         running = await session.scalar(
             select(func.count()).select_from(MonitorInstance).where(MonitorInstance.seen_at >= now - ALIVE_WITHIN)
         )
-        return int(running or 1)
+        return max(1, int(running or 0))
 
-    running = await database.transact(note_running, bookkeeping=True)
-    return rate_per_s / max(1, running)
+    return await database.transact(note_running, bookkeeping=True)
 
 
 async def leave(database: Database, instance_id: str) -> None:

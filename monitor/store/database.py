@@ -16,7 +16,6 @@ storm's last SMS later. People's own actions (the console, sign-in) are not held
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import heapq
 import itertools
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -32,6 +31,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from monitor.errors import UserError
+from monitor.pending import PendingCount
 from monitor.store.sqlite_inline import inline_connector
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -70,33 +70,6 @@ class WriterQueue:
         self._busy = False
 
 
-class UrgentBursts:
-    """Whether an urgent burst is under way, and a wait for its end (at most ``limit_s``)."""
-
-    def __init__(self, limit_s: float) -> None:
-        self.limit_s = limit_s
-        self._under_way = 0
-        self._over = asyncio.Event()
-        self._over.set()
-
-    @asynccontextmanager
-    async def burst(self) -> AsyncIterator[None]:
-        self._under_way += 1
-        self._over.clear()
-        try:
-            yield
-        finally:
-            self._under_way -= 1
-            if not self._under_way:
-                self._over.set()
-
-    async def wait_over(self) -> None:
-        if self._over.is_set():
-            return
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._over.wait(), self.limit_s)
-
-
 class DatabaseUnavailable(UserError):
     """The database cannot be reached or opened."""
 
@@ -112,7 +85,8 @@ class Database:
         self._sessions: async_sessionmaker[AsyncSession] | None = None
         self._read_sessions: async_sessionmaker[AsyncSession] | None = None
         self._writers = WriterQueue()
-        self._bursts = UrgentBursts(BOOKKEEPING_WAITS_AT_MOST_S)
+        #: urgent bursts under way (``urgent_burst``)
+        self._bursts = PendingCount()
         self._sqlite_waits: ThreadPoolExecutor | None = None
 
     async def __aenter__(self) -> Database:
@@ -144,9 +118,14 @@ class Database:
             raise RuntimeError("Database used outside its 'async with' block")
         return self._engine
 
-    def urgent_burst(self) -> contextlib.AbstractAsyncContextManager[None]:
+    @asynccontextmanager
+    async def urgent_burst(self) -> AsyncIterator[None]:
         """While inside, bookkeeping writers wait (see the module's docstring)."""
-        return self._bursts.burst()
+        self._bursts.add()
+        try:
+            yield
+        finally:
+            self._bursts.done()
 
     @asynccontextmanager
     async def write(self, *, urgent: bool = False, bookkeeping: bool = False) -> AsyncIterator[AsyncSession]:
@@ -158,7 +137,7 @@ class Database:
         if self._sessions is None:
             raise RuntimeError("Database used outside its 'async with' block")
         if bookkeeping:
-            await self._bursts.wait_over()
+            await self._bursts.wait_none(BOOKKEEPING_WAITS_AT_MOST_S)
         if not self.is_sqlite:
             async with self._sessions() as session, session.begin():
                 yield session

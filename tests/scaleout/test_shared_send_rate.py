@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from monitor.clock import SystemClock
-from monitor.sms.rate_share import ALIVE_WITHIN, share_of_rate
+from monitor.sms.rate_share import ALIVE_WITHIN, monitors_running
 from tests.scaleout.engines import Engines, FakeProvider, prepare
 
 SENDER_RATE = 1000.0  # what tests.scaleout.engines configures
@@ -34,12 +34,12 @@ async def test_monitors_share_the_senders_rate_and_take_back_the_share_of_one_th
 
         # A monitor that died says nothing more: once its last note is old, it no longer counts.
         later = SystemClock().now() + ALIVE_WITHIN * 2
-        await share_of_rate(second.database, "died", SystemClock().now(), SENDER_RATE)
-        with_the_dead_one = await share_of_rate(first.database, "a", SystemClock().now(), SENDER_RATE)
-        after_it_went_quiet = await share_of_rate(first.database, "a", later, SENDER_RATE)
+        await monitors_running(second.database, "died", SystemClock().now())
+        with_the_dead_one = await monitors_running(first.database, "a", SystemClock().now())
+        after_it_went_quiet = await monitors_running(first.database, "a", later)
 
     assert alone == SENDER_RATE
     assert together == (SENDER_RATE / 2, SENDER_RATE / 2)
     assert after_second_stopped == SENDER_RATE
-    assert with_the_dead_one == SENDER_RATE / 2
-    assert after_it_went_quiet == SENDER_RATE
+    assert with_the_dead_one == 2
+    assert after_it_went_quiet == 1

@@ -14,6 +14,22 @@ from monitor.store.database import Database
 from tests.support.waiting import until
 
 
+class LoopTurns:
+    """Other work on the event loop: counts its turns until stopped."""
+
+    def __init__(self) -> None:
+        self.turns = 0
+        self._task = asyncio.create_task(self._turn())
+
+    async def _turn(self) -> None:
+        while True:
+            self.turns += 1
+            await asyncio.sleep(0)
+
+    def stop(self) -> None:
+        self._task.cancel()
+
+
 async def test_a_writer_waiting_for_another_process_leaves_the_event_loop_running(tmp_path: Path) -> None:
     path = tmp_path / "shared.db"
     async with Database(f"sqlite+aiosqlite:///{path}") as database:
@@ -26,23 +42,15 @@ async def test_a_writer_waiting_for_another_process_leaves_the_event_loop_runnin
             async with database.write() as session:
                 await session.execute(text("INSERT INTO presses (device) VALUES ('btn-1')"))
 
-        turns = 0
-
-        async def other_work() -> None:
-            nonlocal turns
-            while True:
-                turns += 1
-                await asyncio.sleep(0.01)
-
         writer = asyncio.create_task(press())
-        loop_work = asyncio.create_task(other_work())
+        loop = LoopTurns()
         try:
-            await until(lambda: turns >= 20, within_s=5, what="the event loop turning while the writer waits")
+            await until(lambda: loop.turns >= 20, within_s=5, what="the event loop turning while the writer waits")
             assert not writer.done()  # still waiting for the lock, not failed
             other_process.execute("COMMIT")
             await asyncio.wait_for(writer, timeout=5)
         finally:
-            loop_work.cancel()
+            loop.stop()
             other_process.close()
         async with database.read() as session:
             assert (await session.execute(text("SELECT device FROM presses"))).scalars().all() == ["btn-1"]
@@ -58,22 +66,13 @@ async def test_a_purge_leaves_the_event_loop_running(tmp_path: Path) -> None:
                     "INSERT INTO messages (payload) SELECT 'heartbeat ' || i FROM n"
                 )
             )
-        turns = 0
-        turns_during_purge = 0
-
-        async def other_work() -> None:
-            nonlocal turns
-            while True:
-                turns += 1
-                await asyncio.sleep(0)
-
-        loop_work = asyncio.create_task(other_work())
+        loop = LoopTurns()
         try:
             async with database.write() as session:
-                before = turns
+                before = loop.turns
                 deleted = await session.execute(text("DELETE FROM messages WHERE id % 2 = 0"))
-                turns_during_purge = turns - before
+                turns_during_purge = loop.turns - before
         finally:
-            loop_work.cancel()
+            loop.stop()
     assert deleted.rowcount == 100_000
     assert turns_during_purge > 0, "the loop turned while the DELETE ran"

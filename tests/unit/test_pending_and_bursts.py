@@ -1,5 +1,5 @@
-"""Bookkeeping writers wait for an urgent burst to end, but never longer than the limit;
-other writers (a person at the console) do not wait at all.
+"""Waiting until nothing is under way (the SMS a storm's batch handed over, urgent bursts),
+never longer than the limit; in a burst, bookkeeping writers wait and nobody else does.
 
 The limit keeps delivery reports answered well within the 15 s a provider waits for a webhook.
 """
@@ -11,25 +11,27 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from monitor.store.database import Database, UrgentBursts
+from monitor.pending import PendingCount
+from monitor.store.database import Database
 
 
-async def test_a_waiter_goes_when_the_burst_ends() -> None:
-    bursts = UrgentBursts(limit_s=60)
-    await asyncio.wait_for(bursts.wait_over(), 1)  # no burst: no wait
-    async with bursts.burst():
-        async with bursts.burst():  # bursts nest (two loops, or a storm inside a storm)
-            waiter = asyncio.create_task(bursts.wait_over())
-            await asyncio.sleep(0)
-        await asyncio.sleep(0)
-        assert not waiter.done(), "still waiting while one burst is under way"
+async def test_a_waiter_goes_when_the_last_one_under_way_is_done() -> None:
+    pending = PendingCount()
+    await asyncio.wait_for(pending.wait_none(60), 1)  # nothing under way: no wait
+    pending.add()
+    pending.add()
+    waiter = asyncio.create_task(pending.wait_none(60))
+    pending.done()
+    await asyncio.sleep(0)
+    assert not waiter.done(), "still waiting while one is under way"
+    pending.done()
     await asyncio.wait_for(waiter, 1)
 
 
-async def test_a_waiter_goes_after_the_limit_while_the_burst_goes_on() -> None:
-    bursts = UrgentBursts(limit_s=0.05)
-    async with bursts.burst():
-        await asyncio.wait_for(bursts.wait_over(), 5)
+async def test_a_waiter_goes_after_the_limit_while_something_is_still_under_way() -> None:
+    pending = PendingCount()
+    pending.add()
+    await asyncio.wait_for(pending.wait_none(0.05), 5)
 
 
 async def test_in_a_burst_only_bookkeeping_waits_not_a_person_at_the_console(tmp_path: Path) -> None:
