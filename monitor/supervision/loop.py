@@ -59,6 +59,9 @@ class Supervision:
         self.checkins = CheckinJudge(escalation, metrics, style.timezone)
         self.reports = HealthReports(style, rules)
         self._wake = asyncio.Event()
+        # one pass at a time in this process: a second pass would find this monitor's own
+        # advisory lock taken on PostgreSQL and skip its work instead of doing it after
+        self._one_pass = asyncio.Lock()
         self._pruned_at: datetime | None = None
 
     def wake(self) -> None:
@@ -76,7 +79,10 @@ class Supervision:
 
     async def run_once(self) -> None:
         """Do everything that is due now, in order: what one pass raises, the next one reports."""
-        now = self.clock.now()
+        async with self._one_pass:
+            await self._pass(self.clock.now())
+
+    async def _pass(self, now: datetime) -> None:
         passes: list[tuple[Callable[[AsyncSession, datetime], Awaitable[bool]], Work, int | None]] = [
             (self._devices_due, self.devices.review_due, REVIEW_BATCH),
             (self._checkins_due, self.checkins.judge_due, JUDGE_BATCH),

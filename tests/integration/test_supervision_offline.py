@@ -13,10 +13,15 @@ from datetime import UTC, datetime, timedelta
 
 import aiomqtt
 import paho.mqtt.client as mqtt
+import pytest
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from monitor.effects import Effects
+from monitor.loop_stop import LoopStop
 from monitor.service import Monitor
 from monitor.store.models import AlertDevice, Device, Notification
+from monitor.supervision.loop import Supervision
 from tests.integration.supervision_kit import ShiftedClock, alerts, clear_retained, device, eventually, monitor_on
 from tests.support.broker import Broker
 from tests.support.deployment import STAFF, Deployment
@@ -94,6 +99,48 @@ async def test_heartbeats_stopping_mark_a_device_offline_after_two_intervals_plu
         [alert] = await alerts(monitor)
         assert (alert.state, alert.outcome) == ("resolved", "cleared")
         assert [sms.phone for sms in await sms_queued(monitor)] == [STAFF]
+
+
+async def test_a_pass_asked_for_while_another_pass_is_writing_does_its_work_after_it(
+    deployment: Deployment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL a second pass of the same monitor used to meet the first one's advisory lock and skip."""
+
+    async def loop_off(supervision: Supervision, stop: LoopStop) -> None:  # only the test's passes run
+        while await stop.idle(3600):
+            pass
+
+    monkeypatch.setattr(Supervision, "run", loop_off)
+    deployment.write_files(directory_extra=HEARTBEAT_DEVICE + HEARTBEAT_DEVICE.replace("hb-1", "hb-2"))
+    clock = ShiftedClock(START)
+    async with monitor_on(deployment, clock) as monitor:
+        await deployment.press("hb-1", "heartbeat")
+        await eventually(lambda: _online(monitor, "hb-1"), what="hb-1's heartbeat is recorded")
+        clock.advance(seconds=100)
+        await deployment.press("hb-2", "heartbeat")
+        await eventually(lambda: _online(monitor, "hb-2"), what="hb-2's heartbeat is recorded")
+
+        hb2_silent_from = START + timedelta(seconds=100 + 180)
+        holding, release = asyncio.Event(), asyncio.Event()
+        review_due = monitor.supervision.devices.review_due
+
+        async def review_and_hold(session: AsyncSession, effects: Effects, now: datetime) -> int:
+            reviewed = await review_due(session, effects, now)
+            if now < hb2_silent_from:
+                holding.set()
+                await release.wait()  # the first pass stays in its transaction, holding what it holds
+            return reviewed
+
+        monitor.supervision.devices.review_due = review_and_hold  # type: ignore[method-assign]
+        clock.move_to(START + timedelta(seconds=190))  # hb-1 silent for two intervals plus grace, hb-2 not yet
+        first_pass = asyncio.create_task(monitor.supervision.run_once())
+        await holding.wait()
+        clock.move_to(hb2_silent_from + timedelta(seconds=10))
+        second_pass = asyncio.create_task(monitor.supervision.run_once())
+        await asyncio.wait({second_pass}, timeout=1.0)  # one that skips its work is done long before
+        release.set()
+        await asyncio.gather(first_pass, second_pass)
+        assert ((await device(monitor, "hb-1")).online, (await device(monitor, "hb-2")).online) == (False, False)
 
 
 async def _online(monitor: Monitor, device_id: str) -> bool | None:
