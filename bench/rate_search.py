@@ -16,7 +16,11 @@ from bench.harness import note
 from simulator.load import LoadGenerator, LoadPlan
 from simulator.mqtt_link import BrokerAddress
 
-LADDER = (100, 150, 200, 300, 400, 500, 750, 1000, 1500, 2000, 3000, 4000, 6000, 8000, 12000, 16000, 24000)
+LADDER = (
+    *(100, 150, 200, 300, 400, 500, 750),
+    *(1000, 1500, 2000, 3000, 4000, 5000, 6000, 7000, 8000),
+    *(10000, 12000, 14000, 16000, 20000, 24000),
+)
 DRAIN_LIMIT_S = 1.0
 DRAIN_WAIT_S = 120.0
 Counter = Callable[[], Awaitable[int]]

@@ -1,24 +1,81 @@
-"""What callwatch remembers about each device: last seen, online, battery, signal, position."""
+"""What callwatch remembers about each device: last seen, online, battery, signal, position.
+
+Ingest works on a ``DeviceState``, a plain copy of the columns a message can change, and
+writes what changed back in one UPDATE per batch: setting the ORM's instrumented attributes
+(and flushing them) cost a third of ingest's time per heartbeat.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, fields
 from datetime import datetime
 from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import Table, Update, bindparam, inspect, update
+from sqlalchemy import Table, Update, bindparam, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.orm.base import NO_VALUE
 
 from devices.base import DeviceEvent, EventType
 from monitor.store.models import Device
 from monitor.supervision.rules import SupervisionRules
 
 
+@dataclass(slots=True)
+class DeviceState:
+    """The columns of one device that its messages change, as plain values."""
+
+    #: read only: what supervision's rules need beside the state
+    heartbeat_s: int
+    offline_noticed: bool
+    battery_noticed: bool
+    #: written back when changed
+    adapter_state: dict[str, Any]
+    online: bool | None
+    last_seen_at: datetime | None
+    offline_at: datetime | None
+    battery: int | None
+    battery_low: bool
+    signal: int | None
+    last_lat: float | None
+    last_lon: float | None
+    last_accuracy_m: float | None
+    last_fix_at: datetime | None
+    review_at: datetime | None
+    #: the written columns' values when copied, to tell what changed
+    loaded: tuple[Any, ...] = ()
+
+    @classmethod
+    def of(cls, device: Device) -> DeviceState:
+        state = cls(
+            heartbeat_s=device.heartbeat_s,
+            offline_noticed=device.offline_noticed,
+            battery_noticed=device.battery_noticed,
+            **{name: getattr(device, name) for name in WRITTEN},
+        )
+        state.loaded = tuple(getattr(state, name) for name in WRITTEN)
+        return state
+
+    def changed(self) -> dict[str, Any]:
+        """The written columns whose value differs from the one copied."""
+        return {
+            name: value
+            for name, before in zip(WRITTEN, self.loaded, strict=True)
+            if (value := getattr(self, name)) != before
+        }
+
+
+#: the columns of ``DeviceState`` that are written back, in declaration order
+WRITTEN: tuple[str, ...] = tuple(
+    field.name
+    for field in fields(DeviceState)
+    if field.name not in {"heartbeat_s", "offline_noticed", "battery_noticed", "loaded"}
+)
+
+
 def record_sign_of_life(
-    device: Device, events: Iterable[DeviceEvent], now: datetime, *, retained: bool, rules: SupervisionRules
+    device: DeviceState, events: Iterable[DeviceEvent], now: datetime, *, retained: bool, rules: SupervisionRules
 ) -> None:
     """Update ``device`` from a message it sent: any readable message means it is alive,
     unless the message itself says it went offline (a Last Will, an availability topic).
@@ -53,7 +110,7 @@ def record_sign_of_life(
 
 
 def _record_replayed_state(
-    device: Device, events: Iterable[DeviceEvent], now: datetime, rules: SupervisionRules
+    device: DeviceState, events: Iterable[DeviceEvent], now: datetime, rules: SupervisionRules
 ) -> None:
     for event in events:
         if event.type in (EventType.ONLINE, EventType.OFFLINE):
@@ -62,7 +119,7 @@ def _record_replayed_state(
             _record_position(device, event, now)
 
 
-def _record_position(device: Device, event: DeviceEvent, now: datetime) -> None:
+def _record_position(device: DeviceState, event: DeviceEvent, now: datetime) -> None:
     if event.position is None:
         return
     fixed_at = event.position.fixed_at or now
@@ -73,7 +130,7 @@ def _record_position(device: Device, event: DeviceEvent, now: datetime) -> None:
         device.last_fix_at = fixed_at
 
 
-def _record_availability(device: Device, online: bool, now: datetime, rules: SupervisionRules) -> None:
+def _record_availability(device: DeviceState, online: bool, now: datetime, rules: SupervisionRules) -> None:
     if online:
         device.offline_at = None
     elif device.online is not False or device.offline_at is None:
@@ -88,27 +145,20 @@ def last_position(device: Device) -> tuple[float, float, float | None, datetime 
     return device.last_lat, device.last_lon, device.last_accuracy_m, device.last_fix_at
 
 
-async def write_device_states(session: AsyncSession, changed: Iterable[Device]) -> None:
+async def write_device_states(session: AsyncSession, states: Iterable[tuple[Device, DeviceState]]) -> None:
     """Write what a batch of messages changed on its devices: one UPDATE per shape of change.
 
-    The ORM would write each device by itself; a burst of heartbeats from thousands of
-    devices is one statement this way. The devices are left clean in the session, so later
-    changes (an alert's handling) are flushed as usual.
+    Each device in the session takes its new values as committed ones, so whatever reads it
+    later in the transaction (an alert's handling) sees them, and the ORM has nothing to flush.
     """
     by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-    unique = {id(device): device for device in changed}.values()
-    for device in unique:
-        state = inspect(device)
-        # The attributes set since the device was loaded (cheaper than asking each one's history),
-        # leaving out those set to what they were: a heartbeat sets "online" every time.
-        assigned = {key: state.dict[key] for key in state.committed_state if key not in _KEYS}
-        for key, value in list(assigned.items()):
-            old = state.committed_state[key]
-            set_committed_value(device, key, value)
-            if old is not NO_VALUE and old == value:
-                del assigned[key]
-        if assigned:
-            by_columns.setdefault(tuple(sorted(assigned)), []).append({"key_id": device.id, **assigned})
+    for device, state in states:
+        changed = state.changed()
+        if not changed:
+            continue
+        for name, value in changed.items():
+            set_committed_value(device, name, value)
+        by_columns.setdefault(tuple(sorted(changed)), []).append({"key_id": device.id, **changed})
     for columns, rows in by_columns.items():
         await session.execute(_state_update(columns), rows)
 
@@ -119,6 +169,3 @@ def _state_update(columns: tuple[str, ...]) -> Update:
     table = cast(Table, Device.__table__)
     values: dict[str, Any] = {column: bindparam(column) for column in columns}
     return update(table).where(table.c.id == bindparam("key_id")).values(values)
-
-
-_KEYS = frozenset({"id"})

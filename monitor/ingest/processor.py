@@ -35,7 +35,7 @@ from devices.base import (
     RejectReason,
 )
 from monitor.alerts.device_events import DeviceEventHandler, concerns_alerts
-from monitor.device_state import record_sign_of_life, write_device_states
+from monitor.device_state import DeviceState, record_sign_of_life, write_device_states
 from monitor.effects import Effects
 from monitor.feedback import profile_of
 from monitor.ingest.routes import Routes
@@ -92,10 +92,12 @@ class MessageProcessor:
     ) -> list[Outcome]:
         candidates = [self._candidates(message) for message in messages]
         found = await self._find(session, candidates)
+        states: dict[str, tuple[Device, DeviceState]] = {}
         reads = [
-            await self._read(session, message, found, keys) for message, keys in zip(messages, candidates, strict=True)
+            await self._read(session, message, found, keys, states)
+            for message, keys in zip(messages, candidates, strict=True)
         ]
-        await write_device_states(session, [read.device for read in reads if read.device is not None])
+        await write_device_states(session, states.values())
         await self._drop_seen(session, reads)
         for read in reads:
             if read.device is not None:
@@ -166,7 +168,9 @@ class MessageProcessor:
         message: DeviceMessage,
         found: dict[DeviceKey, Device | VolunteerPhone],
         candidates: list[tuple[DeviceAdapter, str]] | Rejection,
+        states: dict[str, tuple[Device, DeviceState]],
     ) -> _Read:
+        """Parse one message; what it changes on its device goes into ``states`` (one per device)."""
         if isinstance(candidates, Rejection):
             return self._rejected(message, candidates)
         match = next(
@@ -190,14 +194,17 @@ class MessageProcessor:
         if isinstance(target, VolunteerPhone):
             return await self._volunteer_position(session, message, target, adapter)
         profile = profile_of(target)
-        parsed = adapter.parse(message, profile, target.adapter_state or {})
+        if target.id not in states:
+            states[target.id] = (target, DeviceState.of(target))
+        state = states[target.id][1]
+        parsed = adapter.parse(message, profile, state.adapter_state or {})
         if isinstance(parsed, Rejection):
             read = self._rejected(message, parsed)
             read.device = target
             return read
         events = resolve_presses(parsed.events, profile)
-        target.adapter_state = dict(parsed.state)
-        record_sign_of_life(target, events, message.received_at, retained=message.retained, rules=self.rules)
+        state.adapter_state = dict(parsed.state)
+        record_sign_of_life(state, events, message.received_at, retained=message.retained, rules=self.rules)
         news = [event for event in events if not message.retained or event.type in NEWS_WHEN_RETAINED]
         return _Read(message, device=target, news=news, detail=_describe(events, news))
 

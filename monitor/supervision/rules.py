@@ -5,9 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from typing import TYPE_CHECKING
 
 from monitor.config import SupervisionSettings
 from monitor.store.models import Device
+
+if TYPE_CHECKING:
+    from monitor.device_state import DeviceState
 
 #: The grace period after the missed heartbeats, for slow networks and sleepy radios: a tenth
 #: of the interval, at least a minute.
@@ -52,7 +56,7 @@ class SupervisionRules:
             digest_at=settings.digest_at,
         )
 
-    def silent_after(self, device: Device) -> datetime | None:
+    def silent_after(self, device: Device | DeviceState) -> datetime | None:
         """When a device that stays quiet counts as offline; None when it has no heartbeat."""
         if device.heartbeat_s <= 0 or device.last_seen_at is None:
             return None
@@ -70,7 +74,7 @@ class SupervisionRules:
             return False
         return was_low
 
-    def next_review(self, device: Device, now: datetime) -> datetime | None:
+    def next_review(self, device: Device | DeviceState, now: datetime) -> datetime | None:
         """When supervision must next look at ``device``; None when nothing is pending or due."""
         moments: list[datetime] = []
         if device.online is False:
