@@ -96,7 +96,7 @@ class Retention:
         """Run ``step`` in one short transaction after another until it finds nothing more to do."""
         total = 0
         while True:
-            done = await self.database.transact(step, bookkeeping=True)
+            done = await self.database.transact(step, bookkeeping=True, bulk=True)
             total += done
             if done < CHUNK:
                 return total

@@ -32,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from monitor.errors import UserError
 from monitor.pending import PendingCount
-from monitor.store.sqlite_inline import inline_connector
+from monitor.store.sqlite_inline import inline_connector, mark_bulk
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 #: well under the 15 s a provider waits for a webhook's answer (delivery reports wait on this)
@@ -128,11 +128,14 @@ class Database:
             self._bursts.done()
 
     @asynccontextmanager
-    async def write(self, *, urgent: bool = False, bookkeeping: bool = False) -> AsyncIterator[AsyncSession]:
+    async def write(
+        self, *, urgent: bool = False, bookkeeping: bool = False, bulk: bool = False
+    ) -> AsyncIterator[AsyncSession]:
         """A read-write transaction, committed on success and rolled back on error.
 
         ``urgent``: someone may be waiting on this (a press, an escalation, a reply).
         ``bookkeeping``: nobody waits on it; it waits for an urgent burst to end.
+        ``bulk``: it works through many rows; on SQLite its statements run on a thread.
         """
         if self._sessions is None:
             raise RuntimeError("Database used outside its 'async with' block")
@@ -145,6 +148,9 @@ class Database:
         await self._writers.acquire(urgent)
         try:
             async with self._sessions() as session, session.begin():
+                if bulk:
+                    raw = await (await session.connection()).get_raw_connection()
+                    mark_bulk(raw.driver_connection)
                 yield session
         finally:
             self._writers.release()
@@ -163,6 +169,7 @@ class Database:
         *,
         urgent: bool = False,
         bookkeeping: bool = False,
+        bulk: bool = False,
         attempts: int = 5,
     ) -> T:
         """Run ``work`` in a write transaction, again from the start if PostgreSQL aborts it
@@ -170,7 +177,7 @@ class Database:
         attempt = 0
         while True:
             try:
-                async with self.write(urgent=urgent, bookkeeping=bookkeeping) as session:
+                async with self.write(urgent=urgent, bookkeeping=bookkeeping, bulk=bulk) as session:
                     return await work(session)
             except DBAPIError as exc:
                 attempt += 1

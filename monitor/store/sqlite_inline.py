@@ -11,8 +11,9 @@ loop's thread: they cannot wait there, because every writer holds SQLite's write
 is free (the usual case, as this process has one writer at a time); when another process
 holds it, the wait happens on a thread. What else can wait or take long goes to a thread
 too: ``COMMIT`` (fsync), pragmas, ``DELETE`` (purges of old rows), large batches of rows,
-and every statement of a read-only transaction (console pages, supervision's scans), so a
-long read never holds up the loop.
+every statement of a read-only transaction (console pages, supervision's scans), so a
+long read never holds up the loop, and every statement of a write transaction marked as
+bulk work (``mark_bulk``: retention's passes over thousands of old rows).
 """
 
 from __future__ import annotations
@@ -84,7 +85,7 @@ class InlineSqliteCursor:
         self._cursor.arraysize = value
 
     async def execute(self, sql: str, parameters: Sequence[Any] | dict[str, Any] = ()) -> InlineSqliteCursor:
-        if self._connection.writing and not may_wait(sql):
+        if self._connection.inline and not may_wait(sql):
             self._cursor.execute(sql, parameters)
         elif not (takes_write_lock(sql) and self._connection.lock_at_once(self._cursor, sql)):
             await self._connection.on_thread(self._cursor.execute, sql, parameters)
@@ -92,7 +93,7 @@ class InlineSqliteCursor:
         return self
 
     async def executemany(self, sql: str, rows: Sequence[Any]) -> InlineSqliteCursor:
-        if self._connection.writing and len(rows) <= INLINE_MAX_ROWS:
+        if self._connection.inline and len(rows) <= INLINE_MAX_ROWS:
             self._cursor.executemany(sql, rows)
         else:
             await self._connection.on_thread(self._cursor.executemany, sql, rows)
@@ -106,7 +107,7 @@ class InlineSqliteCursor:
 
     async def fetchall(self) -> list[Any]:
         # A read-only transaction's rows may be many (a console page): fetched on the thread too.
-        if self._connection.writing:
+        if self._connection.inline:
             return self._cursor.fetchall()
         return await self._connection.on_thread(self._cursor.fetchall)
 
@@ -137,8 +138,25 @@ class InlineSqliteConnection:
         self._conn: sqlite3.Connection | None = sqlite
         self._connection: sqlite3.Connection | None = sqlite
         self._tx = _RunNow()
-        #: inside a transaction that holds the write lock: its statements run inline
-        self.writing = False
+        #: inside a transaction that holds the write lock
+        self._writing = False
+        #: the write transaction under way works through many rows (``mark_bulk``)
+        self.bulk = False
+
+    @property
+    def writing(self) -> bool:
+        return self._writing
+
+    @writing.setter
+    def writing(self, writing: bool) -> None:
+        self._writing = writing
+        if not writing:
+            self.bulk = False  # bulk work is marked for one transaction
+
+    @property
+    def inline(self) -> bool:
+        """Whether the statements now run on the event loop's thread."""
+        return self._writing and not self.bulk
 
     def lock_at_once(self, cursor: sqlite3.Cursor, sql: str) -> bool:
         """Take the write lock here if nobody holds it (the usual case: this process has one
@@ -182,6 +200,13 @@ class InlineSqliteConnection:
         if self._connection is not None:
             self._connection = self._conn = None
             self.sqlite.close()
+
+
+def mark_bulk(driver_connection: object) -> None:
+    """Run the rest of this write transaction's statements on the thread: it works through
+    thousands of rows, and the event loop has presses to handle meanwhile."""
+    if isinstance(driver_connection, InlineSqliteConnection):
+        driver_connection.bulk = True
 
 
 def inline_connector(path: str, executor: Executor, busy_timeout_ms: int) -> Callable[[], Any]:

@@ -76,3 +76,32 @@ async def test_a_purge_leaves_the_event_loop_running(tmp_path: Path) -> None:
             loop.stop()
     assert deleted.rowcount == 100_000
     assert turns_during_purge > 0, "the loop turned while the DELETE ran"
+
+
+async def test_retention_work_marked_bulk_leaves_the_event_loop_running(tmp_path: Path) -> None:
+    """A retention pass clears thousands of old payloads (an UPDATE): a press must not wait for it."""
+    async with Database(f"sqlite+aiosqlite:///{tmp_path / 'retention.db'}") as database:
+        async with database.write() as session:
+            await session.execute(text("CREATE TABLE messages (id INTEGER PRIMARY KEY, payload TEXT)"))
+            await session.execute(
+                text(
+                    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200000) "
+                    "INSERT INTO messages (payload) SELECT 'heartbeat ' || i FROM n"
+                )
+            )
+        loop = LoopTurns()
+        try:
+            async with database.write(bulk=True) as session:
+                before = loop.turns
+                old = (await session.execute(text("SELECT id FROM messages WHERE id % 2 = 0"))).scalars().all()
+                cleared = await session.execute(text("UPDATE messages SET payload = '' WHERE id % 2 = 0"))
+                turns_during_pass = loop.turns - before
+            async with database.write() as session:  # the next transaction is a press's: inline again
+                before = loop.turns
+                await session.execute(text("UPDATE messages SET payload = 'sos' WHERE id = 1"))
+                turns_during_press = loop.turns - before
+        finally:
+            loop.stop()
+    assert (len(old), cleared.rowcount) == (100_000, 100_000)
+    assert turns_during_pass > 0, "the loop turned while the retention pass ran"
+    assert turns_during_press == 0, "a press's statement ran at once, on the loop"
