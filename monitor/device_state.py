@@ -8,7 +8,7 @@ writes what changed back in one UPDATE per batch: setting the ORM's instrumented
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from functools import lru_cache
 from typing import Any, cast
@@ -44,16 +44,11 @@ class DeviceState:
     last_fix_at: datetime | None
     review_at: datetime | None
     #: the written columns' values when copied, to tell what changed
-    loaded: tuple[Any, ...] = ()
+    loaded: tuple[Any, ...] = field(default=(), repr=False, compare=False)
 
     @classmethod
     def of(cls, device: Device) -> DeviceState:
-        state = cls(
-            heartbeat_s=device.heartbeat_s,
-            offline_noticed=device.offline_noticed,
-            battery_noticed=device.battery_noticed,
-            **{name: getattr(device, name) for name in WRITTEN},
-        )
+        state = cls(**{name: getattr(device, name) for name in (*READ_ONLY, *WRITTEN)})
         state.loaded = tuple(getattr(state, name) for name in WRITTEN)
         return state
 
@@ -66,11 +61,11 @@ class DeviceState:
         }
 
 
+#: the columns of ``DeviceState`` that supervision's rules read and ingest never changes
+READ_ONLY = ("heartbeat_s", "offline_noticed", "battery_noticed")
 #: the columns of ``DeviceState`` that are written back, in declaration order
 WRITTEN: tuple[str, ...] = tuple(
-    field.name
-    for field in fields(DeviceState)
-    if field.name not in {"heartbeat_s", "offline_noticed", "battery_noticed", "loaded"}
+    column.name for column in fields(DeviceState) if column.name not in {*READ_ONLY, "loaded"}
 )
 
 

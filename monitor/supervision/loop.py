@@ -3,8 +3,9 @@
 Each pass first reads whether it has anything to do, and only then takes a write
 transaction (on SQLite the single writer, behind any press). With several monitors on
 PostgreSQL, one at a time supervises (a transaction-scoped advisory lock; the others skip
-the pass), so an area's outage is judged once. Work is due by times kept in the database;
-the loop looks every second, and sooner when woken.
+the pass; within one monitor, passes wait for each other), so an area's outage is judged
+once. Work is due by times kept in the database; the loop looks every second, and sooner
+when woken.
 """
 
 from __future__ import annotations

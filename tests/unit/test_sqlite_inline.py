@@ -30,6 +30,18 @@ class LoopTurns:
         self._task.cancel()
 
 
+async def two_hundred_thousand_messages(database: Database) -> None:
+    """A table of old messages, big enough that working through it takes a while."""
+    async with database.write() as session:
+        await session.execute(text("CREATE TABLE messages (id INTEGER PRIMARY KEY, payload TEXT)"))
+        await session.execute(
+            text(
+                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200000) "
+                "INSERT INTO messages (payload) SELECT 'heartbeat ' || i FROM n"
+            )
+        )
+
+
 async def test_a_writer_waiting_for_another_process_leaves_the_event_loop_running(tmp_path: Path) -> None:
     path = tmp_path / "shared.db"
     async with Database(f"sqlite+aiosqlite:///{path}") as database:
@@ -58,14 +70,7 @@ async def test_a_writer_waiting_for_another_process_leaves_the_event_loop_runnin
 
 async def test_a_purge_leaves_the_event_loop_running(tmp_path: Path) -> None:
     async with Database(f"sqlite+aiosqlite:///{tmp_path / 'purge.db'}") as database:
-        async with database.write() as session:
-            await session.execute(text("CREATE TABLE messages (id INTEGER PRIMARY KEY, payload TEXT)"))
-            await session.execute(
-                text(
-                    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200000) "
-                    "INSERT INTO messages (payload) SELECT 'heartbeat ' || i FROM n"
-                )
-            )
+        await two_hundred_thousand_messages(database)
         loop = LoopTurns()
         try:
             async with database.write() as session:
@@ -81,14 +86,7 @@ async def test_a_purge_leaves_the_event_loop_running(tmp_path: Path) -> None:
 async def test_retention_work_marked_bulk_leaves_the_event_loop_running(tmp_path: Path) -> None:
     """A retention pass clears thousands of old payloads (an UPDATE): a press must not wait for it."""
     async with Database(f"sqlite+aiosqlite:///{tmp_path / 'retention.db'}") as database:
-        async with database.write() as session:
-            await session.execute(text("CREATE TABLE messages (id INTEGER PRIMARY KEY, payload TEXT)"))
-            await session.execute(
-                text(
-                    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200000) "
-                    "INSERT INTO messages (payload) SELECT 'heartbeat ' || i FROM n"
-                )
-            )
+        await two_hundred_thousand_messages(database)
         loop = LoopTurns()
         try:
             async with database.write(bulk=True) as session:
