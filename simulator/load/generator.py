@@ -117,6 +117,7 @@ class LoadGenerator:
         device = self.plan.device_id(count * 7919)
         event_id = f"{self.tag}-sos-{count}"
         self._pressed[event_id] = time.monotonic()
+        self._all_confirmed.clear()  # set when the earlier presses were all confirmed: not any more
         link.publish_nowait(f"callwatch/{device}/event", json.dumps({"type": "sos", "id": event_id}).encode())
         self.report.sos_sent += 1
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import time
 from pathlib import Path
 
+import aiomqtt
 import pytest
 from sqlalchemy import func, select
 
@@ -17,6 +20,7 @@ from simulator.load import LoadGenerator, LoadPlan, write_directory
 from simulator.mqtt_link import BrokerAddress, MqttLink
 from simulator.scenario import SandboxScripts, ScenarioError, ScenarioRun, load_scenario
 from simulator.scenario.fleet_of import scenario_devices
+from tests.support.broker import Broker
 from tests.support.deployment import TIER1, Deployment
 
 SCENARIO = """
@@ -106,3 +110,31 @@ async def test_load_mode_reports_what_it_sent_and_what_the_monitor_confirmed(dep
     assert len(report.latencies_ms) == report.sos_sent
     assert stored == report.published
     assert progress, "a long run shows progress"
+
+
+async def test_load_mode_waits_for_a_press_confirmed_after_the_earlier_ones_were(broker: Broker) -> None:
+    """The first press is confirmed at once, so none is waiting when the next goes out; the
+    later ones only after the load has stopped: the run must wait for them, not report them
+    missing."""
+
+    async def confirm_each_press_late(monitor: aiomqtt.Client) -> None:
+        presses = 0
+        async for message in monitor.messages:
+            event = json.loads(bytes(message.payload))
+            if event.get("type") == "sos":
+                presses += 1
+                await asyncio.sleep(0 if presses == 1 else 1.5)
+                device = message.topic.value.split("/")[1]
+                feedback = {"event_id": event["id"], "alert_id": 1, "state": "received", "by": None}
+                await monitor.publish(f"callwatch/{device}/feedback", json.dumps(feedback), qos=1)
+
+    plan = LoadPlan(devices=50, rate=20, sos_rate=2, duration_s=2, connections=1)
+    async with aiomqtt.Client(broker.host, broker.port) as monitor:
+        await monitor.subscribe("callwatch/+/event", qos=1)
+        confirming = asyncio.create_task(confirm_each_press_late(monitor))
+        try:
+            report = await LoadGenerator(BrokerAddress(broker.host, broker.port), plan, settle_s=5).run()
+        finally:
+            confirming.cancel()
+    assert report.sos_sent >= 2
+    assert report.sos_confirmed == report.sos_sent
