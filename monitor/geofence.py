@@ -12,10 +12,11 @@ alert is not yet resolved adds to it; coming back is written to the alert's log.
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from devices.base import DeviceEvent, EventType, Position
@@ -56,6 +57,19 @@ class SafeZone:
 
     def names(self, region: str | None) -> bool:
         return self.region is not None and region is not None and region.casefold() == self.region.casefold()
+
+
+#: The residents among some that have a safe zone: the test of ``SafeZone.of``, in SQL.
+WITH_SAFE_ZONE = select(Resident.id).where(
+    Resident.id.in_(bindparam("resident_ids", expanding=True)),
+    or_(Resident.safe_region.is_not(None), Resident.safe_radius_m.is_not(None)),
+)
+
+
+async def residents_with_safe_zone(session: AsyncSession, resident_ids: Collection[str]) -> set[str]:
+    if not resident_ids:
+        return set()
+    return set((await session.scalars(WITH_SAFE_ZONE, {"resident_ids": list(resident_ids)})).all())
 
 
 def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:

@@ -27,12 +27,6 @@ from monitor.geofence import GeofenceWatch
 from monitor.store.models import Alert, AlertEvent, Device, Resident
 
 RAISING: dict[EventType, AlertKind] = {EventType.SOS: AlertKind.SOS, EventType.FALL: AlertKind.FALL}
-#: Events that only change what is known about the device (monitor.device_state), which
-#: supervision turns into alerts when it must; without a position they never touch an alert.
-STATE_ONLY: frozenset[EventType] = frozenset(
-    {EventType.HEARTBEAT, EventType.BATTERY, EventType.LOW_BATTERY, EventType.ONLINE, EventType.OFFLINE}
-)
-
 #: The resident's SOS or fall alert that is not closed yet, locked (built once: it runs on every press).
 ONGOING_URGENT = (
     select(Alert)
@@ -47,9 +41,16 @@ ONGOING_URGENT = (
 )
 
 
-def concerns_alerts(device: Device, event: DeviceEvent) -> bool:
-    """Whether ``event`` may raise, change or add to an alert (the handler needs to see it)."""
-    return event.type not in STATE_ONLY or event.position is not None or is_checkin(device, event)
+def concerns_alerts(device: Device, event: DeviceEvent, *, has_safe_zone: bool) -> bool:
+    """Whether ``event`` may raise, change or add to an alert (the handler needs to see it).
+
+    Heartbeats, battery and availability only change the device's state (supervision acts on
+    that). A position matters only against a safe zone: a phone without one reports where it
+    is thousands of times a day, and each report is kept on the device, never in an alert.
+    """
+    if event.type in RAISING or event.type is EventType.CANCEL or is_checkin(device, event):
+        return True
+    return has_safe_zone and (event.position is not None or event.type is EventType.GEOFENCE)
 
 
 class DeviceEventHandler:

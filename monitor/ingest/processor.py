@@ -38,6 +38,7 @@ from monitor.alerts.device_events import DeviceEventHandler, concerns_alerts
 from monitor.device_state import DeviceState, record_sign_of_life, write_device_states
 from monitor.effects import Effects
 from monitor.feedback import profile_of
+from monitor.geofence import residents_with_safe_zone
 from monitor.ingest.routes import Routes
 from monitor.metrics import Metrics
 from monitor.oncall.positions import phone_profile, record_volunteer_fix
@@ -99,9 +100,21 @@ class MessageProcessor:
         ]
         await write_device_states(session, states.values())
         await self._drop_seen(session, reads)
+        zoned = await residents_with_safe_zone(
+            session,
+            {
+                read.device.resident_id
+                for read in reads
+                if read.device is not None
+                and any(event.position is not None or event.type is EventType.GEOFENCE for event in read.fresh)
+            },
+        )
         for read in reads:
             if read.device is not None:
-                read.acting = [event for event in read.fresh if concerns_alerts(read.device, event)]
+                has_safe_zone = read.device.resident_id in zoned
+                read.acting = [
+                    event for event in read.fresh if concerns_alerts(read.device, event, has_safe_zone=has_safe_zone)
+                ]
         stored_ids = await self._store(session, reads)
         residents = await self._prefetch_residents(session, reads)
         for read, stored_id in zip(reads, stored_ids, strict=True):

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import timedelta
 
+from devices.base import DeviceMessage
+from monitor.effects import Effects
 from monitor.service import Monitor
 from tests.integration.supervision_kit import alert_log, alerts, device, eventually
 from tests.support.deployment import TIER1, Deployment
@@ -40,6 +43,20 @@ resident = "r-w"
 kind = "gps_phone"
 protocol = "owntracks"
 topic = "owntracks/wu/phone"
+"""
+UNFENCED = """
+[[residents]]
+id = "r-n"
+name = "Qian Min"
+area = "a-1"
+language = "en"
+
+[[devices]]
+id = "phone-n"
+resident = "r-n"
+kind = "gps_phone"
+protocol = "owntracks"
+topic = "owntracks/qian/phone"
 """
 
 
@@ -95,3 +112,30 @@ async def test_the_phone_saying_it_left_its_home_region_is_believed(deployment: 
             40,
         )
         assert all("LEFT SAFE ZONE: Wu Fang" in message.body and "Location ±40m" in message.body for message in asked)
+
+
+async def test_in_one_batch_only_the_phone_with_a_safe_zone_can_leave_it(deployment: Deployment) -> None:
+    """Positions from a resident without a safe zone are kept on the device and alert nobody,
+    also when they arrive in the same batch as a fenced resident's phone leaving."""
+    deployment.write_files(directory_extra=WANDERERS + UNFENCED)
+    async with deployment.monitor() as monitor:
+        now = monitor.clock.now()
+
+        def fix(topic: str, lat: float, lon: float, after_s: float) -> DeviceMessage:
+            body = {"_type": "location", "lat": lat, "lon": lon, "acc": 15, "tst": int(now.timestamp()), "batt": 70}
+            return DeviceMessage(topic, json.dumps(body).encode(), False, now + timedelta(seconds=after_s))
+
+        async with monitor.database.write() as session:
+            await monitor.ingest.processor.process(
+                session,
+                [
+                    fix("owntracks/qian/phone", 31.2304, 121.4737, 0),  # 170 km away, no zone
+                    fix("owntracks/zhou/phone", 30.2941, 120.1551, 0.1),  # 2.2 km out of hers
+                    fix("owntracks/qian/phone", 31.2305, 121.4738, 0.2),
+                ],
+                Effects(),
+            )
+        [alert] = await alerts(monitor)
+        assert (alert.kind, alert.resident_id) == ("geofence", "r-g")
+        unfenced = await device(monitor, "phone-n")
+        assert (unfenced.last_lat, unfenced.last_lon) == (31.2305, 121.4738)
