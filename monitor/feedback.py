@@ -26,9 +26,19 @@ def first_name(full_name: str) -> str:
 
 
 async def queue_feedback(
-    session: AsyncSession, effects: Effects, alert: Alert, state: str, by: str | None = None
+    session: AsyncSession,
+    effects: Effects,
+    alert: Alert,
+    state: str,
+    by: str | None = None,
+    *,
+    event_id: str | None = None,
 ) -> None:
-    """Tell the alert's device its new ``state`` (received/acknowledged/resolved/cancelled)."""
+    """Tell the alert's device its new ``state`` (received/acknowledged/resolved/cancelled).
+
+    ``event_id``: the press this answers, when it is not the one that raised the alert (a
+    resident pressing again): the device matches feedback to its own press by that id.
+    """
     if alert.device_id is None:
         return
     device = await session.get(Device, alert.device_id)
@@ -41,6 +51,6 @@ async def queue_feedback(
     effects.feedback.append(
         DeviceFeedback(
             topic=topic,
-            payload={"event_id": alert.event_id, "alert_id": alert.id, "state": state, "by": by},
+            payload={"event_id": event_id or alert.event_id, "alert_id": alert.id, "state": state, "by": by},
         )
     )

@@ -110,7 +110,7 @@ class DeviceEventHandler:
                 )
             )
             effects.changed_alert_ids.add(ongoing.id)
-            await queue_feedback(session, effects, ongoing, "received")
+            await queue_feedback(session, effects, ongoing, "received", event_id=event.event_id)
             return
         position = (
             (event.position.lat, event.position.lon, event.position.accuracy_m, event.position.fixed_at or now)

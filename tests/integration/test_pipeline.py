@@ -252,3 +252,17 @@ async def test_only_those_asked_can_take_it_and_a_second_taker_is_told_who_has_i
     assert "没有待处理的求助" in not_yours.body  # the leader writes zh (the default)
     [alert] = deployment.alerts()
     assert (alert["state"], alert["acknowledged_by"]) == ("acknowledged", "v-1")
+
+
+async def test_pressing_again_is_confirmed_to_the_device_under_the_new_press_id(deployment: Deployment) -> None:
+    """A resident who presses again while help is on its way sees that press confirmed too:
+    the device matches feedback to its own press by event id, so it must carry the new one."""
+    async with deployment.monitor(), FeedbackListener(deployment.broker) as feedback:
+        await deployment.press("btn-2", event_id="first-press")
+        first = await feedback.wait_for("received")
+        await deployment.press("btn-2", event_id="second-press")
+        await feedback.eventually(lambda payload, _topic: payload.get("event_id") == "second-press")
+    [alert] = deployment.alerts()
+    confirmations = [payload for _, payload in feedback.received if payload["state"] == "received"]
+    assert [payload["event_id"] for payload in confirmations] == ["first-press", "second-press"]
+    assert {payload["alert_id"] for payload in confirmations} == {first["alert_id"], alert["id"]}

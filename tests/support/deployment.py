@@ -351,11 +351,21 @@ class FeedbackListener:
         topic: str | None = None,
         timeout: float = 10.0,  # noqa: ASYNC109 - a bounded wait is the point
     ) -> dict[str, object]:
+        return await self.eventually(
+            lambda payload, seen_topic: payload.get("state") == state and (topic is None or seen_topic == topic),
+            timeout=timeout,
+        )
+
+    async def eventually(
+        self,
+        matches: Callable[[dict[str, object], str], bool],
+        *,
+        timeout: float = 10.0,  # noqa: ASYNC109 - a bounded wait is the point
+    ) -> dict[str, object]:
+        """The first feedback ``matches(payload, topic)`` accepts, waiting for it if need be."""
+
         def found() -> dict[str, object] | None:
-            for seen_topic, payload in self.received:
-                if payload.get("state") == state and (topic is None or seen_topic == topic):
-                    return payload
-            return None
+            return next((payload for seen_topic, payload in self.received if matches(payload, seen_topic)), None)
 
         async with self._changed:
             await asyncio.wait_for(self._changed.wait_for(lambda: found() is not None), timeout)
