@@ -376,6 +376,8 @@ def _stored_row(read: _Read) -> dict[str, Any]:
 def _describe(events: Sequence[DeviceEvent], news: Sequence[DeviceEvent]) -> str:
     if not events:
         return "no events"
+    if len(news) == len(events):  # the usual case: nothing held back as retained state
+        return ", ".join(event.type.value for event in news)
     news_ids = {id(event) for event in news}
     state_only = [event.type.value for event in events if id(event) not in news_ids]
     parts = [event.type.value for event in news]
