@@ -50,7 +50,12 @@ def concerns_alerts(device: Device, event: DeviceEvent, *, has_safe_zone: bool) 
     """
     if event.type in RAISING or event.type is EventType.CANCEL or is_checkin(device, event):
         return True
-    return has_safe_zone and (event.position is not None or event.type is EventType.GEOFENCE)
+    return has_safe_zone and tells_a_place(event)
+
+
+def tells_a_place(event: DeviceEvent) -> bool:
+    """Whether ``event`` says where the device is (a position, or a region entered or left)."""
+    return event.position is not None or event.type is EventType.GEOFENCE
 
 
 class DeviceEventHandler:

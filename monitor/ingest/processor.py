@@ -34,7 +34,7 @@ from devices.base import (
     Rejection,
     RejectReason,
 )
-from monitor.alerts.device_events import DeviceEventHandler, concerns_alerts
+from monitor.alerts.device_events import DeviceEventHandler, concerns_alerts, tells_a_place
 from monitor.device_state import DeviceState, record_sign_of_life, write_device_states
 from monitor.effects import Effects
 from monitor.feedback import profile_of
@@ -105,8 +105,7 @@ class MessageProcessor:
             {
                 read.device.resident_id
                 for read in reads
-                if read.device is not None
-                and any(event.position is not None or event.type is EventType.GEOFENCE for event in read.fresh)
+                if read.device is not None and any(tells_a_place(event) for event in read.fresh)
             },
         )
         for read in reads:
