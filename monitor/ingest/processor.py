@@ -375,11 +375,9 @@ def _stored_row(read: _Read) -> dict[str, Any]:
 def _describe(events: Sequence[DeviceEvent], news: Sequence[DeviceEvent]) -> str:
     if not events:
         return "no events"
-    if len(news) == len(events):  # the usual case: nothing held back as retained state
-        return ", ".join(event.type.value for event in news)
-    news_ids = {id(event) for event in news}
-    state_only = [event.type.value for event in events if id(event) not in news_ids]
     parts = [event.type.value for event in news]
-    if state_only:
+    if len(news) < len(events):  # some were retained state only (``news`` is a subset of ``events``)
+        news_ids = {id(event) for event in news}
+        state_only = [event.type.value for event in events if id(event) not in news_ids]
         parts.append(f"retained (state only): {', '.join(state_only)}")
     return ", ".join(parts)

@@ -14,6 +14,7 @@ from devices.base import DeviceMessage
 from monitor.effects import Effects
 from monitor.service import Monitor
 from monitor.store.models import Alert, Device
+from monitor.store.models import DeviceMessage as StoredMessage
 from tests.support.deployment import RESIDENT_EN, Deployment
 
 HALL_BUTTON = (
@@ -73,3 +74,22 @@ async def test_a_batch_of_two_families_updates_each_device_and_raises_the_press(
     btn, hall = after_second["btn-2"], after_second["hall-button"]
     assert (btn.battery, btn.online, btn.last_seen_at) == (64, True, first + timedelta(seconds=10))
     assert (hall.battery, hall.online, hall.last_seen_at) == (97, True, first + timedelta(seconds=10.1))
+
+
+async def test_the_message_log_says_what_a_retained_message_only_set_as_state(deployment: Deployment) -> None:
+    """A retained message is the broker replaying old state: its log entry says so, beside
+    what still counts as news (availability)."""
+    deployment.write_files()
+    async with deployment.monitor() as monitor:
+        now = monitor.clock.now()
+        await _process(
+            monitor,
+            [
+                DeviceMessage("callwatch/btn-1/status", b"online", True, now),
+                DeviceMessage("callwatch/btn-2/event", b'{"type": "location", "lat": 30.1, "lon": 120.2}', True, now),
+                DeviceMessage("callwatch/btn-2/event", b'{"type": "location", "lat": 30.1, "lon": 120.2}', False, now),
+            ],
+        )
+        async with monitor.database.read() as session:
+            details = (await session.scalars(select(StoredMessage.detail).order_by(StoredMessage.id))).all()
+    assert details[-3:] == ["online", "retained (state only): location", "location"]
