@@ -179,8 +179,7 @@ class MqttIngest:
                 except HeldAtBroker:
                     log.warning("stopping with %d messages not stored; the broker delivers them again", len(batch))
                     return
-                for message in batch:
-                    client.ack(message)
+                client.ack_all(batch)
                 self._heartbeat.beat()
         finally:
             watcher.cancel()

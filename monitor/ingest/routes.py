@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from aiomqtt import Topic
 
 import devices
 from devices.base import DeviceAdapter, DeviceProfile
+
+#: how many topics' answers are kept: a directory of 100,000 devices uses about two topics each
+TOPICS_REMEMBERED = 250_000
 
 
 @dataclass(frozen=True)
@@ -17,6 +19,10 @@ class Routes:
     """MQTT filters per family, from the devices in the directory."""
 
     filters: dict[str, frozenset[str]] = field(default_factory=dict)
+    #: each topic's answer, worked out once (a topic is asked about at every message it carries)
+    _adapters_by_topic: dict[str, tuple[DeviceAdapter, ...]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @classmethod
     def for_devices(cls, profiles: Iterable[tuple[str, DeviceProfile]]) -> Routes:
@@ -34,13 +40,15 @@ class Routes:
 
     def adapters_for(self, topic: str) -> tuple[DeviceAdapter, ...]:
         """Adapters whose subscriptions this topic matches, in a stable order."""
-        return tuple(
-            devices.registry()[protocol]
-            for protocol in sorted(self.filters)
-            if any(_matches(topic, topic_filter) for topic_filter in self.filters[protocol])
-        )
-
-
-@lru_cache(maxsize=65536)
-def _matches(topic: str, topic_filter: str) -> bool:
-    return Topic(topic).matches(topic_filter)
+        adapters = self._adapters_by_topic.get(topic)
+        if adapters is None:
+            if len(self._adapters_by_topic) >= TOPICS_REMEMBERED:
+                self._adapters_by_topic.clear()  # bounded: anyone may publish to made-up topics
+            registry = devices.registry()
+            adapters = tuple(
+                registry[protocol]
+                for protocol in sorted(self.filters)
+                if any(Topic(topic).matches(topic_filter) for topic_filter in self.filters[protocol])
+            )
+            self._adapters_by_topic[topic] = adapters
+        return adapters
