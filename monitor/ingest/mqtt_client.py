@@ -24,6 +24,7 @@ from typing import Any
 
 import aiomqtt
 import paho.mqtt.client as paho
+from aiomqtt.types import PahoSocket
 from paho.mqtt.enums import MQTTErrorCode
 
 from monitor.config import MqttSettings
@@ -38,6 +39,10 @@ class AckingClient(aiomqtt.Client):
         super().__init__(*args, **kwargs)
         self._client.manual_ack_set(True)
         self._reading = _ChunkedReading(self._client)
+
+    def _on_socket_open(self, client: paho.Client, userdata: Any, sock: PahoSocket) -> None:
+        self._reading.forget()  # bytes of an earlier connection are not the start of this one
+        super()._on_socket_open(client, userdata, sock)
 
     def ack_all(self, messages: Sequence[aiomqtt.Message]) -> None:
         """Tell the broker these messages are safely stored; they will not be delivered again.
@@ -62,6 +67,9 @@ class _ChunkedReading:
         self._buffer = memoryview(b"")
         client._sock_recv = self.recv  # type: ignore[method-assign]
         client.loop_read = self.loop_read  # type: ignore[method-assign]
+
+    def forget(self) -> None:
+        self._buffer = memoryview(b"")
 
     def recv(self, bufsize: int) -> bytes:
         if not self._buffer:
