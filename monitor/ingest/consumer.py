@@ -179,7 +179,8 @@ class MqttIngest:
                 except HeldAtBroker:
                     log.warning("stopping with %d messages not stored; the broker delivers them again", len(batch))
                     return
-                client.ack_all(batch)
+                for message in batch:
+                    client.ack(message)
                 self._heartbeat.beat()
         finally:
             watcher.cancel()

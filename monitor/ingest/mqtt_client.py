@@ -6,11 +6,10 @@ calls ``ack`` (``manual_ack``); aiomqtt 2.5 does not expose it yet
 constructor, before the connection exists, so even the messages a persistent session
 delivers right after CONNACK wait for our commit.
 
-Two costs of paho's reading and writing are paid per message, which under load is most of
-what receiving costs: it reads each packet with three or more ``recv`` calls (type byte,
-length bytes, body) and handles one packet per readable event, and it writes each PUBACK
-with its own ``send``. ``AckingClient`` reads the socket in large chunks and lets paho
-parse every packet of a chunk in one go, and acknowledges a committed batch with one write.
+paho reads each packet with three or more ``recv`` calls (type byte, length bytes, body)
+and, driven by aiomqtt, handles one packet per readable event: under load most of what
+receiving costs. ``AckingClient`` reads the socket in large chunks and lets paho parse
+every packet of a chunk in one go.
 
 This is the only place that touches aiomqtt's private paho client.
 """
@@ -18,8 +17,6 @@ This is the only place that touches aiomqtt's private paho client.
 from __future__ import annotations
 
 import ssl
-import struct
-from collections.abc import Sequence
 from typing import Any
 
 import aiomqtt
@@ -31,7 +28,6 @@ from monitor.config import MqttSettings
 
 #: bytes taken from the socket at a time: a few hundred heartbeats
 READ_CHUNK = 65536
-PUBACK = struct.Struct("!BBH")
 
 
 class AckingClient(aiomqtt.Client):
@@ -44,13 +40,10 @@ class AckingClient(aiomqtt.Client):
         self._reading.forget()  # bytes of an earlier connection are not the start of this one
         super()._on_socket_open(client, userdata, sock)
 
-    def ack_all(self, messages: Sequence[aiomqtt.Message]) -> None:
-        """Tell the broker these messages are safely stored; they will not be delivered again.
-
-        The PUBACKs go out as one write (paho's ``ack`` would send each on its own)."""
-        packets = b"".join(PUBACK.pack(paho.PUBACK, 2, message.mid) for message in messages if message.qos == 1)
-        if packets:
-            self._client._packet_queue(paho.PUBACK, packets, 0, 1)
+    def ack(self, message: aiomqtt.Message) -> None:
+        """Tell the broker this message is safely stored; it will not be delivered again."""
+        if message.qos > 0:
+            self._client.ack(message.mid, message.qos)
 
 
 class _ChunkedReading:

@@ -42,7 +42,8 @@ async def test_small_and_oversized_messages_in_one_burst_arrive_whole_and_in_ord
         got: list[aiomqtt.Message] = []
         while len(got) < len(payloads):
             batch = await received(monitor, min(100, len(payloads) - len(got)))
-            monitor.ack_all(batch)
+            for message in batch:
+                monitor.ack(message)
             got += batch
     assert [message.payload for message in got] == payloads
 
@@ -55,12 +56,14 @@ async def test_only_the_unacknowledged_messages_come_again_after_a_reconnect(bro
             for n in range(100):
                 await device.publish(TOPIC, f"press {n}".encode(), qos=1)
         first = await received(monitor, 100)
-        monitor.ack_all(first[:60])  # the monitor stops before committing the other 40
+        for message in first[:60]:  # the monitor stops before committing the other 40
+            monitor.ack(message)
     async with monitor_client(broker, client_id) as monitor:
         async with aiomqtt.Client(broker.host, broker.port) as device:
             await device.publish(TOPIC, b"after the restart", qos=1)
         again = await received(monitor, 41)
-        monitor.ack_all(again)
+        for message in again:
+            monitor.ack(message)
     assert [message.payload for message in again] == [f"press {n}".encode() for n in range(60, 100)] + [
         b"after the restart"
     ]
