@@ -14,9 +14,9 @@ import sys
 
 import aiomqtt
 
-from monitor.config import SandboxSettings
-from monitor.sms.gateway import OutgoingSms
-from monitor.sms.twilio_gateway import TwilioGateway
+from monitor.config.settings import SandboxSettings
+from monitor.notify.channel import OutgoingSms
+from monitor.notify.sms.twilio import TwilioGateway
 
 
 async def forward(host: str, port: int, api_base_url: str) -> None:

@@ -41,10 +41,10 @@ from bench.faults import (
     settle,
 )
 from simulator.sandbox import SmsSandbox
-from tests.reliability.fleet import BrokerAccess, Fleet
 from tests.support.broker import Broker, free_port
 from tests.support.databases import fresh_database, postgres_url
 from tests.support.deployment import Deployment
+from tests.system.reliability.fleet import BrokerAccess, Fleet
 
 SHARED_GROUP = "callwatch"
 HEARTBEAT_DEVICES = 8

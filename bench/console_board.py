@@ -22,11 +22,11 @@ from pathlib import Path
 
 import httpx
 
-from monitor.config import Settings
-from monitor.directory import Area, Device, Directory, Policy, Resident, Tier, Volunteer
-from monitor.notifications import Purpose
-from monitor.service import Monitor
-from monitor.store.directory_sync import import_directory
+from monitor.config.settings import Settings
+from monitor.directory.model import Area, Device, Directory, Policy, Resident, Tier, Volunteer
+from monitor.directory.sync import import_directory
+from monitor.notify.requests import Purpose
+from monitor.runtime.service import Monitor
 from monitor.store.models import Alert, AlertEvent, Notification
 from monitor.users.accounts import NewUser, create_user
 from monitor.users.identity import Role

@@ -42,17 +42,17 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from monitor.notifications import NotificationStatus, Purpose
+from monitor.notify.requests import NotificationStatus, Purpose
 from monitor.store.database import Database
 from monitor.store.models import Alert, Notification, SeenDeviceEvent
 from simulator.sandbox import SmsSandbox
-from tests.reliability.fleet import BrokerAccess, Fleet
-from tests.reliability.mosquitto import ShippedBroker
-from tests.reliability.secured import secure
 from tests.support.broker import Broker, free_port
 from tests.support.databases import fresh_database, postgres_url
 from tests.support.deployment import REPO, Deployment
 from tests.support.waiting import until
+from tests.system.reliability.fleet import BrokerAccess, Fleet
+from tests.system.reliability.mosquitto import ShippedBroker
+from tests.system.reliability.secured import secure
 
 TIER_TIMEOUT_S = 3
 #: devices that only send heartbeats; the SOS devices are added per kill

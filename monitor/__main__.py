@@ -1,5 +1,5 @@
 """`python -m monitor ...` is `callwatch ...`."""
 
-from monitor.cli import main
+from monitor.runtime.cli import main
 
 main()

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import devices
-from monitor.directory import Directory, load_directory
+from monitor.directory.model import Directory, load_directory
 from simulator.device import SimulatedDevice
 from simulator.families import DeviceSpec, Fix
 

@@ -32,13 +32,13 @@ class AlertKind(StrEnum):
 
 #: Kinds that wake volunteers at once; the others go to duty staff and digests.
 URGENT_KINDS: frozenset[AlertKind] = frozenset({AlertKind.SOS, AlertKind.FALL})
-#: A person gone quiet or astray (monitor.supervision, monitor.geofence): escalated by the
+#: A person gone quiet or astray (monitor.watch, monitor.watch.geofence): escalated by the
 #: policy that names the kind, else by the area's policy.
 PERSON_KINDS: frozenset[AlertKind] = frozenset({AlertKind.GEOFENCE, AlertKind.MISSED_CHECKIN})
 #: Kinds that escalate through a policy, tier by tier, until a human takes them.
 ESCALATING_KINDS: frozenset[AlertKind] = URGENT_KINDS | PERSON_KINDS
 #: Device-health kinds: told to duty staff in batches and to the area's daily digest, never
-#: escalated (monitor.supervision); they end by themselves when the device is well again.
+#: escalated (monitor.watch); they end by themselves when the device is well again.
 HEALTH_KINDS: frozenset[AlertKind] = frozenset({AlertKind.DEVICE_OFFLINE, AlertKind.LOW_BATTERY, AlertKind.AREA_OUTAGE})
 
 

@@ -22,18 +22,18 @@ import aiomqtt
 from sqlalchemy import select
 
 from devices.base import DeviceMessage
-from monitor.clock import Clock
-from monitor.config import MqttSettings
-from monitor.effects import AfterCommit, Effects
-from monitor.health import Health
+from monitor.config.settings import MqttSettings
+from monitor.core.clock import Clock
+from monitor.core.effects import AfterCommit, Effects
+from monitor.core.health import Health
+from monitor.core.metrics import Metrics
+from monitor.directory.sync import DIRECTORY_REVISION_KEY, load_routes
 from monitor.ingest.mqtt_client import AckingClient, connect_options, subscription_topic
 from monitor.ingest.processor import MessageProcessor
 from monitor.ingest.routes import Routes
-from monitor.metrics import Metrics
+from monitor.runtime.watchdog import Heartbeat
 from monitor.store.database import Database, is_conflict, is_transient, is_unavailable
-from monitor.store.directory_sync import DIRECTORY_REVISION_KEY, load_routes
 from monitor.store.models import ServiceMeta
-from monitor.watchdog import Heartbeat
 
 log = logging.getLogger("callwatch.ingest")
 
@@ -41,7 +41,7 @@ MAX_BATCH = 200
 SUBSCRIBE_CHUNK = 100
 DIRECTORY_CHECK_S = 5.0
 RETRY_FIRST_S = 0.5
-#: the loop beats its heartbeat at least this often while it waits (monitor.watchdog)
+#: the loop beats its heartbeat at least this often while it waits (monitor.runtime.watchdog)
 BEAT_EVERY_S = 1.0
 
 
@@ -74,7 +74,7 @@ class MqttIngest:
         self._subscribed: set[str] = set()
         self._directory_revision: str | None = None
         self._stopping = asyncio.Event()
-        #: beaten whenever the loop turns, also while it waits (monitor.watchdog)
+        #: beaten whenever the loop turns, also while it waits (monitor.runtime.watchdog)
         self._heartbeat = heartbeat
 
     def stop(self) -> None:

@@ -24,7 +24,7 @@ import paho.mqtt.client as paho
 from aiomqtt.types import PahoSocket
 from paho.mqtt.enums import MQTTErrorCode
 
-from monitor.config import MqttSettings
+from monitor.config.settings import MqttSettings
 
 #: bytes taken from the socket at a time: a few hundred heartbeats
 READ_CHUNK = 65536

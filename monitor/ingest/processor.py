@@ -34,18 +34,18 @@ from devices.base import (
     Rejection,
     RejectReason,
 )
-from monitor.alerts.device_events import DeviceEventHandler, concerns_alerts, tells_a_place
-from monitor.device_state import DeviceState, record_sign_of_life, write_device_states
-from monitor.effects import Effects
-from monitor.feedback import profile_of
-from monitor.geofence import residents_with_safe_zone
+from monitor.actions.feedback import profile_of
+from monitor.core.effects import Effects
+from monitor.core.metrics import Metrics
+from monitor.ingest.device_events import DeviceEventHandler, concerns_alerts, tells_a_place
 from monitor.ingest.routes import Routes
-from monitor.metrics import Metrics
 from monitor.oncall.positions import phone_profile, record_volunteer_fix
 from monitor.store.models import Device, Resident, SeenDeviceEvent, Volunteer, VolunteerPhone
 from monitor.store.models import DeviceMessage as StoredMessage
 from monitor.store.statements import insert_many_unless_exist
-from monitor.supervision.rules import SupervisionRules
+from monitor.watch.device_state import DeviceState, record_sign_of_life, write_device_states
+from monitor.watch.geofence import residents_with_safe_zone
+from monitor.watch.rules import SupervisionRules
 
 log = logging.getLogger("callwatch.ingest")
 

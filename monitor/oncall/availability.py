@@ -1,7 +1,7 @@
 """What volunteers say by SMS about themselves: OFF, ON, PAUSE, STATUS; and STOP / START from any known phone.
 
 OFF lasts until ON; PAUSE until its end (or an earlier ON); the latest word wins. STOP is
-kept per phone: from then on nothing is queued for that number (``monitor.notifications``
+kept per phone: from then on nothing is queued for that number (``monitor.notify.requests``
 refuses it too) and what was waiting to go is cancelled; START lifts it. The carrier (or
 Twilio's Advanced Opt-Out) answers STOP and START itself, so callwatch sends nothing then.
 """
@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from monitor.notifications import NotificationStatus
+from monitor.notify.requests import NotificationStatus
 from monitor.store.models import Notification, SmsOptOut, VolunteerAvailability
 from monitor.store.statements import insert_unless_exists
 

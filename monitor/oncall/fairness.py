@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import BindParameter, CompoundSelect, bindparam, func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from monitor.notifications import Purpose
+from monitor.notify.requests import Purpose
 from monitor.store.models import Alert, Notification
 
 WINDOW = timedelta(days=30)

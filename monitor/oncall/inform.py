@@ -14,12 +14,12 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from monitor.alerts.facts import load_facts
-from monitor.directory import FAMILY_TARGET
-from monitor.effects import Effects
-from monitor.notifications import Purpose, SmsRequest, queue_sms_many
+from monitor.core.effects import Effects
+from monitor.directory.model import FAMILY_TARGET
+from monitor.notify.facts import load_facts
+from monitor.notify.requests import Purpose, SmsRequest, queue_sms_many
+from monitor.notify.texts import MessageStyle, family_ended_text, family_raised_text
 from monitor.oncall.family import ContactValues, family_of, values_of
-from monitor.sms.messages import MessageStyle, family_ended_text, family_raised_text
 from monitor.store.models import Alert, AlertEvent, Notification
 
 

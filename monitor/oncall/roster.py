@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from monitor.recipients import Duty, Standing, members_by_area, schedule_of, standings
+from monitor.escalation.audience import Duty, Standing, members_by_area, schedule_of, standings
 from monitor.store.models import Area, Volunteer
 
 AHEAD = timedelta(days=7)

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from monitor.config import Settings
-from monitor.errors import UserError
+from monitor.config.settings import Settings
+from monitor.core.errors import UserError
 from monitor.reports.charts import render_chart
 from monitor.reports.export import report_csv, report_data
 from monitor.reports.figures import Report, build_report

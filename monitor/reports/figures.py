@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.selectable import ScalarSelect
 
 from monitor.alerts.lifecycle import URGENT_KINDS, AlertKind, AlertState, Outcome
-from monitor.notifications import Purpose
+from monitor.notify.requests import Purpose
 from monitor.reports.period import Period
 from monitor.store.models import Alert, AlertEvent, Area, Notification, Volunteer
 

@@ -30,8 +30,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-from monitor.errors import UserError
-from monitor.pending import PendingCount
+from monitor.core.errors import UserError
+from monitor.core.pending import PendingCount
 from monitor.store.sqlite_inline import inline_connector, mark_bulk
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000

@@ -18,7 +18,7 @@ from typing import Generic, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from monitor.effects import AfterCommit, Effects
+from monitor.core.effects import AfterCommit, Effects
 from monitor.store.database import Database
 
 log = logging.getLogger(__name__)

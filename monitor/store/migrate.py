@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection
 
 from monitor.store.database import Database
 
-MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
 def alembic_config() -> Config:

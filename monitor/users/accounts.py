@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from monitor.console_tables import ApiToken, ConsoleSession, ConsoleUser
+from monitor.store.models import ApiToken, ConsoleSession, ConsoleUser
 from monitor.users import audit
 from monitor.users.identity import Role
 from monitor.users.passwords import Passwords, password_problem

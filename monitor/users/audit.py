@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from monitor.console_tables import ConsoleAudit
+from monitor.store.models import ConsoleAudit
 
 
 def record(session: AsyncSession, *, actor: str, action: str, target: str, now: datetime, detail: str = "") -> None:

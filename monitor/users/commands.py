@@ -9,9 +9,9 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from monitor.console_tables import ConsoleUser
-from monitor.errors import UserError
+from monitor.core.errors import UserError
 from monitor.store.database import Database
+from monitor.store.models import ConsoleUser
 from monitor.users import audit
 from monitor.users.accounts import (
     LANGUAGES,

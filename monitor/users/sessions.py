@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from monitor.console_tables import ConsoleSession, ConsoleUser
+from monitor.store.models import ConsoleSession, ConsoleUser
 
 #: A shift and its handover: a console left alone longer than this signs in again.
 IDLE = timedelta(hours=13)

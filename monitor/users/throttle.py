@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from monitor.console_tables import SignInAttempt
+from monitor.store.models import SignInAttempt
 
 WINDOW = timedelta(minutes=15)
 PER_NAME = 5

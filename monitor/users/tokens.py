@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from monitor.console_tables import ApiToken, ConsoleUser
+from monitor.store.models import ApiToken, ConsoleUser
 
 TOKEN_PREFIX = "cw_"  # noqa: S105 - the visible prefix, not a secret
 #: Last-use times are written at most this often.

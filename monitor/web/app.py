@@ -11,26 +11,25 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from monitor.alerts.console_actions import ConsoleActions
+from monitor.actions.console import ConsoleActions
 from monitor.users.passwords import Passwords
-from monitor.web import (
+from monitor.web import ops, refusals
+from monitor.web.api import json_api
+from monitor.web.api.openapi import openapi_document
+from monitor.web.context import WebContext
+from monitor.web.hooks import twilio_hooks
+from monitor.web.pages import (
     account_pages,
     alert_pages,
-    api,
     board_pages,
     directory_pages,
-    errors,
     health_banner,
     oncall_pages,
-    ops,
     report_pages,
     signin,
-    twilio_hooks,
     user_pages,
 )
-from monitor.web.context import WebContext
-from monitor.web.live import LiveStreams
-from monitor.web.openapi import openapi_document
+from monitor.web.pages.board_stream import LiveStreams
 from monitor.web.rendering import STATIC, Renderer
 from monitor.web.security import SecurityHeaders
 from monitor.web.services import ConsoleServices, Cookies
@@ -94,7 +93,7 @@ def routes() -> list[BaseRoute]:
         Route("/account/tokens", account_pages.create_token, methods=["POST"]),
         Route("/account/tokens/{token_id:int}/revoke", account_pages.revoke, methods=["POST"]),
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
-        *api.routes(),
+        *json_api.routes(),
     ]
 
 
@@ -105,8 +104,8 @@ def create_app(context: WebContext) -> CallwatchApp:
         routes=routes(),
         middleware=[Middleware(SecurityHeaders, tile_url=web.map_tile_url, https=cookies.secure)],
         exception_handlers={
-            **errors.HANDLERS,
-            404: errors.not_found,
+            **refusals.HANDLERS,
+            404: refusals.not_found,
             **dict.fromkeys(health_banner.DATABASE_AWAY, health_banner.database_away),
         },
     )

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from monitor.alerts.actions import AlertActions
-from monitor.alerts.replies import ReplyHandler
-from monitor.clock import Clock
-from monitor.config import Settings
-from monitor.effects import AfterCommit
-from monitor.escalation import Escalation
-from monitor.health import Health
-from monitor.live import AlertChanges
-from monitor.metrics import Metrics
-from monitor.sms.delivery import ReportedStatus
+from monitor.actions.alert_actions import AlertActions
+from monitor.actions.replies import ReplyHandler
+from monitor.config.settings import Settings
+from monitor.core.clock import Clock
+from monitor.core.effects import AfterCommit
+from monitor.core.health import Health
+from monitor.core.metrics import Metrics
+from monitor.escalation.engine import Escalation
+from monitor.live.changes import AlertChanges
+from monitor.notify.delivery import ReportedStatus
 from monitor.store.database import Database
 from monitor.store.group_commit import GroupCommit
 

@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from monitor.alerts.lifecycle import AlertState
-from monitor.deadline import finish_within
+from monitor.core.deadline import finish_within
 from monitor.store.database import is_unavailable
 from monitor.store.models import Alert
 from monitor.web.context import WebContext

@@ -16,7 +16,7 @@ from typing import Protocol, runtime_checkable
 import uvicorn
 from starlette.types import ASGIApp
 
-from monitor.errors import UserError
+from monitor.core.errors import UserError
 
 
 @runtime_checkable

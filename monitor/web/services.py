@@ -7,10 +7,10 @@ from urllib.parse import urlsplit
 
 from starlette.requests import Request
 
-from monitor.alerts.console_actions import ConsoleActions
+from monitor.actions.console import ConsoleActions
 from monitor.users.passwords import Passwords
 from monitor.web.context import WebContext
-from monitor.web.live import LiveStreams
+from monitor.web.pages.board_stream import LiveStreams
 from monitor.web.rendering import Renderer
 
 

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TypeAlias
 
-from monitor.errors import ConfigError
+from monitor.core.errors import ConfigError
 from simulator.device import SimulatedDevice
 from simulator.families import Fix
 from simulator.mqtt_link import BrokerAddress

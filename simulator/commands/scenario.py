@@ -7,7 +7,7 @@ import asyncio
 import time
 from pathlib import Path
 
-from monitor.errors import ConfigError
+from monitor.core.errors import ConfigError
 from simulator.commands.common import CommandError, Subcommands, add_broker_option, broker_address, say, stop_signals
 from simulator.fleet import Fleet
 from simulator.scenario import RemoteSandboxScripts, ScenarioError, ScenarioRun, load_scenario

@@ -10,8 +10,8 @@ import asyncio
 
 from sqlalchemy import select
 
-from monitor.live import AlertChanges
-from monitor.sms.messages import KIND_NAMES
+from monitor.live.changes import AlertChanges
+from monitor.notify.texts import KIND_NAMES
 from monitor.store.database import Database
 from monitor.store.models import Alert, AlertEvent, Area, Resident
 from simulator.demo.printer import Printer

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from monitor.service import Monitor
+from monitor.runtime.service import Monitor
 from monitor.store.models import AlertEvent, Notification
 from tests.support.deployment import Deployment
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import httpx
 
-from tests.integration.supervision_kit import ShiftedClock, alerts, eventually, monitor_on
 from tests.oncall.kit import (
     CHEN_JING,
     LI_MING,
@@ -18,6 +17,7 @@ from tests.oncall.kit import (
     use_directory,
 )
 from tests.support.deployment import Deployment
+from tests.watch.kit import ShiftedClock, alerts, eventually, monitor_on
 
 API_TOKEN = {"Authorization": "Bearer test-api-token-0123456789"}
 
@@ -135,8 +135,8 @@ async def test_an_alert_waiting_only_on_phones_that_replied_stop_moves_on_at_onc
 async def test_a_stop_cancels_what_waits_to_go_and_the_queue_refuses_that_number(deployment: Deployment) -> None:
     use_directory(deployment, directory())
     async with monitor_on(deployment, ShiftedClock(WEDNESDAY_1900)) as monitor:
-        from monitor.effects import Effects
-        from monitor.notifications import NotificationStatus, Purpose, queue_sms
+        from monitor.core.effects import Effects
+        from monitor.notify.requests import NotificationStatus, Purpose, queue_sms
         from monitor.oncall.availability import opt_out
 
         now = monitor.clock.now()

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import httpx
 
-from tests.integration.supervision_kit import ShiftedClock, alerts, monitor_on
 from tests.oncall.kit import CHEN_JING, LI_MING, WEDNESDAY_1900, ZHANG_WEI, directory, log_of, use_directory
 from tests.support.deployment import Deployment
+from tests.watch.kit import ShiftedClock, alerts, monitor_on
 
 API_TOKEN = {"Authorization": "Bearer test-api-token-0123456789"}
 REMINDING = """

@@ -3,8 +3,7 @@ as a tier target they are asked like volunteers and can take the alert."""
 
 from __future__ import annotations
 
-from monitor.notifications import Purpose
-from tests.integration.supervision_kit import ShiftedClock, alerts, monitor_on
+from monitor.notify.requests import Purpose
 from tests.oncall.kit import (
     AMY_WANG,
     CHEN_JING,
@@ -19,6 +18,7 @@ from tests.oncall.kit import (
     use_directory,
 )
 from tests.support.deployment import Deployment
+from tests.watch.kit import ShiftedClock, alerts, monitor_on
 
 INFORM_FAMILY = """
 [[policies]]

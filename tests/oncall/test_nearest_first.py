@@ -9,11 +9,11 @@ import json
 
 from sqlalchemy import select
 
-from monitor.service import Monitor
+from monitor.runtime.service import Monitor
 from monitor.store.models import VolunteerPhone
-from tests.integration.supervision_kit import ShiftedClock, alerts, eventually, monitor_on
 from tests.oncall.kit import WEDNESDAY_1900, log_of, use_directory
 from tests.support.deployment import Deployment
+from tests.watch.kit import ShiftedClock, alerts, eventually, monitor_on
 
 RESIDENT_AT = (30.2741, 120.1551)
 NEAR = "+8613900000011"  # n-1: home about 300 m away

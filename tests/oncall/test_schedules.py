@@ -9,8 +9,6 @@ from datetime import datetime, timedelta
 import httpx
 
 from monitor.store.models import Alert
-from tests.console.support import ConsoleClient, add_user
-from tests.integration.supervision_kit import ShiftedClock, alerts, monitor_on
 from tests.oncall.kit import (
     CHEN_JING,
     DUTY,
@@ -23,6 +21,8 @@ from tests.oncall.kit import (
     use_directory,
 )
 from tests.support.deployment import Deployment
+from tests.watch.kit import ShiftedClock, alerts, monitor_on
+from tests.web.support import ConsoleClient, add_user
 
 API_TOKEN = {"Authorization": "Bearer test-api-token-0123456789"}
 

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from monitor.directory import load_directory
-from monitor.service import Monitor
+from monitor.directory.model import load_directory
+from monitor.runtime.service import Monitor
 from monitor.store.models import DeviceMessage
 from simulator.device import SimulatedDevice
 from simulator.families import Fix, Publication

@@ -16,7 +16,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from monitor.service import Monitor
+from monitor.runtime.service import Monitor
 from monitor.store.models import Alert, Notification
 from simulator.sandbox import Outcome
 from tests.support.deployment import TIER1, TIER2, Deployment

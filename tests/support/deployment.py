@@ -25,8 +25,8 @@ from zoneinfo import ZoneInfo
 import aiomqtt
 import httpx
 
-from monitor.config import Settings, load_settings
-from monitor.service import Monitor
+from monitor.config.settings import Settings, load_settings
+from monitor.runtime.service import Monitor
 from simulator.sandbox import SmsSandbox
 from tests.support.broker import Broker
 

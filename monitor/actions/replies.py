@@ -1,0 +1,346 @@
+"""SMS replies: which alert a reply is about and what it does to it, or what it says about the sender.
+
+Every reply is stored. A reply changes an alert only when it comes from someone who was
+asked about that alert (a volunteer, or a family contact a policy's tier asked); a reply
+without a number means the most recent alert this phone was asked about. Each accepted
+reply gets a short confirmation SMS, so nobody wonders whether the reply arrived.
+Replies from unknown numbers change nothing and get no answer (an answer would tell a
+stranger the number is live).
+
+A volunteer also sets their availability by SMS (OFF, ON, PAUSE 2h, STATUS, and 休息,
+上班, 暂停, 状态), each answered with where they stand and until when
+(``monitor.oncall.availability``). STOP (and its synonyms, TD / 退订) from any known phone
+opts that number out of every message, and START opts it back in; the carrier answers
+those two itself.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from monitor.actions.alert_actions import AlertActions, Taker
+from monitor.actions.reply_grammar import Intent, Reply, parse_reply
+from monitor.alerts.lifecycle import AlertState, Outcome
+from monitor.core.effects import Effects
+from monitor.directory.model import normalize_phone
+from monitor.escalation.audience import holder_of, standings, zone_of
+from monitor.notify import texts as messages
+from monitor.notify.facts import load_facts
+from monitor.notify.requests import ASKING, Purpose, queue_sms
+from monitor.oncall import availability
+from monitor.store.models import Alert, AlertEvent, FamilyContact, InboundSms, Notification, Volunteer
+from monitor.store.statements import insert_unless_exists
+
+log = logging.getLogger("callwatch.replies")
+
+#: At most one "did not understand" answer per phone in this window (auto-responders loop).
+HELP_QUIET = timedelta(minutes=10)
+#: Words about the sender's availability rather than about an alert.
+AVAILABILITY: frozenset[Intent] = frozenset({Intent.OFF, Intent.ON, Intent.PAUSE, Intent.STATUS})
+
+
+class ReplyOutcome(StrEnum):
+    REPLAY = "replay"  # the same provider message id again: already handled
+    UNKNOWN_NUMBER = "unknown_number"
+    UNPARSED = "unparsed"
+    NO_ALERT = "no_alert"  # nothing this phone was asked about matches
+    ACKNOWLEDGED = "acknowledged"
+    ALREADY_TAKEN = "already_taken"
+    CLOSED = "closed"
+    RESOLVED = "resolved"
+    DECLINED = "declined"
+    AVAILABILITY = "availability"  # OFF, ON, PAUSE or STATUS, answered
+    OPTED_OUT = "opted_out"  # STOP
+    OPTED_IN = "opted_in"  # START after a STOP
+
+
+@dataclass(frozen=True, slots=True)
+class InboundReply:
+    provider_id: str
+    from_phone: str
+    body: str
+
+
+@dataclass(frozen=True, slots=True)
+class Sender:
+    """Who a reply is from: a volunteer, or (by phone) one or more residents' family contact."""
+
+    phone: str
+    name: str
+    language: str
+    volunteer: Volunteer | None = None
+    #: a family member may be the contact of several residents (both her parents)
+    family: list[FamilyContact] = field(default_factory=list)
+
+    @property
+    def actor(self) -> str:
+        return f"volunteer:{self.volunteer.id}" if self.volunteer else f"family:{self.family[0].id}"
+
+    def taker_for(self, alert: Alert) -> Taker:
+        if self.volunteer is not None:
+            return Taker.volunteer_taker(self.volunteer)
+        contact = next((c for c in self.family if c.resident_id == alert.resident_id), self.family[0])
+        return Taker.family_taker(contact)
+
+    def took(self) -> ColumnElement[bool]:
+        """Alerts this sender took."""
+        if self.volunteer is not None:
+            return Alert.acknowledged_by == self.volunteer.id
+        return Alert.acknowledged_by.in_([f"family:{contact.id}" for contact in self.family])
+
+
+class ReplyHandler:
+    def __init__(self, actions: AlertActions) -> None:
+        self.actions = actions
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The service's time zone, for schedules without their own."""
+        return self.actions.escalation.style.timezone
+
+    async def handle(
+        self, session: AsyncSession, effects: Effects, reply_sms: InboundReply, now: datetime
+    ) -> ReplyOutcome:
+        inbound_id = await insert_unless_exists(
+            session,
+            InboundSms,
+            {
+                "provider_id": reply_sms.provider_id,
+                "received_at": now,
+                "from_phone": reply_sms.from_phone[:32],
+                "body": reply_sms.body[:1600],
+                "outcome": "received",
+                "detail": "",
+            },
+            ["provider_id"],
+        )
+        if inbound_id is None:
+            return ReplyOutcome.REPLAY
+        inbound = await session.get(InboundSms, inbound_id)
+        assert inbound is not None
+        sender = await self._sender(session, reply_sms.from_phone)
+        if sender is None:
+            log.warning("reply from an unknown number %s ignored", reply_sms.from_phone[:32])
+            return self._finish(inbound, ReplyOutcome.UNKNOWN_NUMBER)
+        inbound.volunteer_id = sender.volunteer.id if sender.volunteer else None
+        reply = parse_reply(reply_sms.body)
+        if reply is not None and reply.intent is Intent.STOP:
+            cancelled = await availability.opt_out(session, sender.phone, now, inbound.id)
+            await self.actions.escalation.on_opt_out(session, sender.phone, now, effects)
+            return self._finish(inbound, ReplyOutcome.OPTED_OUT, f"{sender.actor}; {cancelled} queued SMS cancelled")
+        if reply is not None and reply.intent is Intent.START and await availability.opt_in(session, sender.phone):
+            return self._finish(inbound, ReplyOutcome.OPTED_IN, sender.actor)
+        if reply is not None and reply.intent in AVAILABILITY and sender.volunteer is not None:
+            await self._availability(session, effects, sender.volunteer, reply, now, reply_sms)
+            return self._finish(inbound, ReplyOutcome.AVAILABILITY, reply.intent.value)
+        if reply is None or reply.intent not in (Intent.ACK, Intent.DONE, Intent.DECLINE):
+            # (START from a phone that never opted out is most likely a "yes" to an alert: explain ACK.)
+            await self._help(session, effects, sender, now, reply_sms.provider_id)
+            return self._finish(inbound, ReplyOutcome.UNPARSED)
+        alert = await self._target(session, sender, reply)
+        if alert is None:
+            await self._answer(
+                session, effects, sender, messages.nothing_to_answer_text(sender.language), now, reply_sms
+            )
+            return self._finish(inbound, ReplyOutcome.NO_ALERT, f"{reply.intent} {reply.alert_code or ''}")
+        inbound.alert_id = alert.id
+        outcome, answer = await self._apply(session, effects, sender, reply, alert, now, reply_sms)
+        if answer is not None:
+            await self._answer(session, effects, sender, answer, now, reply_sms, alert)
+        session.add(
+            AlertEvent(
+                alert_id=alert.id,
+                at=now,
+                kind="reply",
+                actor=sender.taker_for(alert).actor,
+                detail=f"{sender.name} replied {reply_sms.body[:160]!r}: {outcome.value}",
+            )
+        )
+        effects.changed_alert_ids.add(alert.id)
+        return self._finish(inbound, outcome)
+
+    async def _apply(
+        self,
+        session: AsyncSession,
+        effects: Effects,
+        sender: Sender,
+        reply: Reply,
+        alert: Alert,
+        now: datetime,
+        reply_sms: InboundReply,
+    ) -> tuple[ReplyOutcome, str | None]:
+        """Carry out the reply; what became of it and the text to answer with (None: already answered)."""
+        facts, resident_language = await load_facts(session, alert)
+        language = resident_language if sender.volunteer is not None else sender.language
+        taker = sender.taker_for(alert)
+        state = AlertState(alert.state)
+        if state is AlertState.OPEN and reply.intent in (Intent.ACK, Intent.DONE):
+            await self.actions.acknowledge(
+                session,
+                effects,
+                alert,
+                taker=taker,
+                now=now,
+                via="replied by SMS" if reply.intent is Intent.ACK else "replied DONE by SMS",
+                confirmation_key=f"reply:{reply_sms.provider_id}:confirmation",
+            )
+            if reply.intent is Intent.ACK:
+                return ReplyOutcome.ACKNOWLEDGED, None  # taking it sends its own confirmation
+            state = AlertState.ACKNOWLEDGED
+        if reply.intent is Intent.ACK and state is AlertState.ACKNOWLEDGED:
+            if alert.acknowledged_by == taker.by:
+                return ReplyOutcome.ACKNOWLEDGED, messages.ack_confirmation_text(facts, language)
+            holder = await holder_of(session, alert.acknowledged_by)
+            return ReplyOutcome.ALREADY_TAKEN, messages.already_taken_text(
+                facts, holder.name if holder else "?", language
+            )
+        if reply.intent is Intent.DONE and state is AlertState.ACKNOWLEDGED:
+            await self.actions.resolve(
+                session,
+                effects,
+                alert,
+                actor=taker.actor,
+                by=taker.by,
+                now=now,
+                outcome=Outcome.VOLUNTEER_VISITED,
+                detail=f"{sender.name} replied DONE by SMS",
+            )
+            return ReplyOutcome.RESOLVED, messages.resolved_confirmation_text(facts, language)
+        if reply.intent is Intent.DECLINE and state is AlertState.OPEN:
+            await self.actions.decline(session, effects, alert, taker=taker, now=now)
+            return ReplyOutcome.DECLINED, messages.decline_confirmation_text(facts, language)
+        return ReplyOutcome.CLOSED, messages.closed_text(facts, state, language)
+
+    async def _availability(
+        self,
+        session: AsyncSession,
+        effects: Effects,
+        volunteer: Volunteer,
+        reply: Reply,
+        now: datetime,
+        reply_sms: InboundReply,
+    ) -> None:
+        """Apply OFF, ON or PAUSE (STATUS changes nothing) and answer with where they stand, until when."""
+        if reply.intent is Intent.OFF:
+            await availability.go_off(session, volunteer.id, now)
+        elif reply.intent is Intent.ON:
+            await availability.go_on(session, volunteer.id, now)
+        elif reply.intent is Intent.PAUSE and reply.pause is not None:
+            await availability.pause(session, volunteer.id, reply.pause, now)
+        await session.flush()
+        standing = (await standings(session, [volunteer], now, self.zone))[volunteer.id]
+        text = messages.availability_text(
+            standing.duty.value,
+            standing.until,
+            now=now,
+            zone=zone_of(volunteer, self.zone),
+            language=volunteer.language,
+            after=reply.intent.value,
+        )
+        sender = Sender(volunteer.phone, volunteer.name, volunteer.language, volunteer=volunteer)
+        await self._answer(session, effects, sender, text, now, reply_sms)
+
+    async def _target(self, session: AsyncSession, sender: Sender, reply: Reply) -> Alert | None:
+        """The alert a reply is about: the one it names, or the most fitting recent one."""
+        asked_rows = select(Notification.alert_id).where(Notification.purpose.in_(ASKING))
+        if sender.volunteer is not None:
+            asked_rows = asked_rows.where(Notification.volunteer_id == sender.volunteer.id)
+        else:
+            asked_rows = asked_rows.where(Notification.phone == sender.phone)
+        asked = asked_rows.distinct()
+        if reply.alert_code is not None:
+            return await session.scalar(
+                select(Alert).where(Alert.id == reply.alert_code, Alert.id.in_(asked)).with_for_update()
+            )
+        preferred = {
+            Intent.ACK: [AlertState.OPEN],
+            Intent.DECLINE: [AlertState.OPEN],
+            Intent.DONE: [AlertState.ACKNOWLEDGED, AlertState.OPEN],
+        }[reply.intent]
+        for state in preferred:
+            query = select(Alert).where(Alert.id.in_(asked), Alert.state == state)
+            if reply.intent is Intent.DONE and state is AlertState.ACKNOWLEDGED:
+                query = query.where(sender.took())
+            found = await session.scalar(query.order_by(Alert.id.desc()).limit(1).with_for_update())
+            if found is not None:
+                return found
+        return await session.scalar(select(Alert).where(Alert.id.in_(asked)).order_by(Alert.id.desc()).limit(1))
+
+    async def _sender(self, session: AsyncSession, phone: str) -> Sender | None:
+        """The volunteer with this number, else the family contact(s) with it; None for a stranger."""
+        try:
+            normalized = normalize_phone(phone)
+        except ValueError:
+            return None
+        volunteer = await session.scalar(
+            select(Volunteer).where(Volunteer.phone == normalized, Volunteer.active.is_(True))
+        )
+        if volunteer is not None:
+            return Sender(normalized, volunteer.name, volunteer.language, volunteer=volunteer)
+        family = list(
+            (
+                await session.scalars(
+                    select(FamilyContact).where(FamilyContact.phone == normalized).order_by(FamilyContact.id)
+                )
+            ).all()
+        )
+        if not family:
+            return None
+        return Sender(normalized, family[0].name, family[0].language, family=family)
+
+    async def _answer(
+        self,
+        session: AsyncSession,
+        effects: Effects,
+        sender: Sender,
+        text: str,
+        now: datetime,
+        reply_sms: InboundReply,
+        alert: Alert | None = None,
+    ) -> None:
+        await queue_sms(
+            session,
+            effects,
+            phone=sender.phone,
+            body=text,
+            purpose=Purpose.CONFIRMATION,
+            now=now,
+            alert_id=alert.id if alert else None,
+            volunteer_id=sender.volunteer.id if sender.volunteer else None,
+            key=f"reply:{reply_sms.provider_id}:answer",
+        )
+
+    async def _help(
+        self, session: AsyncSession, effects: Effects, sender: Sender, now: datetime, provider_id: str
+    ) -> None:
+        recent_help = await session.scalar(
+            select(Notification.id).where(
+                Notification.phone == sender.phone,
+                Notification.purpose == Purpose.HELP,
+                Notification.created_at >= now - HELP_QUIET,
+            )
+        )
+        if recent_help is not None:
+            return
+        await queue_sms(
+            session,
+            effects,
+            phone=sender.phone,
+            body=messages.help_text(sender.language, volunteer=sender.volunteer is not None),
+            purpose=Purpose.HELP,
+            now=now,
+            volunteer_id=sender.volunteer.id if sender.volunteer else None,
+            key=f"reply:{provider_id}:help",
+        )
+
+    def _finish(self, inbound: InboundSms, outcome: ReplyOutcome, detail: str = "") -> ReplyOutcome:
+        inbound.outcome = outcome.value
+        inbound.detail = detail
+        return outcome

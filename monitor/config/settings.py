@@ -1,0 +1,377 @@
+"""The service config: a TOML file validated with pydantic, overridden by environment.
+
+``CALLWATCH_<SECTION>__<KEY>`` overrides ``[section] key`` (nested sections add more
+``__`` levels: ``CALLWATCH_SMS__TWILIO__AUTH_TOKEN``). Every mistake becomes a
+``ConfigError`` with one sentence per problem naming the file and the key.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from datetime import time
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import unquote, urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from monitor.core.errors import ConfigError
+
+ENV_PREFIX = "CALLWATCH_"
+#: The sandbox's fixed credentials (simulator.sandbox uses the same defaults).
+SANDBOX_ACCOUNT_SID = "AC0000000000000000000000000000005a"
+SANDBOX_AUTH_TOKEN = "sandbox-auth-token"  # noqa: S105 - a well-known test credential
+SANDBOX_FROM_NUMBER = "+15005550006"
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class MqttSettings(Section):
+    url: str = "mqtt://127.0.0.1:1883"
+    client_id: str = Field(default="callwatch-monitor", min_length=1, max_length=128)
+    shared_group: str = ""
+    keepalive_s: int = Field(default=30, ge=5, le=3600)
+    ca_file: str | None = None
+    reconnect_max_s: float = Field(default=30.0, gt=0)
+
+    @field_validator("url")
+    @classmethod
+    def _known_scheme(cls, url: str) -> str:
+        parts = urlsplit(url)
+        if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
+            raise ValueError("must look like mqtt://host:1883 or mqtts://user:pass@host:8883")
+        try:
+            parts.port  # noqa: B018 - raises on a malformed port
+        except ValueError as exc:
+            raise ValueError("has a port that is not a number") from exc
+        return url
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.url).hostname or "127.0.0.1"
+
+    @property
+    def port(self) -> int:
+        parts = urlsplit(self.url)
+        return parts.port or (8883 if parts.scheme == "mqtts" else 1883)
+
+    @property
+    def tls(self) -> bool:
+        return urlsplit(self.url).scheme == "mqtts"
+
+    @property
+    def username(self) -> str | None:
+        user = urlsplit(self.url).username
+        return unquote(user) if user else None
+
+    @property
+    def password(self) -> str | None:
+        password = urlsplit(self.url).password
+        return unquote(password) if password else None
+
+
+class DatabaseSettings(Section):
+    url: str = "sqlite+aiosqlite:///callwatch.db"
+
+    @field_validator("url")
+    @classmethod
+    def _supported_driver(cls, url: str) -> str:
+        if not url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("must start with sqlite+aiosqlite:/// or postgresql+asyncpg://")
+        return url
+
+
+class TwilioSettings(Section):
+    account_sid: str = Field(pattern=r"^AC[0-9a-fA-F]{32}$")
+    auth_token: str = Field(min_length=1, repr=False)
+    from_number: str | None = None
+    messaging_service_sid: str | None = None
+    api_base_url: str = "https://api.twilio.com"
+    timeout_s: float = Field(default=10.0, gt=0, le=60)
+
+    @model_validator(mode="after")
+    def _has_sender(self) -> TwilioSettings:
+        if not self.from_number and not self.messaging_service_sid:
+            raise ValueError("needs from_number or messaging_service_sid")
+        return self
+
+
+class SandboxSettings(Section):
+    account_sid: str = SANDBOX_ACCOUNT_SID
+    auth_token: str = Field(default=SANDBOX_AUTH_TOKEN, repr=False)
+    from_number: str = SANDBOX_FROM_NUMBER
+    api_base_url: str = "http://127.0.0.1:8025"
+    timeout_s: float = Field(default=10.0, gt=0, le=60)
+
+    def as_twilio(self) -> TwilioSettings:
+        return TwilioSettings(
+            account_sid=self.account_sid,
+            auth_token=self.auth_token,
+            from_number=self.from_number,
+            api_base_url=self.api_base_url,
+            timeout_s=self.timeout_s,
+        )
+
+
+class SmsSettings(Section):
+    provider: Literal["twilio", "sandbox", "console"] = "console"
+    twilio: TwilioSettings | None = None
+    sandbox: SandboxSettings = SandboxSettings()
+    #: How long a claimed message may stay unconfirmed before another sender may look at it;
+    #: also how long a request the provider did not answer may still be in flight there.
+    send_lease_s: float = Field(default=30.0, ge=1)
+    #: No phone gets more than this many SMS in any 15 minutes. Asks about an emergency
+    #: always go (they count); anything else beyond the limit waits and goes as one digest.
+    phone_limit_15min: int = Field(default=10, ge=2, le=1000)
+    #: The provider's sending rate for our sender (messages per second); requests beyond it
+    #: wait here, most urgent first, instead of in the provider's first-come queue.
+    send_rate_per_s: float = Field(default=10.0, gt=0, le=1000)
+    #: A message the provider keeps refusing for temporary reasons is retried until it is this old.
+    give_up_after_s: float = Field(default=3600.0, ge=60)
+
+    @model_validator(mode="after")
+    def _twilio_configured(self) -> SmsSettings:
+        if self.provider == "twilio" and self.twilio is None:
+            raise ValueError("needs a [sms.twilio] section with account_sid, auth_token and from_number")
+        return self
+
+    def gateway_settings(self) -> TwilioSettings | None:
+        """The Twilio-API settings in use, or None for the console gateway."""
+        if self.provider == "sandbox":
+            return self.sandbox.as_twilio()
+        if self.provider == "twilio":
+            return self.twilio
+        return None
+
+
+class WebSettings(Section):
+    listen: str = "127.0.0.1:8080"
+    public_url: str = "http://127.0.0.1:8080"
+    #: Bearer token for the JSON API (scripts and integrations); the API is closed without one.
+    api_token: str | None = Field(default=None, min_length=16, repr=False)
+    #: Map tiles for the console's alert map ({z}/{x}/{y}); empty shows coordinates and a map link only.
+    map_tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    map_attribution: str = "© OpenStreetMap contributors"
+
+    @field_validator("map_tile_url")
+    @classmethod
+    def _tile_template(cls, url: str) -> str:
+        if url and (urlsplit(url).scheme not in ("http", "https") or not all(p in url for p in ("{z}", "{x}", "{y}"))):
+            raise ValueError("must be an http(s) URL with {z}, {x} and {y}, or empty for no map tiles")
+        return url
+
+    @field_validator("listen")
+    @classmethod
+    def _host_port(cls, listen: str) -> str:
+        host, _, port = listen.rpartition(":")
+        if not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+            raise ValueError("must be host:port, for example 127.0.0.1:8080")
+        return listen
+
+    @field_validator("public_url")
+    @classmethod
+    def _absolute(cls, url: str) -> str:
+        if urlsplit(url).scheme not in ("http", "https"):
+            raise ValueError("must be an absolute http(s) URL, the address Twilio posts to")
+        return url.rstrip("/")
+
+    @property
+    def host(self) -> str:
+        return self.listen.rpartition(":")[0].strip("[]")
+
+    @property
+    def port(self) -> int:
+        return int(self.listen.rpartition(":")[2])
+
+
+class DirectorySettings(Section):
+    file: str | None = None
+
+
+class ServiceSettings(Section):
+    #: Local time zone for times written in SMS.
+    timezone: str = "UTC"
+    #: Map link in SMS; {lat} and {lon} are replaced.
+    map_url_template: str = "https://www.openstreetmap.org/?mlat={lat}&mlon={lon}#map=18/{lat}/{lon}"
+    log_format: Literal["json", "text"] = "json"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    #: A loop (ingest, escalation) that makes no progress for this long is stalled: duty staff
+    #: are told and the monitor exits non-zero for its service manager to restart it; 0 = off.
+    watchdog_stall_s: float = Field(default=60.0, ge=0)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, name: str) -> str:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"is not a known time zone name such as Asia/Shanghai (got {name!r})") from exc
+        return name
+
+    @field_validator("map_url_template")
+    @classmethod
+    def _has_placeholders(cls, template: str) -> str:
+        if "{lat}" not in template or "{lon}" not in template:
+            raise ValueError("must contain {lat} and {lon}")
+        return template
+
+
+class RetentionSettings(Section):
+    """How long personal data that only serves the moment is kept (monitor.watch.retention)."""
+
+    #: raw MQTT messages; those an alert's record points to keep their row but lose the payload
+    device_messages_days: float = Field(default=30, gt=0)
+    #: last known positions of devices, and the positions on alerts closed longer ago
+    positions_days: float = Field(default=30, gt=0)
+
+
+class SupervisionSettings(Section):
+    """When devices count as offline or low on battery, and how often staff hear of it
+    (monitor.watch.rules)."""
+
+    #: offline after this many heartbeat intervals without a message, plus a grace period
+    offline_after_missed_heartbeats: int = Field(default=2, ge=1, le=20)
+    #: an offline device raises nothing this long; devices of one area dropping within it are judged together
+    offline_settle_s: float = Field(default=60, ge=0, le=3600)
+    #: this many devices of one area offline together are one area_outage alert
+    outage_min_devices: int = Field(default=5, ge=2)
+    #: battery low at or below this percentage...
+    battery_low_percent: int = Field(default=20, ge=1, le=99)
+    #: ...and well again only at or above this one (hysteresis: no flapping)
+    battery_cleared_percent: int = Field(default=30, ge=2, le=100)
+    #: duty staff get device-health news in one SMS at most this often
+    staff_sms_every_s: float = Field(default=900, ge=60)
+    #: the area teams' daily digest, at this local time (service.timezone)
+    digest_at: time = time(9, 0)
+
+    @model_validator(mode="after")
+    def _cleared_above_low(self) -> SupervisionSettings:
+        if self.battery_cleared_percent <= self.battery_low_percent:
+            raise ValueError(
+                f"battery_cleared_percent ({self.battery_cleared_percent}) must be above battery_low_percent "
+                f"({self.battery_low_percent}), or a battery at the threshold would flap"
+            )
+        return self
+
+
+class Settings(Section):
+    mqtt: MqttSettings = MqttSettings()
+    database: DatabaseSettings = DatabaseSettings()
+    sms: SmsSettings = SmsSettings()
+    web: WebSettings = WebSettings()
+    directory: DirectorySettings = DirectorySettings()
+    service: ServiceSettings = ServiceSettings()
+    retention: RetentionSettings = RetentionSettings()
+    supervision: SupervisionSettings = SupervisionSettings()
+
+
+def load_settings(path: Path, environ: Mapping[str, str] | None = None) -> Settings:
+    """Read, override from the environment and validate the service config at ``path``."""
+    document = read_toml(path)
+    overridden = apply_env_overrides(document, os.environ if environ is None else environ)
+    try:
+        return Settings.model_validate(overridden)
+    except ValidationError as exc:
+        raise ConfigError(describe_validation_error(path, exc)) from None
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found; give the path of an existing TOML file.") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a directory; give the path of a TOML file.") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}; fix the syntax there.") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text; save the file as UTF-8.") from None
+
+
+def apply_env_overrides(document: dict[str, Any], environ: Mapping[str, str]) -> dict[str, Any]:
+    """A copy of ``document`` with every ``CALLWATCH_A__B=value`` set at ``[a] b``."""
+    merged: dict[str, Any] = {key: _deep_copy(value) for key, value in document.items()}
+    for name, value in sorted(environ.items()):
+        if not name.startswith(ENV_PREFIX) or "__" not in name:
+            continue
+        path = [part.lower() for part in name[len(ENV_PREFIX) :].split("__")]
+        if any(not part for part in path):
+            continue
+        target = merged
+        for part in path[:-1]:
+            existing = target.get(part)
+            if not isinstance(existing, dict):
+                existing = {}
+                target[part] = existing
+            target = existing
+        target[path[-1]] = value
+    return merged
+
+
+def _deep_copy(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _deep_copy(item) for key, item in value.items()}
+    return value
+
+
+def describe_validation_error(path: Path, error: ValidationError) -> str:
+    """One sentence per problem: file, key, what is wrong and how to fix it."""
+    sentences = []
+    for problem in error.errors()[:10]:
+        location = [str(part) for part in problem["loc"]]
+        key = format_key(location)
+        if problem["type"] == "extra_forbidden":
+            sentences.append(f"{path}: {key} is not a known setting; check its spelling or remove it.")
+            continue
+        if problem["type"] == "missing":
+            sentences.append(f"{path}: {key} is required; add it.")
+            continue
+        message = re.sub(r"^Value error, ", "", problem["msg"])
+        got = problem.get("input")
+        shown = ""
+        if not isinstance(got, dict | list) and got is not None:
+            shown = f" (got {_shown_value(location, got)!r})"
+        sentences.append(f"{path}: {key} {_lower_first(message)}{shown}; fix the value.")
+    return "\n".join(sentences)
+
+
+#: Settings whose values are secrets: an error message names them but never repeats them.
+SECRET_KEYS = frozenset({"auth_token", "api_token", "password"})
+
+
+def _shown_value(location: list[str], value: object) -> object:
+    """The value as an error message may repeat it: secrets hidden, passwords cut out of URLs."""
+    if location and location[-1] in SECRET_KEYS:
+        return "<hidden>"
+    if isinstance(value, str) and "@" in value and "://" in value:
+        return hide_url_password(value)
+    return value
+
+
+def hide_url_password(url: str) -> str:
+    """``mqtts://user:secret@host`` -> ``mqtts://user:***@host`` (anything else unchanged)."""
+    return re.sub(r"^([a-z0-9+.-]+://[^:/@]*):[^/]*@", r"\1:***@", url, flags=re.IGNORECASE)
+
+
+def format_key(location: list[str]) -> str:
+    """``['sms', 'twilio', 'auth_token']`` -> ``[sms.twilio] auth_token``."""
+    location = [printable(part) for part in location]
+    if len(location) == 1:
+        return f"[{location[0]}]" if location[0] in Settings.model_fields else location[0]
+    return f"[{'.'.join(location[:-1])}] {location[-1]}"
+
+
+def printable(text: str) -> str:
+    """``text`` as an error message may show it: control characters and line breaks escaped."""
+    return text if text.isprintable() else repr(text)
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:] if text else text

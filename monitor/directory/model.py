@@ -1,0 +1,582 @@
+"""The directory file: who and what is watched (areas, residents, devices, volunteers, policies).
+
+Validated entry by entry with pydantic, then across entries (every reference points at
+something that exists, ids and phone numbers are unique). Errors name the file, the entry
+(``devices[3] (id "btn-0004")``) and the key.
+
+Who is on call comes from here too: a volunteer's weekly ``on_call`` windows and dated
+``exceptions`` (``monitor.oncall.schedule``), home coordinates and consent to share their
+phone's position; a resident's home coordinates and ``family`` contacts; a policy's
+``inform`` list and each tier's ``order``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+import devices
+from devices.actions import PRESS_MEANINGS
+from devices.base import DeviceProfile
+from monitor.alerts.lifecycle import HEALTH_KINDS, PERSON_KINDS
+from monitor.config.settings import read_toml
+from monitor.core.errors import ConfigError
+from monitor.oncall.schedule import DatedException, WeeklyWindow, parse_days
+
+E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
+IDENTIFIER = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
+Language = Literal["zh", "en"]
+Role = Literal["volunteer", "leader", "staff"]
+ROLES: tuple[str, ...] = ("volunteer", "leader", "staff")
+DEFAULT_POLICY_ID = "default"
+#: A tier's "notify" target meaning the resident's family contacts.
+FAMILY_TARGET = "family"
+#: Protocols a volunteer's own phone may report its position with.
+VOLUNTEER_PHONE_PROTOCOLS: tuple[str, ...] = ("owntracks",)
+
+
+def parse_local_time(text: str) -> time:
+    """``"10:00"`` -> 10:00; raises ValueError for anything but HH:MM on a 24-hour clock."""
+    match = re.fullmatch(r"([01][0-9]|2[0-3]):([0-5][0-9])", text)
+    if match is None:
+        raise ValueError(f'must be a time of day as "HH:MM" on a 24-hour clock, like "10:00" (got {text!r})')
+    return time(int(match[1]), int(match[2]))
+
+
+def known_zone(name: str | None) -> str | None:
+    """An IANA time zone name, checked; raises ValueError for one zoneinfo does not know."""
+    if name is None:
+        return None
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"is not a known time zone name such as Asia/Shanghai (got {name!r})") from exc
+    return name
+
+
+def normalize_phone(raw: str) -> str:
+    """E.164 without spaces, dashes or brackets; raises ValueError when it cannot be one."""
+    compact = re.sub(r"[\s\-().]", "", raw)
+    if compact.startswith("00"):
+        compact = "+" + compact[2:]
+    if not E164.match(compact):
+        raise ValueError(f"must be an international number like +8613900000001 (got {raw!r})")
+    return compact
+
+
+class Entry(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    id: str = Field(pattern=IDENTIFIER)
+
+
+class Area(Entry):
+    name: str = Field(min_length=1)
+    #: escalation policy for this area's alerts; the "default" policy when empty
+    policy: str | None = None
+
+
+class SafeZone(BaseModel):
+    """Where a resident with a GPS device is safe: a circle, the device's own named region, or both."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+    radius_m: float | None = Field(default=None, gt=0)
+    #: the same zone as the device itself knows it: an OwnTracks region, a Traccar geofence
+    region: str | None = Field(default=None, min_length=1, max_length=64)
+
+    @model_validator(mode="after")
+    def _circle_or_region(self) -> SafeZone:
+        circle = (self.lat, self.lon, self.radius_m)
+        if None in circle and circle != (None, None, None):
+            raise ValueError("needs lat, lon and radius_m together (the centre and the radius in metres)")
+        if self.radius_m is None and self.region is None:
+            raise ValueError("needs a circle (lat, lon, radius_m), the device's region name (region), or both")
+        return self
+
+
+class Coordinates(BaseModel):
+    """A place: ``{ lat = 30.2741, lon = 120.1551 }``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+
+
+class FamilyContact(BaseModel):
+    """Someone of the resident's family: told about alerts, or asked to help, as policies say."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: str = Field(min_length=1, max_length=200)
+    phone: str
+    #: SMS language; the resident's when left out
+    language: Language | None = None
+    relationship: str = Field(default="", max_length=64)
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, phone: str) -> str:
+        return normalize_phone(phone)
+
+
+class Resident(Entry):
+    name: str = Field(min_length=1)
+    address: str = ""
+    area: str
+    phone: str | None = None
+    language: Language = "zh"
+    notes: str = ""
+    #: IANA time zone of the resident's day (check-in deadline); the service's [service] timezone when empty
+    timezone: str | None = None
+    #: daily check-in deadline, "HH:MM" in the resident's time zone; no check-in expected when empty
+    checkin_by: str | None = None
+    safe_zone: SafeZone | None = None
+    #: where the resident lives, for asking the nearest volunteers first when the device has no position
+    home: Coordinates | None = None
+    #: emergency contacts; when left out, those already on record (e.g. entered at the console) are kept
+    family: list[FamilyContact] | None = None
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, phone: str | None) -> str | None:
+        return normalize_phone(phone) if phone else None
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, name: str | None) -> str | None:
+        return known_zone(name)
+
+    @field_validator("checkin_by")
+    @classmethod
+    def _time_of_day(cls, text: str | None) -> str | None:
+        if text is not None:
+            parse_local_time(text)
+        return text
+
+
+class Device(Entry):
+    #: whose device it is: a resident's, or (volunteer) a volunteer's own phone reporting where they are
+    resident: str | None = None
+    volunteer: str | None = None
+    kind: Literal["button", "gps_phone", "checkin_button"] = "button"
+    protocol: str = "native"
+    topic: str | None = None
+    #: hardware identifier for families addressed by payload (Traccar uniqueId / IMEI)
+    serial: str | None = None
+    #: seconds between two reports of the healthy device; the family's pace when empty; 0 = none
+    heartbeat_s: int | None = Field(default=None, ge=0, le=7 * 86400)
+    #: press action -> meaning, e.g. { long = "cancel", "*" = "sos" }
+    actions: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("protocol")
+    @classmethod
+    def _known_protocol(cls, protocol: str) -> str:
+        known = sorted(devices.registry())
+        if protocol not in known:
+            raise ValueError(f"must be one of {', '.join(known)} (got {protocol!r})")
+        return protocol
+
+    @field_validator("topic")
+    @classmethod
+    def _plain_topic(cls, topic: str | None) -> str | None:
+        if topic is not None and (not topic or any(char in topic for char in "+#\0")):
+            raise ValueError("must be a non-empty MQTT topic without wildcards")
+        return topic
+
+    @field_validator("actions")
+    @classmethod
+    def _known_meanings(cls, actions: dict[str, str]) -> dict[str, str]:
+        for action, meaning in actions.items():
+            if meaning not in PRESS_MEANINGS:
+                raise ValueError(f"maps {action!r} to {meaning!r}; use one of {', '.join(sorted(PRESS_MEANINGS))}")
+        return actions
+
+    @property
+    def heartbeat_interval_s(self) -> int:
+        """The expected heartbeat: the entry's own, else its family's default."""
+        if self.heartbeat_s is not None:
+            return self.heartbeat_s
+        return devices.registry()[self.protocol].default_heartbeat_s
+
+    def profile(self) -> DeviceProfile:
+        adapter = devices.registry()[self.protocol]
+        return DeviceProfile(
+            device_id=self.id,
+            kind=self.kind,
+            topic=self.topic or adapter.default_topic(self.id),
+            serial=self.serial,
+            action_map=dict(self.actions),
+        )
+
+
+class OnCallWindow(BaseModel):
+    """A weekly window: ``{ days = ["mon-fri"], from = "18:00", to = "08:00" }``.
+
+    A ``to`` not after ``from`` ends the next day; both left out mean the whole day.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    days: list[str] = Field(default_factory=lambda: ["daily"], min_length=1)
+    start: str = Field(default="00:00", alias="from")
+    end: str = Field(default="00:00", alias="to")
+
+    @field_validator("days")
+    @classmethod
+    def _days(cls, days: list[str]) -> list[str]:
+        parse_days(days)
+        return days
+
+    @field_validator("start", "end")
+    @classmethod
+    def _time_of_day(cls, text: str) -> str:
+        parse_local_time(text)
+        return text
+
+    def window(self) -> WeeklyWindow:
+        return WeeklyWindow(parse_days(self.days), parse_local_time(self.start), parse_local_time(self.end))
+
+
+def _local_moment(value: Any) -> date | datetime:
+    """A TOML local date or date-time, or the same written as text ("2026-10-01", "2026-10-10 18:00")."""
+    if isinstance(value, str):
+        text = value.strip()
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            return date.fromisoformat(text)
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2})?", text):
+            return datetime.fromisoformat(text.replace(" ", "T"))
+        raise ValueError(f"must be a local date like 2026-10-01 or date and time like 2026-10-10T18:00 (got {value!r})")
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            raise ValueError("must be a local date and time without an offset: the volunteer's timezone applies")
+        return value
+    if isinstance(value, date):
+        return value
+    raise ValueError("must be a local date like 2026-10-01 or date and time like 2026-10-10T18:00")
+
+
+class OnCallException(BaseModel):
+    """A dated exception: ``{ from = 2026-10-01, to = 2026-10-07, on_call = false, note = "holiday" }``.
+
+    Dates mean whole days (``to`` included); date-times are exact, ``to`` being the end.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    on_call: bool
+    start: datetime | date = Field(alias="from")
+    end: datetime | date = Field(alias="to")
+    note: str = Field(default="", max_length=200)
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _moment(cls, value: Any) -> date | datetime:
+        return _local_moment(value)
+
+    @model_validator(mode="after")
+    def _in_order(self) -> OnCallException:
+        span = self.exception()
+        if span.end <= span.start:
+            raise ValueError("to must come after from")
+        return self
+
+    def exception(self) -> DatedException:
+        start = self.start if isinstance(self.start, datetime) else datetime.combine(self.start, time())
+        end = self.end if isinstance(self.end, datetime) else datetime.combine(self.end + timedelta(days=1), time())
+        return DatedException(self.on_call, start, end, self.note)
+
+
+class Volunteer(Entry):
+    name: str = Field(min_length=1)
+    phone: str
+    areas: list[str] = Field(default_factory=list)
+    language: Language = "zh"
+    role: Role = "volunteer"
+    #: IANA zone of the on-call windows; the service's [service] timezone when left out
+    timezone: str | None = None
+    #: weekly on-call windows; none means on call at all hours
+    on_call: list[OnCallWindow] = Field(default_factory=list)
+    #: dated exceptions to the weekly windows (holidays, swaps); the last listed wins where they overlap
+    exceptions: list[OnCallException] = Field(default_factory=list)
+    #: where the volunteer lives, for asking the nearest first when their phone's position is unknown
+    home: Coordinates | None = None
+    #: the volunteer agreed that the position of their phone (a device with volunteer = this id) is used
+    share_location: bool = False
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, phone: str) -> str:
+        return normalize_phone(phone)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, name: str | None) -> str | None:
+        return known_zone(name)
+
+    def schedule_json(self) -> dict[str, Any]:
+        """The schedule as the database keeps it (``monitor.oncall.schedule.Schedule.from_json``)."""
+        return {
+            "on_call": [window.window().as_json() for window in self.on_call],
+            "exceptions": [exception.exception().as_json() for exception in self.exceptions],
+        }
+
+
+class Tier(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    #: "area" (the alert's area team), "role:<role>", "family" (the resident's contacts), or volunteer ids
+    notify: list[str] = Field(min_length=1)
+    #: how long the tier waits for an answer after its last person was asked
+    ack_timeout_s: int = Field(default=120, ge=1, le=86400)
+    #: "together": everyone at once; "nearest": one at a time, nearest to the resident first
+    order: Literal["together", "nearest"] = "together"
+    #: in a "nearest" tier, how long each person has before the next nearest is asked too
+    per_person_timeout_s: int = Field(default=60, ge=5, le=3600)
+
+
+class Policy(Entry):
+    tiers: list[Tier] = Field(min_length=1)
+    repeat: int = Field(default=0, ge=0, le=10)
+    #: alert kinds this policy escalates in every area (say missed_checkin: the area team
+    #: first, to knock on the door); other alerts follow their area's policy
+    kinds: list[str] = Field(default_factory=list)
+    #: told when an alert is raised and when it ends, never asked: "family"
+    inform: list[str] = Field(default_factory=list)
+
+    @field_validator("inform")
+    @classmethod
+    def _informable(cls, targets: list[str]) -> list[str]:
+        for target in targets:
+            if target != FAMILY_TARGET:
+                raise ValueError(f'names "{target}"; only "{FAMILY_TARGET}" (the resident\'s contacts) can be informed')
+        return targets
+
+    @field_validator("kinds")
+    @classmethod
+    def _person_kinds(cls, kinds: list[str]) -> list[str]:
+        for kind in kinds:
+            if kind in HEALTH_KINDS:
+                raise ValueError(
+                    f'names "{kind}", a device-health alert (those go to duty staff in batches and to the '
+                    "area's daily digest, never through a policy)"
+                )
+            if kind not in PERSON_KINDS:
+                raise ValueError(
+                    f'names "{kind}"; only {" and ".join(sorted(PERSON_KINDS))} have policies of their own '
+                    "(sos and fall follow the area's policy)"
+                )
+        return kinds
+
+
+class Directory(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    areas: list[Area] = Field(default_factory=list)
+    residents: list[Resident] = Field(default_factory=list)
+    devices: list[Device] = Field(default_factory=list)
+    volunteers: list[Volunteer] = Field(default_factory=list)
+    policies: list[Policy] = Field(default_factory=list)
+
+
+def load_directory(path: Path) -> Directory:
+    """Read and validate a directory file; ``ConfigError`` naming entry and key otherwise."""
+    document = read_toml(path)
+    try:
+        directory = Directory.model_validate(document)
+    except ValidationError as exc:
+        raise ConfigError(_describe(path, exc, document)) from None
+    problems = cross_reference_problems(directory)
+    if problems:
+        raise ConfigError("\n".join(f"{path}: {problem}" for problem in problems[:10]))
+    return directory
+
+
+def _describe(path: Path, error: ValidationError, document: dict[str, object]) -> str:
+    sentences = []
+    for problem in error.errors()[:10]:
+        location = list(problem["loc"])
+        where = _entry_label(location, document)
+        key = _key_path(location[2:])
+        if problem["type"] == "extra_forbidden":
+            what = f"{key or _key_path([location[-1]])} is not a known key; check its spelling or remove it"
+        elif problem["type"] == "missing":
+            what = f"{key} is required; add it"
+        else:
+            message = re.sub(r"^(Value error|String should match pattern)", "", problem["msg"]).strip(" ,")
+            if problem["type"] == "string_pattern_mismatch":
+                message = "may only use letters, digits and _ . : - (at most 64)"
+            what = f"{key or 'value'} {message[:1].lower()}{message[1:]}; fix it"
+        sentences.append(f"{path}: {where}{what}.")
+    return "\n".join(sentences)
+
+
+def _key_path(parts: Sequence[object]) -> str | None:
+    """``("on_call", 0, "from")`` -> ``on_call[0].from``; a key that is not a plain word is quoted,
+    so that whatever the file holds, the message stays one line."""
+    path = ""
+    for part in parts:
+        if isinstance(part, int):
+            path += f"[{part}]"
+            continue
+        name = str(part)
+        if not re.fullmatch(r"[A-Za-z0-9_-]+", name):
+            name = _quoted(name)
+        path += f".{name}" if path else name
+    return path or None
+
+
+def _quoted(text: str) -> str:
+    """``text`` in double quotes with anything unprintable escaped: a message stays one line."""
+    quoted = json.dumps(text, ensure_ascii=False)
+    return "".join(char if char.isprintable() else f"\\u{ord(char):04x}" for char in quoted)
+
+
+def _entry_label(location: Sequence[object], document: dict[str, object]) -> str:
+    if len(location) < 2 or not isinstance(location[1], int):
+        return ""
+    section, index = str(location[0]), location[1]
+    entries = document.get(section)
+    entry_id = None
+    if isinstance(entries, list) and index < len(entries) and isinstance(entries[index], dict):
+        entry_id = entries[index].get("id")
+    suffix = f" (id {_quoted(entry_id)})" if isinstance(entry_id, str) else ""
+    return f"{section}[{index}]{suffix}: "
+
+
+def cross_reference_problems(directory: Directory) -> list[str]:
+    """Every broken reference or duplicate, as a sentence naming the entry and key."""
+    problems: list[str] = []
+    for section in ("areas", "residents", "devices", "volunteers", "policies"):
+        entries: list[Entry] = getattr(directory, section)
+        problems += _duplicates(section, "id", [entry.id for entry in entries])
+    problems += _duplicates("volunteers", "phone", [volunteer.phone for volunteer in directory.volunteers])
+    refs = [
+        f"{device.protocol} {devices.registry()[device.protocol].device_ref(device.profile())}"
+        for device in directory.devices
+    ]
+    problems += _duplicates("devices", "topic/serial", refs)
+
+    problems += _duplicates("policies", "kinds", [kind for policy in directory.policies for kind in policy.kinds])
+
+    area_ids = {area.id for area in directory.areas}
+    resident_ids = {resident.id for resident in directory.residents}
+    tracked_ids = {device.resident for device in directory.devices if device.kind == "gps_phone"}
+    volunteer_ids = {volunteer.id for volunteer in directory.volunteers}
+    policy_ids = {policy.id for policy in directory.policies}
+
+    for index, resident in enumerate(directory.residents):
+        if resident.area not in area_ids:
+            problems.append(
+                f'residents[{index}] (id "{resident.id}"): area "{resident.area}" is not listed '
+                "under [[areas]]; add the area or fix the id."
+            )
+        if resident.safe_zone is not None and resident.id not in tracked_ids:
+            problems.append(
+                f'residents[{index}] (id "{resident.id}"): safe_zone needs a device of kind "gps_phone" '
+                "for this resident under [[devices]]; add one or remove safe_zone."
+            )
+    for index, device in enumerate(directory.devices):
+        problems += _owner_problems(index, device, resident_ids, {v.id: v for v in directory.volunteers})
+    for index, volunteer in enumerate(directory.volunteers):
+        for area_id in volunteer.areas:
+            if area_id not in area_ids:
+                problems.append(
+                    f'volunteers[{index}] (id "{volunteer.id}"): areas: "{area_id}" is not listed '
+                    "under [[areas]]; add the area or fix the id."
+                )
+    for index, area in enumerate(directory.areas):
+        wanted = area.policy or DEFAULT_POLICY_ID
+        if wanted not in policy_ids:
+            problems.append(
+                f'areas[{index}] (id "{area.id}"): policy "{wanted}" is not listed under [[policies]]; '
+                f'add a policy with id "{wanted}" or set policy to an existing one.'
+            )
+    for index, policy in enumerate(directory.policies):
+        for tier_index, tier in enumerate(policy.tiers):
+            for target in tier.notify:
+                problem = _target_problem(target, volunteer_ids)
+                if problem:
+                    problems.append(f'policies[{index}] (id "{policy.id}"): tiers[{tier_index}].notify: {problem}')
+        problem = inform_problem(policy)
+        if problem:
+            problems.append(f'policies[{index}] (id "{policy.id}"): inform: {problem}')
+    for index, resident in enumerate(directory.residents):
+        family_phones = [contact.phone for contact in resident.family or []]
+        for phone, count in Counter(family_phones).items():
+            if count > 1:
+                problems.append(
+                    f'residents[{index}] (id "{resident.id}"): family: phone "{phone}" is listed {count} times; '
+                    "list each contact once."
+                )
+    return problems
+
+
+def _owner_problems(index: int, device: Device, resident_ids: set[str], volunteers: dict[str, Volunteer]) -> list[str]:
+    """A device belongs to exactly one resident, or is the phone of a volunteer who agreed to share it."""
+    where = f'devices[{index}] (id "{device.id}")'
+    if (device.resident is None) == (device.volunteer is None):
+        return [
+            f"{where}: give resident (the resident's device) or volunteer (a volunteer's own phone), "
+            "exactly one of them."
+        ]
+    if device.resident is not None:
+        if device.resident in resident_ids:
+            return []
+        return [
+            f'{where}: resident "{device.resident}" is not listed under [[residents]]; add the resident or fix the id.'
+        ]
+    volunteer = volunteers.get(str(device.volunteer))
+    if volunteer is None:
+        return [
+            f'{where}: volunteer "{device.volunteer}" is not listed under [[volunteers]]; '
+            "add the volunteer or fix the id."
+        ]
+    if device.protocol not in VOLUNTEER_PHONE_PROTOCOLS:
+        return [
+            f'{where}: protocol "{device.protocol}" cannot be a volunteer\'s phone; '
+            f"use {' or '.join(VOLUNTEER_PHONE_PROTOCOLS)}."
+        ]
+    if not volunteer.share_location:
+        return [
+            f'{where}: volunteer "{volunteer.id}" has not agreed to share their position; '
+            "set share_location = true for them (with their consent) or remove this device."
+        ]
+    return []
+
+
+def inform_problem(policy: Policy) -> str | None:
+    """Family contacts are either asked (a tier) or told (inform), never both by one policy."""
+    asked = any(FAMILY_TARGET in tier.notify for tier in policy.tiers)
+    if FAMILY_TARGET in policy.inform and asked:
+        return (
+            f'"{FAMILY_TARGET}" is also a tier target of this policy; family contacts are either asked '
+            "(in a tier) or only informed, so remove one of them."
+        )
+    return None
+
+
+def _target_problem(target: str, volunteer_ids: set[str]) -> str | None:
+    if target in ("area", FAMILY_TARGET) or target in volunteer_ids:
+        return None
+    if target.startswith("role:"):
+        role = target.removeprefix("role:")
+        if role in ROLES:
+            return None
+        return f'"{target}" names an unknown role; use role:{", role:".join(ROLES)}.'
+    return (
+        f'"{target}" is not "area", "{FAMILY_TARGET}", a role:<role> or a volunteer id listed under '
+        "[[volunteers]]; fix it."
+    )
+
+
+def _duplicates(section: str, key: str, values: Iterable[str]) -> list[str]:
+    counts = Counter(values)
+    return [
+        f'{section}: {key} "{value}" is used {count} times; each must be unique.'
+        for value, count in counts.items()
+        if count > 1
+    ]

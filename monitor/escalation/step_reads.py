@@ -1,0 +1,238 @@
+"""What escalation steps read about people, read once per transaction and then kept in memory.
+
+A batch of due steps (``Escalation.run_due``) asks about the same tiers, volunteers and
+duty staff again and again; none of that can change inside the batch's transaction except
+through the batch itself. A ``StepRoster`` reads each thing the first time a step needs it
+and answers from memory after that: tier members, volunteers' standings (availability,
+schedules, STOP opt-outs), duty staff on call, volunteers' recent load, what each alert
+was already asked, and the residents and areas its SMS text names. The SMS the steps queue
+are noted here as they are queued, so the load and "asked this round" figures later steps
+see count them as the database would.
+
+A roster lives for one transaction only: SMS replies committed by other transactions
+(STOP, OFF, PAUSE) change standings, and the next transaction must see them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TypeVar, cast
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import bindparam, inspect, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.util import identity_key
+
+from monitor.escalation.audience import Duty, Standing, members, standing_of
+from monitor.notify.facts import facts_of
+from monitor.notify.requests import ASKING, Purpose
+from monitor.notify.texts import AlertFacts
+from monitor.oncall.fairness import WINDOW, Load, recent_load
+from monitor.oncall.family import family_of
+from monitor.store.models import (
+    Alert,
+    Area,
+    Base,
+    EscalationPolicy,
+    FamilyContact,
+    Notification,
+    Resident,
+    SmsOptOut,
+    Volunteer,
+    VolunteerAvailability,
+)
+
+RowT = TypeVar("RowT", bound=Base)
+
+#: What volunteers said (OFF, PAUSE) and whether their phone opted out, in one statement.
+STANDINGS = (
+    select(Volunteer.id, VolunteerAvailability, SmsOptOut.phone)
+    .outerjoin(VolunteerAvailability, VolunteerAvailability.volunteer_id == Volunteer.id)
+    .outerjoin(SmsOptOut, SmsOptOut.phone == Volunteer.phone)
+    .where(Volunteer.id.in_(bindparam("volunteer_ids", expanding=True)))
+)
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedSms:
+    """An SMS row of an alert, as far as who was asked matters."""
+
+    phone: str
+    volunteer_id: str | None
+    purpose: str
+    round: int | None
+    created_at: datetime
+
+
+class StepRoster:
+    """One transaction's memory of who can be asked (see the module docstring)."""
+
+    def __init__(self, session: AsyncSession, now: datetime, default_zone: ZoneInfo) -> None:
+        self.session = session
+        self.now = now
+        self.default_zone = default_zone
+        self._policies: dict[str, EscalationPolicy | None] = {}
+        self._members: dict[tuple[str, str | None], list[Volunteer]] = {}
+        self._family: dict[str, list[FamilyContact]] = {}
+        self._standings: dict[str, Standing] = {}
+        self._opted_out: dict[str, bool] = {}
+        self._staff_on_call: tuple[list[Volunteer], bool] | None = None
+        self._loads: dict[str, Load] = {}
+        #: per alert id, its SMS rows so far (database and this transaction)
+        self._queued: dict[int, list[QueuedSms]] = {}
+        self._residents: dict[str, Resident | None] = {}
+        self._areas: dict[str, Area | None] = {}
+
+    async def prefetch(self, alerts: Sequence[Alert]) -> None:
+        """Read what steps about ``alerts`` will need in three queries rather than a few per alert:
+        their SMS rows, residents and areas."""
+        await self.prefetch_queued([alert.id for alert in alerts])
+        resident_ids = {alert.resident_id for alert in alerts if alert.resident_id} - self._residents.keys()
+        self._residents.update(await self._rows(Resident, resident_ids))
+        area_ids = {alert.area_id for alert in alerts if alert.area_id} - self._areas.keys()
+        self._areas.update(await self._rows(Area, area_ids))
+
+    async def _rows(self, model: type[RowT], ids: set[str]) -> dict[str, RowT | None]:
+        """The rows of ``model`` with ``ids`` (None where there is none); the ones this transaction
+        already loaded (a press loads its resident and area) are taken from the session."""
+        found: dict[str, RowT | None] = dict.fromkeys(ids)
+        loaded = self.session.sync_session.identity_map
+        for row_id in ids:
+            found[row_id] = cast("RowT | None", loaded.get(identity_key(model, row_id)))
+        missing = [row_id for row_id, row in found.items() if row is None]
+        if missing:
+            key = inspect(model).primary_key[0]
+            for row in await self.session.scalars(select(model).where(key.in_(missing))):
+                found[str(getattr(row, key.name))] = row
+        return found
+
+    async def facts(self, alert: Alert) -> tuple[AlertFacts, str]:
+        """What the SMS texts say about ``alert`` and its resident's language (``load_facts``)."""
+        await self.prefetch([alert])
+        resident = self._residents.get(alert.resident_id) if alert.resident_id else None
+        area = self._areas.get(alert.area_id) if alert.area_id else None
+        return facts_of(alert, resident, area)
+
+    async def policy(self, policy_id: str) -> EscalationPolicy | None:
+        if policy_id not in self._policies:
+            self._policies[policy_id] = await self.session.get(EscalationPolicy, policy_id)
+        return self._policies[policy_id]
+
+    async def members(self, target: str, area_id: str | None) -> list[Volunteer]:
+        """The active volunteers a (non-family) target names, in id order."""
+        key = (target, area_id)
+        if key not in self._members:
+            self._members[key] = await members(self.session, target, area_id)
+        return self._members[key]
+
+    async def family(self, resident_id: str) -> list[FamilyContact]:
+        if resident_id not in self._family:
+            self._family[resident_id] = await family_of(self.session, resident_id)
+        return self._family[resident_id]
+
+    async def opted_out(self, phones: Iterable[str]) -> set[str]:
+        """Which of ``phones`` replied STOP (and not START since)."""
+        wanted = set(phones)
+        unknown = wanted - self._opted_out.keys()
+        if unknown:
+            stopped = set(
+                (await self.session.scalars(select(SmsOptOut.phone).where(SmsOptOut.phone.in_(unknown)))).all()
+            )
+            self._opted_out.update((phone, phone in stopped) for phone in unknown)
+        return {phone for phone in wanted if self._opted_out[phone]}
+
+    async def standings(self, volunteers: Sequence[Volunteer]) -> dict[str, Standing]:
+        """Each volunteer's standing now, by volunteer id (the rule in ``monitor.escalation.audience``)."""
+        unknown = [volunteer for volunteer in volunteers if volunteer.id not in self._standings]
+        if unknown:
+            said: dict[str, VolunteerAvailability] = {}
+            stopped: set[str] = set()
+            for volunteer_id, availability, opted_out_phone in await self.session.execute(
+                STANDINGS, {"volunteer_ids": [volunteer.id for volunteer in unknown]}
+            ):
+                if availability is not None:
+                    said[volunteer_id] = availability
+                if opted_out_phone is not None:
+                    stopped.add(opted_out_phone)
+            self._opted_out.update((volunteer.phone, volunteer.phone in stopped) for volunteer in unknown)
+            for volunteer in unknown:
+                self._standings[volunteer.id] = standing_of(
+                    volunteer, said.get(volunteer.id), volunteer.phone in stopped, self.now, self.default_zone
+                )
+        return {volunteer.id: self._standings[volunteer.id] for volunteer in volunteers}
+
+    async def staff_on_call(self) -> tuple[list[Volunteer], bool]:
+        """Duty staff to tell about an alert nobody took: those on call now; when none is, every
+        reachable staff phone rather than nobody. The second value says whether it fell back."""
+        if self._staff_on_call is None:
+            duty = await self.members("role:staff", None)
+            standing = await self.standings(duty)
+            on_call = [volunteer for volunteer in duty if standing[volunteer.id].askable]
+            if on_call:
+                self._staff_on_call = on_call, False
+            else:
+                reachable = [volunteer for volunteer in duty if standing[volunteer.id].duty is not Duty.OPTED_OUT]
+                self._staff_on_call = reachable, True
+        return self._staff_on_call
+
+    async def prefetch_queued(self, alert_ids: Collection[int]) -> None:
+        """Read the SMS rows of several alerts in one query (a batch of due steps)."""
+        wanted = [alert_id for alert_id in alert_ids if alert_id not in self._queued]
+        if not wanted:
+            return
+        for alert_id in wanted:
+            self._queued[alert_id] = []
+        rows = await self.session.execute(
+            select(
+                Notification.alert_id,
+                Notification.phone,
+                Notification.volunteer_id,
+                Notification.purpose,
+                Notification.round,
+                Notification.created_at,
+            )
+            .where(Notification.alert_id.in_(wanted))
+            .order_by(Notification.id)
+        )
+        for of_alert, phone, volunteer_id, purpose, round_number, created_at in rows:
+            if of_alert is not None:  # (always: the query asked for these alerts' rows)
+                self._queued[of_alert].append(QueuedSms(phone, volunteer_id, purpose, round_number, created_at))
+
+    def new_alert(self, alert_id: int) -> None:
+        """``alert_id`` was inserted in this transaction: it has no SMS rows yet."""
+        self._queued.setdefault(alert_id, [])
+
+    async def asked_phones(self, alert_id: int, round_number: int) -> set[str]:
+        """The phones asked about the alert (to take it, or as duty staff) in round ``round_number``."""
+        await self.prefetch_queued([alert_id])
+        return {sms.phone for sms in self._queued[alert_id] if sms.purpose in ASKING and sms.round == round_number}
+
+    async def recent_load(self, alert_id: int, volunteer_ids: Collection[str]) -> dict[str, Load]:
+        """Each volunteer's load over the fairness window before now, as ``monitor.oncall.fairness``
+        counts it, including the requests queued earlier in this transaction."""
+        await self.prefetch_queued([alert_id])
+        unknown = [volunteer_id for volunteer_id in volunteer_ids if volunteer_id not in self._loads]
+        if unknown:
+            loaded = await recent_load(self.session, unknown, self.now)
+            self._loads.update((volunteer_id, loaded.get(volunteer_id, Load())) for volunteer_id in unknown)
+        return {volunteer_id: self._loads[volunteer_id] for volunteer_id in volunteer_ids}
+
+    def queued(
+        self, alert_id: int, phone: str, volunteer_id: str | None, purpose: Purpose, round_number: int | None
+    ) -> None:
+        """An SMS about the alert was just queued: count it where the database would count it."""
+        so_far = self._queued.get(alert_id)
+        if so_far is None:
+            return  # never read here: a later read finds the row in the database
+        since = self.now - WINDOW
+        # "asked" counts alerts, not SMS: only the volunteer's first request about this alert counts
+        first_request = not any(
+            sms.volunteer_id == volunteer_id and sms.purpose == Purpose.ALERT and sms.created_at >= since
+            for sms in so_far
+        )
+        if purpose is Purpose.ALERT and volunteer_id is not None and volunteer_id in self._loads and first_request:
+            load = self._loads[volunteer_id]
+            self._loads[volunteer_id] = Load(load.asked + 1, load.took)
+        so_far.append(QueuedSms(phone, volunteer_id, purpose.value, round_number, self.now))

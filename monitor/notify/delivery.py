@@ -1,0 +1,128 @@
+"""Delivery reports (Twilio status callbacks): what became of each SMS at the handset.
+
+Reports can arrive out of order and even before the send that caused them has been
+recorded (then they are kept until it is); a notification only ever moves forward
+(queued → sent → delivered, or to a failure).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import bindparam, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from monitor.core.effects import Effects
+from monitor.escalation.engine import Escalation
+from monitor.notify.requests import UNREACHED, NotificationStatus, lock_notification
+from monitor.store.group_commit import Write
+from monitor.store.models import AlertEvent, DeliveryReport, Notification
+
+#: How far along each provider status is; a report never moves a message backwards.
+PROGRESS: dict[str, int] = {
+    NotificationStatus.ACCEPTED: 1,
+    NotificationStatus.QUEUED: 2,
+    NotificationStatus.SENDING: 3,
+    NotificationStatus.SENT: 4,
+    NotificationStatus.DELIVERED: 5,
+    NotificationStatus.UNDELIVERED: 6,
+    NotificationStatus.FAILED: 6,
+}
+
+#: The reports of one SMS that came before its provider id was recorded, oldest first.
+_WAITING_REPORTS = (
+    select(DeliveryReport)
+    .where(DeliveryReport.provider_id == bindparam("provider_id"), DeliveryReport.applied.is_(False))
+    .order_by(DeliveryReport.id)
+)
+
+
+@dataclass(frozen=True)
+class ReportedStatus:
+    """One delivery report as the provider sent it."""
+
+    provider_id: str
+    status: str
+    error_code: str | None
+    at: datetime
+
+
+def delivery_report_writer(escalation: Escalation) -> Write[ReportedStatus]:
+    """The write of one report, for a ``GroupCommit`` (a storm brings several per SMS)."""
+
+    async def write(session: AsyncSession, report: ReportedStatus, effects: Effects) -> None:
+        await record_delivery_report(
+            session,
+            escalation,
+            provider_id=report.provider_id,
+            status=report.status,
+            error_code=report.error_code,
+            now=report.at,
+            effects=effects,
+        )
+
+    return write
+
+
+async def record_delivery_report(
+    session: AsyncSession,
+    escalation: Escalation,
+    *,
+    provider_id: str,
+    status: str,
+    error_code: str | None,
+    now: datetime,
+    effects: Effects,
+) -> bool:
+    """Apply one report to its SMS; whether that SMS is known yet (otherwise the report is kept)."""
+    notification = await lock_notification(session, Notification.provider_id, provider_id)
+    if notification is None:
+        session.add(DeliveryReport(provider_id=provider_id, status=status, error_code=error_code, received_at=now))
+        return False
+    await _apply(session, notification, status, error_code, escalation, now, effects)
+    return True
+
+
+async def apply_delivery_reports(
+    session: AsyncSession, notification: Notification, escalation: Escalation, now: datetime, effects: Effects
+) -> None:
+    """Apply the reports that arrived before ``notification``'s provider id was recorded."""
+    if notification.provider_id is None:
+        return
+    reports = (await session.scalars(_WAITING_REPORTS, {"provider_id": notification.provider_id})).all()
+    for report in reports:
+        report.applied = True
+        await _apply(session, notification, report.status, report.error_code, escalation, now, effects)
+
+
+async def _apply(
+    session: AsyncSession,
+    notification: Notification,
+    status: str,
+    error_code: str | None,
+    escalation: Escalation,
+    now: datetime,
+    effects: Effects,
+) -> None:
+    if PROGRESS.get(status, 0) <= PROGRESS.get(notification.status, 0):
+        return
+    notification.status = status
+    notification.status_at = now
+    if error_code:
+        notification.error_code = error_code
+    if notification.alert_id is not None and status in (NotificationStatus.DELIVERED, *UNREACHED):
+        suffix = f" (error {error_code})" if error_code else ""
+        session.add(
+            AlertEvent(
+                alert_id=notification.alert_id,
+                at=now,
+                kind=f"sms_{status}",
+                actor="system",
+                detail=f"{notification.purpose} SMS to {notification.phone} {status}{suffix}",
+                notification_id=notification.id,
+            )
+        )
+        effects.changed_alert_ids.add(notification.alert_id)
+    if status in UNREACHED:
+        await escalation.on_unreachable(session, notification, now, effects)

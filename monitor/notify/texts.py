@@ -1,0 +1,454 @@
+"""The texts of every SMS callwatch sends, in Chinese and English.
+
+An alert SMS must let a volunteer act without opening anything else: who, where, what
+happened and when, where the resident was last located, and how to reply. The language
+is the resident's for messages about them (DESIGN.md directory ``language``), falling
+back to the volunteer's own for messages about the volunteer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+KIND_NAMES: dict[str, dict[str, str]] = {
+    "en": {
+        "sos": "SOS",
+        "fall": "FALL DETECTED",
+        "geofence": "LEFT SAFE ZONE",
+        "missed_checkin": "MISSED CHECK-IN",
+        "device_offline": "DEVICE OFFLINE",
+        "low_battery": "LOW BATTERY",
+        "area_outage": "AREA OUTAGE",
+    },
+    "zh": {
+        "sos": "紧急求助",
+        "fall": "跌倒报警",
+        "geofence": "离开安全区域",
+        "missed_checkin": "未按时报平安",
+        "device_offline": "设备离线",
+        "low_battery": "设备电量低",
+        "area_outage": "区域设备大面积离线",
+    },
+}
+
+
+@dataclass(frozen=True, slots=True)
+class AlertFacts:
+    """What an alert SMS says, gathered from the alert, its resident and area."""
+
+    code: int
+    kind: str
+    raised_at: datetime
+    resident_name: str
+    address: str
+    area_name: str
+    resident_phone: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    accuracy_m: float | None = None
+    position_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MessageStyle:
+    """Service-wide settings that shape texts."""
+
+    timezone: ZoneInfo
+    map_url_template: str
+
+    def local_time(self, moment: datetime) -> str:
+        return moment.astimezone(self.timezone).strftime("%H:%M")
+
+    def map_link(self, lat: float, lon: float) -> str:
+        return self.map_url_template.format(lat=f"{lat:.5f}", lon=f"{lon:.5f}")
+
+
+def language_of(preferred: str) -> str:
+    return preferred if preferred in KIND_NAMES else "en"
+
+
+#: What happened, per kind, after the resident's name and address ({when} is the local time).
+WHAT_HAPPENED: dict[str, dict[str, str]] = {
+    "en": {
+        "missed_checkin": "no check-in as of {when}. Please call or knock on the door",
+        "geofence": "left the safe zone at {when}",
+    },
+    "zh": {
+        "missed_checkin": "截至{when}未报平安，请电话联系或上门查看",
+        "geofence": "{when}离开安全区域",
+    },
+}
+DEFAULT_HAPPENED: dict[str, str] = {"en": "at {when}", "zh": "{when}求助"}
+
+
+def alert_text(
+    facts: AlertFacts, language: str, style: MessageStyle, *, round_number: int = 0, distance_m: float | None = None
+) -> str:
+    """The SMS asking a volunteer (or a family member) to take an alert; ``distance_m``: how far
+    the resident is from them, when both positions are known."""
+    lang = language_of(language)
+    kind = KIND_NAMES[lang].get(facts.kind, facts.kind)
+    happened = (
+        WHAT_HAPPENED[lang].get(facts.kind, DEFAULT_HAPPENED[lang]).format(when=style.local_time(facts.raised_at))
+    )
+    location = _location(facts, lang, style)
+    again = {"en": " (reminder)", "zh": "（再次提醒）"}[lang] if round_number > 0 else ""
+    away = distance_text(distance_m, lang) if distance_m is not None else ""
+    if lang == "zh":
+        phone = f"老人电话{facts.resident_phone}。" if facts.resident_phone else ""
+        return (
+            f"【{kind}】{facts.resident_name}（{facts.area_name}，{facts.address}）{happened}{again}。"
+            f"{away + '。' if away else ''}{phone}{location}"
+            f"回复“收到 {facts.code}”接手，“不行 {facts.code}”转给他人。"
+        )
+    phone = f" Tel {facts.resident_phone}." if facts.resident_phone else ""
+    return (
+        f"{kind}{again}: {facts.resident_name}, {facts.address}, {facts.area_name}, {happened}."
+        f"{' ' + away[:1].upper() + away[1:] + '.' if away else ''}{phone}"
+        f"{location} Reply ACK {facts.code} to take it, NO {facts.code} to pass."
+    )
+
+
+def distance_text(metres: float, language: str) -> str:
+    """How far the resident is from the person asked: "about 350 m from you", "距您约1.2公里"."""
+    zh = language_of(language) == "zh"
+    if metres < 1000:
+        rounded = max(10, round(metres / 10) * 10)
+        return f"距您约{rounded}米" if zh else f"about {rounded} m from you"
+    kilometres = f"{metres / 1000:.1f}" if metres < 10_000 else f"{round(metres / 1000)}"
+    return f"距您约{kilometres}公里" if zh else f"about {kilometres} km from you"
+
+
+def _location(facts: AlertFacts, lang: str, style: MessageStyle) -> str:
+    """Where the resident was last located: accuracy, fix time, its age when the alert was raised, map link."""
+    if facts.lat is None or facts.lon is None:
+        return ""
+    link = style.map_link(facts.lat, facts.lon)
+    accuracy = f" ±{round(facts.accuracy_m)}m" if facts.accuracy_m is not None else ""
+    fixed = f" {style.local_time(facts.position_at)}" if facts.position_at else ""
+    minutes = round((facts.raised_at - facts.position_at).total_seconds() / 60) if facts.position_at else 0
+    if lang == "zh":
+        age = f"（{minutes}分钟前）" if minutes >= 1 else ""
+        return f"位置{accuracy}{fixed}{age}：{link} "
+    age = f" ({minutes} min old)" if minutes >= 1 else ""
+    return f" Location{accuracy}{fixed}{age}: {link}"
+
+
+def taken_text(facts: AlertFacts, taker_name: str, language: str) -> str:
+    """Told to everyone else who was asked, once someone has taken the alert."""
+    if language_of(language) == "zh":
+        return f"{facts.resident_name}的求助（{facts.code}）已由{taker_name}接手，无需回复。"
+    return f"{taker_name} has taken alert {facts.code} for {facts.resident_name}. No need to reply."
+
+
+def ack_confirmation_text(facts: AlertFacts, language: str) -> str:
+    if language_of(language) == "zh":
+        return (
+            f"已确认由您接手{facts.resident_name}的求助（{facts.code}），地址：{facts.address}。"
+            f"处理完毕请回复“完成 {facts.code}”。"
+        )
+    return (
+        f"Thank you: alert {facts.code} for {facts.resident_name} is yours. {facts.address}. "
+        f"Reply DONE {facts.code} when it is resolved."
+    )
+
+
+def already_taken_text(facts: AlertFacts, taker_name: str, language: str) -> str:
+    if language_of(language) == "zh":
+        return f"{facts.resident_name}的求助（{facts.code}）已由{taker_name}接手，谢谢。"
+    return f"Alert {facts.code} for {facts.resident_name} was already taken by {taker_name}. Thank you."
+
+
+def closed_text(facts: AlertFacts, state: str, language: str) -> str:
+    if language_of(language) == "zh":
+        word = {"cancelled": "已取消", "resolved": "已处理完毕"}.get(state, "已结束")
+        return f"{facts.resident_name}的求助（{facts.code}）{word}，无需行动。"
+    return f"Alert {facts.code} for {facts.resident_name} is already {state}. Nothing to do."
+
+
+def resolved_confirmation_text(facts: AlertFacts, language: str) -> str:
+    if language_of(language) == "zh":
+        return f"{facts.resident_name}的求助（{facts.code}）已记录为处理完毕，谢谢您。"
+    return f"Alert {facts.code} for {facts.resident_name} is recorded as resolved. Thank you."
+
+
+def decline_confirmation_text(facts: AlertFacts, language: str) -> str:
+    if language_of(language) == "zh":
+        return f"好的，{facts.resident_name}的求助（{facts.code}）正在转给其他人。"
+    return f"Understood: alert {facts.code} for {facts.resident_name} is going to the next people now."
+
+
+def cancelled_text(facts: AlertFacts, language: str) -> str:
+    """Told to everyone asked, when the resident cancels before anyone took the alert
+    (or, for a missed check-in, checks in late)."""
+    checked_in = facts.kind == "missed_checkin"
+    if language_of(language) == "zh":
+        if checked_in:
+            return f"{facts.resident_name}已报平安（{facts.code}），无需上门，谢谢。"
+        return f"{facts.resident_name}已取消求助（{facts.code}），无需行动，谢谢。"
+    if checked_in:
+        return f"{facts.resident_name} has checked in after all (alert {facts.code}). No visit needed. Thank you."
+    return f"{facts.resident_name} cancelled alert {facts.code}. Nothing to do. Thank you."
+
+
+def cancel_after_ack_text(facts: AlertFacts, language: str) -> str:
+    """Told to whoever took the alert when the resident presses cancel (or checks in) afterwards."""
+    checked_in = facts.kind == "missed_checkin"
+    if language_of(language) == "zh":
+        did = "刚刚报了平安" if checked_in else "按下了取消"
+        return f"{facts.resident_name}{did}（{facts.code}）。请仍然确认其安全后回复“完成 {facts.code}”。"
+    did = "has just checked in" if checked_in else "pressed cancel"
+    return (
+        f"{facts.resident_name} {did} on alert {facts.code}. Please still make sure they "
+        f"are safe, then reply DONE {facts.code}."
+    )
+
+
+def unanswered_text(facts: AlertFacts, language: str, style: MessageStyle) -> str:
+    """Sent to duty staff when every tier and round went unanswered."""
+    lang = language_of(language)
+    kind = KIND_NAMES[lang].get(facts.kind, facts.kind)
+    when = style.local_time(facts.raised_at)
+    if lang == "zh":
+        return (
+            f"【无人响应】{kind}：{facts.resident_name}（{facts.area_name}，{facts.address}）{when}发起，"
+            f"所有志愿者均未接手。请立即处理，回复“收到 {facts.code}”接手。"
+        )
+    return (
+        f"UNANSWERED {kind}: {facts.resident_name} ({facts.area_name}, {facts.address}) since {when}; "
+        f"no volunteer has taken it. Act now; reply ACK {facts.code} to take it."
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class HealthItem:
+    """One device-health alert as a line of duty staff's SMS or of an area's daily digest."""
+
+    kind: str
+    #: the device and its resident, or for an area outage the area
+    subject: str
+    since: datetime
+    resident_name: str | None = None
+    battery: int | None = None  # percent, for low battery
+    devices: int | None = None  # how many, for an area outage
+    ended: bool = False  # the device is well again
+
+
+#: At most this many lines per SMS; the rest are counted, and the console has them all.
+HEALTH_LINES = 5
+
+
+def health_report_text(items: list[HealthItem], language: str, style: MessageStyle) -> str:
+    """Duty staff's batched SMS: the device-health alerts raised since the last one."""
+    lang = language_of(language)
+    lines = [_health_line(item, lang, style, with_state=False) for item in items[:HEALTH_LINES]]
+    more = len(items) - len(lines)
+    if lang == "zh":
+        rest = f"；另有{more}条" if more else ""
+        return f"【设备状态】{len(items)}条新提醒：{'；'.join(lines)}{rest}。详情见值班台。"
+    rest = f"; {more} more" if more else ""
+    return f"Device report, {len(items)} new: {'; '.join(lines)}{rest}. Details on the duty console."
+
+
+def area_digest_text(area_name: str, items: list[HealthItem], language: str, style: MessageStyle) -> str:
+    """An area team's daily digest of device problems in their area, and whether each is over."""
+    lang = language_of(language)
+    lines = [_health_line(item, lang, style, with_state=True) for item in items[:HEALTH_LINES]]
+    more = len(items) - len(lines)
+    if lang == "zh":
+        rest = f"；另有{more}条" if more else ""
+        return f"【每日设备简报】{area_name}：{'；'.join(lines)}{rest}。如需帮忙请联系值班台。"
+    rest = f"; {more} more" if more else ""
+    return f"Daily device digest, {area_name}: {'; '.join(lines)}{rest}. Ask the duty desk if you can help."
+
+
+def _health_line(item: HealthItem, lang: str, style: MessageStyle, *, with_state: bool) -> str:
+    kind = KIND_NAMES[lang].get(item.kind, item.kind)
+    when = style.local_time(item.since)
+    battery = f"{item.battery}%" if item.battery is not None else ""
+    if lang == "zh":
+        who = f"（{item.resident_name}）" if item.resident_name else ""
+        count = f"（{item.devices}台设备）" if item.devices is not None else ""
+        state = ("，已恢复" if item.ended else "，未恢复") if with_state else ""
+        return f"{kind} {item.subject}{who}{count}{battery}，{when}起{state}"
+    who = f" ({item.resident_name})" if item.resident_name else ""
+    count = f" ({item.devices} devices)" if item.devices is not None else ""
+    state = (", back" if item.ended else ", ongoing") if with_state else ""
+    return f"{kind} {item.subject}{who}{count}{' ' + battery if battery else ''} since {when}{state}"
+
+
+def help_text(language: str, *, volunteer: bool = True) -> str:
+    """Answer to a reply the grammar does not know (volunteers also hear how to set their availability)."""
+    if language_of(language) == "zh":
+        availability = "；“休息”“上班”“暂停2小时”“状态”设置值班状态" if volunteer else ""
+        return (
+            f"未能识别您的回复。回复“收到 编号”接手求助，“完成 编号”表示处理完毕，“不行 编号”转给他人{availability}。"
+        )
+    availability = "; OFF, ON, PAUSE 2h or STATUS for your availability" if volunteer else ""
+    return (
+        "Sorry, we did not understand. Reply ACK <number> to take an alert, "
+        f"DONE <number> when resolved, NO <number> to pass{availability}."
+    )
+
+
+WEEKDAYS: dict[str, tuple[str, ...]] = {
+    "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
+    "zh": ("周一", "周二", "周三", "周四", "周五", "周六", "周日"),
+}
+
+
+def moment_text(moment: datetime, now: datetime, zone: ZoneInfo, language: str) -> str:
+    """A moment as people say it: "21:15" today, "tomorrow 08:00", "Sat 08:00" this week, else the date."""
+    lang = language_of(language)
+    local, today = moment.astimezone(zone), now.astimezone(zone).date()
+    clock = local.strftime("%H:%M")
+    days = (local.date() - today).days
+    if days == 0:
+        return clock
+    if days == 1:
+        return f"明天{clock}" if lang == "zh" else f"tomorrow {clock}"
+    if 1 < days < 7:
+        return f"{WEEKDAYS[lang][local.weekday()]}{'' if lang == 'zh' else ' '}{clock}"
+    if lang == "zh":
+        return f"{local.month}月{local.day}日{clock}"
+    return f"{WEEKDAYS['en'][local.weekday()]} {local.day} {local:%b} {clock}"
+
+
+def availability_text(
+    duty: str, until: datetime | None, *, now: datetime, zone: ZoneInfo, language: str, after: str
+) -> str:
+    """The answer to OFF, ON, PAUSE and STATUS: where the volunteer stands now, and until when.
+
+    ``duty`` is one of on_call, off_schedule, off, paused (``monitor.escalation.audience.Duty``);
+    ``after`` the word answered: off, on, pause or status.
+    """
+    zh = language_of(language) == "zh"
+    when = moment_text(until, now, zone, language) if until is not None else None
+    if duty == "off":
+        if zh:
+            return (
+                "已设为休息：回复“上班”前不会再收到求助短信。"
+                if after == "off"
+                else ("您目前处于休息状态，回复“上班”前不会收到求助短信。")
+            )
+        return "You are off duty: no alert SMS until you reply ON."
+    if duty == "paused":
+        if zh:
+            return (
+                f"{'已暂停' if after == 'pause' else '您已暂停'}至{when}，此前不会收到求助短信。回复“上班”可提前恢复。"
+            )
+        return f"Paused until {when}: no alert SMS until then. Reply ON to come back sooner."
+    back = ("已恢复。" if zh else "Welcome back. ") if after == "on" else ""
+    if duty == "on_call":
+        if zh:
+            return back + (f"您目前在值班，至{when}。" if when else "您目前在值班，未来一周无间断。")
+        return back + (
+            f"You are on call until {when}." if when else "You are on call, with no break in the coming week."
+        )
+    if zh:
+        return back + (
+            f"您目前不在值班时间，下次值班从{when}开始。" if when else "您目前不在值班时间，未来一周也没有值班安排。"
+        )
+    return back + (
+        f"You are not on call now; your schedule has you on call from {when}."
+        if when
+        else "You are not on call now, nor in the coming week."
+    )
+
+
+def family_raised_text(facts: AlertFacts, language: str, style: MessageStyle) -> str:
+    """To a resident's family contact who is only informed: an alert about her was raised."""
+    lang = language_of(language)
+    kind = KIND_NAMES[lang].get(facts.kind, facts.kind)
+    when = style.local_time(facts.raised_at)
+    if lang == "zh":
+        return (
+            f"【{kind}】您的家人{facts.resident_name}（{facts.address}）{when}发出{kind}，"
+            "社区已通知志愿者处理，结束后会再告知您。无需回复。"
+        )
+    return (
+        f"{kind}: {facts.resident_name} ({facts.address}) raised an alert at {when}. The community care team "
+        "has been alerted; we will tell you when it is over. No need to reply."
+    )
+
+
+#: How an alert ended, as told to the family.
+ENDINGS: dict[str, dict[str, str]] = {
+    "en": {
+        "cancelled": "was cancelled by {name}; no help was needed",
+        "checked_in": "is over: {name} has checked in after all",
+        "false_alarm": "is over: it was a false alarm",
+        "handled_by_phone": "is over: it was handled by phone",
+        "volunteer_visited": "is over: a volunteer visited",
+        "ambulance_called": "is over: an ambulance was called",
+    },
+    "zh": {
+        "cancelled": "已由{name}本人取消，无需处理",
+        "checked_in": "已结束：{name}已报平安",
+        "false_alarm": "已结束：经核实为误报",
+        "handled_by_phone": "已结束：已电话处理",
+        "volunteer_visited": "已结束：志愿者已上门处理",
+        "ambulance_called": "已结束：已呼叫救护车",
+    },
+}
+
+
+def family_ended_text(facts: AlertFacts, ending: str, language: str) -> str:
+    """To a family contact told of the alert: it ended (``ending``: cancelled, or the resolved outcome)."""
+    lang = language_of(language)
+    default = "已处理完毕" if lang == "zh" else "is over"
+    if facts.kind == "missed_checkin" and ending == "cancelled":
+        ending = "checked_in"  # a late check-in ends a missed check-in alert
+    how = ENDINGS[lang].get(ending, default).format(name=facts.resident_name)
+    if lang == "zh":
+        return f"{facts.resident_name}的求助（{facts.code}）{how}。无需回复。"
+    return f"The alert ({facts.code}) for {facts.resident_name} {how}. No need to reply."
+
+
+def nothing_to_answer_text(language: str) -> str:
+    if language_of(language) == "zh":
+        return "您目前没有待处理的求助，谢谢。"
+    return "You have no open alert to answer right now. Thank you."
+
+
+#: A digest quotes at most this many of the messages it stands for, each cut to DIGEST_QUOTE characters.
+DIGEST_ITEMS = 6
+DIGEST_QUOTE = 60
+
+
+def digest_text(held_bodies: list[str], language: str, limit: int) -> str:
+    """One SMS for everything a phone's limit (``limit`` per 15 minutes) held back, most urgent first."""
+    lang = language_of(language)
+    quoted = [_quote(body) for body in held_bodies[:DIGEST_ITEMS]]
+    more = len(held_bodies) - len(quoted)
+    if lang == "zh":
+        rest = f"；另有{more}条" if more else ""
+        return (
+            f"【汇总】为免短信过多（每15分钟最多{limit}条），以下{len(held_bodies)}条合并发送："
+            f"{'；'.join(quoted)}{rest}。详情见值班台。"
+        )
+    rest = f"; {more} more" if more else ""
+    return (
+        f"Digest of {len(held_bodies)} messages held back (at most {limit} SMS per 15 min): "
+        f"{'; '.join(quoted)}{rest}. Details on the duty console."
+    )
+
+
+def _quote(body: str) -> str:
+    flat = " ".join(body.split())
+    return flat if len(flat) <= DIGEST_QUOTE else flat[: DIGEST_QUOTE - 1] + "…"
+
+
+def watchdog_text(loop: str, stalled_s: float, host: str, language: str) -> str:
+    """To duty staff: a loop of the monitor stopped; it is restarting, watch the console meanwhile."""
+    if language_of(language) == "zh":
+        return (
+            f"【系统故障】callwatch监控服务（{host}）的{loop}环节已{round(stalled_s)}秒无进展，正在重启。"
+            "请留意值班台，并电话确认紧急求助。"
+        )
+    return (
+        f"CALLWATCH FAULT: the monitor's {loop} loop on {host} made no progress for {round(stalled_s)} s "
+        "and is restarting. Watch the duty console and phone residents with open SOS alerts."
+    )

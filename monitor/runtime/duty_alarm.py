@@ -1,0 +1,107 @@
+"""The duty alarm: an SMS to every duty-staff phone when the monitor itself is in trouble.
+
+Raised by the watchdog (``monitor.runtime.watchdog``) when a loop stalls. The usual way is the
+usual way of every SMS: a row in the database, sent at once. A stalled loop often means
+the database does not answer, so if that way does not finish in time, the alarm goes to
+the provider directly, without a record, to the staff phones learned at start (and every
+few minutes since).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from monitor.core.clock import Clock
+from monitor.core.deadline import finish_within
+from monitor.core.effects import AfterCommit, Effects
+from monitor.core.loop_stop import LoopStop
+from monitor.escalation.audience import staff
+from monitor.notify.channel import OutgoingSms, SendFailure
+from monitor.notify.outbox import SmsOutbox
+from monitor.notify.requests import Purpose, SmsRequest, queue_sms_many
+from monitor.notify.texts import watchdog_text
+from monitor.store.database import Database
+
+log = logging.getLogger("callwatch.duty_alarm")
+
+THROUGH_DATABASE_S = 5.0
+DIRECT_SEND_S = 5.0
+STAFF_REFRESH_S = 300.0
+
+
+@dataclass(frozen=True, slots=True)
+class StaffPhone:
+    volunteer_id: str
+    phone: str
+    language: str
+
+
+class DutyAlarm:
+    def __init__(
+        self, database: Database, outbox: SmsOutbox, clock: Clock, *, instance_id: str, after_commit: AfterCommit
+    ) -> None:
+        self.database = database
+        self.outbox = outbox
+        self.clock = clock
+        self.instance_id = instance_id
+        self.after_commit = after_commit
+        self.host = socket.gethostname()
+        self._staff: list[StaffPhone] = []
+
+    async def run(self, stop: LoopStop) -> None:
+        """Keep the staff phones known, for an alarm the database cannot carry; until stopped."""
+        while not stop.requested:
+            try:
+                await self.learn_staff()
+            except Exception as exc:  # the last list learned still serves
+                log.warning("could not refresh the duty staff's phones: %s", exc)
+            await stop.idle(STAFF_REFRESH_S)
+
+    async def learn_staff(self) -> None:
+        async with self.database.read() as session:
+            self._staff = [StaffPhone(one.id, one.phone, one.language) for one in await staff(session)]
+
+    async def raise_alarm(self, loop: str, silent_s: float) -> None:
+        try:
+            effects = await finish_within(self._queue(loop, silent_s), THROUGH_DATABASE_S)
+        except Exception as exc:
+            log.error("duty alarm through the database failed (%s); sending it directly", type(exc).__name__)
+            await asyncio.gather(*(self._directly(person, loop, silent_s) for person in self._staff))
+            return
+        await self.after_commit(effects)
+        await self.outbox.drain(within_s=DIRECT_SEND_S)
+        log.warning("duty alarm queued for %d staff phones", len(effects.sms_to_send))
+
+    async def _queue(self, loop: str, silent_s: float) -> Effects:
+        now = self.clock.now()
+
+        async def queue(session: AsyncSession) -> Effects:
+            effects = Effects()
+            requests = [
+                SmsRequest(
+                    phone=person.phone,
+                    body=watchdog_text(loop, silent_s, self.host, person.language),
+                    purpose=Purpose.WATCHDOG,
+                    volunteer_id=person.id,
+                    key=f"watchdog:{self.instance_id}:{loop}:{person.phone}",
+                )
+                for person in await staff(session)
+            ]
+            await queue_sms_many(session, effects, requests, now)
+            return effects
+
+        return await self.database.transact(queue, urgent=True)
+
+    async def _directly(self, person: StaffPhone, loop: str, silent_s: float) -> None:
+        body = watchdog_text(loop, silent_s, self.host, person.language)
+        try:
+            await finish_within(self.outbox.gateway.send(OutgoingSms(person.phone, body)), DIRECT_SEND_S)
+        except (SendFailure, TimeoutError) as exc:
+            log.error("duty alarm to staff %s could not be sent: %s", person.volunteer_id, exc)
+        else:
+            log.warning("duty alarm sent directly to staff %s", person.volunteer_id)

@@ -1,0 +1,312 @@
+"""The JSON API: everything the console does, for scripts and integrations (see /api/openapi.json).
+
+Authenticated by a user's API token (``Authorization: Bearer cw_...``; made on the account
+page or with ``callwatch user token``), by the shared ``[web] api_token`` (acts as "api"),
+or by a console session plus its CSRF token in ``X-CSRF-Token``. Actions are recorded
+under the user's name, as in the console.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from monitor.actions.console import ActionRefused
+from monitor.alerts.lifecycle import AlertState
+from monitor.alerts.views import alert_summary, list_alerts
+from monitor.reports.export import report_data
+from monitor.reports.figures import build_report
+from monitor.reports.period import PeriodError
+from monitor.users.accounts import AccountError, NewUser, create_user, list_users
+from monitor.users.identity import Principal, Role, Via
+from monitor.web.auth import require_user
+from monitor.web.forms import directory_forms
+from monitor.web.pages import alert_ops, directory_pages, report_pages
+from monitor.web.pages.alert_detail import consented_camera, load_alert_detail
+from monitor.web.pages.board_data import load_board
+from monitor.web.refusals import PageNotFound
+from monitor.web.services import context_of, services_of
+
+MAX_BODY = 256 * 1024
+
+
+class BadRequest(Exception):
+    pass
+
+
+async def _body(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    if len(raw) > MAX_BODY:
+        raise BadRequest("body too large")
+    if not raw:
+        return {}
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        raise BadRequest("body must be a JSON object") from None
+    if not isinstance(body, dict):
+        raise BadRequest("body must be a JSON object")
+    return body
+
+
+def _error(message: str, status_code: int, **extra: object) -> JSONResponse:
+    return JSONResponse({"error": message, **extra}, status_code=status_code)
+
+
+async def openapi(request: Request) -> Response:
+    return JSONResponse(request.app.state.openapi)
+
+
+async def me(request: Request) -> Response:
+    principal = await require_user(request)
+    return JSONResponse(
+        {
+            "name": principal.name,
+            "display_name": principal.display_name,
+            "role": principal.role.value,
+            "language": principal.language,
+            "actor": principal.actor,
+        }
+    )
+
+
+async def board(request: Request) -> Response:
+    await require_user(request)
+    context = context_of(request)
+    async with context.database.read() as session:
+        found = await load_board(session, context.clock.now())
+    return JSONResponse(
+        {
+            "now": found.now.isoformat(),
+            "open": found.open_count,
+            "open_urgent": found.open_urgent,
+            "unanswered": found.unanswered,
+            "active": [row.as_json() for row in found.active],
+            "recent": [row.as_json() for row in found.recent],
+        }
+    )
+
+
+async def alerts(request: Request) -> Response:
+    await require_user(request)
+    context = context_of(request)
+    state = request.query_params.get("state")
+    if state is not None and state not in {s.value for s in AlertState}:
+        return _error(f"state must be one of {', '.join(s.value for s in AlertState)}", 400)
+    async with context.database.read() as session:
+        found = await list_alerts(session, state)
+    return JSONResponse({"alerts": [alert_summary(alert) for alert in found]})
+
+
+async def alert(request: Request) -> Response:
+    await require_user(request)
+    context = context_of(request)
+    async with context.database.read() as session:
+        detail = await load_alert_detail(session, int(request.path_params["alert_id"]), context.clock.now())
+    if detail is None:
+        raise PageNotFound
+    card = detail.card
+    return JSONResponse(
+        {
+            "alert": alert_summary(detail.alert),
+            "board": detail.row.as_json(),
+            "resident": {
+                "id": card.resident.id,
+                "name": card.resident.name,
+                "address": card.resident.address,
+                "phone": card.resident.phone,
+                "notes": card.resident.notes,
+                "area": card.area.name if card.area else card.resident.area_id,
+                "emergency_contacts": card.contacts,
+                "camera": card.camera_url is not None,
+            }
+            if card.resident
+            else None,
+            "timeline": [entry.as_json() for entry in detail.timeline],
+        }
+    )
+
+
+async def _act(request: Request, build: Any) -> Response:
+    principal = await require_user(request)
+    try:
+        body = await _body(request)
+        action = build(body)
+        if principal.via is Via.SHARED_TOKEN and body.get("name"):
+            # scripts on the shared token may say which person they act for
+            principal = dataclasses.replace(principal, display_name=str(body["name"])[:100])
+        summary = await alert_ops.act(request, principal, int(request.path_params["alert_id"]), action)
+    except BadRequest as exc:
+        return _error(str(exc), 400)
+    except alert_ops.AlertMissing:
+        return _error("no such alert", 404)
+    except ActionRefused as refused:
+        return _error(str(refused), 409)
+    return JSONResponse({"alert": summary})
+
+
+async def acknowledge(request: Request) -> Response:
+    return await _act(request, lambda body: alert_ops.acknowledge(str(body.get("volunteer_id") or "") or None))
+
+
+async def escalate(request: Request) -> Response:
+    return await _act(request, lambda body: alert_ops.escalate)
+
+
+async def add_note(request: Request) -> Response:
+    return await _act(request, lambda body: alert_ops.note(str(body.get("text", ""))))
+
+
+async def resolve(request: Request) -> Response:
+    def build(body: dict[str, Any]) -> alert_ops.Action:
+        return alert_ops.resolve(alert_ops.parse_outcome(body.get("outcome", "other")), str(body.get("note") or ""))
+
+    return await _act(request, build)
+
+
+async def camera(request: Request) -> Response:
+    principal = await require_user(request)
+    alert_id = int(request.path_params["alert_id"])
+    async with context_of(request).database.read() as session:
+        url = await consented_camera(session, alert_id)
+    if url is None:
+        return _error("no camera the resident consented to", 404)
+    await alert_ops.act(request, principal, alert_id, alert_ops.camera_viewed)
+    return JSONResponse({"url": url})
+
+
+def _section(request: Request) -> directory_forms.Section:
+    section = directory_forms.SECTIONS.get(request.path_params["section"])
+    if section is None:
+        raise PageNotFound
+    return section
+
+
+async def directory_list(request: Request) -> Response:
+    await require_user(request)
+    section = _section(request)
+    rows = await directory_pages.entry_rows(request, section, request.query_params.get("q", "").strip()[:100])
+    return JSONResponse({section.key: rows})
+
+
+async def directory_entry(request: Request) -> Response:
+    await require_user(request)
+    section = _section(request)
+    async with context_of(request).database.read() as session:
+        row = await session.get(section.table, request.path_params["entry_id"])
+        if row is None:
+            raise PageNotFound
+        return JSONResponse(await directory_pages.entry_json(session, section, row))
+
+
+async def directory_put(request: Request) -> Response:
+    principal = await require_user(request, admin=True)
+    section = _section(request)
+    try:
+        body = await _body(request)
+    except BadRequest as exc:
+        return _error(str(exc), 400)
+    body["id"] = request.path_params["entry_id"]
+    card_body = body.pop("card", None) if section.key == "residents" else None
+    entry, problems = directory_forms.parse_entry(section, directory_forms.text_values(section, body))
+    card = None
+    if isinstance(card_body, dict):
+        card = directory_forms.parse_card(directory_forms.card_raw(card_body), problems)
+    context = context_of(request)
+    async with context.database.read() as session:
+        creating = await session.get(section.table, body["id"]) is None
+        if entry is not None:
+            for field, messages in (
+                await directory_forms.reference_problems(session, section, [entry], creating=creating)
+            ).items():
+                for message in messages:
+                    problems.add(field, message)
+    if entry is None or problems:
+        return _error("not saved", 400, problems=dict(problems))
+    await directory_pages.save_entry(request, principal, section, entry, card, creating=creating)
+    return JSONResponse({"saved": entry.id, "created": creating}, status_code=201 if creating else 200)
+
+
+async def reports(request: Request) -> Response:
+    await require_user(request)
+    try:
+        period = report_pages.period_of(request)
+    except PeriodError as exc:
+        return _error(str(exc), 400)
+    async with context_of(request).database.read() as session:
+        found = await build_report(session, period, request.query_params.get("area") or None)
+    return JSONResponse(report_data(found))
+
+
+async def users(request: Request) -> Response:
+    await require_user(request, admin=True)
+    async with context_of(request).database.read() as session:
+        found = await list_users(session)
+    return JSONResponse(
+        {
+            "users": [
+                {
+                    "name": user.name,
+                    "display_name": user.display_name,
+                    "role": user.role,
+                    "language": user.language,
+                    "active": user.active,
+                    "last_sign_in_at": user.last_sign_in_at.isoformat() if user.last_sign_in_at else None,
+                }
+                for user in found
+            ]
+        }
+    )
+
+
+async def add_user(request: Request) -> Response:
+    principal: Principal = await require_user(request, admin=True)
+    context = context_of(request)
+    try:
+        body = await _body(request)
+        role = Role(str(body.get("role", "")))
+    except BadRequest as exc:
+        return _error(str(exc), 400)
+    except ValueError:
+        return _error("role must be duty or admin", 400, field="role")
+    new = NewUser(
+        name=str(body.get("name", "")).strip().lower(),
+        display_name=str(body.get("display_name", "")),
+        role=role,
+        language=str(body.get("language", "zh")),
+        password=str(body.get("password", "")),
+    )
+    try:
+        async with context.database.write() as session:
+            await create_user(session, services_of(request).passwords, new, context.clock.now(), actor=principal.actor)
+    except AccountError as error:
+        return _error(error.message, 400, field=error.field)
+    return JSONResponse({"created": new.name}, status_code=201)
+
+
+def routes() -> list[BaseRoute]:
+    alert_path = "/api/alerts/{alert_id:int}"
+    section = "/api/directory/{section}"
+    return [
+        Route("/api/openapi.json", openapi, methods=["GET"]),
+        Route("/api/me", me, methods=["GET"]),
+        Route("/api/board", board, methods=["GET"]),
+        Route("/api/alerts", alerts, methods=["GET"]),
+        Route(alert_path, alert, methods=["GET"]),
+        Route(f"{alert_path}/ack", acknowledge, methods=["POST"]),
+        Route(f"{alert_path}/escalate", escalate, methods=["POST"]),
+        Route(f"{alert_path}/notes", add_note, methods=["POST"]),
+        Route(f"{alert_path}/resolve", resolve, methods=["POST"]),
+        Route(f"{alert_path}/camera", camera, methods=["POST"]),
+        Route(section, directory_list, methods=["GET"]),
+        Route(section + "/{entry_id}", directory_entry, methods=["GET"]),
+        Route(section + "/{entry_id}", directory_put, methods=["PUT"]),
+        Route("/api/reports", reports, methods=["GET"]),
+        Route("/api/users", users, methods=["GET"]),
+        Route("/api/users", add_user, methods=["POST"]),
+    ]

@@ -1,0 +1,630 @@
+"""Directory entries as console forms and CSV rows, checked by the same rules as the directory
+file (``monitor.directory.model``), and against what the database already holds.
+
+Form and CSV values are text; lists are written ``a-1, a-2``, a device's press actions
+``long=cancel, *=sos`` and a policy's tiers one per line (``|`` between them in CSV) as
+``area, role:leader ; 60`` (who to tell ; seconds to wait for an answer), with
+``; nearest 45`` after it for a tier that asks one person at a time, nearest first. A
+volunteer's on-call windows are ``mon-fri 18:00-08:00`` and exceptions
+``2026-10-01 .. 2026-10-07 off holiday``, one per line; places are ``lat, lon``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+import devices
+from monitor.directory import model as file_model
+from monitor.oncall.schedule import day_names
+from monitor.store import models
+
+MAX_CSV_ROWS = 5000
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    name: str
+    label: str
+    kind: str = "text"  # text | textarea | select | number | checkbox
+    choices: tuple[str, ...] = ()
+    #: choices read from the database: "areas" | "residents" | "policies"
+    choices_from: str | None = None
+    hint: str = ""
+    required: bool = False
+    #: kept beside the directory entry (the resident's care card), not in the directory file
+    card: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    key: str
+    title: str
+    model: type[file_model.Entry]
+    table: type[models.Base]
+    fields: tuple[Field, ...]
+    #: columns searched by the list's search box
+    searched: tuple[str, ...]
+
+    @property
+    def file_fields(self) -> tuple[Field, ...]:
+        return tuple(field for field in self.fields if not field.card)
+
+    def field(self, name: str) -> Field | None:
+        return next((field for field in self.fields if field.name == name), None)
+
+
+ID_HINT = "letters, digits and _ . : - (at most 64); cannot be changed later"
+SECTIONS: dict[str, Section] = {
+    section.key: section
+    for section in (
+        Section(
+            "residents",
+            "Residents",
+            file_model.Resident,
+            models.Resident,
+            (
+                Field("id", "Id", hint=ID_HINT, required=True),
+                Field("name", "Name", required=True),
+                Field("address", "Address", "textarea"),
+                Field("area", "Area", "select", choices_from="areas", required=True),
+                Field("phone", "Phone", hint="international format, e.g. +8613800000001"),
+                Field("language", "SMS language", "select", choices=("zh", "en")),
+                Field("notes", "Notes", "textarea"),
+                Field(
+                    "home", "Home (lat, lon)", hint="for asking the nearest volunteers first, e.g. 30.2741, 120.1551"
+                ),
+                Field(
+                    "emergency_contacts",
+                    "Emergency contacts",
+                    "textarea",
+                    hint="one per line: name | relation | phone | language (zh or en; the resident's when left out)",
+                    card=True,
+                ),
+                Field("camera_url", "Camera link", hint="http(s) address of the resident's camera", card=True),
+                Field("camera_consent", "The resident consented to camera views", "checkbox", card=True),
+            ),
+            ("id", "name", "address", "phone"),
+        ),
+        Section(
+            "devices",
+            "Devices",
+            file_model.Device,
+            models.Device,
+            (
+                Field("id", "Id", hint=ID_HINT, required=True),
+                Field("resident", "Resident", "select", choices_from="residents", required=True),
+                Field("kind", "Kind", "select", choices=("button", "gps_phone", "checkin_button")),
+                Field("protocol", "Protocol", "select", choices_from="protocols"),
+                Field("topic", "MQTT topic", hint="empty: derived from the protocol and id"),
+                Field("serial", "Serial / IMEI", hint="for devices addressed by payload (Traccar)"),
+                Field("heartbeat_s", "Heartbeat (s)", "number", hint="expected interval; 0 = none"),
+                Field("actions", "Press actions", hint="e.g. long=cancel, *=sos"),
+            ),
+            ("id", "resident_id", "topic", "serial"),
+        ),
+        Section(
+            "volunteers",
+            "Volunteers",
+            file_model.Volunteer,
+            models.Volunteer,
+            (
+                Field("id", "Id", hint=ID_HINT, required=True),
+                Field("name", "Name", required=True),
+                Field("phone", "Phone", hint="international format, e.g. +8613900000001", required=True),
+                Field("areas", "Areas", hint="area ids, separated by commas"),
+                Field("language", "SMS language", "select", choices=("zh", "en")),
+                Field("role", "Role", "select", choices=file_model.ROLES),
+                Field("timezone", "Time zone", hint="of the on-call windows, e.g. Asia/Shanghai; empty: the service's"),
+                Field(
+                    "on_call",
+                    "On-call windows",
+                    "textarea",
+                    hint="one per line: days and hours, e.g. mon-fri 18:00-08:00 then sat, sun; empty: always on call",
+                ),
+                Field(
+                    "exceptions",
+                    "On-call exceptions",
+                    "textarea",
+                    hint="one per line: from .. to, on or off, a note; e.g. 2026-10-01 .. 2026-10-07 off holiday",
+                ),
+                Field(
+                    "home", "Home (lat, lon)", hint="for asking the nearest first when the phone's position is unknown"
+                ),
+                Field("share_location", "Agreed to share the phone's position", "checkbox"),
+            ),
+            ("id", "name", "phone"),
+        ),
+        Section(
+            "areas",
+            "Areas",
+            file_model.Area,
+            models.Area,
+            (
+                Field("id", "Id", hint=ID_HINT, required=True),
+                Field("name", "Name", required=True),
+                Field("policy", "Escalation policy", "select", choices_from="policies", hint="empty: default"),
+            ),
+            ("id", "name"),
+        ),
+        Section(
+            "policies",
+            "Escalation policies",
+            file_model.Policy,
+            models.EscalationPolicy,
+            (
+                Field("id", "Id", hint=ID_HINT, required=True),
+                Field(
+                    "tiers",
+                    "Tiers",
+                    "textarea",
+                    hint="one tier per line: who ; seconds to wait, e.g. area ; 60 then v-09, role:leader ; 120",
+                    required=True,
+                ),
+                Field("repeat", "Repeat", "number", hint="run the tiers again this many times, then UNANSWERED"),
+                Field(
+                    "inform", "Inform only", hint="family: told when an alert is raised and when it ends, never asked"
+                ),
+            ),
+            ("id",),
+        ),
+    )
+}
+
+
+class FormProblems(dict[str, list[str]]):
+    """Problems by field name ("" for the entry as a whole)."""
+
+    def add(self, field: str, message: str) -> None:
+        self.setdefault(field, []).append(message)
+
+
+# -- text in, entries out ---------------------------------------------------------------------
+
+
+def _split(text: str) -> list[str]:
+    return [part.strip() for part in re.split(r"[,\s]+", text) if part.strip()]
+
+
+def _tiers(text: str, problems: FormProblems) -> list[dict[str, Any]]:
+    tiers = []
+    for number, line in enumerate([line for line in re.split(r"[\n|]", text) if line.strip()], start=1):
+        who, _, rest = line.partition(";")
+        seconds, _, order = rest.partition(";")
+        nearest = re.fullmatch(r"\s*nearest(?:\s+(\d+))?\s*", order)
+        if not seconds.strip().isdigit() or (order.strip() and nearest is None):
+            problems.add(
+                "tiers", f"tier {number}: write who to tell, a semicolon and the seconds to wait (then ; nearest 60)"
+            )
+            continue
+        tier: dict[str, Any] = {"notify": _split(who), "ack_timeout_s": int(seconds.strip())}
+        if nearest is not None:
+            tier["order"] = "nearest"
+            if nearest[1]:
+                tier["per_person_timeout_s"] = int(nearest[1])
+        tiers.append(tier)
+    return tiers
+
+
+def _windows(text: str, problems: FormProblems) -> list[dict[str, Any]]:
+    """``mon-fri 18:00-08:00`` lines as on_call windows (no hours: the whole day)."""
+    windows = []
+    for number, line in enumerate([line for line in text.splitlines() if line.strip()], start=1):
+        hours = re.search(r"(\d{1,2}:\d{2})\s*-\s*(\d{1,2}:\d{2})\s*$", line)
+        days = _split(line[: hours.start()] if hours else line)
+        if not days:
+            problems.add("on_call", f"line {number}: start with the days, e.g. mon-fri 18:00-08:00")
+            continue
+        window: dict[str, Any] = {"days": days}
+        if hours:
+            window["from"], window["to"] = (part.zfill(5) for part in hours.groups())
+        windows.append(window)
+    return windows
+
+
+def _exceptions(text: str, problems: FormProblems) -> list[dict[str, Any]]:
+    """``2026-10-01 .. 2026-10-07 off note`` lines as dated exceptions."""
+    found = []
+    for number, line in enumerate([line for line in text.splitlines() if line.strip()], start=1):
+        match = re.fullmatch(
+            r"\s*(\S+(?:[ T]\d{1,2}:\d{2})?)\s*\.\.\s*(\S+(?:[ T]\d{1,2}:\d{2})?)\s+(on|off)\b\s*(.*)", line
+        )
+        if match is None:
+            problems.add(
+                "exceptions", f"line {number}: write from .. to, then on or off, e.g. 2026-10-01 .. 2026-10-07 off"
+            )
+            continue
+        start, end, state, note = match.groups()
+        found.append({"from": start, "to": end, "on_call": state == "on", "note": note.strip()})
+    return found
+
+
+def _coordinates(field: str, text: str, problems: FormProblems) -> dict[str, float] | None:
+    parts = [part for part in re.split(r"[,\s]+", text.strip()) if part]
+    try:
+        lat, lon = (float(part) for part in parts)
+    except ValueError:
+        problems.add(field, "write the latitude and longitude, e.g. 30.2741, 120.1551")
+        return None
+    return {"lat": lat, "lon": lon}
+
+
+def _actions(text: str, problems: FormProblems) -> dict[str, str]:
+    actions = {}
+    for pair in [pair.strip() for pair in text.split(",") if pair.strip()]:
+        action, equals, meaning = pair.partition("=")
+        if not equals or not action.strip() or not meaning.strip():
+            problems.add("actions", f"{pair!r} should look like long=cancel")
+            continue
+        actions[action.strip()] = meaning.strip()
+    return actions
+
+
+def _document(section: Section, raw: Mapping[str, str], problems: FormProblems) -> dict[str, Any]:
+    """The directory-file entry these text values stand for (empty values left out)."""
+    document: dict[str, Any] = {}
+    for field in section.file_fields:
+        value = raw.get(field.name, "").strip()
+        if field.name == "tiers":
+            document["tiers"] = _tiers(value, problems)
+        elif field.name == "actions":
+            document["actions"] = _actions(value, problems)
+        elif field.name in ("areas", "inform"):
+            document[field.name] = _split(value)
+        elif field.name == "on_call":
+            document["on_call"] = _windows(value, problems)
+        elif field.name == "exceptions":
+            document["exceptions"] = _exceptions(value, problems)
+        elif field.kind == "checkbox":
+            document[field.name] = value in ("on", "1", "true", "yes")
+        elif value == "":
+            continue
+        elif field.name == "home":
+            coordinates = _coordinates(field.name, value, problems)
+            if coordinates is not None:
+                document["home"] = coordinates
+            continue
+        elif field.kind == "number":
+            if not re.fullmatch(r"\d+", value):
+                problems.add(field.name, "must be a whole number")
+                continue
+            document[field.name] = int(value)
+        else:
+            document[field.name] = value
+    return document
+
+
+def _message(problem: Mapping[str, Any]) -> str:
+    if problem["type"] == "string_pattern_mismatch":
+        return "may only use letters, digits and _ . : - (at most 64)"
+    if problem["type"] == "missing":
+        return "is required"
+    message = re.sub(r"^Value error, ", "", str(problem["msg"]))
+    return message[:1].lower() + message[1:]
+
+
+def parse_entry(section: Section, raw: Mapping[str, str]) -> tuple[file_model.Entry | None, FormProblems]:
+    """The validated entry, or the problems by field."""
+    problems = FormProblems()
+    document = _document(section, raw, problems)
+    try:
+        entry = section.model.model_validate(document)
+    except ValidationError as exc:
+        for problem in exc.errors():
+            location = [str(part) for part in problem["loc"]]
+            field = location[0] if location and section.field(location[0]) else ""
+            where = " ".join(f"tier {int(part) + 1}" if part.isdigit() else part for part in location[1:])
+            problems.add(field, f"{where}: {_message(problem)}" if where else _message(problem))
+        return None, problems
+    return (entry, problems) if not problems else (None, problems)
+
+
+# -- what the database already holds ----------------------------------------------------------
+
+
+async def reference_problems(
+    session: AsyncSession, section: Section, entries: Sequence[file_model.Entry], *, creating: bool
+) -> FormProblems:
+    """References to things that do not exist, and clashes with other entries."""
+    problems = FormProblems()
+    existing_ids = set((await session.scalars(select(section.table.id))).all())  # type: ignore[attr-defined]
+    if creating:
+        for entry in entries:
+            if entry.id in existing_ids:
+                problems.add("id", f'"{entry.id}" is already used; choose another id')
+    seen: set[str] = set()
+    for entry in entries:
+        if entry.id in seen:
+            problems.add("id", f'"{entry.id}" appears more than once')
+        seen.add(entry.id)
+    known = await _known_ids(session)
+    for entry in entries:
+        if isinstance(entry, file_model.Resident) and entry.area not in known["areas"]:
+            problems.add("area", f'there is no area "{entry.area}"')
+        elif isinstance(entry, file_model.Device):
+            await _device_problems(session, entry, known, problems)
+        elif isinstance(entry, file_model.Volunteer):
+            await _volunteer_problems(session, entry, known, problems)
+        elif isinstance(entry, file_model.Area):
+            wanted = entry.policy or file_model.DEFAULT_POLICY_ID
+            if wanted not in known["policies"]:
+                problems.add("policy", f'there is no escalation policy "{wanted}"')
+        elif isinstance(entry, file_model.Policy):
+            for number, tier in enumerate(entry.tiers, start=1):
+                for target in tier.notify:
+                    problem = file_model._target_problem(target, known["volunteers"])  # same rule as the file
+                    if problem:
+                        problems.add("tiers", f"tier {number}: {problem}")
+            inform_problem = file_model.inform_problem(entry)
+            if inform_problem:
+                problems.add("inform", inform_problem)
+    return problems
+
+
+async def _known_ids(session: AsyncSession) -> dict[str, set[str]]:
+    return {
+        "areas": set((await session.scalars(select(models.Area.id))).all()),
+        "residents": set((await session.scalars(select(models.Resident.id))).all()),
+        "volunteers": set((await session.scalars(select(models.Volunteer.id))).all()),
+        "policies": set((await session.scalars(select(models.EscalationPolicy.id))).all()),
+    }
+
+
+async def _device_problems(
+    session: AsyncSession, entry: file_model.Device, known: dict[str, set[str]], problems: FormProblems
+) -> None:
+    if entry.resident is None:
+        problems.add("resident", "choose the resident whose device it is")
+    elif entry.resident not in known["residents"]:
+        problems.add("resident", f'there is no resident "{entry.resident}"')
+    ref = devices.registry()[entry.protocol].device_ref(entry.profile())
+    clash = await session.scalar(
+        select(models.Device.id).where(
+            models.Device.protocol == entry.protocol, models.Device.ref == ref, models.Device.id != entry.id
+        )
+    )
+    if clash is not None:
+        problems.add("topic", f'device "{clash}" already uses this {entry.protocol} topic/serial')
+
+
+async def _volunteer_problems(
+    session: AsyncSession, entry: file_model.Volunteer, known: dict[str, set[str]], problems: FormProblems
+) -> None:
+    for area in entry.areas:
+        if area not in known["areas"]:
+            problems.add("areas", f'there is no area "{area}"')
+    clash = await session.scalar(
+        select(models.Volunteer.id).where(models.Volunteer.phone == entry.phone, models.Volunteer.id != entry.id)
+    )
+    if clash is not None:
+        problems.add("phone", f'volunteer "{clash}" already has this number')
+
+
+async def choices(session: AsyncSession) -> dict[str, list[tuple[str, str]]]:
+    """(value, label) lists for the select fields that name other entries."""
+    areas = (await session.execute(select(models.Area.id, models.Area.name).order_by(models.Area.name))).all()
+    residents = (
+        await session.execute(select(models.Resident.id, models.Resident.name).order_by(models.Resident.name))
+    ).all()
+    policies = (await session.scalars(select(models.EscalationPolicy.id).order_by(models.EscalationPolicy.id))).all()
+    return {
+        "areas": [(area_id, f"{name} ({area_id})") for area_id, name in areas],
+        "residents": [(resident_id, f"{name} ({resident_id})") for resident_id, name in residents],
+        "policies": [("", "default"), *((policy_id, policy_id) for policy_id in policies)],
+        "protocols": [(protocol, protocol) for protocol in sorted(devices.registry())],
+    }
+
+
+# -- rows out ---------------------------------------------------------------------------------
+
+
+async def raw_values(session: AsyncSession, section: Section, row: Any) -> dict[str, str]:
+    """The form's text for an entry in the database."""
+    if section.key == "residents":
+        return {
+            "id": row.id,
+            "name": row.name,
+            "address": row.address,
+            "area": row.area_id,
+            "phone": row.phone or "",
+            "language": row.language,
+            "notes": row.notes,
+            "home": coordinates_text(row.home_lat, row.home_lon),
+        }
+    if section.key == "devices":
+        return {
+            "id": row.id,
+            "resident": row.resident_id,
+            "kind": row.kind,
+            "protocol": row.protocol,
+            "topic": row.topic,
+            "serial": row.serial or "",
+            "heartbeat_s": str(row.heartbeat_s),
+            "actions": ", ".join(f"{action}={meaning}" for action, meaning in row.action_map.items()),
+        }
+    if section.key == "volunteers":
+        areas = (
+            await session.scalars(
+                select(models.VolunteerArea.area_id)
+                .where(models.VolunteerArea.volunteer_id == row.id)
+                .order_by(models.VolunteerArea.area_id)
+            )
+        ).all()
+        return {
+            "id": row.id,
+            "name": row.name,
+            "phone": row.phone,
+            "areas": ", ".join(areas),
+            "language": row.language,
+            "role": row.role,
+            "timezone": row.timezone or "",
+            "on_call": windows_text(row.schedule.get("on_call", [])),
+            "exceptions": exceptions_text(row.schedule.get("exceptions", [])),
+            "home": coordinates_text(row.home_lat, row.home_lon),
+            "share_location": "on" if row.share_location else "",
+        }
+    if section.key == "areas":
+        return {"id": row.id, "name": row.name, "policy": row.policy_id or ""}
+    return {"id": row.id, "tiers": tiers_text(row.tiers), "repeat": str(row.repeat), "inform": ", ".join(row.inform)}
+
+
+def text_values(section: Section, document: Mapping[str, Any]) -> dict[str, str]:
+    """A JSON entry (API, directory-file shape) as the form's text, to be checked the same way."""
+    raw: dict[str, str] = {}
+    for field in section.file_fields:
+        value = document.get(field.name)
+        if value is None:
+            continue
+        if field.name == "tiers" and isinstance(value, list):
+            raw["tiers"] = tiers_text(tier for tier in value if isinstance(tier, dict) and "notify" in tier)
+        elif field.name == "on_call" and isinstance(value, list):
+            raw["on_call"] = windows_text(window for window in value if isinstance(window, dict))
+        elif field.name == "exceptions" and isinstance(value, list):
+            raw["exceptions"] = exceptions_text(exception for exception in value if isinstance(exception, dict))
+        elif field.name == "home" and isinstance(value, dict):
+            raw["home"] = coordinates_text(value.get("lat"), value.get("lon"))
+        elif field.kind == "checkbox":
+            raw[field.name] = "on" if value is True else ""
+        elif field.name == "actions" and isinstance(value, dict):
+            raw["actions"] = ", ".join(f"{action}={meaning}" for action, meaning in value.items())
+        elif isinstance(value, list):
+            raw[field.name] = ", ".join(str(item) for item in value)
+        else:
+            raw[field.name] = str(value)
+    return raw
+
+
+def tiers_text(tiers: Iterable[Mapping[str, Any]], separator: str = "\n") -> str:
+    def line(tier: Mapping[str, Any]) -> str:
+        nearest = f" ; nearest {tier.get('per_person_timeout_s', 60)}" if tier.get("order") == "nearest" else ""
+        return f"{', '.join(tier['notify'])} ; {tier.get('ack_timeout_s', 120)}{nearest}"
+
+    return separator.join(line(tier) for tier in tiers)
+
+
+def windows_text(windows: Iterable[Mapping[str, Any]]) -> str:
+    """On-call windows (as the database or the file has them) as the form's lines."""
+    lines = []
+    for window in windows:
+        days = window.get("days", [])
+        names = day_names(days) if all(isinstance(day, int) for day in days) else ", ".join(map(str, days))
+        start, end = window.get("from", "00:00"), window.get("to", "00:00")
+        lines.append(names if start == end == "00:00" else f"{names} {start}-{end}")
+    return "\n".join(lines)
+
+
+def exceptions_text(exceptions: Iterable[Mapping[str, Any]]) -> str:
+    return "\n".join(
+        f"{e.get('from', '')} .. {e.get('to', '')} {'on' if e.get('on_call') else 'off'} {e.get('note', '')}".strip()
+        for e in exceptions
+    )
+
+
+def coordinates_text(lat: object, lon: object) -> str:
+    return f"{lat}, {lon}" if lat is not None and lon is not None else ""
+
+
+async def export_csv(session: AsyncSession, section: Section) -> str:
+    rows = (await session.scalars(select(section.table).order_by(section.table.id))).all()  # type: ignore[attr-defined]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    names = [field.name for field in section.file_fields]
+    writer.writerow(names)
+    for row in rows:
+        values = await raw_values(session, section, row)
+        if isinstance(row, models.EscalationPolicy):
+            values["tiers"] = tiers_text(row.tiers, " | ")
+        writer.writerow([values.get(name, "") for name in names])
+    return out.getvalue()
+
+
+def read_csv(section: Section, text: str) -> tuple[list[file_model.Entry], list[str]]:
+    """The entries of a CSV file with a header row of field names; problems as sentences."""
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    known = {field.name for field in section.file_fields}
+    unknown = [name for name in reader.fieldnames or [] if name not in known]
+    if not reader.fieldnames or "id" not in reader.fieldnames:
+        return [], [f"the first row must name the columns: {', '.join(sorted(known))}"]
+    if unknown:
+        return [], [f"unknown column(s) {', '.join(unknown)}; use {', '.join(sorted(known))}"]
+    entries: list[file_model.Entry] = []
+    problems: list[str] = []
+    for number, row in enumerate(reader, start=2):
+        if number > MAX_CSV_ROWS + 1:
+            problems.append(f"more than {MAX_CSV_ROWS} rows; split the file")
+            break
+        entry, entry_problems = parse_entry(section, {key: value or "" for key, value in row.items() if key})
+        for field, messages in entry_problems.items():
+            problems += [
+                f"row {number} ({row.get('id') or '?'}): {field or 'entry'}: {message}" for message in messages
+            ]
+        if entry is not None:
+            entries.append(entry)
+    return entries, problems
+
+
+# -- the resident's care card -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CardValues:
+    #: the resident's family contacts (``monitor.oncall.family``); language None: the resident's
+    contacts: list[file_model.FamilyContact]
+    camera_url: str | None
+    camera_consent: bool
+
+
+def parse_card(raw: Mapping[str, str], problems: FormProblems) -> CardValues:
+    contacts = []
+    for number, line in enumerate([line for line in raw.get("emergency_contacts", "").splitlines() if line.strip()], 1):
+        parts = [part.strip() for part in line.split("|")]
+        if len(parts) not in (3, 4) or not parts[0]:
+            problems.add("emergency_contacts", f"line {number}: write name | relation | phone | language")
+            continue
+        try:
+            phone = file_model.normalize_phone(parts[2])
+        except ValueError as exc:
+            problems.add("emergency_contacts", f"line {number}: phone {exc}")
+            continue
+        language = parts[3].lower() if len(parts) == 4 and parts[3] else None
+        if language not in (None, "zh", "en"):
+            problems.add("emergency_contacts", f"line {number}: language must be zh or en")
+            continue
+        contacts.append(
+            file_model.FamilyContact.model_validate(
+                {"name": parts[0], "relationship": parts[1], "phone": phone, "language": language}
+            )
+        )
+    camera_url = raw.get("camera_url", "").strip() or None
+    if camera_url and not re.match(r"^https?://[^\s]+$", camera_url):
+        problems.add("camera_url", "must be an http(s) address")
+    consent = raw.get("camera_consent", "") in ("on", "1", "true", "yes")
+    if consent and not camera_url:
+        problems.add("camera_url", "give the camera's address, or untick the consent")
+    return CardValues(contacts=contacts, camera_url=camera_url, camera_consent=consent)
+
+
+def card_raw(card: Mapping[str, Any]) -> dict[str, str]:
+    """A JSON card (API) as the form's text."""
+    contacts = card.get("emergency_contacts") or []
+    return {
+        "emergency_contacts": card_text(contacts if isinstance(contacts, list) else []),
+        "camera_url": str(card.get("camera_url") or ""),
+        "camera_consent": "on" if card.get("camera_consent") is True else "",
+    }
+
+
+def card_text(contacts: Iterable[Mapping[str, Any]]) -> str:
+    """Contacts (as ``monitor.oncall.family.contact_json`` gives them) as the form's lines."""
+    return "\n".join(
+        " | ".join(str(c.get(key) or "") for key in ("name", "relation", "phone", "language")).rstrip(" |")
+        for c in contacts
+    )

@@ -1,0 +1,96 @@
+"""The alert page and its actions: acknowledge (for oneself or on behalf of a volunteer),
+escalate now, add a note, resolve with an outcome, open the camera (recorded)."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from monitor.actions.console import ActionRefused
+from monitor.alerts.lifecycle import Outcome
+from monitor.users.identity import Principal
+from monitor.web.auth import require_user
+from monitor.web.pages import alert_ops
+from monitor.web.pages.alert_detail import consented_camera, load_alert_detail
+from monitor.web.refusals import PageNotFound
+from monitor.web.services import context_of, services_of
+
+
+async def _page(
+    request: Request, principal: Principal, alert_id: int, *, error: str | None = None, status_code: int = 200
+) -> Response:
+    context = context_of(request)
+    async with context.database.read() as session:
+        detail = await load_alert_detail(session, alert_id, context.clock.now())
+    if detail is None:
+        raise PageNotFound
+    web = context.settings.web
+    return services_of(request).renderer.render(
+        request,
+        "alert.html",
+        principal,
+        status_code=status_code,
+        detail=detail,
+        outcomes=[outcome.value for outcome in Outcome],
+        error=error,
+        done=request.query_params.get("done"),
+        tile_url=web.map_tile_url,
+        attribution=web.map_attribution,
+        map_link=context.settings.service.map_url_template,
+    )
+
+
+async def alert_page(request: Request) -> Response:
+    principal = await require_user(request)
+    return await _page(request, principal, int(request.path_params["alert_id"]))
+
+
+async def _run(request: Request, action: alert_ops.Action, done: str) -> Response:
+    principal = await require_user(request)
+    alert_id = int(request.path_params["alert_id"])
+    try:
+        await alert_ops.act(request, principal, alert_id, action)
+    except alert_ops.AlertMissing:
+        raise PageNotFound from None
+    except ActionRefused as refused:
+        return await _page(request, principal, alert_id, error=str(refused), status_code=409)
+    return RedirectResponse(f"/alerts/{alert_id}?done={done}", status_code=303)
+
+
+async def acknowledge(request: Request) -> Response:
+    form = await request.form()
+    volunteer_id = str(form.get("volunteer_id", "")).strip() or None
+    return await _run(request, alert_ops.acknowledge(volunteer_id), "acknowledged")
+
+
+async def escalate(request: Request) -> Response:
+    return await _run(request, alert_ops.escalate, "escalated")
+
+
+async def add_note(request: Request) -> Response:
+    form = await request.form()
+    return await _run(request, alert_ops.note(str(form.get("note", ""))), "noted")
+
+
+async def resolve(request: Request) -> Response:
+    form = await request.form()
+    try:
+        outcome = alert_ops.parse_outcome(form.get("outcome", ""))
+    except ActionRefused as refused:
+        principal = await require_user(request)
+        return await _page(
+            request, principal, int(request.path_params["alert_id"]), error=str(refused), status_code=400
+        )
+    return await _run(request, alert_ops.resolve(outcome, str(form.get("note", ""))), "resolved")
+
+
+async def open_camera(request: Request) -> Response:
+    """Record the look, then send the browser to the camera (only where the resident consented)."""
+    principal = await require_user(request)
+    alert_id = int(request.path_params["alert_id"])
+    async with context_of(request).database.read() as session:
+        url = await consented_camera(session, alert_id)
+    if url is None:
+        raise PageNotFound
+    await alert_ops.act(request, principal, alert_id, alert_ops.camera_viewed)
+    return RedirectResponse(url, status_code=303)

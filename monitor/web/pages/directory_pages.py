@@ -1,0 +1,278 @@
+"""The directory pages: list and search, create and edit (administrators), CSV export and import.
+
+Saving goes through the same upsert as `callwatch import` (``import_directory``), so a
+device added here is subscribed to by every running monitor, as one added by file.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from monitor.directory import model as file_model
+from monitor.directory.sync import import_directory
+from monitor.oncall.family import ContactValues, contact_json, family_of, replace_family
+from monitor.store.models import Resident, ResidentCard
+from monitor.users import audit
+from monitor.users.identity import Principal
+from monitor.web.auth import require_user
+from monitor.web.forms import directory_forms as forms
+from monitor.web.refusals import PageNotFound
+from monitor.web.services import context_of, services_of
+
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+LIST_LIMIT = 1000
+
+
+def _section(request: Request) -> forms.Section:
+    section = forms.SECTIONS.get(request.path_params["section"])
+    if section is None:
+        raise PageNotFound
+    return section
+
+
+async def entry_rows(request: Request, section: forms.Section, query: str) -> list[dict[str, Any]]:
+    """The entries matching ``query`` (all when empty), as directory-file values plus status."""
+    context = context_of(request)
+    table: Any = section.table
+    statement = select(table).order_by(table.id).limit(LIST_LIMIT)
+    if query:
+        needle = f"%{query.lower()}%"
+        statement = statement.where(
+            or_(*(func.lower(getattr(table, column)).like(needle) for column in section.searched))
+        )
+    async with context.database.read() as session:
+        return [await entry_json(session, section, row) for row in (await session.scalars(statement)).all()]
+
+
+async def entry_json(session: AsyncSession, section: forms.Section, row: Any) -> dict[str, Any]:
+    values: dict[str, Any] = await forms.raw_values(session, section, row)
+    if section.key == "devices":
+        values |= {
+            "online": row.online,
+            "battery": row.battery,
+            "last_seen_at": row.last_seen_at.isoformat() if row.last_seen_at else None,
+            "signal": row.signal,
+        }
+    elif section.key == "volunteers":
+        values["active"] = row.active
+    return values
+
+
+async def list_page(
+    request: Request,
+    *,
+    problems: list[str] | None = None,
+    summary: list[str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    principal = await require_user(request)
+    section = _section(request)
+    query = request.query_params.get("q", "").strip()[:100]
+    return services_of(request).renderer.render(
+        request,
+        "directory_list.html",
+        principal,
+        status_code=status_code,
+        sections=forms.SECTIONS.values(),
+        section=section,
+        rows=await entry_rows(request, section, query),
+        q=query,
+        saved=request.query_params.get("saved"),
+        problems=problems or [],
+        summary=summary or [],
+        limit=LIST_LIMIT,
+    )
+
+
+async def export_csv(request: Request) -> Response:
+    principal = await require_user(request)
+    section = _section(request)
+    context = context_of(request)
+    async with context.database.read() as session:
+        text = await forms.export_csv(session, section)
+    async with context.database.write() as session:
+        audit.record(
+            session, actor=principal.actor, action="directory_export", target=section.key, now=context.clock.now()
+        )
+    return Response(
+        "\ufeff" + text,  # a BOM, so spreadsheet programs read the Chinese names right
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="callwatch-{section.key}.csv"'},
+    )
+
+
+async def import_csv(request: Request) -> Response:
+    principal = await require_user(request, admin=True)
+    section = _section(request)
+    context = context_of(request)
+    form = await request.form()
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile):
+        return await list_page(request, problems=["choose a CSV file to import"], status_code=400)
+    data = await upload.read(MAX_UPLOAD_BYTES + 1)
+    if len(data) > MAX_UPLOAD_BYTES:
+        return await list_page(request, problems=["the file is larger than 5 MB; split it"], status_code=400)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return await list_page(request, problems=["the file is not UTF-8 text; save it as CSV UTF-8"], status_code=400)
+    entries, problems = forms.read_csv(section, text)
+    if entries and not problems:
+        async with context.database.read() as session:
+            found = await forms.reference_problems(session, section, entries, creating=False)
+        problems = [f"{field or 'entry'}: {message}" for field, messages in found.items() for message in messages]
+    if problems or not entries:
+        return await list_page(request, problems=problems or ["the file holds no rows"], status_code=400)
+    result = await import_directory(context.database, _directory(section, entries))
+    async with context.database.write() as session:
+        audit.record(
+            session,
+            actor=principal.actor,
+            action="directory_import",
+            target=section.key,
+            now=context.clock.now(),
+            detail=f"{upload.filename}: " + "; ".join(result.lines()),
+        )
+    return await list_page(request, summary=result.lines())
+
+
+def _directory(section: forms.Section, entries: list[file_model.Entry]) -> file_model.Directory:
+    return file_model.Directory.model_validate({section.key: [entry.model_dump() for entry in entries]})
+
+
+async def _form_page(
+    request: Request,
+    principal: Principal,
+    section: forms.Section,
+    raw: dict[str, str],
+    *,
+    creating: bool,
+    problems: forms.FormProblems | None = None,
+    status_code: int = 200,
+) -> Response:
+    async with context_of(request).database.read() as session:
+        options = await forms.choices(session)
+    return services_of(request).renderer.render(
+        request,
+        "directory_form.html",
+        principal,
+        status_code=status_code,
+        sections=forms.SECTIONS.values(),
+        section=section,
+        values=raw,
+        creating=creating,
+        problems=problems or forms.FormProblems(),
+        options=options,
+    )
+
+
+async def new_page(request: Request) -> Response:
+    principal = await require_user(request, admin=True)
+    return await _form_page(request, principal, _section(request), {}, creating=True)
+
+
+async def edit_page(request: Request) -> Response:
+    principal = await require_user(request, admin=True)
+    section = _section(request)
+    entry_id = request.path_params["entry_id"]
+    async with context_of(request).database.read() as session:
+        row = await session.get(section.table, entry_id)
+        if row is None:
+            raise PageNotFound
+        raw = await forms.raw_values(session, section, row)
+        if section.key == "residents":
+            raw["emergency_contacts"] = forms.card_text(
+                contact_json(contact) for contact in await family_of(session, entry_id)
+            )
+            card = await session.get(ResidentCard, entry_id)
+            if card is not None:
+                raw["camera_url"] = card.camera_url or ""
+                raw["camera_consent"] = "on" if card.camera_consent else ""
+    return await _form_page(request, principal, section, raw, creating=False)
+
+
+async def create(request: Request) -> Response:
+    return await _save(request, creating=True)
+
+
+async def update(request: Request) -> Response:
+    return await _save(request, creating=False)
+
+
+async def _save(request: Request, *, creating: bool) -> Response:
+    principal = await require_user(request, admin=True)
+    section = _section(request)
+    context = context_of(request)
+    form = await request.form()
+    raw = {field.name: str(form.get(field.name, "")) for field in section.fields}
+    if not creating:
+        raw["id"] = request.path_params["entry_id"]
+        async with context.database.read() as session:
+            if await session.get(section.table, raw["id"]) is None:
+                raise PageNotFound
+    entry, problems = forms.parse_entry(section, raw)
+    card = forms.parse_card(raw, problems) if section.key == "residents" else None
+    if entry is not None:
+        async with context.database.read() as session:
+            for field, messages in (
+                await forms.reference_problems(session, section, [entry], creating=creating)
+            ).items():
+                for message in messages:
+                    problems.add(field, message)
+    if entry is None or problems:
+        return await _form_page(request, principal, section, raw, creating=creating, problems=problems, status_code=400)
+    await save_entry(request, principal, section, entry, card, creating=creating)
+    return RedirectResponse(f"/directory/{section.key}?saved={entry.id}", status_code=303)
+
+
+async def save_entry(
+    request: Request,
+    principal: Principal,
+    section: forms.Section,
+    entry: file_model.Entry,
+    card: forms.CardValues | None,
+    *,
+    creating: bool,
+) -> None:
+    """Upsert a checked entry (and a resident's card) and record who did it."""
+    context = context_of(request)
+    await import_directory(context.database, _directory(section, [entry]))
+    now = context.clock.now()
+    async with context.database.write() as session:
+        if card is not None:
+            await _save_card(session, entry.id, card, principal, now)
+        audit.record(
+            session,
+            actor=principal.actor,
+            action="directory_create" if creating else "directory_update",
+            target=f"{section.key}:{entry.id}",
+            now=now,
+            detail=entry.model_dump_json(),
+        )
+
+
+async def _save_card(
+    session: AsyncSession, resident_id: str, card: forms.CardValues, principal: Principal, now: datetime
+) -> None:
+    resident = await session.get(Resident, resident_id)
+    language = resident.language if resident is not None else "zh"
+    await replace_family(
+        session,
+        resident_id,
+        [ContactValues(c.name, c.phone, c.language or language, c.relationship) for c in card.contacts],
+    )
+    row = await session.get(ResidentCard, resident_id)
+    if row is None:
+        row = ResidentCard(resident_id=resident_id)
+        session.add(row)
+    row.camera_url = card.camera_url
+    row.camera_consent = card.camera_consent
+    row.updated_at = now
+    row.updated_by = principal.actor

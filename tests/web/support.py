@@ -1,0 +1,72 @@
+"""Helpers for the console tests: accounts, and an HTTP client that signs in like a browser."""
+
+from __future__ import annotations
+
+import re
+from types import TracebackType
+
+import httpx
+
+from monitor.runtime.service import Monitor
+from monitor.users.accounts import NewUser, create_user
+from monitor.users.identity import Role
+from monitor.users.passwords import Passwords
+
+PASSWORD = "correct horse battery"
+
+
+async def add_user(
+    monitor: Monitor, name: str, *, role: Role = Role.DUTY, language: str = "en", display_name: str | None = None
+) -> None:
+    async with monitor.database.write() as session:
+        await create_user(
+            session,
+            Passwords(),
+            NewUser(
+                name=name, display_name=display_name or name.title(), role=role, language=language, password=PASSWORD
+            ),
+            monitor.clock.now(),
+            actor="test",
+        )
+
+
+def hidden_value(html: str, name: str) -> str:
+    found = re.search(rf'name="{name}" value="([^"]*)"', html)
+    assert found, f"no hidden field {name} in the page"
+    return found.group(1)
+
+
+def csrf_of(html: str) -> str:
+    found = re.search(r'<meta name="csrf-token" content="([^"]*)"', html)
+    assert found
+    return found.group(1)
+
+
+class ConsoleClient:
+    """A cookie-keeping client for the console at ``base_url``."""
+
+    def __init__(self, base_url: str) -> None:
+        self.http = httpx.AsyncClient(base_url=base_url, follow_redirects=False, timeout=10)
+        self.csrf = ""
+
+    async def __aenter__(self) -> ConsoleClient:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.http.aclose()
+
+    async def sign_in(self, name: str, password: str = PASSWORD) -> httpx.Response:
+        form = await self.http.get("/login")
+        answer = await self.http.post(
+            "/login",
+            data={"name": name, "password": password, "sign_in_token": hidden_value(form.text, "sign_in_token")},
+        )
+        if answer.status_code == 303:
+            board = await self.http.get("/")
+            self.csrf = csrf_of(board.text)
+        return answer
+
+    async def post(self, path: str, data: dict[str, str] | None = None, **kwargs: object) -> httpx.Response:
+        return await self.http.post(path, data={"csrf_token": self.csrf, **(data or {})}, **kwargs)  # type: ignore[arg-type]
