@@ -1,6 +1,7 @@
 """Several monitors on one PostgreSQL and one broker, one of them SIGKILLed at random moments.
 
-    python -m bench.cluster_faults [--monitors 3] [--kills 5] [--seed N]   (needs CALLWATCH_TEST_POSTGRES_URL)
+    python -m bench.cluster_faults [--monitors 3] [--kills 5] [--seed N] [--report FILE]
+                                   (needs CALLWATCH_TEST_POSTGRES_URL)
 
 The monitors run one config with their own client id and web port as environment overrides
 (as `config/callwatch@.service` runs them) and share the device topics through an MQTT shared
@@ -20,9 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import dataclasses
 import random
-import re
 import sys
 import tempfile
 import time
@@ -31,20 +30,23 @@ from pathlib import Path
 import httpx
 
 from bench.faults import (
+    NOTHING_LOST,
     SOS_PER_KILL,
     TIER_TIMEOUT_S,
-    KilledMonitor,
     KillReport,
     Presses,
     check_campaign,
     extra_directory,
     settle,
+    write_report,
 )
+from bench.harness import messages_received
+from simulator.harness.deployment import Deployment
+from simulator.harness.firmware_fleet import BrokerAccess, FirmwareFleet
+from simulator.harness.mosquitto import Mosquitto
+from simulator.harness.ports import free_port
+from simulator.harness.postgres import POSTGRES_ENV, fresh_database, postgres_url
 from simulator.sandbox import SmsSandbox
-from tests.support.broker import Broker, free_port
-from tests.support.databases import fresh_database, postgres_url
-from tests.support.deployment import Deployment
-from tests.system.reliability.fleet import BrokerAccess, Fleet
 
 SHARED_GROUP = "callwatch"
 HEARTBEAT_DEVICES = 8
@@ -58,28 +60,23 @@ class ClusterMember:
 
     def __init__(self, deployment: Deployment, number: int, web_port: int) -> None:
         self.number = number
-        # The same deployment seen through this member's web port: its health, its log.
-        self.view = dataclasses.replace(deployment, web_port=web_port)
-        self.process = KilledMonitor(
-            deployment,
+        self.process = deployment.monitor_process(
+            name=f"monitor-{number}",
+            web_port=web_port,
             overrides={
                 "CALLWATCH_MQTT__CLIENT_ID": f"{deployment.client_id}-{number}",
                 "CALLWATCH_MQTT__SHARED_GROUP": SHARED_GROUP,
-                "CALLWATCH_WEB__LISTEN": f"127.0.0.1:{web_port}",
             },
-            name=f"monitor-{number}",
+            healthy_within_s=HEALTHY_WITHIN_S,
         )
 
     async def start(self) -> None:
-        self.process.start()
-        await self.view.wait_until_subscribed(timeout=HEALTHY_WITHIN_S)
+        await self.process.start()
 
     async def messages_taken_in(self) -> int:
         """The member's own count of MQTT messages received (``/metrics``), since it last started."""
         async with httpx.AsyncClient() as client:
-            answer = await client.get(f"{self.view.web_url}/metrics", timeout=5)
-        found = re.search(r"^callwatch_mqtt_messages_received_total (\S+)$", answer.text, re.MULTILINE)
-        return int(float(found.group(1))) if found else 0
+            return await messages_received(client, self.process.web_url)
 
 
 async def cluster_campaign(
@@ -95,29 +92,30 @@ async def cluster_campaign(
 ) -> KillReport:
     """Run the campaign on a fresh PostgreSQL ``database_url``; what was lost, duplicated or late."""
     chooser = random.Random(seed)
-    broker = Broker("127.0.0.1", free_port(), folder / "mosquitto")
-    broker.start()
     report = KillReport(database="PostgreSQL", monitors=monitors)
     started = time.monotonic()
     ports = [free_port() for _ in range(monitors)]
-    try:
-        # The sandbox posts replies and delivery reports to the first monitor.
-        async with SmsSandbox(inbound_url=f"http://127.0.0.1:{ports[0]}/twilio/sms", status_step_delay=0.01) as sandbox:
-            deployment = Deployment(
-                folder=folder,
-                broker=broker,
-                sandbox=sandbox,
-                database_url=database_url,
-                web_port=ports[0],
-                tier1_timeout_s=TIER_TIMEOUT_S,
-                tier2_timeout_s=TIER_TIMEOUT_S,
-            )
-            sos_devices = [f"sos-{index}" for index in range(kills * PRESSES_PER_KILL)]
-            deployment.write_files(directory_extra=extra_directory(len(sos_devices)))
-            members = [ClusterMember(deployment, number + 1, port) for number, port in enumerate(ports)]
+    # The sandbox posts replies and delivery reports to the first monitor.
+    async with (
+        Mosquitto(folder / "mosquitto") as broker,
+        SmsSandbox(inbound_url=f"http://127.0.0.1:{ports[0]}/twilio/sms", status_step_delay=0.01) as sandbox,
+    ):
+        deployment = Deployment(
+            folder=folder,
+            broker=broker,
+            sandbox=sandbox,
+            database_url=database_url,
+            web_port=ports[0],
+            tier1_timeout_s=TIER_TIMEOUT_S,
+            tier2_timeout_s=TIER_TIMEOUT_S,
+        )
+        sos_devices = [f"sos-{index}" for index in range(kills * PRESSES_PER_KILL)]
+        deployment.write_files(directory_extra=extra_directory(len(sos_devices)))
+        members = [ClusterMember(deployment, number + 1, port) for number, port in enumerate(ports)]
+        try:
             await asyncio.gather(*(member.start() for member in members))
             heartbeats = [f"hb-{index}" for index in range(HEARTBEAT_DEVICES)]
-            with Fleet(BrokerAccess(broker.host, broker.port), heartbeats + sos_devices) as fleet:
+            with FirmwareFleet(BrokerAccess(broker.host, broker.port), heartbeats + sos_devices) as fleet:
                 load = asyncio.create_task(fleet.publish_steadily(10**9, rate_per_s))
                 presses = Presses(fleet, sos_devices, chooser)
                 for _ in range(kills):
@@ -142,22 +140,26 @@ async def cluster_campaign(
                 report.messages_per_monitor = [await member.messages_taken_in() for member in members]
             codes = await asyncio.gather(*(member.process.stop() for member in members))
             assert codes == [0] * monitors, f"monitors did not stop cleanly: exit codes {codes}"
-    finally:
-        broker.stop()
+        finally:
+            for member in members:  # the campaign failed: leave nothing behind
+                if member.process.running:
+                    member.process.kill()
     report.minutes = (time.monotonic() - started) / 60
     return report
 
 
-async def run(monitors: int, kills: int, seed: int) -> int:
+async def run(monitors: int, kills: int, seed: int, report_path: Path | None) -> int:
     with tempfile.TemporaryDirectory(prefix="callwatch-cluster-faults-") as temporary:
         folder = Path(temporary)
         async with fresh_database("postgresql", folder) as database_url:
             report = await cluster_campaign(folder, database_url, monitors=monitors, kills=kills, seed=seed)
     print("\n".join(report.lines()))
+    if report_path is not None:
+        write_report(report_path, report)
     if report.problems:
         print("FAILED: " + "; ".join(report.problems))
         return 1
-    print("nothing lost, nothing duplicated")
+    print(NOTHING_LOST)
     return 0
 
 
@@ -166,8 +168,9 @@ if __name__ == "__main__":
     parser.add_argument("--monitors", type=int, default=3)
     parser.add_argument("--kills", type=int, default=5)
     parser.add_argument("--seed", type=int, default=int(time.time()))
+    parser.add_argument("--report", type=Path, help="also write the report's figures to this file, as JSON")
     arguments = parser.parse_args()
     if not postgres_url():
-        parser.error("several monitors need PostgreSQL: set CALLWATCH_TEST_POSTGRES_URL")
+        parser.error(f"several monitors need PostgreSQL: set {POSTGRES_ENV}")
     print(f"seed {arguments.seed}")
-    sys.exit(asyncio.run(run(arguments.monitors, arguments.kills, arguments.seed)))
+    sys.exit(asyncio.run(run(arguments.monitors, arguments.kills, arguments.seed, arguments.report)))

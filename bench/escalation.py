@@ -23,10 +23,10 @@ from pathlib import Path
 
 from sqlalchemy import select, update
 
-from bench.harness import BenchFailure, MonitorProcess, machine, note, percentile, run_benchmark, verdict
+from bench.harness import BenchFailure, BenchMonitor, machine, note, percentile, run_benchmark, verdict
 from monitor.store.database import Database
 from monitor.store.models import Alert, AlertEvent
-from simulator.broker import PrivateBroker
+from simulator.harness.mosquitto import Mosquitto
 from simulator.load import LoadPlan, write_directory
 from simulator.load.directory import STAFF_PHONE
 from simulator.mqtt_link import MqttLink
@@ -45,7 +45,7 @@ def code_of(body: str) -> int:
     return int(found.group(1))
 
 
-async def press_all(broker: PrivateBroker, plan: LoadPlan, count: int, offset: int) -> None:
+async def press_all(broker: Mosquitto, plan: LoadPlan, count: int, offset: int) -> None:
     async with MqttLink(broker.address, f"bench-escalation-{offset}") as link:
         for index in range(offset, offset + count):
             body = json.dumps({"type": "sos", "id": f"storm-{index}"}).encode()
@@ -54,7 +54,7 @@ async def press_all(broker: PrivateBroker, plan: LoadPlan, count: int, offset: i
 
 
 async def storm(
-    broker: PrivateBroker,
+    broker: Mosquitto,
     sandbox: SmsSandbox,
     database: Database,
     plan: LoadPlan,
@@ -110,8 +110,8 @@ async def main(alerts: int, tier2_timeout_s: int) -> int:
             folder / "directory.toml", plan, ack_timeout_s=3600, second_tier_timeout_s=tier2_timeout_s
         )
         database_url = f"sqlite+aiosqlite:///{folder / 'bench.db'}"
-        async with PrivateBroker(folder / "broker") as broker, SmsSandbox(status_step_delay=0.0) as sandbox:
-            monitor = MonitorProcess(
+        async with Mosquitto(folder / "broker") as broker, SmsSandbox(status_step_delay=0.0) as sandbox:
+            monitor = BenchMonitor(
                 folder / "monitor",
                 broker_url=broker.url,
                 database_url=database_url,

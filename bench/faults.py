@@ -1,7 +1,8 @@
 """Fault campaigns with real processes: what callwatch loses or duplicates when things break.
 
-    python -m bench.faults kills [--kills 20] [--database sqlite|postgresql] [--seed N]
-    python -m bench.faults broker [--restarts 5] [--crash]
+    python -m bench.faults kills [--kills 20] [--database sqlite|postgresql] [--seed N] [--longest-life-s 7]
+                                 [--report FILE]
+    python -m bench.faults broker [--restarts 5] [--crash] [--monitor-down]
 
 **kills**: devices publish heartbeats steadily, residents press SOS (some twice, some
 presses delivered twice), and the monitor (`callwatch run`, its own process) is SIGKILLed
@@ -19,23 +20,23 @@ started again). Afterwards: every message the broker acknowledged to a device is
 by the monitor; anything missing is counted and explained.
 
 Both exit 1 when anything is lost or duplicated. The test suite runs a short kill
-campaign (tests/reliability/test_monitor_kills.py); `make bench-short` a longer one.
+campaign as a child process (tests/system/reliability/test_monitor_kills.py, reading the
+``--report`` file); `make bench-short` a longer one. The processes (Mosquitto, the monitor,
+the databases) are launched by ``simulator.harness``.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import os
+import dataclasses
+import json
 import random
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -45,20 +46,26 @@ from sqlalchemy import select
 from monitor.notify.requests import NotificationStatus, Purpose
 from monitor.store.database import Database
 from monitor.store.models import Alert, Notification, SeenDeviceEvent
+from simulator.harness.deployment import Deployment
+from simulator.harness.firmware_fleet import BrokerAccess, FirmwareFleet
+from simulator.harness.monitor_process import MonitorExited, MonitorProcess
+from simulator.harness.mosquitto import Mosquitto
+from simulator.harness.ports import free_port
+from simulator.harness.postgres import POSTGRES_ENV, fresh_database, postgres_url
+from simulator.harness.secured import secure
+from simulator.harness.shipped_broker import ShippedBroker
+from simulator.harness.waiting import until
 from simulator.sandbox import SmsSandbox
-from tests.support.broker import Broker, free_port
-from tests.support.databases import fresh_database, postgres_url
-from tests.support.deployment import REPO, Deployment
-from tests.support.waiting import until
-from tests.system.reliability.fleet import BrokerAccess, Fleet
-from tests.system.reliability.mosquitto import ShippedBroker
-from tests.system.reliability.secured import secure
 
 TIER_TIMEOUT_S = 3
 #: devices that only send heartbeats; the SOS devices are added per kill
 HEARTBEAT_DEVICES = 8
 SOS_PER_KILL = 2
 SETTLE_WITHIN_S = 180.0
+#: it takes some 4 s to start, much longer on a busy machine
+HEALTHY_WITHIN_S = 60.0
+#: the verdict a campaign prints when all is well (it exits 1 and prints FAILED: ... otherwise)
+NOTHING_LOST = "nothing lost, nothing duplicated"
 UNSETTLED = (
     NotificationStatus.PENDING,
     NotificationStatus.CLAIMED,
@@ -78,43 +85,6 @@ def extra_directory(sos_devices: int) -> str:
     for index in range(HEARTBEAT_DEVICES):
         entries.append(f'[[devices]]\nid = "hb-{index}"\nresident = "r-2"\nprotocol = "native"\n')
     return "\n".join(entries)
-
-
-class KilledMonitor:
-    """`callwatch run` as a child process, killed with SIGKILL and started again at will.
-
-    ``overrides`` are ``CALLWATCH_*`` environment settings of this process alone (one of
-    several monitors on the same config: its own client id and web port)."""
-
-    def __init__(
-        self, deployment: Deployment, *, overrides: Mapping[str, str] | None = None, name: str = "monitor"
-    ) -> None:
-        self.deployment = deployment
-        self.overrides = dict(overrides or {})
-        self.process: subprocess.Popen[bytes] | None = None
-        self.log_path = deployment.folder / f"{name}.log"
-        self.starts = 0
-
-    def start(self) -> None:
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "monitor", "run", "--config", str(self.deployment.config_path)],
-                cwd=REPO,
-                stdout=log,
-                stderr=log,
-                env={**os.environ, "PYTHONUNBUFFERED": "1", **self.overrides},
-            )
-        self.starts += 1
-
-    def kill(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=10)
-
-    async def stop(self) -> int:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGTERM)
-        return await asyncio.to_thread(self.process.wait, 30)
 
 
 @dataclass
@@ -200,45 +170,45 @@ async def kill_campaign(
     Each life of the monitor lasts a random time within ``lives_s`` (it takes some 4 s to
     start: many kills land while it is still starting)."""
     chooser = random.Random(seed)
-    broker = Broker("127.0.0.1", free_port(), folder / "mosquitto")
-    broker.start()
     web_port = free_port()
     report = KillReport(database="PostgreSQL" if database_url.startswith("postgresql") else "SQLite")
     started = time.monotonic()
-    try:
-        async with SmsSandbox(inbound_url=f"http://127.0.0.1:{web_port}/twilio/sms", status_step_delay=0.01) as sandbox:
-            deployment = Deployment(
-                folder=folder,
-                broker=broker,
-                sandbox=sandbox,
-                database_url=database_url,
-                web_port=web_port,
-                tier1_timeout_s=TIER_TIMEOUT_S,
-                tier2_timeout_s=TIER_TIMEOUT_S,
-            )
-            sos_devices = [f"sos-{index}" for index in range(kills * SOS_PER_KILL)]
-            deployment.write_files(directory_extra=extra_directory(len(sos_devices)))
-            monitor = KilledMonitor(deployment)
-            monitor.start()
-            await deployment.wait_until_subscribed(timeout=60)
+    async with (
+        Mosquitto(folder / "mosquitto") as broker,
+        SmsSandbox(inbound_url=f"http://127.0.0.1:{web_port}/twilio/sms", status_step_delay=0.01) as sandbox,
+    ):
+        deployment = Deployment(
+            folder=folder,
+            broker=broker,
+            sandbox=sandbox,
+            database_url=database_url,
+            web_port=web_port,
+            tier1_timeout_s=TIER_TIMEOUT_S,
+            tier2_timeout_s=TIER_TIMEOUT_S,
+        )
+        sos_devices = [f"sos-{index}" for index in range(kills * SOS_PER_KILL)]
+        deployment.write_files(directory_extra=extra_directory(len(sos_devices)))
+        monitor = deployment.monitor_process(healthy_within_s=HEALTHY_WITHIN_S)
+        try:
+            await monitor.start()
             heartbeats = [f"hb-{index}" for index in range(HEARTBEAT_DEVICES)]
-            with Fleet(BrokerAccess(broker.host, broker.port), heartbeats + sos_devices) as fleet:
+            with FirmwareFleet(BrokerAccess(broker.host, broker.port), heartbeats + sos_devices) as fleet:
                 load = asyncio.create_task(fleet.publish_steadily(10**9, rate_per_s))
                 presses = Presses(fleet, sos_devices, chooser)
                 for _ in range(kills):
                     # A random moment of the monitor's life: starting (imports, migrations, directory),
                     # catching up with what queued while it was dead, or running.
                     lives_for = chooser.uniform(*lives_s)
-                    became_healthy = asyncio.create_task(_healthy_within(deployment, lives_for))
+                    became_healthy = asyncio.create_task(_healthy_within(monitor, lives_for))
                     await asyncio.sleep(chooser.uniform(0, lives_for))
                     await presses.press_some(SOS_PER_KILL)
                     healthy = await became_healthy
                     monitor.kill()
                     report.kills += 1
                     report.killed_while_starting += not healthy
-                    monitor.start()
+                    monitor.launch()  # straight away, as systemd would
                 load.cancel()
-                await deployment.wait_until_subscribed(timeout=60)
+                await monitor.wait_healthy()
                 await fleet.wait_until_acknowledged(within_s=60)
                 accepted = set(fleet.acknowledged)
                 report.presses = len(presses.first_press)
@@ -246,18 +216,20 @@ async def kill_campaign(
                 await sandbox.idle()
                 await check_campaign(report, deployment.database_url, sandbox, accepted, presses)
             assert await monitor.stop() == 0, "the monitor did not stop cleanly at the end"
-    finally:
-        broker.stop()
+        finally:
+            if monitor.running:  # the campaign failed: leave nothing behind
+                monitor.kill()
     report.minutes = (time.monotonic() - started) / 60
     return report
 
 
-async def _healthy_within(deployment: Deployment, seconds: float) -> bool:
+async def _healthy_within(monitor: MonitorProcess, seconds: float) -> bool:
     """Let the monitor run ``seconds``; whether it was healthy at some point meanwhile."""
     ends = time.monotonic() + seconds
     try:
-        await deployment.wait_until_subscribed(timeout=seconds)
-    except TimeoutError:
+        await monitor.wait_healthy(seconds)
+    except (TimeoutError, MonitorExited):
+        await asyncio.sleep(max(0.0, ends - time.monotonic()))
         return False
     await asyncio.sleep(max(0.0, ends - time.monotonic()))
     return True
@@ -266,7 +238,7 @@ async def _healthy_within(deployment: Deployment, seconds: float) -> bool:
 class Presses:
     """SOS presses during the campaign: each device once, some twice, some delivered twice."""
 
-    def __init__(self, fleet: Fleet, devices: list[str], chooser: random.Random) -> None:
+    def __init__(self, fleet: FirmwareFleet, devices: list[str], chooser: random.Random) -> None:
         self.fleet = fleet
         self.waiting = list(devices)
         self.chooser = chooser
@@ -362,17 +334,24 @@ def _utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-async def run_kills(kills: int, backend: str, seed: int) -> int:
+async def run_kills(kills: int, backend: str, seed: int, longest_life_s: float, report_path: Path | None) -> int:
     with tempfile.TemporaryDirectory(prefix="callwatch-faults-") as temporary:
         folder = Path(temporary)
         async with fresh_database(backend, folder) as database_url:
-            report = await kill_campaign(folder, database_url, kills=kills, seed=seed)
+            report = await kill_campaign(folder, database_url, kills=kills, seed=seed, lives_s=(0.5, longest_life_s))
     print("\n".join(report.lines()))
+    if report_path is not None:
+        write_report(report_path, report)
     if report.problems:
         print("FAILED: " + "; ".join(report.problems))
         return 1
-    print("nothing lost, nothing duplicated")
+    print(NOTHING_LOST)
     return 0
+
+
+def write_report(path: Path, report: KillReport) -> None:
+    """The report's figures as JSON, its problems included (for a test that runs a campaign)."""
+    path.write_text(json.dumps({**dataclasses.asdict(report), "problems": report.problems}, indent=1))
 
 
 @dataclass
@@ -403,22 +382,20 @@ async def broker_campaign(
     report = BrokerReport(restarts=restarts, crash=crash, monitor_down=monitor_down)
     shipped = ShippedBroker(folder / "broker")
     web_port = free_port()
-    plain = Broker("127.0.0.1", free_port(), folder / "unused")  # the deployment's default, replaced by secure()
     async with (
         SmsSandbox(inbound_url=f"http://127.0.0.1:{web_port}/twilio/sms") as sandbox,
         fresh_database("sqlite", folder) as database_url,
     ):
         deployment = Deployment(
-            folder=folder, broker=plain, sandbox=sandbox, database_url=database_url, web_port=web_port
+            folder=folder, broker=shipped, sandbox=sandbox, database_url=database_url, web_port=web_port
         )
         deployment.write_files()
         passwords = await secure(deployment, shipped)
-        monitor = KilledMonitor(deployment)
-        monitor.start()
+        monitor = deployment.monitor_process(healthy_within_s=HEALTHY_WITHIN_S)
         try:
-            await deployment.wait_until_subscribed(timeout=60)
+            await monitor.start()
             access = BrokerAccess("localhost", shipped.tls_port, str(shipped.certificates.ca_file), passwords)
-            with Fleet(access, ["btn-1", "btn-2"]) as fleet:
+            with FirmwareFleet(access, ["btn-1", "btn-2"]) as fleet:
                 load = asyncio.create_task(fleet.publish_steadily(10**9, rate_per_s))
                 for _ in range(restarts):
                     if monitor_down:
@@ -430,12 +407,12 @@ async def broker_campaign(
                     await asyncio.to_thread(shipped.start)
                     report.outage_s.append(time.monotonic() - down_at)
                     if monitor_down:
-                        monitor.start()
+                        monitor.launch()
                 await asyncio.sleep(3)
                 load.cancel()
                 await fleet.wait_until_acknowledged(within_s=60)
                 accepted = set(fleet.acknowledged)
-            await deployment.wait_until_subscribed(timeout=60)
+            await monitor.wait_healthy()
 
             async def stored() -> set[tuple[str, str]]:
                 async with Database(database_url, pool_size=1) as database, database.read() as session:
@@ -455,6 +432,8 @@ async def broker_campaign(
             report.lost = len(accepted - seen)
             assert await monitor.stop() == 0
         finally:
+            if monitor.running:
+                monitor.kill()
             shipped.stop()
     return report
 
@@ -483,6 +462,10 @@ def main() -> None:
     kills.add_argument("--kills", type=int, default=20)
     kills.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
     kills.add_argument("--seed", type=int, default=int(time.time()))
+    kills.add_argument(
+        "--longest-life-s", type=float, default=7.0, help="each life of the monitor lasts 0.5 s up to this"
+    )
+    kills.add_argument("--report", type=Path, help="also write the report's figures to this file, as JSON")
     broker = campaigns.add_parser("broker", help="restart (or crash) the broker while devices publish")
     broker.add_argument("--restarts", type=int, default=5)
     broker.add_argument("--crash", action="store_true", help="SIGKILL the broker instead of stopping it")
@@ -492,9 +475,11 @@ def main() -> None:
     arguments = parser.parse_args()
     if arguments.campaign == "kills":
         if arguments.database == "postgresql" and not postgres_url():
-            parser.error("--database postgresql needs CALLWATCH_TEST_POSTGRES_URL")
+            parser.error(f"--database postgresql needs {POSTGRES_ENV}")
         print(f"seed {arguments.seed}")
-        code = asyncio.run(run_kills(arguments.kills, arguments.database, arguments.seed))
+        code = asyncio.run(
+            run_kills(arguments.kills, arguments.database, arguments.seed, arguments.longest_life_s, arguments.report)
+        )
     else:
         code = asyncio.run(run_broker(arguments.restarts, arguments.crash, arguments.monitor_down))
     sys.exit(code)

@@ -1,5 +1,8 @@
 """What the benchmarks share: a monitor in its own process, figures, the machine, verdicts.
 
+The processes themselves (Mosquitto, PostgreSQL, `callwatch run`) are launched by
+``simulator.harness``, as the test suites launch them.
+
 Benchmarks print figures with their baseline measured in the same run. They fail (exit 1)
 only on a real failure — a crash, a message or notification lost or duplicated — and print
 a verdict, never an exit code, for a performance goal missed.
@@ -11,20 +14,17 @@ import asyncio
 import os
 import platform
 import re
-import signal
 import statistics
-import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Coroutine
 from pathlib import Path
-from types import TracebackType
-from typing import Any, NoReturn, Self
+from typing import Any, NoReturn
 
 import httpx
 
-from simulator.broker import free_port
+from simulator.harness.monitor_process import MonitorExited, MonitorProcess
+from simulator.harness.ports import free_port
 from simulator.load.report import percentile
 
 REPO = Path(__file__).resolve().parents[1]
@@ -32,8 +32,9 @@ HEALTHY_WITHIN_S = 120.0
 
 __all__ = [
     "BenchFailure",
-    "MonitorProcess",
+    "BenchMonitor",
     "machine",
+    "messages_received",
     "percentile",
     "progress",
     "summary",
@@ -88,8 +89,9 @@ def verdict(goal: str, met: bool) -> str:
     return f"{'meets' if met else 'MISSES'} the goal: {goal}"
 
 
-class MonitorProcess:
-    """`python -m monitor run` on a config of its own, killable and restartable.
+class BenchMonitor(MonitorProcess):
+    """`callwatch run` on a config of its own in ``folder`` (the harness's ``MonitorProcess``):
+    killable and restartable; a crash, or a start that never becomes healthy, is a ``BenchFailure``.
 
     The MQTT client id stays the same across restarts, so the broker keeps the monitor's
     persistent session (and what arrives while it is down) for the next start.
@@ -106,13 +108,12 @@ class MonitorProcess:
         send_lease_s: float = 30.0,
         shared_group: str = "",
     ) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
         self.folder = folder
-        self.folder.mkdir(parents=True, exist_ok=True)
-        self.port = free_port()
-        self.process: subprocess.Popen[bytes] | None = None
-        self.config = folder / "callwatch.toml"
+        port = free_port()
+        config = folder / "callwatch.toml"
         directory_line = f'file = "{directory}"' if directory else ""
-        self.config.write_text(
+        config.write_text(
             f"""
 [mqtt]
 url = "{broker_url}"
@@ -129,8 +130,8 @@ send_lease_s = {send_lease_s}
 [sms.sandbox]
 api_base_url = "{sandbox_url}"
 [web]
-listen = "127.0.0.1:{self.port}"
-public_url = "http://127.0.0.1:{self.port}"
+listen = "127.0.0.1:{port}"
+public_url = "http://127.0.0.1:{port}"
 [directory]
 {directory_line}
 [service]
@@ -139,71 +140,28 @@ log_level = "WARNING"
 """,
             encoding="utf-8",
         )
+        super().__init__(
+            config, f"http://127.0.0.1:{port}", log_path=folder / "monitor.log", healthy_within_s=HEALTHY_WITHIN_S
+        )
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+    async def wait_healthy(self, within_s: float | None = None) -> None:
+        try:
+            await super().wait_healthy(within_s)
+        except (MonitorExited, TimeoutError) as failure:
+            raise BenchFailure(str(failure)) from None
 
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.stop()
-
-    async def start(self) -> float:
-        """Start and wait until it is subscribed; the seconds that took."""
-        started = time.monotonic()
-        with (self.folder / "monitor.log").open("ab") as log:
-            self.process = subprocess.Popen(  # noqa: ASYNC220 - started before anything is timed
-                [sys.executable, "-m", "monitor", "run", "--config", str(self.config)],
-                cwd=REPO,
-                stdout=log,
-                stderr=log,
-            )
-        await self.wait_healthy(HEALTHY_WITHIN_S)
-        return time.monotonic() - started
-
-    async def wait_healthy(self, within_s: float) -> None:
-        deadline = time.monotonic() + within_s
-        async with httpx.AsyncClient() as client:
-            while time.monotonic() < deadline:
-                if self.process is not None and self.process.poll() is not None:
-                    raise BenchFailure(
-                        f"the monitor exited with {self.process.returncode}; see {self.folder}/monitor.log"
-                    )
-                try:
-                    answer = await client.get(f"{self.url}/healthz", timeout=2)
-                    if answer.status_code == 200 and answer.json()["components"]["broker"]["ok"]:
-                        return
-                except (httpx.HTTPError, KeyError, ValueError):
-                    pass
-                await asyncio.sleep(0.02)
-        raise BenchFailure(f"the monitor was not healthy within {within_s:.0f} s; see {self.folder}/monitor.log")
-
-    def kill(self) -> None:
-        """SIGKILL: no clean-up of any kind, as in a power cut."""
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=10)
-
-    async def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            code = await asyncio.to_thread(self.process.wait, 60)
-            if code != 0:
-                raise BenchFailure(f"the monitor stopped with exit code {code}; see {self.folder}/monitor.log")
-
-    def rss_mb(self) -> float:
-        assert self.process is not None
-        status = Path(f"/proc/{self.process.pid}/status").read_text()
-        found = re.search(r"VmRSS:\s+(\d+) kB", status)
-        return int(found.group(1)) / 1024 if found else 0.0
+    async def stop(self) -> int | None:
+        code = await super().stop()
+        if code not in (None, 0):
+            raise BenchFailure(f"the monitor stopped with exit code {code}; see {self.log_path}")
+        return code
 
     async def messages_received(self, client: httpx.AsyncClient) -> int:
-        """The monitor's own count of MQTT messages taken in (from /metrics)."""
-        answer = await client.get(f"{self.url}/metrics", timeout=5)
-        found = re.search(r"^callwatch_mqtt_messages_received_total (\S+)$", answer.text, re.MULTILINE)
-        return int(float(found.group(1))) if found else 0
+        return await messages_received(client, self.web_url)
+
+
+async def messages_received(client: httpx.AsyncClient, web_url: str) -> int:
+    """A monitor's own count of MQTT messages taken in since it started (from /metrics)."""
+    answer = await client.get(f"{web_url}/metrics", timeout=5)
+    found = re.search(r"^callwatch_mqtt_messages_received_total (\S+)$", answer.text, re.MULTILINE)
+    return int(float(found.group(1))) if found else 0

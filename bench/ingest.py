@@ -21,11 +21,11 @@ from pathlib import Path
 import httpx
 from sqlalchemy import func, select
 
-from bench.harness import REPO, BenchFailure, MonitorProcess, machine, note, run_benchmark, verdict
+from bench.harness import REPO, BenchFailure, BenchMonitor, machine, note, run_benchmark, verdict
 from bench.rate_search import best, climb
 from monitor.store.database import Database
 from monitor.store.models import DeviceMessage
-from simulator.broker import PrivateBroker
+from simulator.harness.mosquitto import Mosquitto
 from simulator.load import LoadPlan, write_directory
 from simulator.sandbox import SmsSandbox
 
@@ -42,7 +42,7 @@ async def stored_events(database_url: str) -> int:
         )
 
 
-async def bare_rate(broker: PrivateBroker, devices: int, step_s: float, ceiling: float) -> tuple[float, bool, bool]:
+async def bare_rate(broker: Mosquitto, devices: int, step_s: float, ceiling: float) -> tuple[float, bool, bool]:
     """The bare subscriber's sustained rate, whether the publisher limited it, whether the ladder was capped."""
     process = subprocess.Popen(  # noqa: ASYNC220 - started before anything is timed
         [sys.executable, "-m", "bench.bare_subscriber", broker.host, str(broker.port)],
@@ -76,12 +76,12 @@ async def bare_rate(broker: PrivateBroker, devices: int, step_s: float, ceiling:
         await asyncio.gather(reader, return_exceptions=True)
 
 
-async def monitor_rate(broker: PrivateBroker, folder: Path, devices: int, step_s: float) -> tuple[float, bool]:
+async def monitor_rate(broker: Mosquitto, folder: Path, devices: int, step_s: float) -> tuple[float, bool]:
     plan = LoadPlan(devices=devices)
     directory = write_directory(folder / "directory.toml", plan)
     database_url = f"sqlite+aiosqlite:///{folder / 'ingest.db'}"
     async with SmsSandbox(status_step_delay=0.0) as sandbox:
-        monitor = MonitorProcess(
+        monitor = BenchMonitor(
             folder / "monitor",
             broker_url=broker.url,
             database_url=database_url,
@@ -105,7 +105,7 @@ async def monitor_rate(broker: PrivateBroker, folder: Path, devices: int, step_s
 async def main(devices: int, step_s: float) -> int:
     with tempfile.TemporaryDirectory(prefix="callwatch-bench-ingest-") as scratch:
         folder = Path(scratch)
-        async with PrivateBroker(folder / "broker") as broker:
+        async with Mosquitto(folder / "broker") as broker:
             note(f"broker: {broker.kind}")
             monitor, monitor_limited = await monitor_rate(broker, folder, devices, step_s)
             # The bare subscriber climbs to 4x the monitor's rate (at least 4,000/s): enough to judge 70 %.

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -26,17 +25,17 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import aiomqtt
-import httpx
 
-from bench.harness import machine, progress, summary
-from simulator.broker import PrivateBroker, free_port
+from bench.harness import REPO, BenchMonitor, machine, progress, summary
+from simulator.harness.mosquitto import Mosquitto
+from simulator.harness.postgres import fresh_database, postgres_url
 from simulator.sandbox import SmsSandbox
 
-REPO = Path(__file__).resolve().parents[1]
 TARGET_P99_MS = 15.0
+BACKEND_NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 
 
-async def broker_round_trip(broker: PrivateBroker, count: int, gap_s: float) -> list[float]:
+async def broker_round_trip(broker: Mosquitto, count: int, gap_s: float) -> list[float]:
     arrived: dict[str, float] = {}
     ready = asyncio.Event()
 
@@ -68,7 +67,7 @@ async def broker_round_trip(broker: PrivateBroker, count: int, gap_s: float) -> 
 
 
 async def press_to_sms(
-    broker: PrivateBroker, sandbox: SmsSandbox, devices: list[str], gap_s: float, label: str
+    broker: Mosquitto, sandbox: SmsSandbox, devices: list[str], gap_s: float, label: str
 ) -> list[float]:
     """Press each device once; the time from publish to the SMS request arriving at the sandbox."""
     sandbox.reset()
@@ -104,50 +103,6 @@ def directory(devices: list[str]) -> str:
     return "\n".join(parts)
 
 
-async def run_monitor(
-    folder: Path, broker: PrivateBroker, sandbox: SmsSandbox, database_url: str, devices: list[str]
-) -> subprocess.Popen[bytes]:
-    port = free_port()
-    (folder / "directory.toml").write_text(directory(devices))
-    (folder / "callwatch.toml").write_text(
-        f"""
-[mqtt]
-url = "{broker.url}"
-client_id = "bench-{uuid.uuid4().hex[:6]}"
-[database]
-url = "{database_url}"
-[sms]
-provider = "sandbox"
-# the sandbox takes any rate: measure callwatch, not a provider's per-sender limit
-send_rate_per_s = 1000
-[sms.sandbox]
-api_base_url = "{sandbox.base_url}"
-[web]
-listen = "127.0.0.1:{port}"
-public_url = "http://127.0.0.1:{port}"
-[directory]
-file = "{folder / "directory.toml"}"
-[service]
-log_level = "WARNING"
-"""
-    )
-    process = subprocess.Popen(  # noqa: ASYNC220 - started once, before anything is measured
-        [sys.executable, "-m", "monitor", "run", "--config", str(folder / "callwatch.toml")],
-        cwd=REPO,
-        stderr=(folder / "monitor.log").open("wb"),
-    )
-    async with httpx.AsyncClient() as client:
-        for _ in range(600):
-            try:
-                if (await client.get(f"http://127.0.0.1:{port}/healthz")).status_code == 200:
-                    return process
-            except httpx.HTTPError:
-                pass
-            await asyncio.sleep(0.05)
-    process.kill()
-    raise RuntimeError(f"the monitor did not start; see {folder / 'monitor.log'}")
-
-
 async def with_process(
     start: Callable[[], Awaitable[subprocess.Popen[bytes]]], measure: Callable[[], Awaitable[list[float]]]
 ) -> list[float]:
@@ -159,7 +114,7 @@ async def with_process(
         process.wait(timeout=30)
 
 
-async def start_forwarder(broker: PrivateBroker, sandbox: SmsSandbox) -> subprocess.Popen[bytes]:
+async def start_forwarder(broker: Mosquitto, sandbox: SmsSandbox) -> subprocess.Popen[bytes]:
     process = subprocess.Popen(  # noqa: ASYNC220 - started once, before anything is measured
         [sys.executable, "-m", "bench.bare_forwarder", broker.host, str(broker.port), sandbox.base_url],
         cwd=REPO,
@@ -170,45 +125,37 @@ async def start_forwarder(broker: PrivateBroker, sandbox: SmsSandbox) -> subproc
     return process
 
 
-async def postgres_database(base_url: str) -> str:
-    import asyncpg
-    from sqlalchemy.engine import make_url
-
-    name = f"cw_bench_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(make_url(base_url).set(drivername="postgresql").render_as_string(False))
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.close()
-    return make_url(base_url).set(database=name).render_as_string(False)
-
-
 async def main(presses: int, gap_ms: float) -> list[dict[str, float | str | int]]:
     gap_s = gap_ms / 1000
     devices = [f"btn-{index:05d}" for index in range(presses)]
     results = []
     with tempfile.TemporaryDirectory(prefix="callwatch-bench-") as scratch:
         folder = Path(scratch)
-        async with PrivateBroker(folder / "mosquitto") as broker, SmsSandbox(status_step_delay=0.0) as sandbox:
+        async with Mosquitto(folder / "mosquitto") as broker, SmsSandbox(status_step_delay=0.0) as sandbox:
             results.append(summary("broker publish → subscriber", await broker_round_trip(broker, presses, gap_s)))
             bare = await with_process(
                 lambda: start_forwarder(broker, sandbox),
                 lambda: press_to_sms(broker, sandbox, devices, gap_s, "bare forwarder"),
             )
             results.append(summary("bare forwarder (no database)", bare))
-            backends = {"SQLite": f"sqlite+aiosqlite:///{folder / 'bench.db'}"}
-            if os.environ.get("CALLWATCH_TEST_POSTGRES_URL"):
-                backends["PostgreSQL"] = await postgres_database(os.environ["CALLWATCH_TEST_POSTGRES_URL"])
-            for backend, url in backends.items():
+            backends = ["sqlite", "postgresql"] if postgres_url() else ["sqlite"]
+            for backend in backends:
                 run_folder = folder / backend
                 run_folder.mkdir()
-                samples = await with_process(
-                    lambda url=url, run_folder=run_folder: run_monitor(  # type: ignore[misc]
-                        run_folder, broker, sandbox, url, devices
+                label = BACKEND_NAMES[backend]
+                (run_folder / "directory.toml").write_text(directory(devices))
+                async with (
+                    fresh_database(backend, run_folder, prefix="cw_bench") as url,
+                    BenchMonitor(
+                        run_folder,
+                        broker_url=broker.url,
+                        database_url=url,
+                        sandbox_url=sandbox.base_url,
+                        directory=run_folder / "directory.toml",
                     ),
-                    lambda backend=backend: press_to_sms(  # type: ignore[misc]
-                        broker, sandbox, devices, gap_s, f"callwatch on {backend}"
-                    ),
-                )
-                results.append(summary(f"callwatch monitor, {backend}", samples))
+                ):
+                    samples = await press_to_sms(broker, sandbox, devices, gap_s, f"callwatch on {label}")
+                results.append(summary(f"callwatch monitor, {label}", samples))
     return results
 
 

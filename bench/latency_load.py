@@ -17,10 +17,10 @@ from pathlib import Path
 
 import httpx
 
-from bench.harness import BenchFailure, MonitorProcess, machine, note, run_benchmark, summary, verdict
+from bench.harness import BenchFailure, BenchMonitor, machine, note, run_benchmark, summary, verdict
 from bench.latency import broker_round_trip, press_to_sms
 from bench.rate_search import best, climb
-from simulator.broker import PrivateBroker
+from simulator.harness.mosquitto import Mosquitto
 from simulator.load import LoadGenerator, LoadPlan
 from simulator.load.directory import directory_lines
 from simulator.sandbox import SmsSandbox
@@ -52,8 +52,8 @@ async def main(presses: int, load_rate: float | None, gap_ms: float) -> int:
         quiet = [f"btn-q{index:04d}" for index in range(presses)]
         loaded = [f"btn-l{index:04d}" for index in range(presses)]
         directory = write_directory(folder / "directory.toml", plan, quiet + loaded)
-        async with PrivateBroker(folder / "broker") as broker, SmsSandbox(status_step_delay=0.0) as sandbox:
-            monitor = MonitorProcess(
+        async with Mosquitto(folder / "broker") as broker, SmsSandbox(status_step_delay=0.0) as sandbox:
+            monitor = BenchMonitor(
                 folder / "monitor",
                 broker_url=broker.url,
                 database_url=f"sqlite+aiosqlite:///{folder / 'bench.db'}",

@@ -32,16 +32,16 @@ import asyncpg
 import httpx
 from sqlalchemy.engine import make_url
 
-from bench.harness import BenchFailure, MonitorProcess, machine, note, run_benchmark, summary
+from bench.harness import BenchFailure, BenchMonitor, machine, note, run_benchmark, summary
 from bench.ingest import stored_events
 from bench.latency import press_to_sms
 from bench.latency_load import write_directory
 from bench.rate_search import best, climb, hold
-from simulator.broker import PrivateBroker
+from simulator.harness.mosquitto import Mosquitto
+from simulator.harness.postgres import fresh_database, postgres_url
+from simulator.harness.waiting import until
 from simulator.load import LoadGenerator, LoadPlan
 from simulator.sandbox import SmsSandbox
-from tests.support.databases import fresh_database, postgres_url
-from tests.support.waiting import until
 
 SHARED_GROUP = "callwatch"
 SHORT_HELP = "for make bench-short: 2,000 devices, 1.5 s steps from 300 msg/s, 20 presses"
@@ -79,20 +79,6 @@ def cpu_seconds(pid: int) -> float:
     except (FileNotFoundError, ProcessLookupError):
         return 0.0
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
-
-
-def broker_pid(broker: PrivateBroker) -> int:
-    """The private Mosquitto's process: the one whose command line names its folder."""
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        if "mosquitto" in command and str(broker.folder) in command:
-            return int(entry.name)
-    raise BenchFailure(f"cannot find the broker's process (folder {broker.folder})")
 
 
 async def postgres_pids(database_url: str) -> list[int]:
@@ -145,10 +131,10 @@ async def measure_size(
     directory = prepare(folder, plan, pressers)
     async with AsyncExitStack() as stack:
         database_url = await stack.enter_async_context(fresh_database("postgresql", folder))
-        broker = await stack.enter_async_context(PrivateBroker(folder / "broker"))
+        broker = await stack.enter_async_context(Mosquitto(folder / "broker"))
         sandbox = await stack.enter_async_context(SmsSandbox(status_step_delay=0.0))
         members = [
-            MonitorProcess(
+            BenchMonitor(
                 folder / f"monitor-{number}",
                 broker_url=broker.url,
                 database_url=database_url,
@@ -189,7 +175,7 @@ async def measure_size(
         watch = CpuWatch(
             {
                 "monitors": monitor_pids,
-                "broker": [broker_pid(broker)],
+                "broker": [broker.pid],
                 "PostgreSQL": await postgres_pids(database_url),
                 "load generator and sandbox": [os.getpid()],
             }

@@ -25,10 +25,10 @@ from pathlib import Path
 import httpx
 from sqlalchemy import select
 
-from bench.harness import BenchFailure, MonitorProcess, machine, note, run_benchmark, verdict
+from bench.harness import BenchFailure, BenchMonitor, machine, note, run_benchmark, verdict
 from monitor.store.database import Database
 from monitor.store.models import Alert, DeviceMessage
-from simulator.broker import PrivateBroker
+from simulator.harness.mosquitto import Mosquitto
 from simulator.load import LoadGenerator, LoadPlan, write_directory
 from simulator.load.directory import RESPONDER_PHONE
 from simulator.sandbox import SmsSandbox
@@ -38,7 +38,7 @@ CODE = re.compile(r"ACK (\d+)")
 SETTLE_WITHIN_S = 120.0
 
 
-async def back_to_work(monitor: MonitorProcess, client: httpx.AsyncClient, killed_at: float) -> tuple[float, float]:
+async def back_to_work(monitor: BenchMonitor, client: httpx.AsyncClient, killed_at: float) -> tuple[float, float]:
     """Restart; (seconds from the kill until healthy, until it took in its first message)."""
     await monitor.start()
     healthy = time.monotonic() - killed_at
@@ -72,8 +72,8 @@ async def main(rate: float, sos_rate: float, seconds: float) -> int:
         folder = Path(scratch)
         directory = write_directory(folder / "directory.toml", plan)
         database_url = f"sqlite+aiosqlite:///{folder / 'bench.db'}"
-        async with PrivateBroker(folder / "broker") as broker, SmsSandbox(status_step_delay=0.0) as sandbox:
-            monitor = MonitorProcess(
+        async with Mosquitto(folder / "broker") as broker, SmsSandbox(status_step_delay=0.0) as sandbox:
+            monitor = BenchMonitor(
                 folder / "monitor",
                 broker_url=broker.url,
                 database_url=database_url,

@@ -19,8 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.harness import REPO, BenchFailure, MonitorProcess, machine, note, run_benchmark, verdict
-from simulator.broker import PrivateBroker
+from bench.harness import REPO, BenchFailure, BenchMonitor, machine, note, run_benchmark, verdict
+from simulator.harness.mosquitto import Mosquitto
 from simulator.load import LoadPlan, write_directory
 from simulator.mqtt_link import MqttLink
 from simulator.sandbox import SmsSandbox
@@ -30,7 +30,7 @@ GOAL_S = 5.0
 SETTLE_S = 3.0
 
 
-async def open_alerts(broker: PrivateBroker, sandbox: SmsSandbox, plan: LoadPlan, count: int) -> None:
+async def open_alerts(broker: Mosquitto, sandbox: SmsSandbox, plan: LoadPlan, count: int) -> None:
     async with MqttLink(broker.address, "bench-scale-presses") as link:
         for index in range(count):
             body = json.dumps({"type": "sos", "id": f"scale-{index}"}).encode()
@@ -39,9 +39,9 @@ async def open_alerts(broker: PrivateBroker, sandbox: SmsSandbox, plan: LoadPlan
     await sandbox.wait_for_messages(count, timeout=600)
 
 
-async def measure(folder: Path, broker: PrivateBroker, sandbox: SmsSandbox, database_url: str) -> tuple[float, float]:
+async def measure(folder: Path, broker: Mosquitto, sandbox: SmsSandbox, database_url: str) -> tuple[float, float]:
     """Start a monitor on an imported database: seconds until healthy, RSS in MB once settled."""
-    monitor = MonitorProcess(
+    monitor = BenchMonitor(
         folder, broker_url=broker.url, database_url=database_url, sandbox_url=sandbox.base_url, directory=None
     )
     started_s = await monitor.start()
@@ -53,12 +53,12 @@ async def measure(folder: Path, broker: PrivateBroker, sandbox: SmsSandbox, data
 
 
 async def prepared(
-    folder: Path, broker: PrivateBroker, sandbox: SmsSandbox, plan: LoadPlan, alerts: int
+    folder: Path, broker: Mosquitto, sandbox: SmsSandbox, plan: LoadPlan, alerts: int
 ) -> tuple[str, float]:
     """A database with ``plan``'s directory imported and ``alerts`` open alerts; the import's seconds."""
     directory = write_directory(folder / "directory.toml", plan)
     database_url = f"sqlite+aiosqlite:///{folder / 'bench.db'}"
-    monitor = MonitorProcess(
+    monitor = BenchMonitor(
         folder / "setup",
         broker_url=broker.url,
         database_url=database_url,
@@ -88,7 +88,7 @@ async def main(devices: int, alerts: int) -> int:
     rows = []
     with tempfile.TemporaryDirectory(prefix="callwatch-bench-scale-") as scratch:
         folder = Path(scratch)
-        async with PrivateBroker(folder / "broker") as broker, SmsSandbox(status_step_delay=0.0) as sandbox:
+        async with Mosquitto(folder / "broker") as broker, SmsSandbox(status_step_delay=0.0) as sandbox:
             for label, plan, count in (
                 ("1 device, no alerts (baseline)", LoadPlan(devices=1, prefix="base-"), 0),
                 (f"{devices:,} devices, {alerts:,} open alerts", LoadPlan(devices=devices, prefix="big-"), alerts),

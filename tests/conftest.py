@@ -1,5 +1,5 @@
 """Shared fixtures: a private Mosquitto, fresh databases (SQLite, and PostgreSQL when configured),
-the SMS sandbox, and a deployment tying them to a monitor."""
+the SMS sandbox, and a deployment tying them to a monitor; all launched by ``simulator.harness``."""
 
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from simulator.harness.deployment import Deployment
+from simulator.harness.ports import free_port
 from simulator.sandbox import SmsSandbox
-from tests.support.broker import Broker, free_port
+from tests.support.broker import Broker
 from tests.support.databases import POSTGRES_ENV, REQUIRE_POSTGRES_ENV, backends, fresh_database, postgres_url
-from tests.support.deployment import Deployment
 
 
 def pytest_report_header() -> list[str]:
@@ -29,10 +30,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 @pytest.fixture(scope="session")
 def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
-    running = Broker("127.0.0.1", free_port(), tmp_path_factory.mktemp("mosquitto"))
-    running.start()
-    yield running
-    running.stop()
+    with Broker("127.0.0.1", free_port(), tmp_path_factory.mktemp("mosquitto")) as running:
+        yield running
 
 
 @pytest.fixture(params=backends())

@@ -1,36 +1,34 @@
-"""A whole callwatch deployment for one test: config, directory, broker, sandbox, the monitor.
+"""A whole callwatch deployment in one folder: config, directory, broker, SMS sandbox, the monitor.
 
-The monitor runs either in-process (``async with deployment.monitor()``) or as a real
-`callwatch run` process that tests can SIGKILL (``deployment.process()``). Devices publish
-with the real ``mosquitto_pub``; phones are the SMS sandbox's.
+The directory is a small neighbourhood (two residents, an area team of two volunteers, an
+area leader, a duty desk) with a two-tier policy; the tiers' timeouts are the caller's. The
+monitor runs either in-process (``async with deployment.monitor()``) or as a real
+`callwatch run` process that can be SIGKILLed (``deployment.process()``, or
+``deployment.monitor_process()`` for several on one config). Devices publish with the real
+``mosquitto_pub``; phones are the SMS sandbox's.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import os
-import signal
+import re
 import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import aiomqtt
-import httpx
-
 from monitor.config.settings import Settings, load_settings
 from monitor.runtime.service import Monitor
+from simulator.harness.monitor_process import SOURCE_ROOT, MonitorProcess, wait_until_healthy
+from simulator.harness.mosquitto import Mosquitto
 from simulator.sandbox import SmsSandbox
-from tests.support.broker import Broker
-
-REPO = Path(__file__).resolve().parents[2]
 
 RESIDENT_ZH = "r-1"
 RESIDENT_EN = "r-2"
@@ -113,7 +111,7 @@ repeat = {repeat}
 @dataclass
 class Deployment:
     folder: Path
-    broker: Broker
+    broker: Mosquitto
     sandbox: SmsSandbox
     database_url: str
     web_port: int
@@ -192,26 +190,37 @@ log_level = "INFO"
 
     @asynccontextmanager
     async def process(self) -> AsyncIterator[MonitorProcess]:
-        process = MonitorProcess(self)
-        await process.start()
-        try:
+        """`callwatch run` on this deployment's config, healthy; stopped (SIGTERM) on the way out."""
+        async with self.monitor_process() as process:
             yield process
-        finally:
-            await process.stop()
+
+    def monitor_process(
+        self,
+        *,
+        name: str = "monitor",
+        web_port: int | None = None,
+        overrides: Mapping[str, str] | None = None,
+        healthy_within_s: float = 30.0,
+    ) -> MonitorProcess:
+        """A `callwatch run` process on this config, not started, its log ``<name>.log`` in the folder.
+
+        ``overrides`` are ``CALLWATCH_*`` settings of this process alone; with ``web_port`` it
+        serves there (several monitors on one config, as `config/callwatch@.service` runs them)."""
+        port = self.web_port if web_port is None else web_port
+        environment = dict(overrides or {})
+        if web_port is not None:
+            environment["CALLWATCH_WEB__LISTEN"] = f"127.0.0.1:{web_port}"
+        return MonitorProcess(
+            self.config_path,
+            f"http://127.0.0.1:{port}",
+            log_path=self.folder / f"{name}.log",
+            env=environment,
+            healthy_within_s=healthy_within_s,
+        )
 
     async def wait_until_subscribed(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109 - a bounded wait is the point
         """The monitor is connected and its subscriptions are in place (it answers /healthz ok)."""
-        deadline = time.monotonic() + timeout
-        async with httpx.AsyncClient() as client:
-            while time.monotonic() < deadline:
-                try:
-                    answer = await client.get(f"{self.web_url}/healthz", timeout=1)
-                    if answer.status_code == 200 and _subscribed(answer.json()):
-                        return
-                except httpx.HTTPError:
-                    pass
-                await asyncio.sleep(0.05)
-        raise TimeoutError(f"the monitor did not become healthy on {self.web_url} within {timeout} s")
+        await wait_until_healthy(self.web_url, within_s=timeout)
 
     async def publish(self, topic: str, payload: bytes | str, *, retain: bool = False, qos: int = 1) -> None:
         """Publish exactly as a device would, with the real mosquitto_pub."""
@@ -237,11 +246,12 @@ log_level = "INFO"
         return datetime.now(ZoneInfo(self.settings.service.timezone)).date().isoformat()
 
     def cli(self, *arguments: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
+        """`callwatch ARGUMENTS...` (this interpreter's), as an operator would run it; not checked."""
+        return subprocess.run(  # noqa: S603 - this interpreter, arguments of our own
             [sys.executable, "-m", "monitor", *arguments],
             capture_output=True,
             text=True,
-            cwd=REPO,
+            cwd=SOURCE_ROOT,
             timeout=60,
             check=False,
         )
@@ -269,106 +279,18 @@ log_level = "INFO"
             await asyncio.sleep(0.1)
 
 
-def _subscribed(health: object) -> bool:
-    if not isinstance(health, dict):
-        return False
-    broker = health.get("components", {}).get("broker", {})
-    return bool(broker.get("ok"))
-
-
-class MonitorProcess:
-    """`python -m monitor run` as a child process, killable at will."""
-
-    def __init__(self, deployment: Deployment) -> None:
-        self.deployment = deployment
-        self.process: subprocess.Popen[bytes] | None = None
-        self.log_path = deployment.folder / "monitor.log"
-
-    async def start(self) -> None:
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(  # noqa: ASYNC220 - only spawns the real process tests SIGKILL
-                [sys.executable, "-m", "monitor", "run", "--config", str(self.deployment.config_path)],
-                cwd=REPO,
-                stdout=log,
-                stderr=log,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"},
-            )
-        await self.deployment.wait_until_subscribed(timeout=30)
-
-    def kill(self) -> None:
-        """SIGKILL: no clean-up of any kind, as in a power cut of the process."""
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=10)
-
-    async def terminate(self) -> int:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGTERM)
-        return await asyncio.to_thread(self.process.wait, 20)
-
-    async def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            await self.terminate()
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-
-class FeedbackListener:
-    """Collects what the monitor publishes on devices' feedback topics."""
-
-    def __init__(self, broker: Broker) -> None:
-        self.broker = broker
-        self.received: list[tuple[str, dict[str, object]]] = []
-        self._changed = asyncio.Condition()
-        self._task: asyncio.Task[None] | None = None
-        self._ready = asyncio.Event()
-
-    async def __aenter__(self) -> FeedbackListener:
-        self._task = asyncio.create_task(self._listen())
-        await asyncio.wait_for(self._ready.wait(), timeout=10)
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-
-    async def _listen(self) -> None:
-        async with aiomqtt.Client(self.broker.host, self.broker.port) as client:
-            await client.subscribe("callwatch/+/feedback", qos=1)
-            self._ready.set()
-            async for message in client.messages:
-                payload = json.loads(bytes(message.payload))  # type: ignore[arg-type]
-                async with self._changed:
-                    self.received.append((message.topic.value, payload))
-                    self._changed.notify_all()
-
-    async def wait_for(
-        self,
-        state: str,
-        *,
-        topic: str | None = None,
-        timeout: float = 10.0,  # noqa: ASYNC109 - a bounded wait is the point
-    ) -> dict[str, object]:
-        return await self.eventually(
-            lambda payload, seen_topic: payload.get("state") == state and (topic is None or seen_topic == topic),
-            timeout=timeout,
-        )
-
-    async def eventually(
-        self,
-        matches: Callable[[dict[str, object], str], bool],
-        *,
-        timeout: float = 10.0,  # noqa: ASYNC109 - a bounded wait is the point
-    ) -> dict[str, object]:
-        """The first feedback ``matches(payload, topic)`` accepts, waiting for it if need be."""
-
-        def found() -> dict[str, object] | None:
-            return next((payload for seen_topic, payload in self.received if matches(payload, seen_topic)), None)
-
-        async with self._changed:
-            await asyncio.wait_for(self._changed.wait_for(lambda: found() is not None), timeout)
-        result = found()
-        assert result is not None
-        return result
+def set_setting(deployment: Deployment, section: str, key: str, value: str) -> None:
+    """Set ``[section] key = value`` (a TOML literal) in the deployment's config file."""
+    text = deployment.config_path.read_text()
+    header = f"[{section}]\n"
+    pattern = re.compile(rf"(?m)^{re.escape(key)} = .*$")
+    start = text.index(header) + len(header) if header in text else None
+    if start is None:
+        text += f"\n{header}{key} = {value}\n"
+    else:
+        end = text.find("\n[", start)
+        end = len(text) if end == -1 else end
+        body = text[start:end]
+        body = pattern.sub(f"{key} = {value}", body) if pattern.search(body) else f"{key} = {value}\n{body}"
+        text = text[:start] + body + text[end:]
+    deployment.config_path.write_text(text)

@@ -5,6 +5,8 @@ by itself). paho keeps QoS 1 messages it could not hand over and sends them once
 broker is back, as device firmware with a send queue does. The fleet remembers every
 event id the broker acknowledged (PUBACK): those are the messages the broker took
 responsibility for, the ones the monitor must not lose.
+
+(``simulator.fleet`` is the other kind: simulated devices of every family, for scenarios.)
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from dataclasses import dataclass
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from tests.support.waiting import until
+from simulator.harness.waiting import until
 
 
 @dataclass(frozen=True)
@@ -33,7 +35,9 @@ class BrokerAccess:
     passwords: Mapping[str, str] | None = None
 
 
-class Fleet:
+class FirmwareFleet:
+    """``with FirmwareFleet(access, device_ids) as fleet``: one connected paho client per device."""
+
     def __init__(self, access: BrokerAccess, device_ids: list[str]) -> None:
         self.access = access
         self.device_ids = device_ids
@@ -44,7 +48,7 @@ class Fleet:
         self.acknowledged: set[tuple[str, str]] = set()
         self._clients: dict[str, mqtt.Client] = {}
 
-    def __enter__(self) -> Fleet:
+    def __enter__(self) -> FirmwareFleet:
         for device_id in self.device_ids:
             client = mqtt.Client(
                 CallbackAPIVersion.VERSION2,
@@ -52,7 +56,8 @@ class Fleet:
                 protocol=mqtt.MQTTv311,
             )
             client.max_queued_messages_set(0)  # keep everything while the broker is away
-            client.reconnect_delay_set(min_delay=0.1, max_delay=1)
+            # paho annotates whole seconds but computes with floats: retry within 0.1 s of a restart
+            client.reconnect_delay_set(min_delay=0.1, max_delay=1)  # type: ignore[arg-type]
             if self.access.ca_file:
                 client.tls_set(ca_certs=self.access.ca_file)
             if self.access.passwords is not None:

@@ -1,7 +1,13 @@
-"""A private PostgreSQL cluster on a free port, to stop, start and freeze without touching the shared one.
+"""PostgreSQL for a private deployment: fresh databases on a shared server, or a cluster of its own.
 
-Made with the server's own initdb/pg_ctl (/usr/lib/postgresql/<version>/bin). As root they
-run as the ``postgres`` user (PostgreSQL refuses to run as root), in a folder it owns.
+``fresh_database`` makes a new, empty database on the server named by
+``CALLWATCH_TEST_POSTGRES_URL`` (for example postgresql+asyncpg://postgres@127.0.0.1:5432/test)
+and drops it afterwards; with ``backend="sqlite"`` it is a file in the given folder instead.
+
+``PrivatePostgres`` is a cluster of its own on a free port, to stop, start and freeze without
+touching the shared one, made with the server's own initdb/pg_ctl
+(/usr/lib/postgresql/<version>/bin). As root they run as the ``postgres`` user (PostgreSQL
+refuses to run as root), in a folder it owns.
 """
 
 from __future__ import annotations
@@ -13,17 +19,65 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from types import TracebackType
+from typing import Self
 
-from tests.support.broker import free_port
+import asyncpg
+from sqlalchemy.engine import make_url
+
+from simulator.harness.ports import free_port
+
+#: the shared server's SQLAlchemy URL, for the suites and the benchmarks alike
+POSTGRES_ENV = "CALLWATCH_TEST_POSTGRES_URL"
+
+
+def postgres_url() -> str | None:
+    """The shared server's URL, None when it is not configured."""
+    return os.environ.get(POSTGRES_ENV) or None
+
+
+def _admin_dsn(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@asynccontextmanager
+async def fresh_database(backend: str, folder: Path, *, prefix: str = "cw_test") -> AsyncIterator[str]:
+    """A new, empty database (``backend`` "sqlite" or "postgresql"); its SQLAlchemy URL. Dropped afterwards."""
+    if backend == "sqlite":
+        yield f"sqlite+aiosqlite:///{folder / 'callwatch.db'}"
+        return
+    base = postgres_url()
+    if base is None:
+        raise RuntimeError(f"a PostgreSQL database needs {POSTGRES_ENV}")
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(_admin_dsn(base))
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    try:
+        yield make_url(base).set(database=name).render_as_string(hide_password=False)
+    finally:
+        admin = await asyncpg.connect(_admin_dsn(base))
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await admin.close()
 
 
 def server_binaries() -> Path | None:
+    """The newest installed server's bin folder (initdb, pg_ctl), None without a server."""
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
     return Path(found[-1]).parent if found else None
 
 
 class PrivatePostgres:
+    """A cluster of its own: ``with PrivatePostgres() as cluster: cluster.url``; stop, start, freeze, thaw."""
+
     def __init__(self) -> None:
         binaries = server_binaries()
         if binaries is None:
@@ -43,9 +97,10 @@ class PrivatePostgres:
 
     def _run(self, *command: str) -> None:
         prefix = ["runuser", "-u", "postgres", "--"] if self._as_postgres else []
-        subprocess.run([*prefix, *command], check=True, capture_output=True, timeout=60)
+        subprocess.run([*prefix, *command], check=True, capture_output=True, timeout=60)  # noqa: S603 - no shell
 
     def create(self) -> None:
+        """initdb, then start."""
         initdb = str(self.binaries / "initdb")
         self._run(initdb, "-D", str(self.data), "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8")
         self.start()
@@ -74,15 +129,32 @@ class PrivatePostgres:
         return int((self.data / "postmaster.pid").read_text().splitlines()[0])
 
     def _children(self) -> list[int]:
-        listing = subprocess.run(
-            ["ps", "-o", "pid=", "--ppid", str(self._postmaster_pid())], capture_output=True, text=True, check=False
+        listing = subprocess.run(  # noqa: S603 - no shell
+            ["ps", "-o", "pid=", "--ppid", str(self._postmaster_pid())],  # noqa: S607 - ps from PATH
+            capture_output=True,
+            text=True,
+            check=False,
         )
         return [int(pid) for pid in listing.stdout.split()]
 
     def destroy(self) -> None:
+        """Thaw and stop the server if it runs, and remove its folder."""
         try:
             if (self.data / "postmaster.pid").exists():
                 self.thaw()
                 self.stop()
         finally:
             shutil.rmtree(self.folder, ignore_errors=True)
+
+    def __enter__(self) -> Self:
+        try:
+            self.create()
+        except BaseException:
+            self.destroy()
+            raise
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.destroy()

@@ -1,37 +1,24 @@
-"""Pointing a test deployment at the shipped broker: TLS, the monitor's account, `callwatch acl`."""
+"""Pointing a deployment at the shipped broker: TLS, the monitor's account, `callwatch acl`.
+
+``secure`` does what an installer does on a real server: import the directory, let
+`callwatch acl` write the broker's password file and ACL (and the devices' credentials),
+give the monitor its account and the CA, and start the broker.
+"""
 
 from __future__ import annotations
 
 import csv
-import re
 from pathlib import Path
 
 from monitor.directory.model import load_directory
 from monitor.directory.sync import import_directory
 from monitor.store.database import Database
 from monitor.store.migrate import upgrade
-from tests.support.deployment import Deployment
-from tests.system.reliability.mosquitto import ShippedBroker
+from simulator.harness.deployment import Deployment, set_setting
+from simulator.harness.shipped_broker import ShippedBroker
 
 MONITOR_USER = "callwatch-monitor"
-MONITOR_PASSWORD = "monitor-Pa55-word-for-tests"  # a throwaway test credential
-
-
-def set_setting(deployment: Deployment, section: str, key: str, value: str) -> None:
-    """Set ``[section] key = value`` (a TOML literal) in the deployment's config file."""
-    text = deployment.config_path.read_text()
-    header = f"[{section}]\n"
-    pattern = re.compile(rf"(?m)^{re.escape(key)} = .*$")
-    start = text.index(header) + len(header) if header in text else None
-    if start is None:
-        text += f"\n{header}{key} = {value}\n"
-    else:
-        end = text.find("\n[", start)
-        end = len(text) if end == -1 else end
-        body = text[start:end]
-        body = pattern.sub(f"{key} = {value}", body) if pattern.search(body) else f"{key} = {value}\n{body}"
-        text = text[:start] + body + text[end:]
-    deployment.config_path.write_text(text)
+MONITOR_PASSWORD = "monitor-Pa55-word-for-tests"  # noqa: S105 - a throwaway credential of a private broker
 
 
 async def secure(deployment: Deployment, broker: ShippedBroker) -> dict[str, str]:
@@ -43,7 +30,8 @@ async def secure(deployment: Deployment, broker: ShippedBroker) -> dict[str, str
         await upgrade(database)
         await import_directory(database, load_directory(deployment.directory_path))
     result = deployment.cli("acl", "--config", str(deployment.config_path), "--out", str(broker.password_file.parent))
-    assert result.returncode == 0, result.stderr
+    if result.returncode != 0:
+        raise RuntimeError(f"callwatch acl failed: {result.stderr}")
     broker.start()
     return read_credentials(broker.password_file.parent / "device-credentials.csv")
 

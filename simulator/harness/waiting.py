@@ -19,7 +19,7 @@ async def until(check: Callable[[], T | Awaitable[T]], *, within_s: float = 15.0
         result = check()
         value = await result if inspect.isawaitable(result) else result
         if value:
-            return value  # type: ignore[return-value]
+            return value
         if time.monotonic() > deadline:
             raise TimeoutError(f"{what} not reached within {within_s} s (last: {value!r})")
         await asyncio.sleep(POLL_S)

@@ -1,5 +1,5 @@
 """Fixtures of the system suites: the broker exactly as shipped (config/mosquitto.conf), a SQLite-only
-database, and a private PostgreSQL cluster a test may stop, freeze or kill."""
+database, and a private PostgreSQL cluster a test may stop, freeze or kill (both from ``simulator.harness``)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.system.reliability.mosquitto import ShippedBroker
-from tests.system.reliability.postgres import PrivatePostgres
+from simulator.harness.postgres import PrivatePostgres
+from simulator.harness.shipped_broker import ShippedBroker
 
 
 @pytest.fixture
@@ -28,7 +28,5 @@ def sqlite_only(tmp_path: Path) -> str:
 @pytest.fixture
 def private_postgres() -> Iterator[PrivatePostgres]:
     """A cluster of this test's own; a test uses it by overriding ``database_url`` with its url."""
-    cluster = PrivatePostgres()
-    cluster.create()
-    yield cluster
-    cluster.destroy()
+    with PrivatePostgres() as cluster:
+        yield cluster

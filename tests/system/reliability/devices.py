@@ -11,7 +11,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
-from tests.system.reliability.mosquitto import ShippedBroker
+from simulator.harness.shipped_broker import ShippedBroker
 
 WAIT_S = 10.0
 

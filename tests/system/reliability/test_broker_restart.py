@@ -15,11 +15,11 @@ from sqlalchemy import select
 
 from monitor.runtime.service import Monitor
 from monitor.store.models import Alert, SeenDeviceEvent
+from simulator.harness.firmware_fleet import BrokerAccess, FirmwareFleet
+from simulator.harness.secured import secure
+from simulator.harness.shipped_broker import ShippedBroker
 from tests.support.deployment import TIER1, Deployment
 from tests.support.waiting import until
-from tests.system.reliability.fleet import BrokerAccess, Fleet
-from tests.system.reliability.mosquitto import ShippedBroker
-from tests.system.reliability.secured import secure
 
 RESTARTS = 2
 MESSAGES = 600
@@ -44,7 +44,7 @@ async def test_broker_restarts_while_devices_publish_lose_nothing(
     passwords = await secure(deployment, shipped)
     access = BrokerAccess("localhost", shipped.tls_port, str(shipped.certificates.ca_file), passwords)
     async with deployment.monitor() as monitor:
-        with Fleet(access, ["btn-1", "btn-2"]) as fleet:
+        with FirmwareFleet(access, ["btn-1", "btn-2"]) as fleet:
             publishing = asyncio.create_task(fleet.publish_steadily(MESSAGES, RATE_PER_S))
 
             def broker_ok() -> bool:

@@ -11,11 +11,11 @@ from sqlalchemy import func, select
 
 from monitor.store.database import Database
 from monitor.store.models import Alert, DeviceMessage
+from simulator.harness.secured import MONITOR_PASSWORD, MONITOR_USER, secure
+from simulator.harness.shipped_broker import ShippedBroker
 from tests.support.deployment import TIER1, Deployment
 from tests.support.waiting import until
 from tests.system.reliability.devices import DeviceClient, Refused, connected
-from tests.system.reliability.mosquitto import ShippedBroker
-from tests.system.reliability.secured import MONITOR_PASSWORD, MONITOR_USER, secure
 
 
 @pytest.fixture

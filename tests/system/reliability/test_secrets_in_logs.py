@@ -23,13 +23,14 @@ from monitor.store.database import Database
 from monitor.users.accounts import NewUser, create_user
 from monitor.users.identity import Role
 from monitor.users.passwords import Passwords
+from simulator.harness.deployment import set_setting
+from simulator.harness.secured import MONITOR_PASSWORD, secure
+from simulator.harness.shipped_broker import ShippedBroker
 from tests.support.deployment import TIER1, Deployment
 from tests.system.reliability.devices import DeviceClient, connected
-from tests.system.reliability.mosquitto import ShippedBroker
-from tests.system.reliability.secured import MONITOR_PASSWORD, secure, set_setting
 from tests.web.support import PASSWORD, ConsoleClient
 
-API_TOKEN = "test-api-token-0123456789"  # tests/support/deployment.py's [web] api_token
+API_TOKEN = "test-api-token-0123456789"  # simulator/harness/deployment.py's [web] api_token
 WRONG_PASSWORD = "not-the-password-42"
 
 

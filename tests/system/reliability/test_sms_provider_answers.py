@@ -15,9 +15,9 @@ import pytest
 
 from monitor.core.effects import Effects
 from monitor.notify.requests import Purpose, SmsRequest, queue_sms_many
+from simulator.harness.deployment import set_setting
 from simulator.sandbox import Outcome
 from tests.support.deployment import TIER1, TIER2, Deployment
-from tests.system.reliability.secured import set_setting
 from tests.web.support import ConsoleClient, add_user
 
 

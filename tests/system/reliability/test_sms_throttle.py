@@ -14,9 +14,9 @@ from sqlalchemy import select
 
 from monitor.notify.requests import NotificationStatus, Purpose
 from monitor.store.models import Notification
+from simulator.harness.deployment import set_setting
 from tests.support.deployment import TIER1, Deployment
 from tests.support.waiting import until
-from tests.system.reliability.secured import set_setting
 from tests.watch.kit import ShiftedClock, monitor_on
 
 LIMIT = 4

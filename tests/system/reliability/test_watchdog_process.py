@@ -13,10 +13,10 @@ import asyncio
 import pytest
 
 from monitor.runtime.watchdog import EXIT_STALLED
+from simulator.harness.deployment import set_setting
+from simulator.harness.postgres import PrivatePostgres, server_binaries
 from tests.support.deployment import STAFF, TIER1, Deployment
 from tests.system.reliability.outage import health
-from tests.system.reliability.postgres import PrivatePostgres, server_binaries
-from tests.system.reliability.secured import set_setting
 
 pytestmark = pytest.mark.skipif(server_binaries() is None, reason="needs PostgreSQL's server binaries (initdb, pg_ctl)")
 
