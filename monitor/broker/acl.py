@@ -15,6 +15,12 @@ is made once, when its account first appears, and handed out in ``device-credent
 (readable by the owner only) for the installer; running the command again keeps existing
 accounts' passwords and drops accounts whose devices left the directory. Send Mosquitto
 SIGHUP afterwards to reload both files.
+
+Mosquitto reads both files a line at a time and trims each value: a line break in a topic
+or a user name would start a line of its own (a grant nobody asked for, or the end of the
+monitor's block), and a blank at either end would change what is granted. The directory
+refuses such entries (``devices.topics``, the same rules), and this module refuses them once
+more, whoever calls it: ``AclError`` naming the device or account, and nothing written.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from datetime import UTC, datetime
 
 import devices
 from devices.base import DeviceAdapter, DeviceMessage, DeviceProfile, sibling_filter
+from devices.topics import text_problem, topic_filter_problem, topic_problem, user_name_problem
 
 #: Families whose devices reach the broker through one gateway, not on their own.
 BRIDGED = {"zigbee2mqtt": "bridge", "traccar": "forwarder"}
@@ -49,7 +56,8 @@ class Account:
 
 
 class AclError(ValueError):
-    """A device whose topics cannot be told apart from its siblings'."""
+    """A device whose topics cannot be told apart from its siblings', or a name or topic that
+    Mosquitto would read otherwise than written (a line break, a control character, ...)."""
 
 
 def own_filters(adapter: DeviceAdapter, profile: DeviceProfile) -> tuple[str, ...]:
@@ -89,12 +97,16 @@ def accounts(profiles: Iterable[tuple[str, DeviceProfile]], monitor_user: str) -
         if adapter is None:
             continue
         filters = adapter.topic_filters(profile)
+        _check_device(adapter, profile, filters)
         monitor_reads.update(filters)
         if protocol in BRIDGED:
             bridges.setdefault((protocol, _bridge_name(protocol, profile)), set()).update(filters)
             continue
-        if ":" in profile.device_id:
-            raise AclError(f"device {profile.device_id}: a Mosquitto user name cannot contain ':'; rename the device")
+        if (problem := user_name_problem(profile.device_id)) is not None:
+            raise AclError(
+                f"{protocol} device {profile.device_id!r}: its id is its broker user name, and it {problem}; "
+                "rename the device"
+            )
         own_feedback = adapter.feedback_topic(profile)
         if own_feedback is not None:
             feedback.add(own_feedback)
@@ -119,6 +131,16 @@ def accounts(profiles: Iterable[tuple[str, DeviceProfile]], monitor_user: str) -
     return [monitor, *bridge_accounts, *sorted(device_accounts, key=lambda account: account.username)]
 
 
+def _check_device(adapter: DeviceAdapter, profile: DeviceProfile, filters: tuple[str, ...]) -> None:
+    """The device's topic and everything made from it, as the directory checks them."""
+    where = f"{adapter.protocol} device {profile.device_id!r}"
+    if (problem := topic_problem(profile.topic)) is not None:
+        raise AclError(f"{where}: its topic {profile.topic!r} {problem}; fix the topic in the directory")
+    for topic_filter in filters:
+        if (problem := topic_filter_problem(topic_filter)) is not None:
+            raise AclError(f"{where}: {topic_filter!r} {problem}; fix the topic in the directory")
+
+
 def _bridge_name(protocol: str, profile: DeviceProfile) -> str:
     """One bridge per family and base topic: ``zigbee2mqtt-bridge-zigbee2mqtt``, ``traccar-forwarder-events``."""
     base = re.sub(r"[^A-Za-z0-9_.-]+", "-", profile.topic.split("/")[0]).strip("-") or "root"
@@ -126,16 +148,29 @@ def _bridge_name(protocol: str, profile: DeviceProfile) -> str:
 
 
 def acl_text(all_accounts: Iterable[Account], generated_at: datetime) -> str:
+    """The ACL file; ``AclError`` for anything Mosquitto would not read back exactly as written."""
     lines = [
         f"# Mosquitto ACL written by `callwatch acl` on {generated_at.isoformat(timespec='seconds')}.",
         "# Do not edit: run `callwatch acl` again after directory changes, then send mosquitto SIGHUP.",
         "# Anything not granted here is refused.",
     ]
     for account in all_accounts:
+        _check_account(account)
         lines += ["", f"# {account.about}", f"user {account.username}"]
         lines += [f"topic write {topic}" for topic in account.publish]
         lines += [f"topic read {topic}" for topic in account.subscribe]
     return "\n".join(lines) + "\n"
+
+
+def _check_account(account: Account) -> None:
+    """Every value of an account is one line that Mosquitto reads back unchanged."""
+    if (problem := user_name_problem(account.username)) is not None:
+        raise AclError(f"account {account.username!r}: the user name {problem}")
+    if (problem := text_problem(account.about)) is not None:
+        raise AclError(f"account {account.username!r}: the comment {account.about!r} {problem}")
+    for topic in (*account.publish, *account.subscribe):
+        if (problem := topic_filter_problem(topic)) is not None:
+            raise AclError(f"account {account.username!r}: {topic!r} {problem}")
 
 
 def hash_password(password: str, *, salt: bytes | None = None, iterations: int = HASH_ITERATIONS) -> str:
@@ -193,4 +228,10 @@ def credentials(all_accounts: Iterable[Account], existing: Mapping[str, str], mo
 
 
 def password_file_text(hashes: Mapping[str, str]) -> str:
+    """``user:hash`` lines; ``AclError`` for a name or hash that would not read back as one line."""
+    for user, stored in hashes.items():
+        if (problem := user_name_problem(user)) is not None:
+            raise AclError(f"account {user!r}: the user name {problem}")
+        if ":" in stored or text_problem(stored) is not None:
+            raise AclError(f"account {user!r}: its stored password hash is not one plain line")
     return "".join(f"{user}:{stored}\n" for user, stored in hashes.items())

@@ -63,18 +63,21 @@ async def write_broker_files(database: Database, mqtt: MqttSettings, out: Path) 
         raise UserError("the database has no devices yet; run `callwatch import DIRECTORY --config FILE` first.")
     try:
         wanted = accounts(profiles, mqtt.username)
+        return write_files(wanted, (mqtt.username, mqtt.password), out)
     except AclError as exc:
-        raise UserError(str(exc)) from None
-    return write_files(wanted, (mqtt.username, mqtt.password), out)
+        raise UserError(f"nothing written: {exc}") from None
 
 
 def write_files(wanted: list[Account], monitor: tuple[str, str], out: Path) -> Written:
+    """Both files, or (``AclError``) neither: every line is made before the first is written."""
     out.mkdir(parents=True, exist_ok=True)
     password_path = out / PASSWORD_FILE
     existing = parse_password_file(password_path.read_text()) if password_path.exists() else {}
     made = credentials(wanted, existing, monitor)
-    _write_private(password_path, password_file_text(made.hashes))
-    (out / ACL_FILE).write_text(acl_text(wanted, datetime.now(UTC)))
+    passwords = password_file_text(made.hashes)
+    acl = acl_text(wanted, datetime.now(UTC))
+    _write_private(password_path, passwords)
+    (out / ACL_FILE).write_text(acl)
     credentials_path = None
     if made.new_passwords:
         credentials_path = out / CREDENTIALS_FILE

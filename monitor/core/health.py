@@ -1,4 +1,5 @@
-"""Component health for /healthz and the console's banner: broker, database, SMS provider, loops.
+"""Component health for /healthz and the console's banner: broker, database, SMS provider, loops,
+and (only once ingest has left a device's topic filter out) subscriptions.
 
 Several parts of the monitor may report on one component: the ingest loop and /healthz's
 own ping both report on the database. A component is healthy only while none of its

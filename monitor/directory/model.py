@@ -21,11 +21,12 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 import devices
 from devices.actions import PRESS_MEANINGS
 from devices.base import DeviceProfile
+from devices.topics import serial_problem, topic_filter_problem, topic_problem, user_name_problem
 from monitor.alerts.lifecycle import HEALTH_KINDS, PERSON_KINDS
 from monitor.config.settings import read_toml
 from monitor.core.errors import ConfigError
@@ -168,9 +169,11 @@ class Device(Entry):
     volunteer: str | None = None
     kind: Literal["button", "gps_phone", "checkin_button"] = "button"
     protocol: str = "native"
-    topic: str | None = None
     #: hardware identifier for families addressed by payload (Traccar uniqueId / IMEI)
     serial: str | None = None
+    #: the device's MQTT topic; its family's default (from the id) when empty. Checked after
+    #: id, kind, protocol and serial, with the subscriptions made from them all
+    topic: str | None = Field(default=None, validate_default=True)
     #: seconds between two reports of the healthy device; the family's pace when empty; 0 = none
     heartbeat_s: int | None = Field(default=None, ge=0, le=7 * 86400)
     #: press action -> meaning, e.g. { long = "cancel", "*" = "sos" }
@@ -184,11 +187,48 @@ class Device(Entry):
             raise ValueError(f"must be one of {', '.join(known)} (got {protocol!r})")
         return protocol
 
+    @field_validator("id")
+    @classmethod
+    def _broker_user_name(cls, device_id: str) -> str:
+        """A device's id is the name of its own broker account (``callwatch acl``)."""
+        problem = user_name_problem(device_id)
+        if problem is not None:
+            raise ValueError(f"{problem} (a device's id is its broker account's name)")
+        return device_id
+
+    @field_validator("serial")
+    @classmethod
+    def _plain_serial(cls, serial: str | None) -> str | None:
+        problem = None if serial is None else serial_problem(serial)
+        if problem is not None:
+            raise ValueError(problem)
+        return serial
+
     @field_validator("topic")
     @classmethod
-    def _plain_topic(cls, topic: str | None) -> str | None:
-        if topic is not None and (not topic or any(char in topic for char in "+#\0")):
-            raise ValueError("must be a non-empty MQTT topic without wildcards")
+    def _subscribable_topic(cls, topic: str | None, info: ValidationInfo) -> str | None:
+        """A topic the broker takes, and from which the device's family makes only subscriptions
+        and feedback topics the broker takes too (``devices.topics``: MQTT's rules and more)."""
+        problem = None if topic is None else topic_problem(topic)
+        if problem is not None:
+            raise ValueError(problem)
+        if not {"id", "kind", "protocol"} <= info.data.keys():
+            return topic  # reported on those keys already
+        adapter = devices.registry()[info.data["protocol"]]
+        profile = DeviceProfile(
+            device_id=info.data["id"],
+            kind=info.data["kind"],
+            topic=topic or adapter.default_topic(info.data["id"]),
+            serial=info.data.get("serial"),
+        )
+        if topic is None and (problem := topic_problem(profile.topic)) is not None:
+            raise ValueError(f"is needed: the default {profile.topic!r} made from the id {problem}")
+        for topic_filter in adapter.topic_filters(profile):
+            if (problem := topic_filter_problem(topic_filter)) is not None:
+                raise ValueError(f"makes the subscription {topic_filter!r}, which {problem}")
+        feedback = adapter.feedback_topic(profile)
+        if feedback is not None and (problem := topic_problem(feedback)) is not None:
+            raise ValueError(f"makes the feedback topic {feedback!r}, which {problem}")
         return topic
 
     @field_validator("actions")

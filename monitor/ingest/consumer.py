@@ -6,6 +6,17 @@ and a few hundred per transaction under load, so throughput does not collapse to
 commit per message. Messages are acknowledged to the broker only after their batch
 committed (DESIGN.md invariant 1); if the monitor dies first, the broker delivers them
 again and device event ids make the second delivery harmless.
+
+Subscribing: one device's topic must never take ingest down for the others. Mosquitto closes
+the connection of a client whose SUBSCRIBE holds a malformed filter (not UTF-8, a control
+character, a misplaced wildcard), and with it every device's messages; it refuses a filter
+it merely will not grant with a failure code for that filter alone (SUBACK 0x80). So each
+filter is checked before it is ever sent, by the directory's own rules (``devices.topics``),
+and never sent if it breaks them; the broker's answer is read filter by filter; and should
+a broker close the connection over a SUBSCRIBE anyway, its filters are sent one at a time
+after reconnecting, after all the others, until the one it will not take is found
+(``Subscriptions``). Every filter left out is named, with the devices it is for, in the log,
+on /healthz (component ``subscriptions``) and on the console's banner; the rest keep flowing.
 """
 
 from __future__ import annotations
@@ -15,13 +26,17 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import aiomqtt
+from paho.mqtt.reasoncodes import ReasonCode
 from sqlalchemy import select
 
-from devices.base import DeviceMessage
+import devices
+from devices.base import DeviceMessage, DeviceProfile
+from devices.topics import topic_filter_problem
 from monitor.config.settings import MqttSettings
 from monitor.core.clock import Clock
 from monitor.core.effects import AfterCommit, Effects
@@ -31,9 +46,10 @@ from monitor.directory.sync import DIRECTORY_REVISION_KEY, load_routes
 from monitor.ingest.mqtt_client import AckingClient, connect_options, subscription_topic
 from monitor.ingest.processor import MessageProcessor
 from monitor.ingest.routes import Routes
+from monitor.oncall.positions import VOLUNTEER_PHONE_KIND
 from monitor.runtime.watchdog import Heartbeat
 from monitor.store.database import Database, is_conflict, is_transient, is_unavailable
-from monitor.store.models import ServiceMeta
+from monitor.store.models import Device, ServiceMeta, VolunteerPhone
 
 log = logging.getLogger("callwatch.ingest")
 
@@ -41,6 +57,12 @@ MAX_BATCH = 200
 SUBSCRIBE_CHUNK = 100
 DIRECTORY_CHECK_S = 5.0
 RETRY_FIRST_S = 0.5
+#: a filter that alone in its SUBSCRIBE lost the connection this often is left out (once could be chance)
+DROPS_TO_LEAVE_OUT = 2
+#: the component on /healthz and the console's banner naming the filters left out
+SUBSCRIPTIONS = "subscriptions"
+#: how much of the list of filters left out /healthz shows (the log has all of it)
+HEALTH_DETAIL_CHARS = 600
 #: the loop beats its heartbeat at least this often while it waits (monitor.runtime.watchdog)
 BEAT_EVERY_S = 1.0
 
@@ -71,7 +93,8 @@ class MqttIngest:
         self.clock = clock
         self.config_path = config_path
         self.client: AckingClient | None = None
-        self._subscribed: set[str] = set()
+        self.subscriptions = Subscriptions()
+        self._reported_left_out = False
         self._directory_revision: str | None = None
         self._stopping = asyncio.Event()
         #: beaten whenever the loop turns, also while it waits (monitor.runtime.watchdog)
@@ -89,7 +112,7 @@ class MqttIngest:
             try:
                 async with AckingClient(**connect_options(self.settings)) as client:
                     self.client = client
-                    self._subscribed = set()
+                    self.subscriptions.connected()
                     await self._subscribe_all(client)
                     self._connected()
                     connected = True
@@ -139,18 +162,94 @@ class MqttIngest:
 
     async def _subscribe_all(self, client: AckingClient) -> None:
         routes, revision = await load_routes(self.database)
-        self.processor.routes = routes
+        self.processor.routes = readable_routes(routes)
         self._directory_revision = revision
         await self._subscribe(client, routes)
 
     async def _subscribe(self, client: AckingClient, routes: Routes) -> None:
-        wanted = sorted(routes.subscriptions - self._subscribed)
-        for start in range(0, len(wanted), SUBSCRIBE_CHUNK):
-            chunk = wanted[start : start + SUBSCRIBE_CHUNK]
-            await client.subscribe([(subscription_topic(f, self.settings.shared_group), 1) for f in chunk])
-            self._subscribed.update(chunk)
+        """Subscribe what ``routes`` needs and is not subscribed yet, each filter on its own
+        merits; then say which are left out. Raises ``MqttError`` when the connection is lost."""
+        wanted = routes.subscriptions - self.subscriptions.granted - self.subscriptions.left_out.keys()
+        for packet in self.subscriptions.plan(wanted):
+            await self._send(client, packet)
         if wanted:
-            log.info("subscribed to %d topic filters", len(wanted))
+            log.info("subscribed to %d topic filters", len(wanted & self.subscriptions.granted))
+        await self._report_left_out(routes)
+
+    async def _send(self, client: AckingClient, packet: list[str]) -> None:
+        """One SUBSCRIBE; the broker's answer for each of its filters is recorded."""
+        try:
+            answers = await client.subscribe([(subscription_topic(f, self.settings.shared_group), 1) for f in packet])
+        except aiomqtt.MqttError:
+            self.subscriptions.lost(packet)
+            raise
+        except (ValueError, UnicodeError) as exc:  # the MQTT client would not even send it
+            if len(packet) > 1:
+                for topic_filter in packet:
+                    await self._send(client, [topic_filter])
+                return
+            self.subscriptions.unsendable(packet[0], f"the MQTT client could not send it ({exc})")
+            return
+        self.subscriptions.answered(packet, answers)
+
+    async def _report_left_out(self, routes: Routes) -> None:
+        """The filters left out, named with their devices in the log, on /healthz and on the banner."""
+        left_out = {f: why for f, why in self.subscriptions.left_out.items() if f in routes.subscriptions}
+        if not left_out:
+            if self._reported_left_out:
+                self._reported_left_out = False
+                self.health.mark(SUBSCRIPTIONS, ok=True, detail="every device's topic filters are subscribed")
+                log.info("every device's topic filters are subscribed again")
+            return
+        behind = await self._devices_behind(left_out)
+        items = [
+            f"{topic_filter!r} ({_devices_named(behind.get(topic_filter, []))}): {why}"
+            for topic_filter, why in sorted(left_out.items())
+        ]
+        sentence = (
+            f"{len(items)} topic filter(s) not subscribed, so the devices they are for are not heard "
+            "(fix their topics in the directory; every other device is heard): "
+        )
+        shown = sentence + "; ".join(items)
+        if len(shown) > HEALTH_DETAIL_CHARS:
+            shown = shown[: HEALTH_DETAIL_CHARS - 30].rsplit("; ", 1)[0] + "; ... (the log names them all)"
+        self.health.mark(SUBSCRIPTIONS, ok=False, detail=shown)
+        self._reported_left_out = True
+        log.error(sentence + "; ".join(items))
+
+    async def _devices_behind(self, topic_filters: Iterable[str]) -> dict[str, list[str]]:
+        """The devices each filter is subscribed for (read only when some are left out)."""
+        wanted = set(topic_filters)
+        try:
+            async with self.database.read() as session:
+                owned = (
+                    await session.execute(select(Device.protocol, Device.id, Device.kind, Device.topic, Device.serial))
+                ).all()
+                phones = (
+                    await session.execute(
+                        select(VolunteerPhone.protocol, VolunteerPhone.id, VolunteerPhone.topic, VolunteerPhone.serial)
+                    )
+                ).all()
+        except Exception:  # naming them is a courtesy: it must never stop the subscribing
+            log.warning("could not read which devices the filters left out are for", exc_info=True)
+            return {}
+        profiles = [
+            (protocol, DeviceProfile(device_id=device_id, kind=kind, topic=topic, serial=serial))
+            for protocol, device_id, kind, topic, serial in owned
+        ]
+        profiles += [
+            (protocol, DeviceProfile(device_id=phone_id, kind=VOLUNTEER_PHONE_KIND, topic=topic, serial=serial))
+            for protocol, phone_id, topic, serial in phones
+        ]
+        behind: dict[str, list[str]] = {}
+        registry = devices.registry()
+        for protocol, profile in profiles:
+            adapter = registry.get(protocol)
+            if adapter is None:
+                continue
+            for topic_filter in set(adapter.topic_filters(profile)) & wanted:
+                behind.setdefault(topic_filter, []).append(profile.device_id)
+        return behind
 
     async def _consume_until_stopped(self, client: AckingClient) -> None:
         messages = client.messages
@@ -205,7 +304,7 @@ class MqttIngest:
             if not is_unavailable(exc):
                 raise
             return
-        self.processor.routes = routes
+        self.processor.routes = readable_routes(routes)
         self._directory_revision = revision
         await self._subscribe(client, routes)
         log.info("directory changed (revision %s): routes reloaded", revision)
@@ -274,6 +373,99 @@ class MqttIngest:
         async with self.database.write() as session:
             await self.processor.store_internal_error(session, message, error)
         return Effects()
+
+
+class Subscriptions:
+    """What ingest asked the broker for, and what became of each filter.
+
+    ``granted`` and the broker's refusals are for the connection at hand (a new connection
+    asks again: a refusal may have been lifted); a filter that breaks the directory's rules
+    is never sent, and one that cost the connection is not sent again while the monitor runs.
+    """
+
+    def __init__(self) -> None:
+        self.granted: set[str] = set()
+        #: filter -> why it is not subscribed, in words for the log and /healthz
+        self.left_out: dict[str, str] = {}
+        #: filters of a SUBSCRIBE the broker answered by closing the connection: sent alone next time
+        self._suspects: set[str] = set()
+        self._drops: Counter[str] = Counter()
+        #: filters that alone lost the connection ``DROPS_TO_LEAVE_OUT`` times: never sent again
+        self._costly: dict[str, str] = {}
+
+    def connected(self) -> None:
+        """A new connection: everything is asked for again, except what cost a connection."""
+        self.granted = set()
+        self.left_out = dict(self._costly)
+
+    def plan(self, wanted: Iterable[str]) -> list[list[str]]:
+        """The SUBSCRIBE packets for ``wanted``: filters that break the rules left out (never
+        sent), the rest in packets of ``SUBSCRIBE_CHUNK``, suspects last and one per packet."""
+        sendable = []
+        for topic_filter in sorted(wanted):
+            if topic_filter in self._costly:
+                self.left_out[topic_filter] = self._costly[topic_filter]
+            elif (problem := topic_filter_problem(topic_filter)) is not None:
+                self.left_out[topic_filter] = f"never sent to the broker: it {problem}"
+            else:
+                sendable.append(topic_filter)
+        plain = [topic_filter for topic_filter in sendable if topic_filter not in self._suspects]
+        packets = [plain[start : start + SUBSCRIBE_CHUNK] for start in range(0, len(plain), SUBSCRIBE_CHUNK)]
+        return packets + [[topic_filter] for topic_filter in sendable if topic_filter in self._suspects]
+
+    def answered(self, packet: Sequence[str], answers: Sequence[ReasonCode] | Sequence[int]) -> None:
+        """The broker's SUBACK: a code per filter, 0x80 and above refusing that filter alone."""
+        codes = [answer.value if isinstance(answer, ReasonCode) else int(answer) for answer in answers]
+        for index, topic_filter in enumerate(packet):
+            self._suspects.discard(topic_filter)
+            self._drops.pop(topic_filter, None)
+            code = codes[index] if index < len(codes) else None
+            if code is not None and code < 0x80:
+                self.granted.add(topic_filter)
+                self.left_out.pop(topic_filter, None)
+            elif code is None:
+                self.left_out[topic_filter] = "the broker's answer (SUBACK) did not mention it"
+            else:
+                self.left_out[topic_filter] = f"refused by the broker (SUBACK code 0x{code:02X})"
+
+    def unsendable(self, topic_filter: str, why: str) -> None:
+        """The MQTT client itself refused to send it (checked here, so it should never be)."""
+        self.left_out[topic_filter] = why
+
+    def lost(self, packet: Sequence[str]) -> None:
+        """The connection ended while ``packet`` awaited its answer: maybe over one of its filters."""
+        if len(packet) > 1:
+            self._suspects.update(packet)
+            return
+        topic_filter = packet[0]
+        self._drops[topic_filter] += 1
+        if self._drops[topic_filter] >= DROPS_TO_LEAVE_OUT:
+            self._suspects.discard(topic_filter)
+            self._costly[topic_filter] = (
+                f"the broker closed the connection each time it was asked for it ({self._drops[topic_filter]} times); "
+                "it is not asked for again until the monitor restarts"
+            )
+            log.error("leaving out the topic filter %r: %s", topic_filter, self._costly[topic_filter])
+        else:
+            self._suspects.add(topic_filter)
+
+
+def readable_routes(routes: Routes) -> Routes:
+    """``routes`` without the filters that break the rules: they are never subscribed, and
+    matching a topic against a malformed filter raises (every message would trip on it)."""
+    kept = {
+        protocol: frozenset(topic_filter for topic_filter in filters if topic_filter_problem(topic_filter) is None)
+        for protocol, filters in routes.filters.items()
+    }
+    return routes if kept == routes.filters else Routes(kept)
+
+
+def _devices_named(device_ids: Sequence[str]) -> str:
+    if not device_ids:
+        return "no device found for it"
+    shown = ", ".join(repr(device_id) for device_id in sorted(device_ids)[:5])
+    more = f" and {len(device_ids) - 5} more" if len(device_ids) > 5 else ""
+    return f"device{'s' if len(device_ids) > 1 else ''} {shown}{more}"
 
 
 def _payload_bytes(payload: object) -> bytes:

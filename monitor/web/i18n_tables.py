@@ -413,6 +413,10 @@ ZH: dict[str, str] = {
         "短信服务商发送失败：志愿者可能收不到求助短信，请直接打电话联系。"
     ),
     "Part of the monitor has stopped working; it is restarting.": "监控服务的一部分已停止工作，正在重启。",
+    "Some devices are not heard: the broker does not deliver their messages. Fix their topics in the directory; "
+    "every other device is heard.": (
+        "部分设备收不到：消息服务器不转发它们的消息。请在名录中改正这些设备的主题；其他设备不受影响。"
+    ),
     "The monitor is not answering: alerts may not be arriving. Check the service now.": (
         "监控服务无响应：求助可能无法送达，请立即检查服务。"
     ),

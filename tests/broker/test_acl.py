@@ -6,6 +6,7 @@ tests/reliability/test_mqtt_security.py.)"""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from aiomqtt import Topic
@@ -13,6 +14,7 @@ from aiomqtt import Topic
 import devices
 from devices.base import DeviceMessage, DeviceProfile
 from monitor.broker.acl import (
+    Account,
     AclError,
     accounts,
     acl_text,
@@ -23,6 +25,7 @@ from monitor.broker.acl import (
     password_file_text,
     password_matches,
 )
+from monitor.broker.files import write_files
 from monitor.ingest.routes import Routes
 
 #: Two devices of each family, as installers name them.
@@ -88,7 +91,7 @@ def test_the_monitor_reads_everything_and_writes_only_feedback_bridges_publish_t
 
 def test_names_mosquitto_cannot_take_are_refused() -> None:
     profile = DeviceProfile(device_id="btn:1", kind="button", topic="callwatch/btn:1")
-    with pytest.raises(AclError, match="cannot contain ':'"):
+    with pytest.raises(AclError, match="holds ':', which Mosquitto's password file uses"):
         accounts([("native", profile)], "callwatch-monitor")
     adapter = devices.registry()["traccar"]
     with pytest.raises(AclError, match="shared by all devices"):
@@ -119,3 +122,54 @@ def test_hashes_are_mosquittos_pbkdf2_format() -> None:
     assert (kind, iterations, salt) == ("7", "101", "MDEyMzQ1Njc4OWFi")
     assert len(digest) == 88  # 64 bytes of SHA-512, base64
     assert password_matches("secret", stored) and not password_matches("Secret", stored)
+
+
+#: the issue's topic: three lines of ACL where one was asked for
+INJECTION = "cam/inj\ntopic write callwatch/btn-01/event\nuser x"
+
+
+@pytest.mark.parametrize(
+    "topic",
+    [INJECTION, "site\t2/dev-tab2", "cam/inj\rtopic", "cam/inj\u2028x", "callwatch/btn-9 ", " callwatch/btn-9"],
+)
+def test_a_device_row_that_slipped_past_the_directory_is_refused_by_name(topic: str) -> None:
+    """A topic in the database that the directory would refuse today (saved before the check existed)."""
+    hostile = ("native", DeviceProfile(device_id="cam-inj", kind="button", topic=topic))
+    with pytest.raises(AclError, match=r"native device 'cam-inj': .*fix the topic in the directory"):
+        accounts([*fleet(), hostile], "callwatch-monitor")
+
+
+@pytest.mark.parametrize(
+    ("account", "refused"),
+    [
+        (Account("cam-inj", (INJECTION,), (), "native device cam-inj"), "U\\+000A"),
+        (Account("cam-inj", (), ("callwatch/+/event\n",), "native device cam-inj"), "U\\+000A"),
+        (Account("x\nuser callwatch-monitor", ("a/b",), (), "native device x"), "the user name"),
+        (Account("btn 1", ("a/b",), (), "native device x"), "holds a space"),
+        (Account("btn-1", ("a/b",), (), "native device btn-1\ntopic write #"), "the comment"),
+        (Account("btn-1", ("a/b ",), (), "native device btn-1"), "starts or ends with a space"),
+    ],
+)
+def test_the_acl_writer_refuses_a_line_break_whatever_its_caller(account: Account, refused: str) -> None:
+    """Called directly, not from the directory: still no value that Mosquitto would read as more than one line."""
+    monitor = Account("callwatch-monitor", (), ("callwatch/+/event",), "the monitor")
+    with pytest.raises(AclError, match=refused):
+        acl_text([monitor, account], datetime(2026, 1, 1, tzinfo=UTC))
+
+
+def test_the_password_file_refuses_names_that_would_not_read_back() -> None:
+    for user in ("x\nmallory", "x:y", "#x", "x y", ""):
+        with pytest.raises(AclError, match="the user name"):
+            password_file_text({user: hash_password("secret", iterations=101)})
+    with pytest.raises(AclError, match="stored password hash"):
+        password_file_text({"btn-1": "$7$101$a$b\nmallory:$7$101$a$b"})
+
+
+def test_a_refused_account_leaves_both_files_as_they_were(tmp_path: Path) -> None:
+    good = accounts(fleet(), "callwatch-monitor")
+    write_files(good, ("callwatch-monitor", "monitor-secret"), tmp_path)
+    before = {path.name: path.read_bytes() for path in tmp_path.iterdir()}
+    hostile = Account("cam-inj", (INJECTION,), (), "native device cam-inj")
+    with pytest.raises(AclError):
+        write_files([*good, hostile], ("callwatch-monitor", "monitor-secret"), tmp_path)
+    assert {path.name: path.read_bytes() for path in tmp_path.iterdir()} == before
