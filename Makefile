@@ -61,6 +61,7 @@ bench-short: $(BIN)/.installed mosquitto
 	$(BIN)/python -m bench.recovery --seconds 16
 	$(BIN)/python -m bench.faults kills --kills 8
 	$(BIN)/python -m bench.faults broker --restarts 2
+	$(BIN)/python -m bench.tuning --short
 	@if [ -n "$(CALLWATCH_TEST_POSTGRES_URL)" ]; then $(BIN)/python -m bench.monitors --short; fi
 
 clean:

@@ -1,17 +1,16 @@
-"""The MQTT client: aiomqtt with acknowledgement under the application's control.
+"""The MQTT client: aiomqtt, with each message acknowledged to the broker only after its commit.
 
-paho-mqtt 2 can hold back the PUBACK of a received QoS 1 message until the application
-calls ``ack`` (``manual_ack``); aiomqtt 2.5 does not expose it yet
-(https://github.com/empicano/aiomqtt/issues/345). ``AckingClient`` switches it on in the
-constructor, before the connection exists, so even the messages a persistent session
-delivers right after CONNACK wait for our commit.
-
-paho reads each packet with three or more ``recv`` calls (type byte, length bytes, body)
-and, driven by aiomqtt, handles one packet per readable event: under load most of what
-receiving costs. ``AckingClient`` reads the socket in large chunks and lets paho parse
-every packet of a chunk in one go.
-
-This is the only place that touches aiomqtt's private paho client.
+This is correctness, not tuning (invariant 1 in docs/architecture.md): the broker must forget
+a device's message only once the monitor has committed what it caused. paho-mqtt 2 can hold
+back the PUBACK of a received QoS 1 message until the application calls ``ack``
+(``manual_ack``), but aiomqtt 2.5.1 offers no public way to it
+(https://github.com/empicano/aiomqtt/issues/345). So ``AckingClient`` reaches the paho client
+aiomqtt keeps in its private ``_client`` attribute, once, in its constructor: that is the one
+private attribute this module (and callwatch) touches, and only paho's public ``manual_ack_set``
+and ``ack`` are called on it. Manual acknowledgement is switched on there, before the connection
+exists, so even the messages a persistent session delivers right after CONNACK wait for the
+commit. Should a future aiomqtt keep no paho client there, the constructor raises
+``MqttClientUnsupported`` saying so, rather than letting messages be acknowledged on receipt.
 """
 
 from __future__ import annotations
@@ -21,64 +20,42 @@ from typing import Any
 
 import aiomqtt
 import paho.mqtt.client as paho
-from aiomqtt.types import PahoSocket
-from paho.mqtt.enums import MQTTErrorCode
 
 from monitor.config.settings import MqttSettings
 
-#: bytes taken from the socket at a time: a few hundred heartbeats
-READ_CHUNK = 65536
+
+class MqttClientUnsupported(RuntimeError):
+    """The installed aiomqtt offers no paho client to acknowledge messages manually."""
 
 
 class AckingClient(aiomqtt.Client):
+    """An ``aiomqtt.Client`` whose QoS 1 messages are acknowledged by ``ack``, never on receipt."""
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._client.manual_ack_set(True)
-        self._reading = _ChunkedReading(self._client)
-
-    def _on_socket_open(self, client: paho.Client, userdata: Any, sock: PahoSocket) -> None:
-        self._reading.forget()  # bytes of an earlier connection are not the start of this one
-        super()._on_socket_open(client, userdata, sock)
+        self._paho = paho_client_of(self)
+        self._paho.manual_ack_set(True)
 
     def ack(self, message: aiomqtt.Message) -> None:
         """Tell the broker this message is safely stored; it will not be delivered again."""
         if message.qos > 0:
-            self._client.ack(message.mid, message.qos)
+            self._paho.ack(message.mid, message.qos)
 
 
-class _ChunkedReading:
-    """paho's socket reads served from one large ``recv``, and every packet of it parsed per wake-up.
-
-    paho asks for one byte, then one, then the body; answering from a buffer turns those
-    into slices. ``loop_read`` keeps going while the buffer holds bytes, so none wait for a
-    readable event that will not come (the socket has already given them up).
-    """
-
-    def __init__(self, client: paho.Client) -> None:
-        self._sock_recv = client._sock_recv
-        self._loop_read = client.loop_read
-        self._buffer = memoryview(b"")
-        client._sock_recv = self.recv  # type: ignore[method-assign]
-        client.loop_read = self.loop_read  # type: ignore[method-assign]
-
-    def forget(self) -> None:
-        self._buffer = memoryview(b"")
-
-    def recv(self, bufsize: int) -> bytes:
-        if not self._buffer:
-            chunk = self._sock_recv(READ_CHUNK)  # paho's own: it turns TLS's want-read into BlockingIOError
-            if not chunk:
-                return chunk  # the broker closed the connection
-            self._buffer = memoryview(chunk)
-        piece = self._buffer[:bufsize]
-        self._buffer = self._buffer[bufsize:]
-        return bytes(piece)
-
-    def loop_read(self, max_packets: int = 1) -> MQTTErrorCode:
-        result = self._loop_read(max_packets)
-        while self._buffer and result == MQTTErrorCode.MQTT_ERR_SUCCESS:
-            result = self._loop_read(max_packets)
-        return result
+def paho_client_of(client: aiomqtt.Client) -> paho.Client:
+    """The paho client inside ``client``: the module's one private access (see its docstring)."""
+    inner = getattr(client, "_client", None)
+    if not isinstance(inner, paho.Client) or not all(
+        callable(getattr(inner, name, None)) for name in ("manual_ack_set", "ack")
+    ):
+        raise MqttClientUnsupported(
+            f"aiomqtt {getattr(aiomqtt, '__version__', '?')} keeps no paho-mqtt client with manual "
+            "acknowledgement in Client._client, which callwatch needs to acknowledge a device's message "
+            "only after it is committed (monitor/ingest/mqtt_client.py; "
+            "https://github.com/empicano/aiomqtt/issues/345): use aiomqtt 2.5.x, or port AckingClient "
+            "to the new version's own way of acknowledging."
+        )
+    return inner
 
 
 def connect_options(settings: MqttSettings) -> dict[str, Any]:

@@ -9,6 +9,11 @@ The reads and writes are made per batch, not per message (one query finds every 
 the batch, one statement stores every message, one records every event id), so that a
 burst of heartbeats costs a handful of statements rather than several per message; the
 parsing and the alert handling still go message by message, in order.
+
+Tuning kept in modules of its own, each with its figure: the device state worked on as plain
+copies and written once per batch (``monitor.watch.state_copies``), the batch's residents
+brought into the session before the alert handling (``monitor.ingest.resident_prefetch``),
+each topic's adapters remembered (``monitor.ingest.topic_memo``).
 """
 
 from __future__ import annotations
@@ -38,14 +43,16 @@ from monitor.actions.feedback import profile_of
 from monitor.core.effects import Effects
 from monitor.core.metrics import Metrics
 from monitor.ingest.device_events import DeviceEventHandler, concerns_alerts, tells_a_place
+from monitor.ingest.resident_prefetch import residents_at_hand
 from monitor.ingest.routes import Routes
 from monitor.oncall.positions import phone_profile, record_volunteer_fix
-from monitor.store.models import Device, Resident, SeenDeviceEvent, Volunteer, VolunteerPhone
+from monitor.store.models import Device, SeenDeviceEvent, Volunteer, VolunteerPhone
 from monitor.store.models import DeviceMessage as StoredMessage
 from monitor.store.statements import insert_many_unless_exist
-from monitor.watch.device_state import DeviceState, record_sign_of_life, write_device_states
+from monitor.watch.device_state import record_sign_of_life
 from monitor.watch.geofence import residents_with_safe_zone
 from monitor.watch.rules import SupervisionRules
+from monitor.watch.state_copies import DeviceState, write_device_states
 
 log = logging.getLogger("callwatch.ingest")
 
@@ -115,14 +122,14 @@ class MessageProcessor:
                     event for event in read.fresh if concerns_alerts(read.device, event, has_safe_zone=has_safe_zone)
                 ]
         stored_ids = await self._store(session, reads)
-        residents = await self._prefetch_residents(session, reads)
-        for read, stored_id in zip(reads, stored_ids, strict=True):
-            for event in read.acting:
-                assert read.device is not None and stored_id is not None
-                await self.handler.apply(
-                    session, effects, read.device, event, now=read.message.received_at, device_message_id=stored_id
-                )
-        del residents  # held until here, so the handler's lookups find them in the session
+        acting_residents = {read.device.resident_id for read in reads if read.device is not None and read.acting}
+        async with residents_at_hand(session, acting_residents):
+            for read, stored_id in zip(reads, stored_ids, strict=True):
+                for event in read.acting:
+                    assert read.device is not None and stored_id is not None
+                    await self.handler.apply(
+                        session, effects, read.device, event, now=read.message.received_at, device_message_id=stored_id
+                    )
         return [self._outcome(read) for read in reads]
 
     # -- finding the devices ---------------------------------------------------------------
@@ -287,17 +294,6 @@ class MessageProcessor:
             for index, row_id in zip(indexes, returned.scalars().all(), strict=True):
                 ids[index] = int(row_id)
         return ids
-
-    async def _prefetch_residents(self, session: AsyncSession, reads: Sequence[_Read]) -> list[Resident]:
-        """Bring the residents the handler will look at into the session in one query.
-
-        The session only holds weak references: the caller keeps the returned list alive for
-        as long as the handler may look them up.
-        """
-        resident_ids = {read.device.resident_id for read in reads if read.device is not None and read.acting}
-        if len(resident_ids) < 2:
-            return []
-        return list((await session.scalars(select(Resident).where(Resident.id.in_(resident_ids)))).all())
 
     async def store_internal_error(self, session: AsyncSession, message: DeviceMessage, error: Exception) -> None:
         """Keep a message whose processing crashed, for the record and for the developers."""

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from aiomqtt import Topic
 
 import devices
 from devices.base import DeviceAdapter, DeviceProfile
-
-#: how many topics' answers are kept: a directory of 100,000 devices uses about two topics each
-TOPICS_REMEMBERED = 250_000
+from monitor.ingest.topic_memo import TopicMemo
 
 
 @dataclass(frozen=True)
@@ -19,9 +17,13 @@ class Routes:
     """MQTT filters per family, from the devices in the directory."""
 
     filters: dict[str, frozenset[str]] = field(default_factory=dict)
-    #: each topic's answer, worked out once (a topic is asked about at every message it carries)
-    _adapters_by_topic: dict[str, tuple[DeviceAdapter, ...]] = field(
-        default_factory=dict, init=False, repr=False, compare=False
+    #: the adapters by protocol (``devices.registry()`` walks the package: looked up once)
+    _registry: Mapping[str, DeviceAdapter] = field(
+        default_factory=devices.registry, init=False, repr=False, compare=False
+    )
+    #: each topic's answer, worked out once (tuning: ``monitor.ingest.topic_memo``)
+    _remembered: TopicMemo[tuple[DeviceAdapter, ...]] = field(
+        default_factory=TopicMemo, init=False, repr=False, compare=False
     )
 
     @classmethod
@@ -39,16 +41,14 @@ class Routes:
         return frozenset(topic_filter for filters in self.filters.values() for topic_filter in filters)
 
     def adapters_for(self, topic: str) -> tuple[DeviceAdapter, ...]:
-        """Adapters whose subscriptions this topic matches, in a stable order."""
-        adapters = self._adapters_by_topic.get(topic)
-        if adapters is None:
-            if len(self._adapters_by_topic) >= TOPICS_REMEMBERED:
-                self._adapters_by_topic.clear()  # bounded: anyone may publish to made-up topics
-            registry = devices.registry()
-            adapters = tuple(
-                registry[protocol]
-                for protocol in sorted(self.filters)
-                if any(Topic(topic).matches(topic_filter) for topic_filter in self.filters[protocol])
-            )
-            self._adapters_by_topic[topic] = adapters
-        return adapters
+        """Adapters whose subscriptions this topic matches, in a stable order: ``matching``,
+        remembered per topic (tuning: ``monitor.ingest.topic_memo``)."""
+        return self._remembered.answer(topic, self.matching)
+
+    def matching(self, topic: str) -> tuple[DeviceAdapter, ...]:
+        """Adapters whose subscriptions this topic matches, in a stable order: every filter tried."""
+        return tuple(
+            self._registry[protocol]
+            for protocol in sorted(self.filters)
+            if any(Topic(topic).matches(topic_filter) for topic_filter in self.filters[protocol])
+        )

@@ -1,19 +1,25 @@
-"""SQLite for the async engine without a thread hop per statement.
+"""Tuning: SQLite for the async engine without a thread hop per statement.
 
-aiosqlite runs every call (cursor, execute, fetch, close) on its own thread and hands the
-result back through the event loop: about four hops and 0.3-0.4 ms per statement here,
-against ~0.05 ms for SQLite's own work. A press runs ~15 statements, so the hops were a
-large share of its latency. This connection offers the same asyncio interface to
-SQLAlchemy's aiosqlite dialect, but runs the statements of write transactions on the event
-loop's thread: they cannot wait there, because every writer holds SQLite's write lock from
-``BEGIN IMMEDIATE`` on (``monitor.store.database``), and they are the short, urgent ones
-(a press, an escalation step, an SMS claim). The write lock itself is taken inline when it
-is free (the usual case, as this process has one writer at a time); when another process
-holds it, the wait happens on a thread. What else can wait or take long goes to a thread
-too: ``COMMIT`` (fsync), pragmas, ``DELETE`` (purges of old rows), large batches of rows,
-every statement of a read-only transaction (console pages, supervision's scans), so a
-long read never holds up the loop, and every statement of a write transaction marked as
-bulk work (``mark_bulk``: retention's passes over thousands of old rows).
+What it buys: aiosqlite runs every call (cursor, execute, fetch, close) on its own thread and
+hands the result back through the event loop, about four hops per statement. Run on the event
+loop's thread instead, an ORM select costs 216 µs against 862 µs with plain aiosqlite, a
+single-row INSERT 207 µs against 721 µs (wall clock, medians; `python -m bench.tuning sqlite`,
+bench/results/2026-12-07-tuning.md); a press runs about 15 statements in one write transaction.
+Press → SMS on SQLite (`python -m bench.latency --presses 100`, six runs each way, in turns):
+p50 11.6 against 14.8 ms, p99 22.9 against 34.0 ms (same file).
+
+What runs where: this connection offers the same asyncio interface to SQLAlchemy's aiosqlite
+dialect, but runs the statements of write transactions on the event loop's thread: they cannot
+wait there, because every writer holds SQLite's write lock from ``BEGIN IMMEDIATE`` on
+(``monitor.store.database``), and they are the short, urgent ones (a press, an escalation step,
+an SMS claim). The write lock itself is taken inline when it is free (the usual case, as this
+process has one writer at a time); when another process holds it, the wait happens on a thread.
+What else can wait or take long goes to a thread too: ``COMMIT`` (fsync), pragmas, ``DELETE``
+(purges of old rows), large batches of rows, every statement of a read-only transaction (console
+pages, supervision's scans), so a long read never holds up the loop, and every statement of a
+write transaction marked as bulk work (``mark_bulk``: retention's passes over thousands of old
+rows). Which of these a statement is, is read from its first words (``may_wait``,
+``takes_write_lock``).
 """
 
 from __future__ import annotations

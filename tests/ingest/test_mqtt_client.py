@@ -1,18 +1,22 @@
-"""The monitor's MQTT client against a real Mosquitto: packets read in large chunks and
-acknowledged a batch at a time must still arrive whole, in order, and come again exactly
-when they were not acknowledged (DESIGN.md invariant 1)."""
+"""The monitor's MQTT client against a real Mosquitto: a message is acknowledged to the broker
+only when the monitor says so, so exactly the unacknowledged ones come again after a reconnect,
+including those a persistent session hands over right after CONNACK (docs/architecture.md,
+invariant 1). And an aiomqtt that no longer offers the paho client this rests on is refused
+at construction, not used with acknowledgement on receipt."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
+from typing import Any
 
 import aiomqtt
+import pytest
 
-from monitor.ingest.mqtt_client import READ_CHUNK, AckingClient
+from monitor.ingest.mqtt_client import AckingClient, MqttClientUnsupported
 from tests.support.broker import Broker
 
-TOPIC = "callwatch/chunks/event"
+TOPIC = "callwatch/acks/event"
 
 
 def monitor_client(broker: Broker, client_id: str) -> AckingClient:
@@ -29,41 +33,58 @@ async def received(client: AckingClient, count: int) -> list[aiomqtt.Message]:
     raise AssertionError("the message stream ended")
 
 
-async def test_small_and_oversized_messages_in_one_burst_arrive_whole_and_in_order(broker: Broker) -> None:
-    # Hundreds of heartbeats share one read; the big one spans several reads.
-    payloads = [f'{{"type": "heartbeat", "seq": {n}}}'.encode() for n in range(500)]
-    payloads.append(bytes(range(256)) * (3 * READ_CHUNK // 256 + 7))
-    payloads += [f'{{"type": "heartbeat", "seq": {n}}}'.encode() for n in range(500, 1000)]
-    async with monitor_client(broker, f"chunks-{uuid.uuid4().hex[:8]}") as monitor:
-        await monitor.subscribe(TOPIC, qos=1)
-        async with aiomqtt.Client(broker.host, broker.port) as device:
-            for payload in payloads:
-                await device.publish(TOPIC, payload, qos=1)
-        got: list[aiomqtt.Message] = []
-        while len(got) < len(payloads):
-            batch = await received(monitor, min(100, len(payloads) - len(got)))
-            for message in batch:
-                monitor.ack(message)
-            got += batch
-    assert [message.payload for message in got] == payloads
+async def publish(broker: Broker, payloads: list[bytes]) -> None:
+    async with aiomqtt.Client(broker.host, broker.port) as device:
+        for payload in payloads:
+            await device.publish(TOPIC, payload, qos=1)
+
+
+def payloads_of(messages: list[aiomqtt.Message]) -> list[bytes]:
+    return [bytes(message.payload) for message in messages]
 
 
 async def test_only_the_unacknowledged_messages_come_again_after_a_reconnect(broker: Broker) -> None:
     client_id = f"acks-{uuid.uuid4().hex[:8]}"
+    presses = [f"press {n}".encode() for n in range(100)]
+    # Acknowledged out of order and not as a prefix: each message stands on its own.
+    committed = {n for n in range(100) if n % 3 != 0}
     async with monitor_client(broker, client_id) as monitor:
         await monitor.subscribe(TOPIC, qos=1)
-        async with aiomqtt.Client(broker.host, broker.port) as device:
-            for n in range(100):
-                await device.publish(TOPIC, f"press {n}".encode(), qos=1)
+        await publish(broker, presses)
         first = await received(monitor, 100)
-        for message in first[:60]:  # the monitor stops before committing the other 40
-            monitor.ack(message)
+        for n in sorted(committed, reverse=True):  # the monitor stops before committing the others
+            monitor.ack(first[n])
+    assert payloads_of(first) == presses
+
+    # Meanwhile devices go on publishing: the persistent session keeps those for the monitor.
+    while_away = [f"while away {n}".encode() for n in range(10)]
+    await publish(broker, while_away)
+    uncommitted = [presses[n] for n in range(100) if n not in committed]
     async with monitor_client(broker, client_id) as monitor:
-        async with aiomqtt.Client(broker.host, broker.port) as device:
-            await device.publish(TOPIC, b"after the restart", qos=1)
-        again = await received(monitor, 41)
-        for message in again:
+        # Delivered right after CONNACK, before anything could be subscribed: still held.
+        again = await received(monitor, len(uncommitted) + len(while_away))
+        monitor.ack(again[0])  # only the first of them is committed this time
+    assert payloads_of(again) == uncommitted + while_away
+
+    async with monitor_client(broker, client_id) as monitor:
+        await publish(broker, [b"after the second restart"])
+        third = await received(monitor, len(again))
+        for message in third:
             monitor.ack(message)
-    assert [message.payload for message in again] == [f"press {n}".encode() for n in range(60, 100)] + [
-        b"after the restart"
-    ]
+    assert payloads_of(third) == [*payloads_of(again)[1:], b"after the second restart"]
+
+    async with monitor_client(broker, client_id) as monitor:
+        await publish(broker, [b"all caught up"])
+        assert payloads_of(await received(monitor, 1)) == [b"all caught up"]
+
+
+async def test_an_aiomqtt_without_a_paho_client_is_refused_at_construction(monkeypatch: pytest.MonkeyPatch) -> None:
+    original = aiomqtt.Client.__init__
+
+    def without_paho(self: aiomqtt.Client, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        self._client = object()  # type: ignore[assignment]  # as a future aiomqtt might keep something else there
+
+    monkeypatch.setattr(aiomqtt.Client, "__init__", without_paho)
+    with pytest.raises(MqttClientUnsupported, match="acknowledge a device's message only after it is committed"):
+        AckingClient("127.0.0.1", 1883, identifier="never-connects")
