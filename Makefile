@@ -38,6 +38,7 @@ lint: $(BIN)/.installed
 # performance goal missed is a printed verdict.
 bench: $(BIN)/.installed mosquitto
 	$(BIN)/python -m bench.latency
+	$(BIN)/python -m bench.tuning
 	$(BIN)/python -m bench.ingest
 	$(BIN)/python -m bench.latency_load
 	$(BIN)/python -m bench.escalation

@@ -15,19 +15,20 @@ import sys
 import aiomqtt
 
 from monitor.config.settings import SandboxSettings
-from monitor.notify.channel import OutgoingSms
-from monitor.notify.sms.twilio import TwilioGateway
+from monitor.notify.channel import Outgoing
+from monitor.notify.sms.twilio import TwilioSms
+from monitor.notify.texts import Message
 
 
 async def forward(host: str, port: int, api_base_url: str) -> None:
     settings = SandboxSettings(api_base_url=api_base_url).as_twilio()
-    async with TwilioGateway(settings) as gateway, aiomqtt.Client(host, port) as client:
+    async with TwilioSms(settings) as gateway, aiomqtt.Client(host, port) as client:
         await client.subscribe("callwatch/+/event", qos=1)
         print("ready", flush=True)
         sending: set[asyncio.Task[object]] = set()  # held, so that no send is garbage-collected midway
         async for message in client.messages:
             device = message.topic.value.split("/")[1]
-            task = asyncio.create_task(gateway.send(OutgoingSms("+8613900000001", f"SOS from {device}")))
+            task = asyncio.create_task(gateway.send(Outgoing("+8613900000001", Message("ask", f"SOS from {device}"))))
             sending.add(task)
             task.add_done_callback(sending.discard)
 

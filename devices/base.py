@@ -19,7 +19,7 @@ from typing import Protocol, TypeAlias
 JsonValue: TypeAlias = "str | int | float | bool | list[JsonValue] | dict[str, JsonValue] | None"
 AdapterState: TypeAlias = Mapping[str, JsonValue]
 
-#: Payloads larger than this are refused before any parsing (DESIGN invariant 4).
+#: Payloads larger than this are refused before any parsing (docs/architecture.md, invariant 4).
 MAX_PAYLOAD_BYTES = 64 * 1024
 
 

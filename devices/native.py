@@ -1,4 +1,4 @@
-"""callwatch's own protocol (DESIGN.md, "Native MQTT protocol").
+"""callwatch's own protocol (docs/native-protocol.md).
 
 ``<topic>/event`` carries JSON events; ``<topic>/status`` is the retained Last Will,
 ``online`` / ``offline``. The default topic is ``callwatch/<device_id>``.
@@ -50,7 +50,7 @@ NATIVE_TYPES: frozenset[EventType] = frozenset(
 
 class NativeAdapter:
     protocol = "native"
-    default_heartbeat_s = 300  # DESIGN.md's example: a heartbeat every five minutes
+    default_heartbeat_s = 300  # docs/native-protocol.md: a heartbeat every five minutes
 
     def default_topic(self, device_id: str) -> str:
         return f"callwatch/{device_id}"

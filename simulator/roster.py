@@ -6,7 +6,8 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import devices
-from monitor.directory.model import Directory, load_directory
+from monitor.directory.file import load_directory
+from monitor.directory.model import Directory
 from simulator.device import SimulatedDevice
 from simulator.families import DeviceSpec, Fix
 

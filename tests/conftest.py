@@ -3,6 +3,7 @@ the SMS sandbox, and a deployment tying them to a monitor; all launched by ``sim
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -13,7 +14,14 @@ from simulator.harness.deployment import Deployment
 from simulator.harness.ports import free_port
 from simulator.sandbox import SmsSandbox
 from tests.support.broker import Broker
-from tests.support.databases import POSTGRES_ENV, REQUIRE_POSTGRES_ENV, backends, fresh_database, postgres_url
+from tests.support.databases import (
+    POSTGRES_ENV,
+    REQUIRE_POSTGRES_ENV,
+    backends,
+    fresh_database,
+    migrated_template,
+    postgres_url,
+)
 
 
 def pytest_report_header() -> list[str]:
@@ -34,9 +42,20 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
         yield running
 
 
+@pytest.fixture(scope="session")
+def migrated_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """Per backend, a database migrated once for the whole session, which each test's starts as a copy of."""
+    with contextlib.ExitStack() as stack:
+        folder = tmp_path_factory.mktemp("templates")
+        yield {backend: stack.enter_context(migrated_template(backend, folder / backend)) for backend in backends()}
+
+
 @pytest.fixture(params=backends())
-async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    async with fresh_database(request.param, tmp_path) as url:
+async def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, migrated_templates: dict[str, str]
+) -> AsyncIterator[str]:
+    """A fresh database with the schema of the newest migration (the monitor's own upgrade finds nothing to do)."""
+    async with fresh_database(request.param, tmp_path, template=migrated_templates[request.param]) as url:
         yield url
 
 

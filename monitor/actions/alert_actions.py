@@ -1,9 +1,12 @@
-"""What people and devices do to alerts: raise, take, resolve, cancel, decline.
+"""What people, devices and supervision do to alerts: raise, take, resolve, cancel, decline.
 
-Each action runs inside the caller's transaction, changes state only through
-``lifecycle.transition``, writes the audit log, queues the SMS it implies and the device
-feedback, and leaves the rest to ``Effects``. Device events, SMS replies and the console all
-come through here, so an alert behaves the same whoever acts on it.
+The single door: device events (``monitor.ingest.device_events``), SMS replies
+(``monitor.actions.replies``), the console and the API (``monitor.actions.console``) and
+supervision (``monitor.watch``) all act on alerts through ``AlertActions``, so an alert
+behaves the same whoever acts on it. Each action runs inside the caller's transaction,
+changes state only through ``monitor.alerts.lifecycle.transition``, writes the audit log,
+queues the notifications it implies and the device feedback, and leaves the rest to
+``Effects`` (carried out after the commit).
 """
 
 from __future__ import annotations
@@ -18,12 +21,14 @@ from monitor.actions.feedback import first_name, queue_feedback
 from monitor.alerts.lifecycle import AlertKind, AlertState, Outcome, transition
 from monitor.core.effects import Effects
 from monitor.core.metrics import Metrics
-from monitor.escalation.audience import holder_of
+from monitor.directory.model import DEFAULT_POLICY_ID
 from monitor.escalation.engine import Escalation
-from monitor.notify import texts as messages
+from monitor.escalation.policy import policy_id_for
+from monitor.notify import texts
 from monitor.notify.facts import load_facts
 from monitor.notify.requests import ASKING, NotificationStatus, Purpose, queue_sms
 from monitor.oncall.inform import inform_ended
+from monitor.oncall.people import holder_of
 from monitor.store.models import (
     Alert,
     AlertEvent,
@@ -36,7 +41,25 @@ from monitor.store.models import (
     Volunteer,
 )
 
-DEFAULT_POLICY_ID = "default"
+#: latitude, longitude, accuracy in metres, when the fix was taken
+Fix = tuple[float, float, float | None, datetime | None]
+
+
+@dataclass(frozen=True, slots=True)
+class NewAlert:
+    """An alert to raise: what, about whom and where, and who raised it."""
+
+    kind: AlertKind
+    detail: str
+    area_id: str | None = None
+    resident_id: str | None = None
+    device_id: str | None = None
+    position: Fix | None = None
+    #: who raised it, for the audit log: "device:<id>" or "system"
+    actor: str = "system"
+    #: the press that raised it (its device's event id), for the device's feedback
+    event_id: str | None = None
+    device_message_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +90,7 @@ class Taker:
 
 
 #: One query brings a resident, her area and its policy into the session, so a new alert's
-#: escalation and SMS text need no further reads (built once: it runs on every press).
+#: escalation and its texts need no further reads (built once: it runs on every press).
 RESIDENT_AREA_POLICY = (
     select(Resident, Area, EscalationPolicy)
     .join(Area, Area.id == Resident.area_id)
@@ -82,44 +105,42 @@ class AlertActions:
         self.metrics = metrics
 
     async def raise_alert(
-        self,
-        session: AsyncSession,
-        effects: Effects,
-        *,
-        kind: AlertKind,
-        device: Device,
-        now: datetime,
-        event_id: str | None,
-        detail: str,
-        device_message_id: int | None,
-        position: tuple[float, float, float | None, datetime | None] | None,
+        self, session: AsyncSession, effects: Effects, new: NewAlert, *, now: datetime, answer_device: bool = False
     ) -> Alert:
-        """Open a new alert for ``device``'s resident and ask the first tier at once."""
-        found = (await session.execute(RESIDENT_AREA_POLICY, {"resident_id": device.resident_id})).one_or_none()
-        area = found[1] if found else None
+        """Open a new alert and start its escalation at once (none for device health).
+
+        ``answer_device``: tell the device that raised it (a press) that it was received; an
+        alert supervision raised on its own asks nothing of any device.
+        """
+        area_id = new.area_id
+        if new.resident_id is not None:
+            found = (await session.execute(RESIDENT_AREA_POLICY, {"resident_id": new.resident_id})).one_or_none()
+            area_id = found[1].id if found else area_id
+        area = await session.get(Area, area_id) if area_id is not None else None
         alert = Alert(
-            kind=kind.value,
+            kind=new.kind.value,
             state=AlertState.OPEN.value,
-            device_id=device.id,
-            resident_id=device.resident_id,
-            area_id=area.id if area else None,
-            event_id=event_id,
+            device_id=new.device_id,
+            resident_id=new.resident_id,
+            area_id=area_id,
+            event_id=new.event_id,
             raised_at=now,
-            policy_id=(area.policy_id if area and area.policy_id else DEFAULT_POLICY_ID),
+            policy_id=await policy_id_for(session, new.kind, area),
             tier=0,
             round=0,
             unanswered=False,
         )
-        if position is not None:
-            alert.lat, alert.lon, alert.accuracy_m, alert.position_at = position
+        if new.position is not None:
+            alert.lat, alert.lon, alert.accuracy_m, alert.position_at = new.position
         session.add(alert)
         raised = AlertEvent(
-            at=now, kind="raised", actor=f"device:{device.id}", detail=detail, device_message_id=device_message_id
+            at=now, kind="raised", actor=new.actor, detail=new.detail, device_message_id=new.device_message_id
         )
         await self.escalation.start(session, alert, now, effects, opening=raised)
-        self.metrics.alerts_raised.labels(kind=kind.value).inc()
+        self.metrics.alerts_raised.labels(kind=new.kind.value).inc()
         effects.changed_alert_ids.add(alert.id)
-        await queue_feedback(session, effects, alert, "received")
+        if answer_device:
+            await queue_feedback(session, effects, alert, "received")
         return alert
 
     async def acknowledge(
@@ -155,7 +176,7 @@ class AlertActions:
                 session,
                 effects,
                 phone=phone,
-                body=messages.taken_text(facts, taker.name, resident_language),
+                message=texts.taken(facts, taker.name, resident_language),
                 purpose=Purpose.TAKEN,
                 now=now,
                 alert_id=alert.id,
@@ -166,7 +187,7 @@ class AlertActions:
                 session,
                 effects,
                 phone=taker.phone,
-                body=messages.ack_confirmation_text(
+                message=texts.ack_confirmation(
                     facts, taker.family.language if taker.family is not None else resident_language
                 ),
                 purpose=Purpose.CONFIRMATION,
@@ -211,7 +232,7 @@ class AlertActions:
                 session,
                 effects,
                 phone=phone,
-                body=messages.cancelled_text(facts, resident_language),
+                message=texts.cancelled(facts, resident_language),
                 purpose=Purpose.CANCELLED,
                 now=now,
                 alert_id=alert.id,
@@ -242,7 +263,7 @@ class AlertActions:
             session,
             effects,
             phone=taker.phone,
-            body=messages.cancel_after_ack_text(facts, taker.language if taker.family else resident_language),
+            message=texts.cancel_after_ack(facts, taker.language if taker.family else resident_language),
             purpose=Purpose.CANCELLED,
             now=now,
             alert_id=alert.id,
@@ -252,10 +273,24 @@ class AlertActions:
     async def decline(
         self, session: AsyncSession, effects: Effects, alert: Alert, *, taker: Taker, now: datetime
     ) -> None:
-        """``taker`` (asked about it) cannot take it: ask the next nearest, or the next tier, now."""
+        """``taker`` (asked about it) cannot take it: if they were asked at the alert's current tier and
+        round, ask the next nearest, or the next tier, now; a late NO to an earlier tier leaves the
+        people asked now their time."""
         session.add(AlertEvent(alert_id=alert.id, at=now, kind="declined", actor=taker.actor, detail=taker.name))
         effects.changed_alert_ids.add(alert.id)
-        await self.escalation.step(session, alert, now, effects, f"{taker.name} declined")
+        asked_now = await session.scalar(
+            select(Notification.id)
+            .where(
+                Notification.alert_id == alert.id,
+                Notification.purpose == Purpose.ALERT,
+                Notification.phone == taker.phone,
+                Notification.tier == alert.tier,
+                Notification.round == alert.round,
+            )
+            .limit(1)
+        )
+        if asked_now is not None:
+            await self.escalation.step(session, alert, now, effects, f"{taker.name} declined")
 
     async def _asked(
         self, session: AsyncSession, alert: Alert, exclude_phone: str | None = None

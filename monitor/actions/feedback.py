@@ -1,4 +1,4 @@
-"""Feedback to a resident's device: what became of the alert it raised (DESIGN.md native protocol)."""
+"""Feedback to a resident's device: what became of the alert it raised (docs/native-protocol.md, "Feedback")."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import devices
 from devices.base import DeviceProfile
+from monitor.alerts.lifecycle import URGENT_KINDS
 from monitor.core.effects import DeviceFeedback, Effects
 from monitor.store.models import Alert, Device
 
@@ -39,8 +40,8 @@ async def queue_feedback(
     ``event_id``: the press this answers, when it is not the one that raised the alert (a
     resident pressing again): the device matches feedback to its own press by that id.
     """
-    if alert.device_id is None:
-        return
+    if alert.device_id is None or alert.kind not in URGENT_KINDS:
+        return  # only a press (an SOS, a fall) asked for an answer; supervision's alerts asked nothing
     device = await session.get(Device, alert.device_id)
     if device is None:
         return

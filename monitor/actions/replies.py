@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitor.actions.alert_actions import AlertActions, Taker
@@ -30,11 +30,12 @@ from monitor.actions.reply_grammar import Intent, Reply, parse_reply
 from monitor.alerts.lifecycle import AlertState, Outcome
 from monitor.core.effects import Effects
 from monitor.directory.model import normalize_phone
-from monitor.escalation.audience import holder_of, standings, zone_of
-from monitor.notify import texts as messages
+from monitor.notify import texts
 from monitor.notify.facts import load_facts
 from monitor.notify.requests import ASKING, Purpose, queue_sms
 from monitor.oncall import availability
+from monitor.oncall.people import holder_of
+from monitor.oncall.standing import standings, zone_of
 from monitor.store.models import Alert, AlertEvent, FamilyContact, InboundSms, Notification, Volunteer
 from monitor.store.statements import insert_unless_exists
 
@@ -70,7 +71,8 @@ class InboundReply:
 
 @dataclass(frozen=True, slots=True)
 class Sender:
-    """Who a reply is from: a volunteer, or (by phone) one or more residents' family contact."""
+    """Who a reply is from: a volunteer, one or more residents' family contact (by phone), or both
+    (a daughter who volunteers in another area)."""
 
     phone: str
     name: str
@@ -83,17 +85,26 @@ class Sender:
     def actor(self) -> str:
         return f"volunteer:{self.volunteer.id}" if self.volunteer else f"family:{self.family[0].id}"
 
-    def taker_for(self, alert: Alert) -> Taker:
-        if self.volunteer is not None:
+    def taker_for(self, alert: Alert, *, asked_as_volunteer: bool) -> Taker:
+        """Who takes ``alert`` when this sender does: the volunteer, unless only the resident's
+        family was asked and the sender is one of them."""
+        contact = next((c for c in self.family if c.resident_id == alert.resident_id), None)
+        if self.volunteer is not None and (asked_as_volunteer or contact is None):
             return Taker.volunteer_taker(self.volunteer)
-        contact = next((c for c in self.family if c.resident_id == alert.resident_id), self.family[0])
-        return Taker.family_taker(contact)
+        return Taker.family_taker(contact or self.family[0])
 
     def took(self) -> ColumnElement[bool]:
         """Alerts this sender took."""
+        takers = [f"family:{contact.id}" for contact in self.family]
         if self.volunteer is not None:
-            return Alert.acknowledged_by == self.volunteer.id
-        return Alert.acknowledged_by.in_([f"family:{contact.id}" for contact in self.family])
+            takers.append(self.volunteer.id)
+        return Alert.acknowledged_by.in_(takers)
+
+    def asked(self) -> ColumnElement[bool]:
+        """Asks that went to this sender: to the volunteer (whatever phone they had then) or to this phone."""
+        if self.volunteer is not None:
+            return or_(Notification.volunteer_id == self.volunteer.id, Notification.phone == self.phone)
+        return Notification.phone == self.phone
 
 
 class ReplyHandler:
@@ -146,9 +157,7 @@ class ReplyHandler:
             return self._finish(inbound, ReplyOutcome.UNPARSED)
         alert = await self._target(session, sender, reply)
         if alert is None:
-            await self._answer(
-                session, effects, sender, messages.nothing_to_answer_text(sender.language), now, reply_sms
-            )
+            await self._answer(session, effects, sender, texts.nothing_to_answer(sender.language), now, reply_sms)
             return self._finish(inbound, ReplyOutcome.NO_ALERT, f"{reply.intent} {reply.alert_code or ''}")
         inbound.alert_id = alert.id
         outcome, answer = await self._apply(session, effects, sender, reply, alert, now, reply_sms)
@@ -159,7 +168,7 @@ class ReplyHandler:
                 alert_id=alert.id,
                 at=now,
                 kind="reply",
-                actor=sender.taker_for(alert).actor,
+                actor=(await self._taker(session, sender, alert)).actor,
                 detail=f"{sender.name} replied {reply_sms.body[:160]!r}: {outcome.value}",
             )
         )
@@ -175,11 +184,11 @@ class ReplyHandler:
         alert: Alert,
         now: datetime,
         reply_sms: InboundReply,
-    ) -> tuple[ReplyOutcome, str | None]:
+    ) -> tuple[ReplyOutcome, texts.Message | None]:
         """Carry out the reply; what became of it and the text to answer with (None: already answered)."""
         facts, resident_language = await load_facts(session, alert)
-        language = resident_language if sender.volunteer is not None else sender.language
-        taker = sender.taker_for(alert)
+        taker = await self._taker(session, sender, alert)
+        language = taker.family.language if taker.family is not None else resident_language
         state = AlertState(alert.state)
         if state is AlertState.OPEN and reply.intent in (Intent.ACK, Intent.DONE):
             await self.actions.acknowledge(
@@ -194,14 +203,13 @@ class ReplyHandler:
             if reply.intent is Intent.ACK:
                 return ReplyOutcome.ACKNOWLEDGED, None  # taking it sends its own confirmation
             state = AlertState.ACKNOWLEDGED
-        if reply.intent is Intent.ACK and state is AlertState.ACKNOWLEDGED:
-            if alert.acknowledged_by == taker.by:
-                return ReplyOutcome.ACKNOWLEDGED, messages.ack_confirmation_text(facts, language)
-            holder = await holder_of(session, alert.acknowledged_by)
-            return ReplyOutcome.ALREADY_TAKEN, messages.already_taken_text(
-                facts, holder.name if holder else "?", language
-            )
-        if reply.intent is Intent.DONE and state is AlertState.ACKNOWLEDGED:
+        if reply.intent in (Intent.ACK, Intent.DONE) and state is AlertState.ACKNOWLEDGED:
+            if alert.acknowledged_by != taker.by:
+                # Only whoever took it closes it: they are the one on the way.
+                holder = await holder_of(session, alert.acknowledged_by)
+                return ReplyOutcome.ALREADY_TAKEN, texts.already_taken(facts, holder.name if holder else "?", language)
+            if reply.intent is Intent.ACK:
+                return ReplyOutcome.ACKNOWLEDGED, texts.ack_confirmation(facts, language)
             await self.actions.resolve(
                 session,
                 effects,
@@ -212,11 +220,11 @@ class ReplyHandler:
                 outcome=Outcome.VOLUNTEER_VISITED,
                 detail=f"{sender.name} replied DONE by SMS",
             )
-            return ReplyOutcome.RESOLVED, messages.resolved_confirmation_text(facts, language)
+            return ReplyOutcome.RESOLVED, texts.resolved_confirmation(facts, language)
         if reply.intent is Intent.DECLINE and state is AlertState.OPEN:
             await self.actions.decline(session, effects, alert, taker=taker, now=now)
-            return ReplyOutcome.DECLINED, messages.decline_confirmation_text(facts, language)
-        return ReplyOutcome.CLOSED, messages.closed_text(facts, state, language)
+            return ReplyOutcome.DECLINED, texts.decline_confirmation(facts, language)
+        return ReplyOutcome.CLOSED, texts.closed(facts, state, language)
 
     async def _availability(
         self,
@@ -236,7 +244,7 @@ class ReplyHandler:
             await availability.pause(session, volunteer.id, reply.pause, now)
         await session.flush()
         standing = (await standings(session, [volunteer], now, self.zone))[volunteer.id]
-        text = messages.availability_text(
+        answer = texts.availability(
             standing.duty.value,
             standing.until,
             now=now,
@@ -245,16 +253,11 @@ class ReplyHandler:
             after=reply.intent.value,
         )
         sender = Sender(volunteer.phone, volunteer.name, volunteer.language, volunteer=volunteer)
-        await self._answer(session, effects, sender, text, now, reply_sms)
+        await self._answer(session, effects, sender, answer, now, reply_sms)
 
     async def _target(self, session: AsyncSession, sender: Sender, reply: Reply) -> Alert | None:
         """The alert a reply is about: the one it names, or the most fitting recent one."""
-        asked_rows = select(Notification.alert_id).where(Notification.purpose.in_(ASKING))
-        if sender.volunteer is not None:
-            asked_rows = asked_rows.where(Notification.volunteer_id == sender.volunteer.id)
-        else:
-            asked_rows = asked_rows.where(Notification.phone == sender.phone)
-        asked = asked_rows.distinct()
+        asked = select(Notification.alert_id).where(Notification.purpose.in_(ASKING), sender.asked()).distinct()
         if reply.alert_code is not None:
             return await session.scalar(
                 select(Alert).where(Alert.id == reply.alert_code, Alert.id.in_(asked)).with_for_update()
@@ -282,8 +285,6 @@ class ReplyHandler:
         volunteer = await session.scalar(
             select(Volunteer).where(Volunteer.phone == normalized, Volunteer.active.is_(True))
         )
-        if volunteer is not None:
-            return Sender(normalized, volunteer.name, volunteer.language, volunteer=volunteer)
         family = list(
             (
                 await session.scalars(
@@ -291,16 +292,34 @@ class ReplyHandler:
                 )
             ).all()
         )
+        if volunteer is not None:
+            return Sender(normalized, volunteer.name, volunteer.language, volunteer=volunteer, family=family)
         if not family:
             return None
         return Sender(normalized, family[0].name, family[0].language, family=family)
+
+    async def _taker(self, session: AsyncSession, sender: Sender, alert: Alert) -> Taker:
+        """Who takes or closes ``alert`` when ``sender`` replies (``Sender.taker_for``)."""
+        asked_as_volunteer = sender.volunteer is not None and (
+            await session.scalar(
+                select(Notification.id)
+                .where(
+                    Notification.alert_id == alert.id,
+                    Notification.purpose.in_(ASKING),
+                    Notification.volunteer_id == sender.volunteer.id,
+                )
+                .limit(1)
+            )
+            is not None
+        )
+        return sender.taker_for(alert, asked_as_volunteer=asked_as_volunteer)
 
     async def _answer(
         self,
         session: AsyncSession,
         effects: Effects,
         sender: Sender,
-        text: str,
+        answer: texts.Message,
         now: datetime,
         reply_sms: InboundReply,
         alert: Alert | None = None,
@@ -309,7 +328,7 @@ class ReplyHandler:
             session,
             effects,
             phone=sender.phone,
-            body=text,
+            message=answer,
             purpose=Purpose.CONFIRMATION,
             now=now,
             alert_id=alert.id if alert else None,
@@ -333,7 +352,7 @@ class ReplyHandler:
             session,
             effects,
             phone=sender.phone,
-            body=messages.help_text(sender.language, volunteer=sender.volunteer is not None),
+            message=texts.help_answer(sender.language, volunteer=sender.volunteer is not None),
             purpose=Purpose.HELP,
             now=now,
             volunteer_id=sender.volunteer.id if sender.volunteer else None,

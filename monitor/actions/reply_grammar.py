@@ -1,4 +1,4 @@
-"""What a volunteer's SMS reply means (DESIGN.md, "SMS reply grammar").
+"""What a volunteer's SMS reply means (docs/configuration.md, "SMS replies").
 
 Case-insensitive; surrounding punctuation and spaces are ignored; full-width characters
 (as Chinese phones type them) count as their plain forms. ``ACK 17`` and ``收到17`` are the

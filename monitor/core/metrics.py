@@ -47,6 +47,12 @@ class Metrics:
             registry=self.registry,
         )
         self.sms_sent = Counter("callwatch_sms_sent", "SMS accepted by the provider", registry=self.registry)
+        self.notifications_sent = Counter(
+            "callwatch_notifications_sent",
+            "Notifications accepted by their channel's provider, by channel (SMS included)",
+            ["channel"],
+            registry=self.registry,
+        )
         self.sms_failed = Counter(
             "callwatch_sms_failed",
             "SMS sends that failed, by kind and code",

@@ -1,35 +1,32 @@
-"""The directory file: who and what is watched (areas, residents, devices, volunteers, policies).
+"""The directory file's model: who and what is watched (areas, residents, devices, volunteers, policies).
 
-Validated entry by entry with pydantic, then across entries (every reference points at
-something that exists, ids and phone numbers are unique). Errors name the file, the entry
-(``devices[3] (id "btn-0004")``) and the key.
+Each entry is validated on its own here, with pydantic; the rules across entries (every
+reference points at something that exists, nothing clashes) are in
+``monitor.directory.rules``, and reading a file in ``monitor.directory.file``. The console's
+forms, the API and CSV files build the same models, so an entry means the same wherever it
+comes from.
 
 Who is on call comes from here too: a volunteer's weekly ``on_call`` windows and dated
 ``exceptions`` (``monitor.oncall.schedule``), home coordinates and consent to share their
 phone's position; a resident's home coordinates and ``family`` contacts; a policy's
-``inform`` list and each tier's ``order``.
+``inform`` list and each tier's ``order`` and ``channels``.
 """
 
 from __future__ import annotations
 
-import json
 import re
-from collections import Counter
-from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time, timedelta
-from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 import devices
-from devices.actions import PRESS_MEANINGS
 from devices.base import DeviceProfile
+from devices.press_meanings import PRESS_MEANINGS
 from devices.topics import serial_problem, topic_filter_problem, topic_problem, user_name_problem
 from monitor.alerts.lifecycle import HEALTH_KINDS, PERSON_KINDS
-from monitor.config.settings import read_toml
-from monitor.core.errors import ConfigError
+from monitor.oncall.family import FAMILY_TARGET
 from monitor.oncall.schedule import DatedException, WeeklyWindow, parse_days
 
 E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
@@ -38,8 +35,6 @@ Language = Literal["zh", "en"]
 Role = Literal["volunteer", "leader", "staff"]
 ROLES: tuple[str, ...] = ("volunteer", "leader", "staff")
 DEFAULT_POLICY_ID = "default"
-#: A tier's "notify" target meaning the resident's family contacts.
-FAMILY_TARGET = "family"
 #: Protocols a volunteer's own phone may report its position with.
 VOLUNTEER_PHONE_PROTOCOLS: tuple[str, ...] = ("owntracks",)
 
@@ -377,6 +372,22 @@ class Tier(BaseModel):
     order: Literal["together", "nearest"] = "together"
     #: in a "nearest" tier, how long each person has before the next nearest is asked too
     per_person_timeout_s: int = Field(default=60, ge=5, le=3600)
+    #: how its people are reached, all at once: "sms" (the service's channels, ``monitor.notify.channels``)
+    channels: list[str] = Field(default_factory=lambda: ["sms"], min_length=1, max_length=4)
+
+    @field_validator("channels")
+    @classmethod
+    def _channel_names(cls, channels: list[str]) -> list[str]:
+        for channel in channels:
+            if not re.fullmatch(r"[a-z][a-z0-9_]{0,15}", channel):
+                raise ValueError(f'names "{channel}"; a channel is a lowercase word such as "sms"')
+        if len(set(channels)) != len(channels):
+            raise ValueError("names a channel twice; list each once")
+        return channels
+
+    @property
+    def one_at_a_time(self) -> bool:
+        return self.order == "nearest"
 
 
 class Policy(Entry):
@@ -420,203 +431,3 @@ class Directory(BaseModel):
     devices: list[Device] = Field(default_factory=list)
     volunteers: list[Volunteer] = Field(default_factory=list)
     policies: list[Policy] = Field(default_factory=list)
-
-
-def load_directory(path: Path) -> Directory:
-    """Read and validate a directory file; ``ConfigError`` naming entry and key otherwise."""
-    document = read_toml(path)
-    try:
-        directory = Directory.model_validate(document)
-    except ValidationError as exc:
-        raise ConfigError(_describe(path, exc, document)) from None
-    problems = cross_reference_problems(directory)
-    if problems:
-        raise ConfigError("\n".join(f"{path}: {problem}" for problem in problems[:10]))
-    return directory
-
-
-def _describe(path: Path, error: ValidationError, document: dict[str, object]) -> str:
-    sentences = []
-    for problem in error.errors()[:10]:
-        location = list(problem["loc"])
-        where = _entry_label(location, document)
-        key = _key_path(location[2:])
-        if problem["type"] == "extra_forbidden":
-            what = f"{key or _key_path([location[-1]])} is not a known key; check its spelling or remove it"
-        elif problem["type"] == "missing":
-            what = f"{key} is required; add it"
-        else:
-            message = re.sub(r"^(Value error|String should match pattern)", "", problem["msg"]).strip(" ,")
-            if problem["type"] == "string_pattern_mismatch":
-                message = "may only use letters, digits and _ . : - (at most 64)"
-            what = f"{key or 'value'} {message[:1].lower()}{message[1:]}; fix it"
-        sentences.append(f"{path}: {where}{what}.")
-    return "\n".join(sentences)
-
-
-def _key_path(parts: Sequence[object]) -> str | None:
-    """``("on_call", 0, "from")`` -> ``on_call[0].from``; a key that is not a plain word is quoted,
-    so that whatever the file holds, the message stays one line."""
-    path = ""
-    for part in parts:
-        if isinstance(part, int):
-            path += f"[{part}]"
-            continue
-        name = str(part)
-        if not re.fullmatch(r"[A-Za-z0-9_-]+", name):
-            name = _quoted(name)
-        path += f".{name}" if path else name
-    return path or None
-
-
-def _quoted(text: str) -> str:
-    """``text`` in double quotes with anything unprintable escaped: a message stays one line."""
-    quoted = json.dumps(text, ensure_ascii=False)
-    return "".join(char if char.isprintable() else f"\\u{ord(char):04x}" for char in quoted)
-
-
-def _entry_label(location: Sequence[object], document: dict[str, object]) -> str:
-    if len(location) < 2 or not isinstance(location[1], int):
-        return ""
-    section, index = str(location[0]), location[1]
-    entries = document.get(section)
-    entry_id = None
-    if isinstance(entries, list) and index < len(entries) and isinstance(entries[index], dict):
-        entry_id = entries[index].get("id")
-    suffix = f" (id {_quoted(entry_id)})" if isinstance(entry_id, str) else ""
-    return f"{section}[{index}]{suffix}: "
-
-
-def cross_reference_problems(directory: Directory) -> list[str]:
-    """Every broken reference or duplicate, as a sentence naming the entry and key."""
-    problems: list[str] = []
-    for section in ("areas", "residents", "devices", "volunteers", "policies"):
-        entries: list[Entry] = getattr(directory, section)
-        problems += _duplicates(section, "id", [entry.id for entry in entries])
-    problems += _duplicates("volunteers", "phone", [volunteer.phone for volunteer in directory.volunteers])
-    refs = [
-        f"{device.protocol} {devices.registry()[device.protocol].device_ref(device.profile())}"
-        for device in directory.devices
-    ]
-    problems += _duplicates("devices", "topic/serial", refs)
-
-    problems += _duplicates("policies", "kinds", [kind for policy in directory.policies for kind in policy.kinds])
-
-    area_ids = {area.id for area in directory.areas}
-    resident_ids = {resident.id for resident in directory.residents}
-    tracked_ids = {device.resident for device in directory.devices if device.kind == "gps_phone"}
-    volunteer_ids = {volunteer.id for volunteer in directory.volunteers}
-    policy_ids = {policy.id for policy in directory.policies}
-
-    for index, resident in enumerate(directory.residents):
-        if resident.area not in area_ids:
-            problems.append(
-                f'residents[{index}] (id "{resident.id}"): area "{resident.area}" is not listed '
-                "under [[areas]]; add the area or fix the id."
-            )
-        if resident.safe_zone is not None and resident.id not in tracked_ids:
-            problems.append(
-                f'residents[{index}] (id "{resident.id}"): safe_zone needs a device of kind "gps_phone" '
-                "for this resident under [[devices]]; add one or remove safe_zone."
-            )
-    for index, device in enumerate(directory.devices):
-        problems += _owner_problems(index, device, resident_ids, {v.id: v for v in directory.volunteers})
-    for index, volunteer in enumerate(directory.volunteers):
-        for area_id in volunteer.areas:
-            if area_id not in area_ids:
-                problems.append(
-                    f'volunteers[{index}] (id "{volunteer.id}"): areas: "{area_id}" is not listed '
-                    "under [[areas]]; add the area or fix the id."
-                )
-    for index, area in enumerate(directory.areas):
-        wanted = area.policy or DEFAULT_POLICY_ID
-        if wanted not in policy_ids:
-            problems.append(
-                f'areas[{index}] (id "{area.id}"): policy "{wanted}" is not listed under [[policies]]; '
-                f'add a policy with id "{wanted}" or set policy to an existing one.'
-            )
-    for index, policy in enumerate(directory.policies):
-        for tier_index, tier in enumerate(policy.tiers):
-            for target in tier.notify:
-                problem = _target_problem(target, volunteer_ids)
-                if problem:
-                    problems.append(f'policies[{index}] (id "{policy.id}"): tiers[{tier_index}].notify: {problem}')
-        problem = inform_problem(policy)
-        if problem:
-            problems.append(f'policies[{index}] (id "{policy.id}"): inform: {problem}')
-    for index, resident in enumerate(directory.residents):
-        family_phones = [contact.phone for contact in resident.family or []]
-        for phone, count in Counter(family_phones).items():
-            if count > 1:
-                problems.append(
-                    f'residents[{index}] (id "{resident.id}"): family: phone "{phone}" is listed {count} times; '
-                    "list each contact once."
-                )
-    return problems
-
-
-def _owner_problems(index: int, device: Device, resident_ids: set[str], volunteers: dict[str, Volunteer]) -> list[str]:
-    """A device belongs to exactly one resident, or is the phone of a volunteer who agreed to share it."""
-    where = f'devices[{index}] (id "{device.id}")'
-    if (device.resident is None) == (device.volunteer is None):
-        return [
-            f"{where}: give resident (the resident's device) or volunteer (a volunteer's own phone), "
-            "exactly one of them."
-        ]
-    if device.resident is not None:
-        if device.resident in resident_ids:
-            return []
-        return [
-            f'{where}: resident "{device.resident}" is not listed under [[residents]]; add the resident or fix the id.'
-        ]
-    volunteer = volunteers.get(str(device.volunteer))
-    if volunteer is None:
-        return [
-            f'{where}: volunteer "{device.volunteer}" is not listed under [[volunteers]]; '
-            "add the volunteer or fix the id."
-        ]
-    if device.protocol not in VOLUNTEER_PHONE_PROTOCOLS:
-        return [
-            f'{where}: protocol "{device.protocol}" cannot be a volunteer\'s phone; '
-            f"use {' or '.join(VOLUNTEER_PHONE_PROTOCOLS)}."
-        ]
-    if not volunteer.share_location:
-        return [
-            f'{where}: volunteer "{volunteer.id}" has not agreed to share their position; '
-            "set share_location = true for them (with their consent) or remove this device."
-        ]
-    return []
-
-
-def inform_problem(policy: Policy) -> str | None:
-    """Family contacts are either asked (a tier) or told (inform), never both by one policy."""
-    asked = any(FAMILY_TARGET in tier.notify for tier in policy.tiers)
-    if FAMILY_TARGET in policy.inform and asked:
-        return (
-            f'"{FAMILY_TARGET}" is also a tier target of this policy; family contacts are either asked '
-            "(in a tier) or only informed, so remove one of them."
-        )
-    return None
-
-
-def _target_problem(target: str, volunteer_ids: set[str]) -> str | None:
-    if target in ("area", FAMILY_TARGET) or target in volunteer_ids:
-        return None
-    if target.startswith("role:"):
-        role = target.removeprefix("role:")
-        if role in ROLES:
-            return None
-        return f'"{target}" names an unknown role; use role:{", role:".join(ROLES)}.'
-    return (
-        f'"{target}" is not "area", "{FAMILY_TARGET}", a role:<role> or a volunteer id listed under '
-        "[[volunteers]]; fix it."
-    )
-
-
-def _duplicates(section: str, key: str, values: Iterable[str]) -> list[str]:
-    counts = Counter(values)
-    return [
-        f'{section}: {key} "{value}" is used {count} times; each must be unique.'
-        for value, count in counts.items()
-        if count > 1
-    ]

@@ -21,11 +21,8 @@ from sqlalchemy import delete, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import devices
-from devices.base import DeviceProfile
 from monitor.directory import model as file_model
-from monitor.ingest.routes import Routes
 from monitor.oncall.family import ContactValues, replace_family
-from monitor.oncall.positions import VOLUNTEER_PHONE_KIND
 from monitor.store import models
 from monitor.store.database import Database
 
@@ -249,41 +246,3 @@ def _volunteer_phone_values(device: file_model.Device) -> dict[str, Any]:
         "serial": device.serial,
         "ref": devices.registry()[device.protocol].device_ref(profile),
     }
-
-
-async def load_routes(database: Database) -> tuple[Routes, str | None]:
-    """The subscriptions for every device in the database, and the directory revision they reflect."""
-    async with database.read() as session:
-        revision = await session.scalar(
-            select(models.ServiceMeta.value).where(models.ServiceMeta.key == DIRECTORY_REVISION_KEY)
-        )
-        rows = (
-            await session.execute(
-                select(
-                    models.Device.protocol,
-                    models.Device.id,
-                    models.Device.kind,
-                    models.Device.topic,
-                    models.Device.serial,
-                )
-            )
-        ).all()
-        phones = (
-            await session.execute(
-                select(
-                    models.VolunteerPhone.protocol,
-                    models.VolunteerPhone.id,
-                    models.VolunteerPhone.topic,
-                    models.VolunteerPhone.serial,
-                )
-            )
-        ).all()
-    profiles = [
-        (protocol, DeviceProfile(device_id=device_id, kind=kind, topic=topic, serial=serial))
-        for protocol, device_id, kind, topic, serial in rows
-    ]
-    profiles += [
-        (protocol, DeviceProfile(device_id=phone_id, kind=VOLUNTEER_PHONE_KIND, topic=topic, serial=serial))
-        for protocol, phone_id, topic, serial in phones
-    ]
-    return Routes.for_devices(profiles), revision

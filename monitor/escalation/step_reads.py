@@ -1,16 +1,16 @@
 """What escalation steps read about people, read once per transaction and then kept in memory.
 
-A batch of due steps (``Escalation.run_due``) asks about the same tiers, volunteers and
-duty staff again and again; none of that can change inside the batch's transaction except
-through the batch itself. A ``StepRoster`` reads each thing the first time a step needs it
-and answers from memory after that: tier members, volunteers' standings (availability,
-schedules, STOP opt-outs), duty staff on call, volunteers' recent load, what each alert
-was already asked, and the residents and areas its SMS text names. The SMS the steps queue
-are noted here as they are queued, so the load and "asked this round" figures later steps
-see count them as the database would.
+A batch of due steps (``monitor.escalation.timer``) asks about the same tiers, volunteers
+and duty staff again and again; none of that can change inside the batch's transaction
+except through the batch itself. ``StepReads`` reads each thing the first time a step needs
+it and answers from memory after that: policies, tier members, volunteers' standings
+(availability, schedules, STOP opt-outs), duty staff on call, volunteers' recent load, what
+each alert was already asked, and the residents and areas its messages name. The
+notifications the steps queue are noted here as they are queued, so the load and "asked
+this round" figures later steps see count them as the database would.
 
-A roster lives for one transaction only: SMS replies committed by other transactions
-(STOP, OFF, PAUSE) change standings, and the next transaction must see them.
+It lives for one transaction only: replies committed by other transactions (STOP, OFF,
+PAUSE) change standings, and the next transaction must see them.
 """
 
 from __future__ import annotations
@@ -25,12 +25,15 @@ from sqlalchemy import bindparam, inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.util import identity_key
 
-from monitor.escalation.audience import Duty, Standing, members, standing_of
+from monitor.directory.model import Policy
+from monitor.escalation.policy import policy_of
 from monitor.notify.facts import facts_of
 from monitor.notify.requests import ASKING, Purpose
 from monitor.notify.texts import AlertFacts
 from monitor.oncall.fairness import WINDOW, Load, recent_load
 from monitor.oncall.family import family_of
+from monitor.oncall.people import members
+from monitor.oncall.standing import Duty, Standing, standing_of
 from monitor.store.models import (
     Alert,
     Area,
@@ -56,8 +59,8 @@ STANDINGS = (
 
 
 @dataclass(frozen=True, slots=True)
-class QueuedSms:
-    """An SMS row of an alert, as far as who was asked matters."""
+class QueuedNotification:
+    """A notification row of an alert, as far as who was asked matters."""
 
     phone: str
     volunteer_id: str | None
@@ -66,28 +69,28 @@ class QueuedSms:
     created_at: datetime
 
 
-class StepRoster:
+class StepReads:
     """One transaction's memory of who can be asked (see the module docstring)."""
 
     def __init__(self, session: AsyncSession, now: datetime, default_zone: ZoneInfo) -> None:
         self.session = session
         self.now = now
         self.default_zone = default_zone
-        self._policies: dict[str, EscalationPolicy | None] = {}
+        self._policies: dict[str, Policy | None] = {}
         self._members: dict[tuple[str, str | None], list[Volunteer]] = {}
         self._family: dict[str, list[FamilyContact]] = {}
         self._standings: dict[str, Standing] = {}
         self._opted_out: dict[str, bool] = {}
         self._staff_on_call: tuple[list[Volunteer], bool] | None = None
         self._loads: dict[str, Load] = {}
-        #: per alert id, its SMS rows so far (database and this transaction)
-        self._queued: dict[int, list[QueuedSms]] = {}
+        #: per alert id, its notification rows so far (database and this transaction)
+        self._queued: dict[int, list[QueuedNotification]] = {}
         self._residents: dict[str, Resident | None] = {}
         self._areas: dict[str, Area | None] = {}
 
     async def prefetch(self, alerts: Sequence[Alert]) -> None:
         """Read what steps about ``alerts`` will need in three queries rather than a few per alert:
-        their SMS rows, residents and areas."""
+        their notification rows, residents and areas."""
         await self.prefetch_queued([alert.id for alert in alerts])
         resident_ids = {alert.resident_id for alert in alerts if alert.resident_id} - self._residents.keys()
         self._residents.update(await self._rows(Resident, resident_ids))
@@ -109,15 +112,17 @@ class StepRoster:
         return found
 
     async def facts(self, alert: Alert) -> tuple[AlertFacts, str]:
-        """What the SMS texts say about ``alert`` and its resident's language (``load_facts``)."""
+        """What the messages say about ``alert`` and its resident's language (``load_facts``)."""
         await self.prefetch([alert])
         resident = self._residents.get(alert.resident_id) if alert.resident_id else None
         area = self._areas.get(alert.area_id) if alert.area_id else None
         return facts_of(alert, resident, area)
 
-    async def policy(self, policy_id: str) -> EscalationPolicy | None:
+    async def policy(self, policy_id: str) -> Policy | None:
+        """The policy with this id, if there is one and it has tiers."""
         if policy_id not in self._policies:
-            self._policies[policy_id] = await self.session.get(EscalationPolicy, policy_id)
+            row = await self.session.get(EscalationPolicy, policy_id)
+            self._policies[policy_id] = policy_of(row) if row is not None and row.tiers else None
         return self._policies[policy_id]
 
     async def members(self, target: str, area_id: str | None) -> list[Volunteer]:
@@ -178,7 +183,7 @@ class StepRoster:
         return self._staff_on_call
 
     async def prefetch_queued(self, alert_ids: Collection[int]) -> None:
-        """Read the SMS rows of several alerts in one query (a batch of due steps)."""
+        """Read the notification rows of several alerts in one query (a batch of due steps)."""
         wanted = [alert_id for alert_id in alert_ids if alert_id not in self._queued]
         if not wanted:
             return
@@ -198,10 +203,11 @@ class StepRoster:
         )
         for of_alert, phone, volunteer_id, purpose, round_number, created_at in rows:
             if of_alert is not None:  # (always: the query asked for these alerts' rows)
-                self._queued[of_alert].append(QueuedSms(phone, volunteer_id, purpose, round_number, created_at))
+                queued = QueuedNotification(phone, volunteer_id, purpose, round_number, created_at)
+                self._queued[of_alert].append(queued)
 
     def new_alert(self, alert_id: int) -> None:
-        """``alert_id`` was inserted in this transaction: it has no SMS rows yet."""
+        """``alert_id`` was inserted in this transaction: it has no notification rows yet."""
         self._queued.setdefault(alert_id, [])
 
     async def asked_phones(self, alert_id: int, round_number: int) -> set[str]:
@@ -222,12 +228,12 @@ class StepRoster:
     def queued(
         self, alert_id: int, phone: str, volunteer_id: str | None, purpose: Purpose, round_number: int | None
     ) -> None:
-        """An SMS about the alert was just queued: count it where the database would count it."""
+        """A notification about the alert was just queued: count it where the database would count it."""
         so_far = self._queued.get(alert_id)
         if so_far is None:
             return  # never read here: a later read finds the row in the database
         since = self.now - WINDOW
-        # "asked" counts alerts, not SMS: only the volunteer's first request about this alert counts
+        # "asked" counts alerts, not messages: only the volunteer's first request about this alert counts
         first_request = not any(
             sms.volunteer_id == volunteer_id and sms.purpose == Purpose.ALERT and sms.created_at >= since
             for sms in so_far
@@ -235,4 +241,4 @@ class StepRoster:
         if purpose is Purpose.ALERT and volunteer_id is not None and volunteer_id in self._loads and first_request:
             load = self._loads[volunteer_id]
             self._loads[volunteer_id] = Load(load.asked + 1, load.took)
-        so_far.append(QueuedSms(phone, volunteer_id, purpose.value, round_number, self.now))
+        so_far.append(QueuedNotification(phone, volunteer_id, purpose.value, round_number, self.now))

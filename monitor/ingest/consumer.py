@@ -4,7 +4,7 @@ A batch is whatever is already waiting when the first message arrives (at most
 ``MAX_BATCH``): one message at a time when it is quiet, so a press is never held back,
 and a few hundred per transaction under load, so throughput does not collapse to one
 commit per message. Messages are acknowledged to the broker only after their batch
-committed (DESIGN.md invariant 1); if the monitor dies first, the broker delivers them
+committed (docs/architecture.md, invariant 1); if the monitor dies first, the broker delivers them
 again and device event ids make the second delivery harmless.
 
 Subscribing: one device's topic must never take ingest down for the others. Mosquitto closes
@@ -41,13 +41,13 @@ from monitor.config.settings import MqttSettings
 from monitor.core.clock import Clock
 from monitor.core.effects import AfterCommit, Effects
 from monitor.core.health import Health
+from monitor.core.heartbeat import Heartbeat
 from monitor.core.metrics import Metrics
-from monitor.directory.sync import DIRECTORY_REVISION_KEY, load_routes
+from monitor.directory.sync import DIRECTORY_REVISION_KEY
 from monitor.ingest.mqtt_client import AckingClient, connect_options, subscription_topic
 from monitor.ingest.processor import MessageProcessor
-from monitor.ingest.routes import Routes
+from monitor.ingest.routes import Routes, load_routes
 from monitor.oncall.positions import VOLUNTEER_PHONE_KIND
-from monitor.runtime.watchdog import Heartbeat
 from monitor.store.database import Database, is_conflict, is_transient, is_unavailable
 from monitor.store.models import Device, ServiceMeta, VolunteerPhone
 
@@ -202,20 +202,18 @@ class MqttIngest:
                 log.info("every device's topic filters are subscribed again")
             return
         behind = await self._devices_behind(left_out)
-        items = [
-            f"{topic_filter!r} ({_devices_named(behind.get(topic_filter, []))}): {why}"
-            for topic_filter, why in sorted(left_out.items())
-        ]
+        named = {topic_filter: _devices_named(behind.get(topic_filter, [])) for topic_filter in sorted(left_out)}
         sentence = (
-            f"{len(items)} topic filter(s) not subscribed, so the devices they are for are not heard "
+            f"{len(left_out)} topic filter(s) not subscribed, so the devices they are for are not heard "
             "(fix their topics in the directory; every other device is heard): "
         )
-        shown = sentence + "; ".join(items)
+        # /healthz answers without signing in: it names devices, never topics (a topic may hold a name).
+        shown = sentence + "; ".join(f"{devices}: {left_out[f]}" for f, devices in named.items())
         if len(shown) > HEALTH_DETAIL_CHARS:
             shown = shown[: HEALTH_DETAIL_CHARS - 30].rsplit("; ", 1)[0] + "; ... (the log names them all)"
         self.health.mark(SUBSCRIPTIONS, ok=False, detail=shown)
         self._reported_left_out = True
-        log.error(sentence + "; ".join(items))
+        log.error(sentence + "; ".join(f"{f!r} ({devices}): {left_out[f]}" for f, devices in named.items()))
 
     async def _devices_behind(self, topic_filters: Iterable[str]) -> dict[str, list[str]]:
         """The devices each filter is subscribed for (read only when some are left out)."""

@@ -17,7 +17,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from devices.base import DeviceEvent, EventType
-from monitor.actions.alert_actions import AlertActions
+from monitor.actions.alert_actions import AlertActions, NewAlert
 from monitor.actions.feedback import queue_feedback
 from monitor.alerts.lifecycle import URGENT_KINDS, AlertKind, AlertState
 from monitor.core.effects import Effects
@@ -62,7 +62,7 @@ class DeviceEventHandler:
     def __init__(self, actions: AlertActions) -> None:
         self.actions = actions
         self.checkins = CheckinRecorder(actions)
-        self.geofence = GeofenceWatch(actions.escalation, actions.metrics)
+        self.geofence = GeofenceWatch(actions)
 
     async def apply(
         self,
@@ -123,17 +123,17 @@ class DeviceEventHandler:
             else last_position(device)
         )
         detail = f"{kind.value} from {device.id}" + (f" ({event.detail})" if event.detail else "")
-        await self.actions.raise_alert(
-            session,
-            effects,
-            kind=kind,
-            device=device,
-            now=now,
-            event_id=event.event_id,
-            detail=detail,
-            device_message_id=device_message_id,
+        new = NewAlert(
+            kind,
+            detail,
+            resident_id=device.resident_id,
+            device_id=device.id,
             position=position,
+            actor=f"device:{device.id}",
+            event_id=event.event_id,
+            device_message_id=device_message_id,
         )
+        await self.actions.raise_alert(session, effects, new, now=now, answer_device=True)
 
     async def _cancel(self, session: AsyncSession, effects: Effects, device: Device, now: datetime) -> None:
         ongoing = await self._ongoing_urgent(session, device.resident_id)

@@ -29,7 +29,6 @@ from typing import Any, cast
 from sqlalchemy import Select, Table, and_, bindparam, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from devices.actions import resolve_presses
 from devices.base import (
     MAX_PAYLOAD_BYTES,
     DeviceAdapter,
@@ -39,6 +38,7 @@ from devices.base import (
     Rejection,
     RejectReason,
 )
+from devices.press_meanings import resolve_presses
 from monitor.actions.feedback import profile_of
 from monitor.core.effects import Effects
 from monitor.core.metrics import Metrics

@@ -1,4 +1,4 @@
-"""Which adapters may read a topic, and the subscriptions that cover every device."""
+"""Which adapters may read a topic, and the subscriptions that cover every device in the directory."""
 
 from __future__ import annotations
 
@@ -6,10 +6,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from aiomqtt import Topic
+from sqlalchemy import select
 
 import devices
 from devices.base import DeviceAdapter, DeviceProfile
+from monitor.directory.sync import DIRECTORY_REVISION_KEY
 from monitor.ingest.topic_memo import TopicMemo
+from monitor.oncall.positions import VOLUNTEER_PHONE_KIND
+from monitor.store.database import Database
+from monitor.store.models import Device, ServiceMeta, VolunteerPhone
 
 
 @dataclass(frozen=True)
@@ -52,3 +57,41 @@ class Routes:
             for protocol in sorted(self.filters)
             if any(Topic(topic).matches(topic_filter) for topic_filter in self.filters[protocol])
         )
+
+
+async def load_routes(database: Database) -> tuple[Routes, str | None]:
+    """The subscriptions for every device in the database, and the directory revision they reflect."""
+    async with database.read() as session:
+        revision = await session.scalar(
+            select(ServiceMeta.value).where(ServiceMeta.key == DIRECTORY_REVISION_KEY)
+        )
+        rows = (
+            await session.execute(
+                select(
+                    Device.protocol,
+                    Device.id,
+                    Device.kind,
+                    Device.topic,
+                    Device.serial,
+                )
+            )
+        ).all()
+        phones = (
+            await session.execute(
+                select(
+                    VolunteerPhone.protocol,
+                    VolunteerPhone.id,
+                    VolunteerPhone.topic,
+                    VolunteerPhone.serial,
+                )
+            )
+        ).all()
+    profiles = [
+        (protocol, DeviceProfile(device_id=device_id, kind=kind, topic=topic, serial=serial))
+        for protocol, device_id, kind, topic, serial in rows
+    ]
+    profiles += [
+        (protocol, DeviceProfile(device_id=phone_id, kind=VOLUNTEER_PHONE_KIND, topic=topic, serial=serial))
+        for protocol, phone_id, topic, serial in phones
+    ]
+    return Routes.for_devices(profiles), revision

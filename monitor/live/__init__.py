@@ -1,1 +1,1 @@
-"""live."""
+"""Live alert changes: to the consoles of this monitor, and between monitors on one PostgreSQL."""

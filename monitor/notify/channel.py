@@ -1,56 +1,76 @@
-"""The SMS gateway interface and how a failed send is classified.
+"""The channel seam: the one small interface every way of reaching a person implements.
 
-Three gateways implement it: Twilio through the official client (also used, unchanged,
-against the SMS sandbox), and a console gateway that only logs.
+A channel carries a notification to a person's address: SMS through Twilio
+(``monitor.notify.sms.twilio``), or only into the log (``monitor.notify.log_channel``).
+Escalation and the actions decide whom to reach, when and with which ``Message``; the
+outbox (``monitor.notify.outbox``) hands each claimed notification to the channel named on
+its row. A channel sends a message, finds out whether one it may have sent before an
+interruption did go out (so nothing is ever sent twice), answers a cheap health check, and
+reads its provider's delivery reports. Adding a channel is a module in ``monitor/notify``
+implementing ``Channel`` and one line in ``monitor.notify.channels``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from types import TracebackType
 from typing import Protocol, Self
 
+from monitor.notify.texts import Message
+
 
 @dataclass(frozen=True, slots=True)
-class OutgoingSms:
+class Outgoing:
+    """One message for one person's address on a channel."""
+
     to: str
-    body: str
-    #: where the provider posts delivery reports for this message
-    status_callback: str | None = None
+    message: Message
 
 
 @dataclass(frozen=True, slots=True)
 class SendReceipt:
     provider_id: str
     status: str
+    #: what the provider billed, when it says (SMS segments)
     segments: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReportedStatus:
+    """One delivery report as the provider sent it."""
+
+    provider_id: str
+    status: str
+    error_code: str | None
+    at: datetime
 
 
 class FailureKind(StrEnum):
     TEMPORARY = "temporary"  # may succeed later: retry with backoff
-    PERMANENT = "permanent"  # will not succeed for this number: move on to the next person
+    PERMANENT = "permanent"  # will not succeed for this address: move on to the next person
     UNKNOWN = "unknown"  # the request may or may not have reached the provider: check first
 
 
 class SendFailure(Exception):
-    def __init__(self, kind: FailureKind, code: str | None, message: str) -> None:
+    def __init__(self, kind: FailureKind, code: str | None, message: str, *, about_recipient: bool = False) -> None:
         super().__init__(f"{kind} failure {code or ''}: {message}".strip())
         self.kind = kind
         self.code = code
         self.message = message
-
-    @property
-    def about_recipient(self) -> bool:
-        """The failure is this number's (invalid, landline, unreachable): the provider itself works."""
-        return self.code is not None and self.code.isdigit() and int(self.code) in PERMANENT_TWILIO_CODES
+        #: the failure is this address's (invalid, landline, unreachable): the provider itself works
+        self.about_recipient = about_recipient
 
 
-class SmsGateway(Protocol):
-    """Sends SMS; an async context manager owning its HTTP session."""
+class Channel(Protocol):
+    """A way to reach people; an async context manager owning its connections."""
 
+    #: the channel people are reached on, as tiers name it: "sms"
     name: str
+    #: who carries it: "twilio", "log"
+    provider: str
 
     async def __aenter__(self) -> Self: ...
 
@@ -58,12 +78,12 @@ class SmsGateway(Protocol):
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None: ...
 
-    async def send(self, sms: OutgoingSms) -> SendReceipt:
-        """Hand one SMS to the provider; ``SendFailure`` when it was not accepted."""
+    async def send(self, outgoing: Outgoing) -> SendReceipt:
+        """Hand one message to the provider; ``SendFailure`` when it was not accepted."""
         ...
 
-    async def find_sent(self, to: str, body: str, since: datetime) -> SendReceipt | None:
-        """The provider's record of this exact SMS sent since ``since``, if it has one.
+    async def find_sent(self, outgoing: Outgoing, since: datetime) -> SendReceipt | None:
+        """The provider's record of this exact message sent since ``since``, if it has one.
 
         Used after a send whose outcome is unknown (a timeout, a crash mid-request), so that
         a message that did go out is never sent twice.
@@ -74,34 +94,6 @@ class SmsGateway(Protocol):
         """Ask the provider something cheap; ``SendFailure`` when it cannot be reached or refuses us."""
         ...
 
-
-#: Twilio error codes that will not succeed by retrying the same number.
-#: https://www.twilio.com/docs/api/errors
-PERMANENT_TWILIO_CODES: frozenset[int] = frozenset(
-    {
-        21211,  # invalid 'To' number
-        21214,  # 'To' number cannot be reached
-        21217,  # not a valid phone number
-        21408,  # region not enabled
-        21610,  # recipient replied STOP
-        21612,  # cannot route to this number
-        21614,  # 'To' is not a mobile number (landline)
-        30003,  # unreachable destination handset
-        30004,  # message blocked
-        30005,  # unknown destination handset
-        30006,  # landline or unreachable carrier
-        30007,  # filtered by the carrier
-    }
-)
-
-
-def classify_twilio_error(http_status: int, code: int | None) -> FailureKind:
-    """Temporary (retry) or permanent (next person) for a Twilio REST or delivery error."""
-    if code in PERMANENT_TWILIO_CODES:
-        return FailureKind.PERMANENT
-    if http_status == 429 or http_status >= 500 or code in (20429, 30001, 30008):
-        return FailureKind.TEMPORARY
-    if 400 <= http_status < 500:
-        # Our own request was refused (credentials, parameters): retrying cannot help.
-        return FailureKind.PERMANENT
-    return FailureKind.TEMPORARY
+    def delivery_report(self, fields: Mapping[str, str], received_at: datetime) -> ReportedStatus | None:
+        """The delivery report in a provider's callback (already authenticated), or None if it has none."""
+        ...

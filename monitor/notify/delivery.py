@@ -1,21 +1,23 @@
-"""Delivery reports (Twilio status callbacks): what became of each SMS at the handset.
+"""Delivery reports: what became of each notification at the handset.
 
 Reports can arrive out of order and even before the send that caused them has been
 recorded (then they are kept until it is); a notification only ever moves forward
-(queued → sent → delivered, or to a failure).
+(queued → sent → delivered, or to a failure). A notification that can no longer arrive is
+handed, in the same transaction, to the ``UnreachableHook`` the service gave (escalation's:
+if nobody asked in that tier can be reached, the alert moves on at once).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitor.core.effects import Effects
-from monitor.escalation.engine import Escalation
-from monitor.notify.requests import UNREACHED, NotificationStatus, lock_notification
+from monitor.notify.channel import ReportedStatus
+from monitor.notify.requests import UNREACHED, NotificationStatus, channel_noun, lock_notification
 from monitor.store.group_commit import Write
 from monitor.store.models import AlertEvent, DeliveryReport, Notification
 
@@ -30,7 +32,7 @@ PROGRESS: dict[str, int] = {
     NotificationStatus.FAILED: 6,
 }
 
-#: The reports of one SMS that came before its provider id was recorded, oldest first.
+#: The reports of one notification that came before its provider id was recorded, oldest first.
 _WAITING_REPORTS = (
     select(DeliveryReport)
     .where(DeliveryReport.provider_id == bindparam("provider_id"), DeliveryReport.applied.is_(False))
@@ -38,23 +40,21 @@ _WAITING_REPORTS = (
 )
 
 
-@dataclass(frozen=True)
-class ReportedStatus:
-    """One delivery report as the provider sent it."""
+class UnreachableHook(Protocol):
+    """Told, inside the transaction that records it, of a notification that can no longer arrive."""
 
-    provider_id: str
-    status: str
-    error_code: str | None
-    at: datetime
+    async def __call__(
+        self, session: AsyncSession, notification: Notification, now: datetime, effects: Effects
+    ) -> None: ...
 
 
-def delivery_report_writer(escalation: Escalation) -> Write[ReportedStatus]:
+def delivery_report_writer(on_unreachable: UnreachableHook) -> Write[ReportedStatus]:
     """The write of one report, for a ``GroupCommit`` (a storm brings several per SMS)."""
 
     async def write(session: AsyncSession, report: ReportedStatus, effects: Effects) -> None:
         await record_delivery_report(
             session,
-            escalation,
+            on_unreachable,
             provider_id=report.provider_id,
             status=report.status,
             error_code=report.error_code,
@@ -67,7 +67,7 @@ def delivery_report_writer(escalation: Escalation) -> Write[ReportedStatus]:
 
 async def record_delivery_report(
     session: AsyncSession,
-    escalation: Escalation,
+    on_unreachable: UnreachableHook,
     *,
     provider_id: str,
     status: str,
@@ -75,17 +75,17 @@ async def record_delivery_report(
     now: datetime,
     effects: Effects,
 ) -> bool:
-    """Apply one report to its SMS; whether that SMS is known yet (otherwise the report is kept)."""
+    """Apply one report to its notification; whether that is known yet (otherwise the report is kept)."""
     notification = await lock_notification(session, Notification.provider_id, provider_id)
     if notification is None:
         session.add(DeliveryReport(provider_id=provider_id, status=status, error_code=error_code, received_at=now))
         return False
-    await _apply(session, notification, status, error_code, escalation, now, effects)
+    await _apply(session, notification, status, error_code, on_unreachable, now, effects)
     return True
 
 
 async def apply_delivery_reports(
-    session: AsyncSession, notification: Notification, escalation: Escalation, now: datetime, effects: Effects
+    session: AsyncSession, notification: Notification, on_unreachable: UnreachableHook, now: datetime, effects: Effects
 ) -> None:
     """Apply the reports that arrived before ``notification``'s provider id was recorded."""
     if notification.provider_id is None:
@@ -93,7 +93,7 @@ async def apply_delivery_reports(
     reports = (await session.scalars(_WAITING_REPORTS, {"provider_id": notification.provider_id})).all()
     for report in reports:
         report.applied = True
-        await _apply(session, notification, report.status, report.error_code, escalation, now, effects)
+        await _apply(session, notification, report.status, report.error_code, on_unreachable, now, effects)
 
 
 async def _apply(
@@ -101,7 +101,7 @@ async def _apply(
     notification: Notification,
     status: str,
     error_code: str | None,
-    escalation: Escalation,
+    on_unreachable: UnreachableHook,
     now: datetime,
     effects: Effects,
 ) -> None:
@@ -117,12 +117,13 @@ async def _apply(
             AlertEvent(
                 alert_id=notification.alert_id,
                 at=now,
-                kind=f"sms_{status}",
+                kind=f"{notification.channel}_{status}",
                 actor="system",
-                detail=f"{notification.purpose} SMS to {notification.phone} {status}{suffix}",
+                detail=f"{notification.purpose} {channel_noun(notification.channel)} to {notification.phone} "
+                f"{status}{suffix}",
                 notification_id=notification.id,
             )
         )
         effects.changed_alert_ids.add(notification.alert_id)
     if status in UNREACHED:
-        await escalation.on_unreachable(session, notification, now, effects)
+        await on_unreachable(session, notification, now, effects)

@@ -1,21 +1,27 @@
-"""A gateway that only writes each SMS to the log: for trying callwatch without any provider."""
+"""A channel that only writes each message to the log: for trying callwatch without any provider
+(``[sms] provider = "console"``), standing in for the channel it is named after."""
 
 from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Mapping
 from datetime import datetime
 from types import TracebackType
 from typing import Self
 
-from monitor.notify.channel import OutgoingSms, SendReceipt
+from monitor.notify.channel import Outgoing, ReportedStatus, SendReceipt
+from monitor.notify.requests import SMS
 from monitor.notify.sms.segments import count_segments
 
-log = logging.getLogger("callwatch.sms.console")
+log = logging.getLogger("callwatch.notify.log")
 
 
-class ConsoleGateway:
-    name = "console"
+class LogChannel:
+    provider = "log"
+
+    def __init__(self, name: str = SMS) -> None:
+        self.name = name
 
     async def __aenter__(self) -> Self:
         return self
@@ -25,14 +31,17 @@ class ConsoleGateway:
     ) -> None:
         return None
 
-    async def send(self, sms: OutgoingSms) -> SendReceipt:
-        provider_id = f"console-{uuid.uuid4().hex}"
-        log.info("SMS to %s: %s", sms.to, sms.body, extra={"provider_id": provider_id})
-        return SendReceipt(provider_id, "delivered", count_segments(sms.body).segments)
+    async def send(self, outgoing: Outgoing) -> SendReceipt:
+        provider_id = f"log-{uuid.uuid4().hex}"
+        log.info("%s to %s: %s", self.name, outgoing.to, outgoing.message.text, extra={"provider_id": provider_id})
+        return SendReceipt(provider_id, "delivered", count_segments(outgoing.message.text).segments)
 
-    async def find_sent(self, to: str, body: str, since: datetime) -> SendReceipt | None:
+    async def find_sent(self, outgoing: Outgoing, since: datetime) -> SendReceipt | None:
         # Nothing leaves the process, so there is nothing to find: resending is harmless.
         return None
 
     async def check(self) -> None:
+        return None
+
+    def delivery_report(self, fields: Mapping[str, str], received_at: datetime) -> ReportedStatus | None:
         return None

@@ -1,10 +1,10 @@
-"""The SMS outbox: sends SMS rows, at most once each.
+"""The outbox: sends notification rows through their channels, at most once each.
 
-A row is ``claimed`` (committed) before the provider is called, then takes the provider's
+A row is ``claimed`` (committed) before its channel is called, then takes the provider's
 status. Urgent rows are born claimed and sent straight after their transaction commits
 (``send_claimed``); the others are born ``pending`` and claimed by the outbox's own pass,
-which applies each phone's limit (``monitor.notify.sms.phone_limit``). Every request then waits its
-turn at the ``SendGate``: the sender's rate, most urgent first.
+which applies each phone's SMS limit (``monitor.notify.sms.phone_limit``). Every request
+then waits its turn at its channel's ``SendGate``: the sender's rate, most urgent first.
 
 A claim is a lease: while this process still holds a row (waiting at the gate or in a
 request), it renews the lease. If the process dies between claiming and recording, the
@@ -14,14 +14,15 @@ the provider did not answer in time is ``unconfirmed`` too; it is sent again onl
 the provider has no record of it a whole lease after the attempt (it may still have been
 on its way). Temporary failures (429, 5xx, no connection) are retried with backoff for as
 long as the message is worth sending; permanent ones (invalid number, landline) mark the
-row ``rejected`` and let escalation move on to the next people at once.
+row ``rejected``, and the ``UnreachableHook`` it was given (escalation's) decides in the
+same transaction what that means for the alert.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -30,24 +31,24 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitor.alerts.lifecycle import AlertState
 from monitor.core.clock import Clock
-from monitor.core.effects import AfterCommit, ClaimedSms, Effects
+from monitor.core.effects import AfterCommit, ClaimedNotification, Effects, commit_then_apply
 from monitor.core.health import Health
 from monitor.core.loop_stop import LoopStop
 from monitor.core.metrics import Metrics
 from monitor.core.pending import PendingCount
-from monitor.escalation.engine import Escalation
-from monitor.notify.channel import FailureKind, OutgoingSms, SendFailure, SendReceipt, SmsGateway
-from monitor.notify.delivery import apply_delivery_reports
+from monitor.notify.channel import Channel, FailureKind, Outgoing, SendFailure, SendReceipt
+from monitor.notify.delivery import UnreachableHook, apply_delivery_reports
 from monitor.notify.pacing import SendGate
 from monitor.notify.provider_watch import ProviderWatch
 from monitor.notify.rate_share import leave, monitors_running
-from monitor.notify.requests import ASKING, NotificationStatus, lock_notification
+from monitor.notify.requests import ASKING, SMS, NotificationStatus, channel_noun, lock_notification
 from monitor.notify.sms.phone_limit import ClaimPass, PhoneLimit
+from monitor.notify.texts import Message
 from monitor.store.database import Database, is_unavailable
 from monitor.store.group_commit import GroupCommit
 from monitor.store.models import Alert, AlertEvent, Notification
 
-log = logging.getLogger("callwatch.sms")
+log = logging.getLogger("callwatch.notify")
 
 CLAIM_BATCH = 20
 IDLE_CHECK_S = 1.0
@@ -57,7 +58,7 @@ UPKEEP_EVERY_S = 5.0
 
 @dataclass(frozen=True)
 class _Sent:
-    """An SMS the provider accepted, to be recorded on its row."""
+    """A notification its provider accepted, to be recorded on its row."""
 
     notification_id: int
     receipt: SendReceipt
@@ -69,20 +70,23 @@ def retry_delay(attempts: int) -> timedelta:
     return timedelta(seconds=min(60, 2**attempts))
 
 
-class SmsOutbox:
+def outgoing(claimed: ClaimedNotification) -> Outgoing:
+    return Outgoing(claimed.to, Message(claimed.template, claimed.text, claimed.params))
+
+
+class Outbox:
     def __init__(
         self,
         database: Database,
-        gateway: SmsGateway,
-        escalation: Escalation,
+        channels: Mapping[str, Channel],
         clock: Clock,
         metrics: Metrics,
         health: Health,
         *,
         instance_id: str,
         lease_s: float,
-        status_callback_url: str | None,
         after_commit: AfterCommit,
+        on_unreachable: UnreachableHook,
         phone_limit: int,
         rate_per_s: float,
         give_up_after_s: float,
@@ -90,20 +94,20 @@ class SmsOutbox:
         concurrency: int = 32,
     ) -> None:
         self.database = database
-        self.gateway = gateway
-        self.escalation = escalation
+        self.channels = dict(channels)
         self.clock = clock
         self.metrics = metrics
         self.instance_id = instance_id
         self.lease = timedelta(seconds=lease_s)
-        self.status_callback_url = status_callback_url
         self.after_commit = after_commit
+        self.on_unreachable = on_unreachable
         self.limit = PhoneLimit(phone_limit)
         self.give_up_after = timedelta(seconds=give_up_after_s)
         #: the sender's rate at the provider, shared with the other monitors on this database
         self.sender_rate_per_s = rate_per_s
-        self.gate = SendGate(rate_per_s=rate_per_s, concurrency=concurrency)
-        self.watch = ProviderWatch(health, gateway.name)
+        #: per channel: its gate (rate and requests at once) and its provider's health
+        self.gates = {name: SendGate(rate_per_s=rate_per_s, concurrency=concurrency) for name in self.channels}
+        self.watches = {name: ProviderWatch(health, name, channel.provider) for name, channel in self.channels.items()}
         self._wake = asyncio.Event()
         #: rows this process claimed and has not recorded yet: their leases are renewed
         self._in_hand: set[int] = set()
@@ -116,27 +120,29 @@ class SmsOutbox:
     def wake(self) -> None:
         self._wake.set()
 
-    def send_claimed(self, claimed: Sequence[ClaimedSms]) -> None:
+    def send_claimed(self, claimed: Sequence[ClaimedNotification]) -> None:
         """Send rows a committed transaction queued (and so claimed) for this process."""
-        for sms in claimed:
-            self._in_hand.add(sms.id)
+        for notification in claimed:
+            self._in_hand.add(notification.id)
             self._claimed_unanswered.add()
-            task = asyncio.create_task(self._send(sms, claimed_here=True), name=f"sms-{sms.id}")
+            task = asyncio.create_task(
+                self._send(notification, claimed_here=True), name=f"{notification.channel}-{notification.id}"
+            )
             self._in_flight.add(task)
             task.add_done_callback(self._finished)
 
     async def claimed_answered(self, within_s: float) -> None:
         """Wait until the provider has answered every request ``send_claimed`` was given, at most
-        ``within_s``: an escalation storm works out its next batch once this one's SMS are out."""
+        ``within_s``: an escalation storm works out its next batch once this one's asks are out."""
         await self._claimed_unanswered.wait_none(within_s)
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._in_flight.discard(task)
         if not task.cancelled() and task.exception() is not None:
-            log.error("sending an SMS failed unexpectedly", exc_info=task.exception())
+            log.error("sending a notification failed unexpectedly", exc_info=task.exception())
 
     async def drain(self, within_s: float) -> None:
-        """Let SMS already handed to the provider finish recording (for a clean stop)."""
+        """Let notifications already handed to a provider finish recording (for a clean stop)."""
         if self._in_flight:
             await asyncio.wait(set(self._in_flight), timeout=within_s)
 
@@ -160,8 +166,9 @@ class SmsOutbox:
             try:
                 await self._renew_leases()
                 await self.recover_stale()
-                if self.watch.check_due():
-                    await self.check_provider()
+                for name, watch in self.watches.items():
+                    if watch.check_due():
+                        await self.check_provider(name)
                 await self.share_rate()
             except Exception as exc:
                 _log_pass_failure("upkeep", exc)
@@ -173,9 +180,11 @@ class SmsOutbox:
             return  # one monitor process writes to SQLite: the whole rate is its own
         running = await monitors_running(self.database, self.instance_id, self.clock.now())
         rate = self.sender_rate_per_s / running
-        if rate != self.gate.rate_per_s:
-            log.info("sending at %g SMS/s: %d monitors share the sender's %g/s", rate, running, self.sender_rate_per_s)
-            self.gate.set_rate(rate)
+        for name, gate in self.gates.items():
+            if rate != gate.rate_per_s:
+                shared = self.sender_rate_per_s
+                log.info("sending at %g %s/s: %d monitors share the sender's %g/s", rate, name, running, shared)
+                gate.set_rate(rate)
 
     async def leave(self) -> None:
         """This monitor stops: the others take its share of the rate at once."""
@@ -185,13 +194,13 @@ class SmsOutbox:
     # -- claiming ------------------------------------------------------------------------------
 
     async def send_due(self) -> int:
-        """Claim and send one batch of waiting SMS (and digests); how many were claimed."""
+        """Claim and send one batch of waiting notifications (and SMS digests); how many were claimed."""
         if not await self._anything_due():
             return 0
         claimed = await self._claim()
         if claimed:
-            self._in_hand.update(sms.id for sms in claimed)
-            await asyncio.gather(*(self._send(sms) for sms in claimed))
+            self._in_hand.update(notification.id for notification in claimed)
+            await asyncio.gather(*(self._send(notification) for notification in claimed))
         return len(claimed)
 
     async def _anything_due(self) -> bool:
@@ -205,7 +214,7 @@ class SmsOutbox:
             )
             return due is not None or bool(await self.limit.phones_ready_for_digest(session, now))
 
-    async def _claim(self) -> list[ClaimedSms]:
+    async def _claim(self) -> list[ClaimedNotification]:
         now = self.clock.now()
         async with self.database.write() as session:
             claim = ClaimPass(session, self.limit, now, self.instance_id)
@@ -216,30 +225,37 @@ class SmsOutbox:
 
     # -- sending -------------------------------------------------------------------------------
 
-    async def _send(self, sms: ClaimedSms, *, claimed_here: bool = False) -> None:
+    async def _send(self, notification: ClaimedNotification, *, claimed_here: bool = False) -> None:
         """``claimed_here``: given to ``send_claimed`` (counted until the provider answers)."""
         try:
             try:
-                async with self.gate.turn(sms.priority):
-                    try:
-                        receipt = await self.gateway.send(OutgoingSms(sms.phone, sms.body, self.status_callback_url))
-                    except SendFailure as failure:
-                        outcome: SendReceipt | SendFailure = failure
-                    else:
-                        outcome = receipt
+                outcome = await self._hand_over(notification)
             finally:
                 if claimed_here:
                     self._claimed_unanswered.done()
             if isinstance(outcome, SendFailure):
-                await self._record_failure(sms, outcome)
+                await self._record_failure(notification, outcome)
             else:
-                await self._record_sent(sms.id, outcome)
+                await self._record_sent(notification.id, notification.channel, outcome)
         finally:
-            self._in_hand.discard(sms.id)
+            self._in_hand.discard(notification.id)
 
-    async def _record_sent(self, notification_id: int, receipt: SendReceipt) -> None:
-        self.watch.sent()
-        self.metrics.sms_sent.inc()
+    async def _hand_over(self, notification: ClaimedNotification) -> SendReceipt | SendFailure:
+        channel = self.channels.get(notification.channel)
+        if channel is None:
+            # Queued by a monitor with a channel this one lacks: nobody here can carry it.
+            return SendFailure(FailureKind.PERMANENT, "channel", f"no {notification.channel} channel is configured")
+        async with self.gates[notification.channel].turn(notification.priority):
+            try:
+                return await channel.send(outgoing(notification))
+            except SendFailure as failure:
+                return failure
+
+    async def _record_sent(self, notification_id: int, channel: str, receipt: SendReceipt) -> None:
+        self.watches[channel].sent()
+        self.metrics.notifications_sent.labels(channel=channel).inc()
+        if channel == SMS:
+            self.metrics.sms_sent.inc()
         await self._sent_records.submit(_Sent(notification_id, receipt, self.clock.now()))
 
     async def _write_sent(self, session: AsyncSession, sent: _Sent, effects: Effects) -> None:
@@ -255,19 +271,20 @@ class SmsOutbox:
         if notification.alert_id is not None:
             effects.changed_alert_ids.add(notification.alert_id)
         # A fast provider may have reported delivery before we stored its message id.
-        await apply_delivery_reports(session, notification, self.escalation, sent.at, effects)
+        await apply_delivery_reports(session, notification, self.on_unreachable, sent.at, effects)
 
-    async def _record_failure(self, sms: ClaimedSms, failure: SendFailure) -> None:
-        self.metrics.sms_failed.labels(kind=failure.kind.value, code=failure.code or "").inc()
-        self.watch.failed(failure)
-        log.warning("SMS %d failed: %s", sms.id, failure)
+    async def _record_failure(self, claimed: ClaimedNotification, failure: SendFailure) -> None:
+        if claimed.channel == SMS:
+            self.metrics.sms_failed.labels(kind=failure.kind.value, code=failure.code or "").inc()
+        if (watch := self.watches.get(claimed.channel)) is not None:
+            watch.failed(failure)
+        log.warning("%s %d failed: %s", claimed.channel, claimed.id, failure)
         now = self.clock.now()
 
-        async def record(session: AsyncSession) -> Effects:
-            effects = Effects()
-            notification = await lock_notification(session, Notification.id, sms.id)
+        async def record(session: AsyncSession, effects: Effects) -> None:
+            notification = await lock_notification(session, Notification.id, claimed.id)
             if notification is None:
-                return effects
+                return
             notification.error_code = failure.code
             notification.error_message = failure.message
             notification.status_at = now
@@ -278,17 +295,16 @@ class SmsOutbox:
                 notification.status = NotificationStatus.CANCELLED.value  # someone took the alert meanwhile
             elif failure.kind is FailureKind.TEMPORARY and worth_retrying:
                 notification.status = NotificationStatus.PENDING.value
-                notification.not_before = now + retry_delay(sms.attempts)
+                notification.not_before = now + retry_delay(claimed.attempts)
             else:
                 notification.status = NotificationStatus.REJECTED.value
                 await self._log_failure(session, notification, failure, now, effects)
-                await self.escalation.on_unreachable(session, notification, now, effects)
+                await self.on_unreachable(session, notification, now, effects)
             if notification.alert_id is not None:
                 effects.changed_alert_ids.add(notification.alert_id)
-            return effects
 
-        # Urgent: a refused SMS moves its alert on at once, in a storm too.
-        await self.after_commit(await self.database.transact(record, urgent=True))
+        # Urgent: a refused ask moves its alert on at once, in a storm too.
+        await commit_then_apply(self.database, self.after_commit, record, urgent=True)
 
     async def _log_failure(
         self,
@@ -304,10 +320,10 @@ class SmsOutbox:
             AlertEvent(
                 alert_id=notification.alert_id,
                 at=now,
-                kind="sms_failed",
+                kind=f"{notification.channel}_failed",
                 actor="system",
-                detail=f"{notification.purpose} SMS to {notification.phone} failed for good: "
-                f"{failure.code} {failure.message}",
+                detail=f"{notification.purpose} {channel_noun(notification.channel)} to {notification.phone} "
+                f"failed for good: {failure.code} {failure.message}",
                 notification_id=notification.id,
             )
         )
@@ -341,8 +357,11 @@ class SmsOutbox:
                 await session.execute(
                     select(
                         Notification.id,
+                        Notification.channel,
                         Notification.phone,
                         Notification.body,
+                        Notification.template,
+                        Notification.params,
                         Notification.status,
                         Notification.attempts,
                         Notification.claimed_at,
@@ -353,34 +372,43 @@ class SmsOutbox:
                     .limit(CLAIM_BATCH)
                 )
             ).all()
-        for notification_id, phone, body, status, attempts, claimed_at, status_at in candidates:
+        for row in candidates:
             # An unconfirmed request may still reach the provider until a lease after the attempt.
-            in_doubt = status == NotificationStatus.UNCONFIRMED and status_at is not None and status_at > expired
-            await self._settle(
-                notification_id, phone, body, claimed_at or now, seen=(status, attempts), resend=not in_doubt
+            unconfirmed = row.status == NotificationStatus.UNCONFIRMED
+            in_doubt = unconfirmed and row.status_at is not None and row.status_at > expired
+            claimed = ClaimedNotification(
+                row.id,
+                row.channel,
+                row.phone,
+                row.body,
+                row.template or "",
+                row.params or {},
+                row.attempts,
+                row.claimed_at or now,
+                priority=0,
             )
+            await self._settle(claimed, seen=(row.status, row.attempts), resend=not in_doubt)
 
-    async def _settle(
-        self,
-        notification_id: int,
-        phone: str,
-        body: str,
-        claimed_at: datetime,
-        *,
-        seen: tuple[str, int],
-        resend: bool,
-    ) -> None:
+    async def _settle(self, claimed: ClaimedNotification, *, seen: tuple[str, int], resend: bool) -> None:
         """Record what the provider has of the row, or put it back to be sent again; ``seen`` is the
         (status, attempts) it was found in, so a row that moved on meanwhile is left alone."""
+        channel = self.channels.get(claimed.channel)
+        if channel is None:
+            return  # another monitor's channel: that monitor settles it
         try:
-            found = await self.gateway.find_sent(phone, body, claimed_at)
+            found = await channel.find_sent(outgoing(claimed), claimed.claimed_at)
         except SendFailure as failure:
-            self.watch.failed(failure)
-            log.warning("cannot check SMS %d with the provider yet: %s", notification_id, failure)
+            self.watches[claimed.channel].failed(failure)
+            log.warning("cannot check %s %d with the provider yet: %s", claimed.channel, claimed.id, failure)
             return
         if found is not None:
-            log.info("SMS %d had reached the provider before the interruption (%s)", notification_id, found.provider_id)
-            await self._record_sent(notification_id, found)
+            log.info(
+                "%s %d had reached the provider before the interruption (%s)",
+                claimed.channel,
+                claimed.id,
+                found.provider_id,
+            )
+            await self._record_sent(claimed.id, claimed.channel, found)
             return
         if not resend:
             return  # not there yet; look again at the next upkeep
@@ -389,7 +417,7 @@ class SmsOutbox:
             await session.execute(
                 update(Notification)
                 .where(
-                    Notification.id == notification_id,
+                    Notification.id == claimed.id,
                     # Only as it was seen: another monitor may have settled it and a sender claimed
                     # it again (every claim counts an attempt) while the provider was being asked.
                     Notification.status == seen[0],
@@ -399,26 +427,29 @@ class SmsOutbox:
             )
         self.wake()
 
-    async def check_provider(self) -> None:
-        """Ask the provider something cheap (when idle, and while it is down); bring retries forward when it is back."""
+    async def check_provider(self, channel: str = SMS) -> None:
+        """Ask a channel's provider something cheap (when idle, and while it is down); bring its
+        retries forward when it is back."""
+        watch = self.watches[channel]
         try:
-            await self.gateway.check()
+            await self.channels[channel].check()
         except SendFailure as failure:
-            self.watch.failed(failure)
-            log.warning("the SMS provider did not answer a check: %s", failure)
+            watch.failed(failure)
+            log.warning("the %s provider did not answer a check: %s", channel, failure)
             return
-        brought_forward = await self._bring_retries_forward() if self.watch.down else 0
-        self.watch.answered_check(retries_waiting=brought_forward > 0)
+        brought_forward = await self._bring_retries_forward(channel) if watch.down else 0
+        watch.answered_check(retries_waiting=brought_forward > 0)
         if brought_forward:
-            log.info("the SMS provider answers again: %d retries brought forward", brought_forward)
+            log.info("the %s provider answers again: %d retries brought forward", channel, brought_forward)
             self.wake()
 
-    async def _bring_retries_forward(self) -> int:
+    async def _bring_retries_forward(self, channel: str) -> int:
         now = self.clock.now()
         async with self.database.write() as session:
             result = await session.execute(
                 update(Notification)
                 .where(
+                    Notification.channel == channel,
                     Notification.status == NotificationStatus.PENDING,
                     Notification.attempts > 0,
                     Notification.not_before > now,
@@ -441,6 +472,6 @@ _ALERT_STATE = select(Alert.state).where(Alert.id == bindparam("alert_id"))
 
 def _log_pass_failure(what: str, error: Exception) -> None:
     if is_unavailable(error):
-        log.error("SMS outbox %s cannot reach the database: %s", what, error)
+        log.error("outbox %s cannot reach the database: %s", what, error)
     else:
-        log.exception("SMS outbox %s pass failed; retrying", what, exc_info=error)
+        log.exception("outbox %s pass failed; retrying", what, exc_info=error)

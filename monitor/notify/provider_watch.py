@@ -22,8 +22,10 @@ CHECK_EVERY_S = 20.0
 
 
 class ProviderWatch:
-    def __init__(self, health: Health, provider: str) -> None:
+    def __init__(self, health: Health, channel: str, provider: str) -> None:
         self.health = health
+        #: the health component it reports on: the channel's name ("sms")
+        self.channel = channel
         self.provider = provider
         self._failures = 0
         self._last_heard = asyncio.get_running_loop().time()
@@ -46,7 +48,7 @@ class ProviderWatch:
         self._failures += 1
         if self.down:
             self.health.mark(
-                "sms",
+                self.channel,
                 ok=False,
                 detail=f"{self.provider}: {self._failures} requests failed in a row, last: {failure}"[:300],
             )
@@ -62,7 +64,7 @@ class ProviderWatch:
     def _up(self, detail: str) -> None:
         self._heard()
         self._failures = 0
-        self.health.mark("sms", ok=True, detail=detail)
+        self.health.mark(self.channel, ok=True, detail=detail)
 
     def _heard(self) -> None:
         self._last_heard = asyncio.get_running_loop().time()

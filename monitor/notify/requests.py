@@ -1,14 +1,18 @@
-"""Queueing SMS: one row per message, written in the same transaction as the change it reports.
+"""Queueing notifications: one row per message to one person on one channel, written in the same
+transaction as the change it reports.
 
-An urgent row (someone asked to help: priority 0) is born ``claimed`` by the transaction
-that queues it, and that process hands it to the provider right after the commit
-(``monitor.notify.outbox``): no second transaction and no throttling stands between a press
-and its SMS. Should the process die first, the claim's lease runs out and the outbox
-checks with the provider before sending it (at most once). Every other row is born
-``pending``; the outbox claims it moments later, applying each phone's limit
-(``monitor.notify.sms.phone_limit``). A row's ``dedupe_key`` is unique, so the same (alert, purpose,
-tier, round, phone) is queued at most once however many times, or by however many
-monitors, the step that queues it runs.
+A notification is a request to reach one person (an address on a channel: a phone number
+for "sms") about one alert, or about the person themself, with one ``Message``
+(``monitor.notify.texts``). An urgent row (someone asked to help: priority 0) is born
+``claimed`` by the transaction that queues it, and that process hands it to its channel
+right after the commit (``monitor.notify.outbox``): no second transaction and no
+throttling stands between a press and its ask. Should the process die first, the claim's
+lease runs out and the outbox checks with the provider before sending it (at most once).
+Every other row is born ``pending``; the outbox claims it moments later, applying each
+phone's SMS limit (``monitor.notify.sms.phone_limit``). A row's ``dedupe_key`` is unique,
+so the same (alert, purpose, tier, round, person, channel) is queued at most once however
+many times, or by however many monitors, the step that queues it runs
+(docs/architecture.md, invariant 3).
 """
 
 from __future__ import annotations
@@ -24,8 +28,9 @@ from sqlalchemy import Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from monitor.core.effects import ClaimedSms, Effects
+from monitor.core.effects import ClaimedNotification, Effects
 from monitor.notify.sms.segments import count_segments
+from monitor.notify.texts import Message
 from monitor.store.models import Alert, Notification, SmsOptOut
 from monitor.store.statements import insert_many_unless_exist
 
@@ -87,21 +92,42 @@ UNREACHED: frozenset[str] = frozenset(
 )
 
 
+#: The channel of SMS; the one every reply and every notice that is not an ask goes by.
+SMS = "sms"
+
+
+def channel_noun(channel: str) -> str:
+    """How the audit log names a channel's messages: "SMS", "voice"."""
+    return "SMS" if channel == SMS else channel
+
+
 def dedupe_key(
-    *, purpose: Purpose, phone: str, alert_id: int | None, tier: int | None, round_number: int | None
+    *,
+    purpose: Purpose,
+    phone: str,
+    alert_id: int | None,
+    tier: int | None,
+    round_number: int | None,
+    channel: str = SMS,
 ) -> str:
-    return f"{alert_id}:{purpose}:{tier}:{round_number}:{phone}"
+    """One row per (alert, purpose, tier, round, person, channel); an SMS's key names no channel
+    (the keys of rows written before there were other channels stay valid)."""
+    key = f"{alert_id}:{purpose}:{tier}:{round_number}:{phone}"
+    return key if channel == SMS else f"{key}:{channel}"
 
 
 @dataclass(frozen=True, slots=True)
-class SmsRequest:
+class NotificationRequest:
+    """Reach one person (``phone``: their address on ``channel``) with ``message``."""
+
     phone: str
-    body: str
+    message: Message
     purpose: Purpose
     alert_id: int | None = None
     volunteer_id: str | None = None
     tier: int | None = None
     round_number: int | None = None
+    channel: str = SMS
     #: overrides the default dedupe key (e.g. one answer per inbound reply)
     key: str | None = None
 
@@ -113,20 +139,22 @@ class SmsRequest:
             alert_id=self.alert_id,
             tier=self.tier,
             round_number=self.round_number,
+            channel=self.channel,
         )
 
 
-async def queue_sms_many(
+async def queue_many(
     session: AsyncSession,
     effects: Effects,
-    requests: Sequence[SmsRequest],
+    requests: Sequence[NotificationRequest],
     now: datetime,
     *,
     opted_out: Collection[str] | None = None,
 ) -> list[int | None]:
-    """Queue several SMS in one statement; per request its row id, or None if it was queued before
-    or its phone opted out (replied STOP: nothing more may be sent to it). ``opted_out``: which of
-    the requests' phones opted out, when this transaction has read that already."""
+    """Queue several notifications in one statement; per request its row id, or None if it was
+    queued before or its phone opted out (replied STOP: nothing more may be sent to it, on any
+    channel). ``opted_out``: which of the requests' phones opted out, when this transaction has
+    read that already."""
     if not requests:
         return []
     # The last guard: whoever chose the recipients, an opted-out phone gets no row at all.
@@ -142,7 +170,7 @@ async def queue_sms_many(
     for request in requests:
         if request.phone in opted_out:
             continue
-        segments = count_segments(request.body)
+        segments = count_segments(request.message.text)
         urgent = PRIORITY[request.purpose] == URGENT_PRIORITY
         rows.append(
             {
@@ -150,11 +178,14 @@ async def queue_sms_many(
                 "alert_id": request.alert_id,
                 "volunteer_id": request.volunteer_id,
                 "phone": request.phone,
+                "channel": request.channel,
                 "purpose": request.purpose.value,
                 "priority": PRIORITY[request.purpose],
                 "tier": request.tier,
                 "round": request.round_number,
-                "body": request.body,
+                "body": request.message.text,
+                "template": request.message.template,
+                "params": dict(request.message.params),
                 "segments": segments.segments,
                 "encoding": segments.encoding,
                 "status": (NotificationStatus.CLAIMED if urgent else NotificationStatus.PENDING).value,
@@ -175,11 +206,21 @@ async def queue_sms_many(
         if row_id is None:
             continue
         if PRIORITY[request.purpose] == URGENT_PRIORITY:
-            effects.sms_to_send.append(
-                ClaimedSms(row_id, request.phone, request.body, attempts=1, claimed_at=now, priority=URGENT_PRIORITY)
+            effects.to_send.append(
+                ClaimedNotification(
+                    row_id,
+                    request.channel,
+                    request.phone,
+                    request.message.text,
+                    request.message.template,
+                    request.message.params,
+                    attempts=1,
+                    claimed_at=now,
+                    priority=URGENT_PRIORITY,
+                )
             )
         else:
-            effects.sms_waiting = True
+            effects.notifications_waiting = True
     return result
 
 
@@ -188,25 +229,24 @@ async def queue_sms(
     effects: Effects,
     *,
     phone: str,
-    body: str,
+    message: Message,
     purpose: Purpose,
     now: datetime,
     alert_id: int | None = None,
     volunteer_id: str | None = None,
-    tier: int | None = None,
-    round_number: int | None = None,
     key: str | None = None,
 ) -> int | None:
-    """Queue one SMS; its id, or None when the same message was already queued."""
-    request = SmsRequest(phone, body, purpose, alert_id, volunteer_id, tier, round_number, key)
-    [queued] = await queue_sms_many(session, effects, [request], now)
+    """Queue one SMS (answers and notices: everything that is not an ask); its id, or None when
+    the same message was already queued."""
+    request = NotificationRequest(phone, message, purpose, alert_id, volunteer_id, key=key)
+    [queued] = await queue_many(session, effects, [request], now)
     return queued
 
 
 async def lock_notification(
     session: AsyncSession, key: InstrumentedAttribute[Any], value: object
 ) -> Notification | None:
-    """Lock the SMS row whose ``key`` column (``Notification.id``, ``Notification.provider_id``)
+    """Lock the notification row whose ``key`` column (``Notification.id``, ``Notification.provider_id``)
     is ``value`` for update, taking its alert's lock first.
 
     Every writer locks in the order device, alert, notification; taking a notification

@@ -1,14 +1,21 @@
-"""The texts of every SMS callwatch sends, in Chinese and English.
+"""Every message callwatch sends to people, in Chinese and English: written here and nowhere else.
 
-An alert SMS must let a volunteer act without opening anything else: who, where, what
-happened and when, where the resident was last located, and how to reply. The language
-is the resident's for messages about them (DESIGN.md directory ``language``), falling
-back to the volunteer's own for messages about the volunteer.
+Each builder returns a ``Message`` in both forms a channel may need: the free text (what
+Twilio sends, what the log shows) and the name of the template it instantiates with the
+parameters it filled in, for providers that accept only pre-approved templates (mainland
+Chinese SMS providers). Escalation, actions and supervision say which message and to whom;
+they never write text themselves.
+
+An ask must let a volunteer act without opening anything else: who, where, what happened
+and when, where the resident was last located, and how to reply. The language is the
+resident's for messages about them (the directory's ``language``), falling back to the
+volunteer's own for messages about the volunteer.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -32,6 +39,16 @@ KIND_NAMES: dict[str, dict[str, str]] = {
         "area_outage": "区域设备大面积离线",
     },
 }
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One message to one person: the text, and the template it instantiates with its parameters."""
+
+    #: which message this is: "ask", "reminder", "taken", ... (a template provider maps it to its code)
+    template: str
+    text: str
+    params: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +100,7 @@ WHAT_HAPPENED: dict[str, dict[str, str]] = {
 DEFAULT_HAPPENED: dict[str, str] = {"en": "at {when}", "zh": "{when}求助"}
 
 
-def alert_text(
+def _alert_text(
     facts: AlertFacts, language: str, style: MessageStyle, *, round_number: int = 0, distance_m: float | None = None
 ) -> str:
     """The SMS asking a volunteer (or a family member) to take an alert; ``distance_m``: how far
@@ -136,14 +153,14 @@ def _location(facts: AlertFacts, lang: str, style: MessageStyle) -> str:
     return f" Location{accuracy}{fixed}{age}: {link}"
 
 
-def taken_text(facts: AlertFacts, taker_name: str, language: str) -> str:
+def _taken_text(facts: AlertFacts, taker_name: str, language: str) -> str:
     """Told to everyone else who was asked, once someone has taken the alert."""
     if language_of(language) == "zh":
         return f"{facts.resident_name}的求助（{facts.code}）已由{taker_name}接手，无需回复。"
     return f"{taker_name} has taken alert {facts.code} for {facts.resident_name}. No need to reply."
 
 
-def ack_confirmation_text(facts: AlertFacts, language: str) -> str:
+def _ack_confirmation_text(facts: AlertFacts, language: str) -> str:
     if language_of(language) == "zh":
         return (
             f"已确认由您接手{facts.resident_name}的求助（{facts.code}），地址：{facts.address}。"
@@ -155,32 +172,32 @@ def ack_confirmation_text(facts: AlertFacts, language: str) -> str:
     )
 
 
-def already_taken_text(facts: AlertFacts, taker_name: str, language: str) -> str:
+def _already_taken_text(facts: AlertFacts, taker_name: str, language: str) -> str:
     if language_of(language) == "zh":
         return f"{facts.resident_name}的求助（{facts.code}）已由{taker_name}接手，谢谢。"
     return f"Alert {facts.code} for {facts.resident_name} was already taken by {taker_name}. Thank you."
 
 
-def closed_text(facts: AlertFacts, state: str, language: str) -> str:
+def _closed_text(facts: AlertFacts, state: str, language: str) -> str:
     if language_of(language) == "zh":
         word = {"cancelled": "已取消", "resolved": "已处理完毕"}.get(state, "已结束")
         return f"{facts.resident_name}的求助（{facts.code}）{word}，无需行动。"
     return f"Alert {facts.code} for {facts.resident_name} is already {state}. Nothing to do."
 
 
-def resolved_confirmation_text(facts: AlertFacts, language: str) -> str:
+def _resolved_confirmation_text(facts: AlertFacts, language: str) -> str:
     if language_of(language) == "zh":
         return f"{facts.resident_name}的求助（{facts.code}）已记录为处理完毕，谢谢您。"
     return f"Alert {facts.code} for {facts.resident_name} is recorded as resolved. Thank you."
 
 
-def decline_confirmation_text(facts: AlertFacts, language: str) -> str:
+def _decline_confirmation_text(facts: AlertFacts, language: str) -> str:
     if language_of(language) == "zh":
         return f"好的，{facts.resident_name}的求助（{facts.code}）正在转给其他人。"
     return f"Understood: alert {facts.code} for {facts.resident_name} is going to the next people now."
 
 
-def cancelled_text(facts: AlertFacts, language: str) -> str:
+def _cancelled_text(facts: AlertFacts, language: str) -> str:
     """Told to everyone asked, when the resident cancels before anyone took the alert
     (or, for a missed check-in, checks in late)."""
     checked_in = facts.kind == "missed_checkin"
@@ -193,7 +210,7 @@ def cancelled_text(facts: AlertFacts, language: str) -> str:
     return f"{facts.resident_name} cancelled alert {facts.code}. Nothing to do. Thank you."
 
 
-def cancel_after_ack_text(facts: AlertFacts, language: str) -> str:
+def _cancel_after_ack_text(facts: AlertFacts, language: str) -> str:
     """Told to whoever took the alert when the resident presses cancel (or checks in) afterwards."""
     checked_in = facts.kind == "missed_checkin"
     if language_of(language) == "zh":
@@ -206,7 +223,7 @@ def cancel_after_ack_text(facts: AlertFacts, language: str) -> str:
     )
 
 
-def unanswered_text(facts: AlertFacts, language: str, style: MessageStyle) -> str:
+def _unanswered_text(facts: AlertFacts, language: str, style: MessageStyle) -> str:
     """Sent to duty staff when every tier and round went unanswered."""
     lang = language_of(language)
     kind = KIND_NAMES[lang].get(facts.kind, facts.kind)
@@ -240,7 +257,7 @@ class HealthItem:
 HEALTH_LINES = 5
 
 
-def health_report_text(items: list[HealthItem], language: str, style: MessageStyle) -> str:
+def _health_report_text(items: list[HealthItem], language: str, style: MessageStyle) -> str:
     """Duty staff's batched SMS: the device-health alerts raised since the last one."""
     lang = language_of(language)
     lines = [_health_line(item, lang, style, with_state=False) for item in items[:HEALTH_LINES]]
@@ -252,7 +269,7 @@ def health_report_text(items: list[HealthItem], language: str, style: MessageSty
     return f"Device report, {len(items)} new: {'; '.join(lines)}{rest}. Details on the duty console."
 
 
-def area_digest_text(area_name: str, items: list[HealthItem], language: str, style: MessageStyle) -> str:
+def _area_digest_text(area_name: str, items: list[HealthItem], language: str, style: MessageStyle) -> str:
     """An area team's daily digest of device problems in their area, and whether each is over."""
     lang = language_of(language)
     lines = [_health_line(item, lang, style, with_state=True) for item in items[:HEALTH_LINES]]
@@ -279,7 +296,7 @@ def _health_line(item: HealthItem, lang: str, style: MessageStyle, *, with_state
     return f"{kind} {item.subject}{who}{count}{' ' + battery if battery else ''} since {when}{state}"
 
 
-def help_text(language: str, *, volunteer: bool = True) -> str:
+def _help_text(language: str, *, volunteer: bool = True) -> str:
     """Answer to a reply the grammar does not know (volunteers also hear how to set their availability)."""
     if language_of(language) == "zh":
         availability = "；“休息”“上班”“暂停2小时”“状态”设置值班状态" if volunteer else ""
@@ -316,12 +333,12 @@ def moment_text(moment: datetime, now: datetime, zone: ZoneInfo, language: str) 
     return f"{WEEKDAYS['en'][local.weekday()]} {local.day} {local:%b} {clock}"
 
 
-def availability_text(
+def _availability_text(
     duty: str, until: datetime | None, *, now: datetime, zone: ZoneInfo, language: str, after: str
 ) -> str:
     """The answer to OFF, ON, PAUSE and STATUS: where the volunteer stands now, and until when.
 
-    ``duty`` is one of on_call, off_schedule, off, paused (``monitor.escalation.audience.Duty``);
+    ``duty`` is one of on_call, off_schedule, off, paused (``monitor.oncall.standing.Duty``);
     ``after`` the word answered: off, on, pause or status.
     """
     zh = language_of(language) == "zh"
@@ -358,7 +375,7 @@ def availability_text(
     )
 
 
-def family_raised_text(facts: AlertFacts, language: str, style: MessageStyle) -> str:
+def _family_raised_text(facts: AlertFacts, language: str, style: MessageStyle) -> str:
     """To a resident's family contact who is only informed: an alert about her was raised."""
     lang = language_of(language)
     kind = KIND_NAMES[lang].get(facts.kind, facts.kind)
@@ -395,7 +412,7 @@ ENDINGS: dict[str, dict[str, str]] = {
 }
 
 
-def family_ended_text(facts: AlertFacts, ending: str, language: str) -> str:
+def _family_ended_text(facts: AlertFacts, ending: str, language: str) -> str:
     """To a family contact told of the alert: it ended (``ending``: cancelled, or the resolved outcome)."""
     lang = language_of(language)
     default = "已处理完毕" if lang == "zh" else "is over"
@@ -407,7 +424,7 @@ def family_ended_text(facts: AlertFacts, ending: str, language: str) -> str:
     return f"The alert ({facts.code}) for {facts.resident_name} {how}. No need to reply."
 
 
-def nothing_to_answer_text(language: str) -> str:
+def _nothing_to_answer_text(language: str) -> str:
     if language_of(language) == "zh":
         return "您目前没有待处理的求助，谢谢。"
     return "You have no open alert to answer right now. Thank you."
@@ -418,7 +435,7 @@ DIGEST_ITEMS = 6
 DIGEST_QUOTE = 60
 
 
-def digest_text(held_bodies: list[str], language: str, limit: int) -> str:
+def _digest_text(held_bodies: list[str], language: str, limit: int) -> str:
     """One SMS for everything a phone's limit (``limit`` per 15 minutes) held back, most urgent first."""
     lang = language_of(language)
     quoted = [_quote(body) for body in held_bodies[:DIGEST_ITEMS]]
@@ -441,7 +458,7 @@ def _quote(body: str) -> str:
     return flat if len(flat) <= DIGEST_QUOTE else flat[: DIGEST_QUOTE - 1] + "…"
 
 
-def watchdog_text(loop: str, stalled_s: float, host: str, language: str) -> str:
+def _watchdog_text(loop: str, stalled_s: float, host: str, language: str) -> str:
     """To duty staff: a loop of the monitor stopped; it is restarting, watch the console meanwhile."""
     if language_of(language) == "zh":
         return (
@@ -452,3 +469,135 @@ def watchdog_text(loop: str, stalled_s: float, host: str, language: str) -> str:
         f"CALLWATCH FAULT: the monitor's {loop} loop on {host} made no progress for {round(stalled_s)} s "
         "and is restarting. Watch the duty console and phone residents with open SOS alerts."
     )
+
+
+# -- messages: each one's template name and parameters beside its text ------------------------
+
+
+def _about(facts: AlertFacts, language: str, style: MessageStyle) -> dict[str, str]:
+    """The parameters of a message about an alert: what, who, where and when."""
+    return {
+        "code": str(facts.code),
+        "kind": KIND_NAMES[language_of(language)].get(facts.kind, facts.kind),
+        "resident": facts.resident_name,
+        "address": facts.address,
+        "area": facts.area_name,
+        "when": style.local_time(facts.raised_at),
+    }
+
+
+def _short(facts: AlertFacts) -> dict[str, str]:
+    """The parameters of a short message about an alert: its code and whom it is about."""
+    return {"code": str(facts.code), "resident": facts.resident_name}
+
+
+def ask(
+    facts: AlertFacts, language: str, style: MessageStyle, *, round_number: int = 0, distance_m: float | None = None
+) -> Message:
+    """Asking a volunteer (or a family member) to take an alert; ``distance_m``: how far the
+    resident is from them, when both positions are known; a later round is a reminder."""
+    lang = language_of(language)
+    params = _about(facts, lang, style) | {
+        "phone": facts.resident_phone or "",
+        "distance": distance_text(distance_m, lang) if distance_m is not None else "",
+        "location": style.map_link(facts.lat, facts.lon) if facts.lat is not None and facts.lon is not None else "",
+    }
+    text = _alert_text(facts, lang, style, round_number=round_number, distance_m=distance_m)
+    return Message("reminder" if round_number > 0 else "ask", text, params)
+
+
+def unanswered(facts: AlertFacts, language: str, style: MessageStyle) -> Message:
+    """To duty staff: every tier and round went unanswered."""
+    return Message("unanswered", _unanswered_text(facts, language, style), _about(facts, language, style))
+
+
+def taken(facts: AlertFacts, taker_name: str, language: str) -> Message:
+    """To everyone else who was asked: someone has taken the alert."""
+    return Message("taken", _taken_text(facts, taker_name, language), _short(facts) | {"taker": taker_name})
+
+
+def ack_confirmation(facts: AlertFacts, language: str) -> Message:
+    """To whoever took the alert: it is theirs, and how to close it."""
+    params = _short(facts) | {"address": facts.address}
+    return Message("ack_confirmation", _ack_confirmation_text(facts, language), params)
+
+
+def already_taken(facts: AlertFacts, taker_name: str, language: str) -> Message:
+    params = _short(facts) | {"taker": taker_name}
+    return Message("already_taken", _already_taken_text(facts, taker_name, language), params)
+
+
+def closed(facts: AlertFacts, state: str, language: str) -> Message:
+    return Message("closed", _closed_text(facts, state, language), _short(facts) | {"state": state})
+
+
+def resolved_confirmation(facts: AlertFacts, language: str) -> Message:
+    return Message("resolved_confirmation", _resolved_confirmation_text(facts, language), _short(facts))
+
+
+def decline_confirmation(facts: AlertFacts, language: str) -> Message:
+    return Message("decline_confirmation", _decline_confirmation_text(facts, language), _short(facts))
+
+
+def cancelled(facts: AlertFacts, language: str) -> Message:
+    """To everyone asked: the resident cancelled (or, for a missed check-in, checked in late)."""
+    template = "checked_in" if facts.kind == "missed_checkin" else "cancelled"
+    return Message(template, _cancelled_text(facts, language), _short(facts))
+
+
+def cancel_after_ack(facts: AlertFacts, language: str) -> Message:
+    """To whoever took the alert: the resident pressed cancel (or checked in) afterwards."""
+    template = "checked_in_after_ack" if facts.kind == "missed_checkin" else "cancel_after_ack"
+    return Message(template, _cancel_after_ack_text(facts, language), _short(facts))
+
+
+def health_report(items: list[HealthItem], language: str, style: MessageStyle) -> Message:
+    """Duty staff's batched news of device health."""
+    params = {"count": str(len(items)), "more": str(max(0, len(items) - HEALTH_LINES))}
+    return Message("health_report", _health_report_text(items, language, style), params)
+
+
+def area_digest(area_name: str, items: list[HealthItem], language: str, style: MessageStyle) -> Message:
+    """An area team's daily digest of device problems."""
+    params = {"area": area_name, "count": str(len(items)), "more": str(max(0, len(items) - HEALTH_LINES))}
+    return Message("area_digest", _area_digest_text(area_name, items, language, style), params)
+
+
+def help_answer(language: str, *, volunteer: bool = True) -> Message:
+    """The answer to a reply the grammar does not know."""
+    return Message("help" if volunteer else "help_family", _help_text(language, volunteer=volunteer))
+
+
+def nothing_to_answer(language: str) -> Message:
+    return Message("nothing_to_answer", _nothing_to_answer_text(language))
+
+
+def availability(
+    duty: str, until: datetime | None, *, now: datetime, zone: ZoneInfo, language: str, after: str
+) -> Message:
+    """The answer to OFF, ON, PAUSE and STATUS (``duty``: where the volunteer stands now)."""
+    when = moment_text(until, now, zone, language) if until is not None else ""
+    text = _availability_text(duty, until, now=now, zone=zone, language=language, after=after)
+    return Message(f"availability_{duty}", text, {"until": when, "after": after})
+
+
+def family_raised(facts: AlertFacts, language: str, style: MessageStyle) -> Message:
+    """To a family contact who is only informed: an alert about her was raised."""
+    return Message("family_raised", _family_raised_text(facts, language, style), _about(facts, language, style))
+
+
+def family_ended(facts: AlertFacts, ending: str, language: str) -> Message:
+    """To a family contact told of the alert: it ended (``ending``: cancelled, or the outcome)."""
+    return Message("family_ended", _family_ended_text(facts, ending, language), _short(facts) | {"ending": ending})
+
+
+def digest(held_bodies: list[str], language: str, limit: int) -> Message:
+    """One message for everything a phone's limit held back."""
+    params = {"count": str(len(held_bodies)), "limit": str(limit)}
+    return Message("digest", _digest_text(held_bodies, language, limit), params)
+
+
+def watchdog(loop: str, stalled_s: float, host: str, language: str) -> Message:
+    """To duty staff: a loop of the monitor stopped and it is restarting."""
+    params = {"loop": loop, "seconds": str(round(stalled_s)), "host": host}
+    return Message("watchdog", _watchdog_text(loop, stalled_s, host, language), params)

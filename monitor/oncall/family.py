@@ -11,6 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitor.store.models import FamilyContact
 
+#: A tier's "notify" target, or a policy's "inform" entry, meaning the resident's family contacts.
+FAMILY_TARGET = "family"
+
 
 @dataclass(frozen=True, slots=True)
 class ContactValues:

@@ -15,11 +15,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitor.core.effects import Effects
-from monitor.directory.model import FAMILY_TARGET
 from monitor.notify.facts import load_facts
-from monitor.notify.requests import Purpose, SmsRequest, queue_sms_many
-from monitor.notify.texts import MessageStyle, family_ended_text, family_raised_text
-from monitor.oncall.family import ContactValues, family_of, values_of
+from monitor.notify.requests import NotificationRequest, Purpose, queue_many
+from monitor.notify.texts import MessageStyle, family_ended, family_raised
+from monitor.oncall.family import FAMILY_TARGET, ContactValues, family_of, values_of
 from monitor.store.models import Alert, AlertEvent, Notification
 
 
@@ -43,16 +42,16 @@ async def inform_raised(
         return
     facts, _ = await load_facts(session, alert)
     requests = [
-        SmsRequest(
+        NotificationRequest(
             contact.phone,
-            family_raised_text(facts, contact.language, style),
+            family_raised(facts, contact.language, style),
             Purpose.INFORM,
             alert_id=alert.id,
             key=_key(alert.id, "raised", contact.phone),
         )
         for contact in contacts
     ]
-    queued = await queue_sms_many(session, effects, requests, now)
+    queued = await queue_many(session, effects, requests, now)
     _log(session, alert, contacts, queued, "told it was raised", now)
 
 
@@ -76,16 +75,16 @@ async def inform_ended(session: AsyncSession, effects: Effects, alert: Alert, en
     # a contact removed since the start is still told of the end, in the resident's language
     contacts = [by_phone.get(phone) or ContactValues(phone, phone, resident_language) for phone in told]
     requests = [
-        SmsRequest(
+        NotificationRequest(
             contact.phone,
-            family_ended_text(facts, ending, contact.language),
+            family_ended(facts, ending, contact.language),
             Purpose.INFORM,
             alert_id=alert.id,
             key=_key(alert.id, "ended", contact.phone),
         )
         for contact in contacts
     ]
-    queued = await queue_sms_many(session, effects, requests, now)
+    queued = await queue_many(session, effects, requests, now)
     _log(session, alert, contacts, queued, f"told it ended ({ending.replace('_', ' ')})", now)
 
 

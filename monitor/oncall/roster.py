@@ -16,7 +16,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from monitor.escalation.audience import Duty, Standing, members_by_area, schedule_of, standings
+from monitor.oncall.people import members_by_area
+from monitor.oncall.standing import Duty, Standing, schedule_of, standings
 from monitor.store.models import Area, Volunteer
 
 AHEAD = timedelta(days=7)

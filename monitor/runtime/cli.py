@@ -21,7 +21,7 @@ from monitor.alerts.lifecycle import AlertState
 from monitor.alerts.views import alert_summary, list_alerts
 from monitor.config.settings import Settings, load_settings
 from monitor.core.errors import UserError
-from monitor.directory.model import load_directory
+from monitor.directory.file import load_directory
 from monitor.directory.sync import import_directory
 from monitor.reports.commands import add_report_command, run_report
 from monitor.runtime.logs import configure_logging
@@ -178,7 +178,7 @@ async def cmd_run(arguments: argparse.Namespace) -> int:
 
 
 async def cmd_demo(arguments: argparse.Namespace) -> int:
-    from monitor.runtime.demo import run_demo
+    from simulator.demo.session import run_demo
 
     return await run_demo(port=arguments.port, keep=arguments.keep, fast=arguments.fast)
 

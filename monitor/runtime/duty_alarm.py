@@ -18,13 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitor.core.clock import Clock
 from monitor.core.deadline import finish_within
-from monitor.core.effects import AfterCommit, Effects
+from monitor.core.effects import AfterCommit, Effects, commit_then_apply
 from monitor.core.loop_stop import LoopStop
-from monitor.escalation.audience import staff
-from monitor.notify.channel import OutgoingSms, SendFailure
-from monitor.notify.outbox import SmsOutbox
-from monitor.notify.requests import Purpose, SmsRequest, queue_sms_many
-from monitor.notify.texts import watchdog_text
+from monitor.notify.channel import Channel, Outgoing, SendFailure
+from monitor.notify.outbox import Outbox
+from monitor.notify.requests import NotificationRequest, Purpose, queue_many
+from monitor.notify.texts import watchdog
+from monitor.oncall.people import staff
 from monitor.store.database import Database
 
 log = logging.getLogger("callwatch.duty_alarm")
@@ -43,10 +43,19 @@ class StaffPhone:
 
 class DutyAlarm:
     def __init__(
-        self, database: Database, outbox: SmsOutbox, clock: Clock, *, instance_id: str, after_commit: AfterCommit
+        self,
+        database: Database,
+        outbox: Outbox,
+        clock: Clock,
+        *,
+        instance_id: str,
+        after_commit: AfterCommit,
+        direct: Channel,
     ) -> None:
         self.database = database
         self.outbox = outbox
+        #: the channel the alarm goes through when the database cannot carry it (SMS)
+        self.direct = direct
         self.clock = clock
         self.instance_id = instance_id
         self.after_commit = after_commit
@@ -67,40 +76,37 @@ class DutyAlarm:
             self._staff = [StaffPhone(one.id, one.phone, one.language) for one in await staff(session)]
 
     async def raise_alarm(self, loop: str, silent_s: float) -> None:
-        try:
-            effects = await finish_within(self._queue(loop, silent_s), THROUGH_DATABASE_S)
-        except Exception as exc:
-            log.error("duty alarm through the database failed (%s); sending it directly", type(exc).__name__)
-            await asyncio.gather(*(self._directly(person, loop, silent_s) for person in self._staff))
-            return
-        await self.after_commit(effects)
-        await self.outbox.drain(within_s=DIRECT_SEND_S)
-        log.warning("duty alarm queued for %d staff phones", len(effects.sms_to_send))
-
-    async def _queue(self, loop: str, silent_s: float) -> Effects:
         now = self.clock.now()
 
-        async def queue(session: AsyncSession) -> Effects:
-            effects = Effects()
+        async def queue(session: AsyncSession, effects: Effects) -> int:
             requests = [
-                SmsRequest(
+                NotificationRequest(
                     phone=person.phone,
-                    body=watchdog_text(loop, silent_s, self.host, person.language),
+                    message=watchdog(loop, silent_s, self.host, person.language),
                     purpose=Purpose.WATCHDOG,
                     volunteer_id=person.id,
                     key=f"watchdog:{self.instance_id}:{loop}:{person.phone}",
                 )
                 for person in await staff(session)
             ]
-            await queue_sms_many(session, effects, requests, now)
-            return effects
+            queued = await queue_many(session, effects, requests, now)
+            return sum(1 for row_id in queued if row_id is not None)
 
-        return await self.database.transact(queue, urgent=True)
+        try:
+            queued = await finish_within(
+                commit_then_apply(self.database, self.after_commit, queue, urgent=True), THROUGH_DATABASE_S
+            )
+        except Exception as exc:
+            log.error("duty alarm through the database failed (%s); sending it directly", type(exc).__name__)
+            await asyncio.gather(*(self._directly(person, loop, silent_s) for person in self._staff))
+            return
+        await self.outbox.drain(within_s=DIRECT_SEND_S)
+        log.warning("duty alarm queued for %d staff phones", queued)
 
     async def _directly(self, person: StaffPhone, loop: str, silent_s: float) -> None:
-        body = watchdog_text(loop, silent_s, self.host, person.language)
+        message = watchdog(loop, silent_s, self.host, person.language)
         try:
-            await finish_within(self.outbox.gateway.send(OutgoingSms(person.phone, body)), DIRECT_SEND_S)
+            await finish_within(self.direct.send(Outgoing(person.phone, message)), DIRECT_SEND_S)
         except (SendFailure, TimeoutError) as exc:
             log.error("duty alarm to staff %s could not be sent: %s", person.volunteer_id, exc)
         else:

@@ -31,26 +31,27 @@ from monitor.config.settings import Settings
 from monitor.core.clock import Clock, SystemClock
 from monitor.core.effects import DeviceFeedback, Effects
 from monitor.core.health import Health
+from monitor.core.heartbeat import Heartbeat
 from monitor.core.loop_stop import LoopStop
 from monitor.core.metrics import Metrics
-from monitor.directory.model import load_directory
+from monitor.directory.file import load_directory
 from monitor.directory.sync import import_directory
 from monitor.escalation.engine import Escalation
+from monitor.escalation.timer import EscalationTimer
 from monitor.ingest.consumer import MqttIngest
 from monitor.ingest.device_events import DeviceEventHandler
 from monitor.ingest.processor import MessageProcessor
 from monitor.ingest.routes import Routes
 from monitor.live.changes import AlertChanges
 from monitor.live.postgres import PostgresAlertFeed
-from monitor.notify.channel import SmsGateway
+from monitor.notify.channels import configured_channels
 from monitor.notify.delivery import delivery_report_writer
-from monitor.notify.log_channel import ConsoleGateway
-from monitor.notify.outbox import SmsOutbox
-from monitor.notify.sms.twilio import TwilioGateway
+from monitor.notify.outbox import Outbox
+from monitor.notify.requests import SMS
 from monitor.notify.texts import MessageStyle
 from monitor.runtime.duty_alarm import DutyAlarm
 from monitor.runtime.sd_notify import SystemdNotifier
-from monitor.runtime.watchdog import EXIT_STALLED, Heartbeat, LastResort, Watchdog
+from monitor.runtime.watchdog import EXIT_STALLED, LastResort, Watchdog
 from monitor.store.database import Database
 from monitor.store.group_commit import GroupCommit
 from monitor.store.migrate import upgrade
@@ -66,13 +67,6 @@ log = logging.getLogger("callwatch.monitor")
 FEEDBACK_PUBLISH_TIMEOUT_S = 5.0
 STOP_INGEST_TIMEOUT_S = 10.0
 STOP_LOOPS_TIMEOUT_S = 10.0
-
-
-def make_gateway(settings: Settings) -> SmsGateway:
-    twilio_settings = settings.sms.gateway_settings()
-    if twilio_settings is None:
-        return ConsoleGateway()
-    return TwilioGateway(twilio_settings)
 
 
 class Monitor:
@@ -121,28 +115,31 @@ class Monitor:
             directory = load_directory(Path(self.settings.directory.file))
             summary = await import_directory(self.database, directory)
             log.info("directory %s imported: %s", self.settings.directory.file, "; ".join(summary.lines()))
-        gateway = await stack.enter_async_context(make_gateway(self.settings))
+        channels = configured_channels(self.settings)
+        for channel in channels.values():
+            await stack.enter_async_context(channel)
         style = MessageStyle(ZoneInfo(self.settings.service.timezone), self.settings.service.map_url_template)
-        self.escalation = Escalation(self.database, self.clock, style, self.metrics, after_commit=self.after_commit)
+        self.escalation = Escalation(style, self.metrics, channels=channels.keys())
+        self.timer = EscalationTimer(
+            self.escalation, self.database, self.clock, self.metrics, after_commit=self.after_commit
+        )
         self.actions = AlertActions(self.escalation, self.metrics)
         rules = SupervisionRules.from_settings(self.settings.supervision)
         self.supervision = Supervision(
-            self.database, self.clock, self.escalation, self.metrics, style, rules, after_commit=self.after_commit
+            self.database, self.clock, self.actions, style, rules, after_commit=self.after_commit
         )
         self.processor = MessageProcessor(DeviceEventHandler(self.actions), self.metrics, Routes(), rules)
         self.replies = ReplyHandler(self.actions)
-        public_url = self.settings.web.public_url
-        self.outbox = SmsOutbox(
+        self.outbox = Outbox(
             self.database,
-            gateway,
-            self.escalation,
+            channels,
             self.clock,
             self.metrics,
             self.health,
             instance_id=self.instance_id,
             lease_s=self.settings.sms.send_lease_s,
-            status_callback_url=f"{public_url}/twilio/status" if gateway.name != "console" else None,
             after_commit=self.after_commit,
+            on_unreachable=self.escalation.on_unreachable,
             phone_limit=self.settings.sms.phone_limit_15min,
             rate_per_s=self.settings.sms.send_rate_per_s,
             give_up_after_s=self.settings.sms.give_up_after_s,
@@ -160,7 +157,12 @@ class Monitor:
             self.config_path,
         )
         duty_alarm = DutyAlarm(
-            self.database, self.outbox, self.clock, instance_id=self.instance_id, after_commit=self.after_commit
+            self.database,
+            self.outbox,
+            self.clock,
+            instance_id=self.instance_id,
+            after_commit=self.after_commit,
+            direct=channels[SMS],
         )
         watchdog = Watchdog(
             [ingest_beat, escalation_beat],
@@ -176,14 +178,17 @@ class Monitor:
             database=self.database,
             replies=self.replies,
             actions=self.actions,
-            escalation=self.escalation,
             after_commit=self.after_commit,
             health=self.health,
             metrics=self.metrics,
             clock=self.clock,
             changes=self.changes,
+            channels=channels,
             delivery_reports=GroupCommit(
-                self.database, delivery_report_writer(self.escalation), after_commit=self.after_commit, bookkeeping=True
+                self.database,
+                delivery_report_writer(self.escalation.on_unreachable),
+                after_commit=self.after_commit,
+                bookkeeping=True,
             ),
         )
         self.web = await stack.enter_async_context(
@@ -191,8 +196,8 @@ class Monitor:
         )
         stack.push_async_callback(self._stop_loops)
         loops = [
-            (self.outbox.run(self._loop_stop), "sms-outbox"),
-            (self.escalation.run(escalation_beat, self._loop_stop, self.outbox.claimed_answered), "escalation"),
+            (self.outbox.run(self._loop_stop), "outbox"),
+            (self.timer.run(escalation_beat, self._loop_stop, self.outbox.claimed_answered), "escalation"),
             (self.supervision.run(self._loop_stop), "supervision"),
             (retention.run(self._loop_stop), "retention"),
             (duty_alarm.run(self._loop_stop), "duty-alarm"),
@@ -255,14 +260,14 @@ class Monitor:
 
     async def after_commit(self, effects: Effects) -> None:
         """Carry out what a committed transaction asked for (see ``monitor.core.effects``)."""
-        if effects.sms_to_send:
-            self.outbox.send_claimed(effects.sms_to_send)
+        if effects.to_send:
+            self.outbox.send_claimed(effects.to_send)
             # Let the requests go out before the rest: someone may be lying on a floor.
             await asyncio.sleep(0)
-        if effects.sms_waiting:
+        if effects.notifications_waiting:
             self.outbox.wake()
         if effects.next_step_at is not None:
-            self.escalation.timer_set(effects.next_step_at)
+            self.timer.timer_set(effects.next_step_at)
         if effects.changed_alert_ids:
             self.changes.publish(effects.changed_alert_ids)
             if self.feed is not None:

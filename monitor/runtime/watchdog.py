@@ -29,6 +29,7 @@ from types import TracebackType
 
 from monitor.core.deadline import finish_within
 from monitor.core.health import Health
+from monitor.core.heartbeat import Heartbeat
 from monitor.core.loop_stop import LoopStop
 from monitor.runtime.sd_notify import SystemdNotifier
 
@@ -41,21 +42,6 @@ CHECK_EVERY_S = 1.0
 ALARM_TIMEOUT_S = 15.0
 #: how long a clean exit may take after a stall before the process is ended hard (at least)
 HARD_STOP_AFTER_S = 10.0
-
-
-class Heartbeat:
-    """One loop's sign of life."""
-
-    def __init__(self, loop: str) -> None:
-        self.loop = loop
-        self._at = time.monotonic()
-
-    def beat(self) -> None:
-        self._at = time.monotonic()
-
-    @property
-    def silent_s(self) -> float:
-        return time.monotonic() - self._at
 
 
 class LoopStalled(Exception):

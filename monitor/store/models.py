@@ -286,7 +286,10 @@ class AlertEvent(Base):
 
 
 class Notification(Base):
-    """One SMS. ``dedupe_key`` makes each (alert, purpose, tier, round, phone) unique."""
+    """One message to one person on one channel (an SMS, ...).
+
+    ``dedupe_key`` makes each (alert, purpose, tier, round, person, channel) unique.
+    """
 
     __tablename__ = "notifications"
     __table_args__ = (
@@ -300,13 +303,19 @@ class Notification(Base):
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
     alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id"), index=True)
     volunteer_id: Mapped[str | None] = mapped_column(ForeignKey("volunteers.id"))
+    #: the person's address on the channel (a phone number for "sms")
     phone: Mapped[str] = mapped_column(String(32), index=True)
+    #: how the person is reached: "sms" (monitor.notify.channel)
+    channel: Mapped[str] = mapped_column(String(16), default="sms", server_default="sms")
     purpose: Mapped[str] = mapped_column(String(32))
     #: lower sends first: SOS before confirmations before health digests
     priority: Mapped[int] = mapped_column(Integer, default=5)
     tier: Mapped[int | None] = mapped_column(Integer)
     round: Mapped[int | None] = mapped_column(Integer)
+    #: the message as free text, and as the template it instantiates with its parameters (monitor.notify.texts)
     body: Mapped[str] = mapped_column(Text)
+    template: Mapped[str | None] = mapped_column(String(64))
+    params: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     segments: Mapped[int] = mapped_column(Integer)
     encoding: Mapped[str] = mapped_column(String(8))
     status: Mapped[str] = mapped_column(String(16))

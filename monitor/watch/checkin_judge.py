@@ -16,11 +16,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from monitor.actions.system_alerts import Fix, NewAlert, open_alert
+from monitor.actions.alert_actions import AlertActions, Fix, NewAlert
 from monitor.alerts.lifecycle import AlertKind
 from monitor.core.effects import Effects
-from monitor.core.metrics import Metrics
-from monitor.escalation.engine import Escalation
 from monitor.store.models import Device, Resident
 from monitor.watch.checkins import day_start, latest_deadline, next_deadline
 from monitor.watch.device_state import last_position
@@ -29,9 +27,8 @@ JUDGE_BATCH = 500
 
 
 class CheckinJudge:
-    def __init__(self, escalation: Escalation, metrics: Metrics, service_zone: ZoneInfo) -> None:
-        self.escalation = escalation
-        self.metrics = metrics
+    def __init__(self, actions: AlertActions, service_zone: ZoneInfo) -> None:
+        self.actions = actions
         self.service_zone = service_zone
 
     async def judge_due(self, session: AsyncSession, effects: Effects, now: datetime) -> int:
@@ -69,7 +66,7 @@ class CheckinJudge:
             position=await _where_last_seen(session, resident.id),
             detail=f"no check-in by {deadline.isoformat(timespec='minutes')}; last check-in {last}",
         )
-        await open_alert(session, effects, self.escalation, self.metrics, new, now)
+        await self.actions.raise_alert(session, effects, new, now=now)
 
 
 async def _where_last_seen(session: AsyncSession, resident_id: str) -> Fix | None:

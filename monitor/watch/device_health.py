@@ -21,11 +21,9 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from monitor.actions.system_alerts import NewAlert, open_alert
+from monitor.actions.alert_actions import AlertActions, NewAlert
 from monitor.alerts.lifecycle import AlertKind, AlertState, Outcome, transition
 from monitor.core.effects import Effects
-from monitor.core.metrics import Metrics
-from monitor.escalation.engine import Escalation
 from monitor.store.models import Alert, AlertDevice, AlertEvent, Device, Resident
 from monitor.watch.device_state import last_position
 from monitor.watch.rules import SupervisionRules
@@ -35,9 +33,8 @@ ONGOING = (AlertState.OPEN.value, AlertState.ACKNOWLEDGED.value)
 
 
 class DeviceHealth:
-    def __init__(self, escalation: Escalation, metrics: Metrics, rules: SupervisionRules) -> None:
-        self.escalation = escalation
-        self.metrics = metrics
+    def __init__(self, actions: AlertActions, rules: SupervisionRules) -> None:
+        self.actions = actions
         self.rules = rules
 
     async def review_due(self, session: AsyncSession, effects: Effects, now: datetime) -> int:
@@ -118,7 +115,7 @@ class DeviceHealth:
             position=last_position(device),
             detail=f"{device.id} offline since {_at(device.offline_at)}; last message {last_seen}",
         )
-        await open_alert(session, effects, self.escalation, self.metrics, new, now)
+        await self.actions.raise_alert(session, effects, new, now=now)
         device.offline_noticed = True
 
     async def _raise_outage(
@@ -129,7 +126,7 @@ class DeviceHealth:
             area_id=area_id,
             detail=f"{len(devices)} devices offline together: {_names(devices)}",
         )
-        alert = await open_alert(session, effects, self.escalation, self.metrics, new, now)
+        alert = await self.actions.raise_alert(session, effects, new, now=now)
         session.add_all(AlertDevice(alert_id=alert.id, device_id=device.id) for device in devices)
         for device in devices:
             device.offline_noticed = True
@@ -203,7 +200,7 @@ class DeviceHealth:
                     f"well again at {self.rules.battery_cleared_at}%)"
                 ),
             )
-            await open_alert(session, effects, self.escalation, self.metrics, new, now)
+            await self.actions.raise_alert(session, effects, new, now=now)
             device.battery_noticed = True
         elif device.battery_noticed and not device.battery_low:
             device.battery_noticed = False

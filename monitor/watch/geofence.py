@@ -20,11 +20,9 @@ from sqlalchemy import bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from devices.base import DeviceEvent, EventType, Position
-from monitor.actions.system_alerts import Fix, NewAlert, open_alert
+from monitor.actions.alert_actions import AlertActions, Fix, NewAlert
 from monitor.alerts.lifecycle import AlertKind, AlertState
 from monitor.core.effects import Effects
-from monitor.core.metrics import Metrics
-from monitor.escalation.engine import Escalation
 from monitor.store.models import Alert, AlertEvent, Device, Resident
 from monitor.watch.device_state import last_position
 
@@ -85,9 +83,8 @@ def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 class GeofenceWatch:
     """Compares each position a device reports with its resident's safe zone."""
 
-    def __init__(self, escalation: Escalation, metrics: Metrics) -> None:
-        self.escalation = escalation
-        self.metrics = metrics
+    def __init__(self, actions: AlertActions) -> None:
+        self.actions = actions
 
     async def apply(
         self,
@@ -137,7 +134,7 @@ class GeofenceWatch:
             actor=f"device:{device.id}",
             device_message_id=device_message_id,
         )
-        await open_alert(session, effects, self.escalation, self.metrics, new, now)
+        await self.actions.raise_alert(session, effects, new, now=now)
 
     async def _note(
         self,

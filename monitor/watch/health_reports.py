@@ -22,9 +22,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitor.alerts.lifecycle import HEALTH_KINDS, AlertKind, AlertState
 from monitor.core.effects import Effects
-from monitor.escalation.audience import staff
 from monitor.notify.requests import Purpose, queue_sms
-from monitor.notify.texts import HealthItem, MessageStyle, area_digest_text, health_report_text
+from monitor.notify.texts import HealthItem, MessageStyle, area_digest, health_report
+from monitor.oncall.people import staff
 from monitor.store.models import (
     Alert,
     AlertDevice,
@@ -98,7 +98,7 @@ class HealthReports:
                 session,
                 effects,
                 phone=volunteer.phone,
-                body=health_report_text(items, volunteer.language, self.style),
+                message=health_report(items, volunteer.language, self.style),
                 purpose=Purpose.HEALTH,
                 now=now,
                 volunteer_id=volunteer.id,
@@ -139,7 +139,7 @@ class HealthReports:
                     session,
                     effects,
                     phone=volunteer.phone,
-                    body=area_digest_text(area.name if area else area_id, items, volunteer.language, self.style),
+                    message=area_digest(area.name if area else area_id, items, volunteer.language, self.style),
                     purpose=Purpose.HEALTH,
                     now=now,
                     volunteer_id=volunteer.id,

@@ -5,13 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from monitor.config.settings import SupervisionSettings
-from monitor.store.models import Device
-
-if TYPE_CHECKING:
-    from monitor.watch.device_state import DeviceState
 
 #: The grace period after the missed heartbeats, for slow networks and sleepy radios: a tenth
 #: of the interval, at least a minute.
@@ -20,6 +16,25 @@ GRACE_AT_LEAST = timedelta(minutes=1)
 #: Device event ids are remembered this long to drop redeliveries (the broker redelivers within
 #: minutes of a reconnect); after that, a device reusing an id is heard again.
 SEEN_EVENTS_KEPT = timedelta(days=7)
+
+
+class Supervised(Protocol):
+    """What the rules read of a device: its row (``Device``) or ingest's copy of it (``DeviceState``)."""
+
+    @property
+    def heartbeat_s(self) -> int: ...
+    @property
+    def last_seen_at(self) -> datetime | None: ...
+    @property
+    def online(self) -> bool | None: ...
+    @property
+    def offline_at(self) -> datetime | None: ...
+    @property
+    def offline_noticed(self) -> bool: ...
+    @property
+    def battery_low(self) -> bool: ...
+    @property
+    def battery_noticed(self) -> bool: ...
 
 
 def heartbeat_grace(heartbeat_s: int) -> timedelta:
@@ -56,7 +71,7 @@ class SupervisionRules:
             digest_at=settings.digest_at,
         )
 
-    def silent_after(self, device: Device | DeviceState) -> datetime | None:
+    def silent_after(self, device: Supervised) -> datetime | None:
         """When a device that stays quiet counts as offline; None when it has no heartbeat."""
         if device.heartbeat_s <= 0 or device.last_seen_at is None:
             return None
@@ -74,7 +89,7 @@ class SupervisionRules:
             return False
         return was_low
 
-    def next_review(self, device: Device | DeviceState, now: datetime) -> datetime | None:
+    def next_review(self, device: Supervised, now: datetime) -> datetime | None:
         """When supervision must next look at ``device``; None when nothing is pending or due."""
         moments: list[datetime] = []
         if device.online is False:

@@ -18,11 +18,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from monitor.actions.alert_actions import AlertActions
 from monitor.core.clock import Clock
-from monitor.core.effects import AfterCommit, Effects
+from monitor.core.effects import AfterCommit, Effects, commit_then_apply
 from monitor.core.loop_stop import LoopStop
-from monitor.core.metrics import Metrics
-from monitor.escalation.engine import Escalation
 from monitor.notify.texts import MessageStyle
 from monitor.store.database import Database
 from monitor.store.models import Device, Resident, SeenDeviceEvent
@@ -46,8 +45,7 @@ class Supervision:
         self,
         database: Database,
         clock: Clock,
-        escalation: Escalation,
-        metrics: Metrics,
+        actions: AlertActions,
         style: MessageStyle,
         rules: SupervisionRules,
         *,
@@ -56,8 +54,8 @@ class Supervision:
         self.database = database
         self.clock = clock
         self.after_commit = after_commit
-        self.devices = DeviceHealth(escalation, metrics, rules)
-        self.checkins = CheckinJudge(escalation, metrics, style.timezone)
+        self.devices = DeviceHealth(actions, rules)
+        self.checkins = CheckinJudge(actions, style.timezone)
         self.reports = HealthReports(style, rules)
         self._wake = asyncio.Event()
         # one pass at a time in this process: a second pass would find this monitor's own
@@ -111,15 +109,12 @@ class Supervision:
     async def _write(self, work: Work, now: datetime) -> int:
         """Run one pass in its own transaction, then carry out its effects; how much it did."""
 
-        async def supervise(session: AsyncSession) -> tuple[int, Effects]:
-            effects = Effects()
+        async def supervise(session: AsyncSession, effects: Effects) -> int:
             if not await _exclusive(session):
-                return 0, effects  # another monitor is supervising right now
-            return await work(session, effects, now), effects
+                return 0  # another monitor is supervising right now
+            return await work(session, effects, now)
 
-        done, effects = await self.database.transact(supervise)
-        await self.after_commit(effects)
-        return done
+        return await commit_then_apply(self.database, self.after_commit, supervise)
 
     async def _forget_old_event_ids(self, session: AsyncSession, effects: Effects, now: datetime) -> int:
         """Device event ids are kept for SEEN_EVENTS_KEPT to drop redeliveries, then forgotten."""

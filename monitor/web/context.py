@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from monitor.actions.alert_actions import AlertActions
@@ -11,9 +12,8 @@ from monitor.core.clock import Clock
 from monitor.core.effects import AfterCommit
 from monitor.core.health import Health
 from monitor.core.metrics import Metrics
-from monitor.escalation.engine import Escalation
 from monitor.live.changes import AlertChanges
-from monitor.notify.delivery import ReportedStatus
+from monitor.notify.channel import Channel, ReportedStatus
 from monitor.store.database import Database
 from monitor.store.group_commit import GroupCommit
 
@@ -24,12 +24,13 @@ class WebContext:
     database: Database
     replies: ReplyHandler
     actions: AlertActions
-    escalation: Escalation
     after_commit: AfterCommit
     health: Health
     metrics: Metrics
     clock: Clock
     #: committed alert changes, for the console's live board
     changes: AlertChanges
-    #: the provider's delivery reports, written in shared commits
+    #: the channels people are reached on, by name (their providers read their own delivery reports)
+    channels: Mapping[str, Channel]
+    #: the providers' delivery reports, written in shared commits
     delivery_reports: GroupCommit[ReportedStatus]

@@ -6,7 +6,6 @@ import argparse
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from simulator.actions import ACTIONS, ActionError, DeviceAction, perform
 from simulator.commands.common import (
     CommandError,
     Subcommands,
@@ -16,6 +15,7 @@ from simulator.commands.common import (
     devices_from_args,
     say,
 )
+from simulator.device_commands import ACTIONS, ActionError, DeviceAction, perform
 from simulator.families import Unsupported
 from simulator.fleet import Fleet
 

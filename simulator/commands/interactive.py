@@ -13,7 +13,6 @@ import argparse
 import asyncio
 import shlex
 
-from simulator.actions import ACTIONS, ActionError, perform
 from simulator.commands.common import (
     Subcommands,
     add_broker_option,
@@ -23,6 +22,7 @@ from simulator.commands.common import (
     say,
 )
 from simulator.device import SimulatedDevice
+from simulator.device_commands import ACTIONS, ActionError, perform
 from simulator.families import Unsupported
 from simulator.fleet import Fleet
 from simulator.roster import spec_for

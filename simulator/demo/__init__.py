@@ -1,5 +1,5 @@
 """The pieces of ``callwatch demo``: its directory, its printer, its scenario files
-(``simulator/scenarios/demo*.toml``). ``monitor.runtime.demo`` puts them together."""
+(``simulator/scenarios/demo*.toml``). ``simulator.demo.session`` puts them together."""
 
 from pathlib import Path
 

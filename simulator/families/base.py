@@ -13,8 +13,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from devices.actions import meaning_of
 from devices.base import DeviceProfile
+from devices.press_meanings import meaning_of
 
 #: What a press can mean to the monitor (the directory's action vocabulary, less "none").
 MEANINGS: tuple[str, ...] = ("sos", "fall", "cancel", "checkin")

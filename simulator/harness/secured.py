@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from monitor.directory.model import load_directory
+from monitor.directory.file import load_directory
 from monitor.directory.sync import import_directory
 from monitor.store.database import Database
 from monitor.store.migrate import upgrade

@@ -25,7 +25,6 @@ From another process, the same is scriptable over HTTP under ``/sandbox/...`` (s
 ``simulator.sandbox.control_api``), and ``GET /`` shows every phone's inbox.
 """
 
-from simulator.sandbox.errors import DELIVERY_ERROR_MESSAGES, INVALID_TO_NUMBER, NOT_MOBILE_NUMBER
 from simulator.sandbox.faults import ApiFault, FaultKind, FaultPlan
 from simulator.sandbox.journal import Journal
 from simulator.sandbox.outcomes import Outcome, OutcomeBook, OutcomeKind
@@ -39,7 +38,6 @@ from simulator.sandbox.records import (
     WebhookKind,
 )
 from simulator.sandbox.sandbox import SmsSandbox
-from simulator.sandbox.segments import Encoding, SegmentCount, count_segments
 from simulator.sandbox.settings import (
     DEFAULT_ACCOUNT_SID,
     DEFAULT_AUTH_TOKEN,
@@ -47,6 +45,7 @@ from simulator.sandbox.settings import (
     SandboxSettings,
 )
 from simulator.sandbox.signing import SIGNATURE_HEADER
+from simulator.sandbox.twilio_errors import DELIVERY_ERROR_MESSAGES, INVALID_TO_NUMBER, NOT_MOBILE_NUMBER
 
 __all__ = [
     "DEFAULT_ACCOUNT_SID",
@@ -58,7 +57,6 @@ __all__ = [
     "SIGNATURE_HEADER",
     "ApiFault",
     "CreateAttempt",
-    "Encoding",
     "FaultKind",
     "FaultPlan",
     "Journal",
@@ -71,11 +69,9 @@ __all__ = [
     "ReplyDeliveryError",
     "ReplyRule",
     "SandboxSettings",
-    "SegmentCount",
     "SimulatedPhone",
     "SmsSandbox",
     "StatusChange",
     "WebhookDelivery",
     "WebhookKind",
-    "count_segments",
 ]

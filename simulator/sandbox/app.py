@@ -9,10 +9,10 @@ from starlette.responses import PlainTextResponse, Response
 
 from simulator.sandbox.control_api import ControlApi
 from simulator.sandbox.core import SandboxCore
-from simulator.sandbox.errors import method_not_allowed, resource_not_found
 from simulator.sandbox.inbox_page import InboxPage
 from simulator.sandbox.resources import API_VERSION
 from simulator.sandbox.rest_api import TwilioRestApi, error_response
+from simulator.sandbox.twilio_errors import method_not_allowed, resource_not_found
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

@@ -8,16 +8,16 @@ import asyncio
 import re
 from dataclasses import dataclass
 
-from simulator.sandbox.errors import INVALID_TO_NUMBER, TwilioApiError, rejected_destination
+from monitor.notify.sms.segments import count_segments
 from simulator.sandbox.outcomes import Outcome, OutcomeBook, OutcomeKind
 from simulator.sandbox.phones import PhoneBook
 from simulator.sandbox.records import MessageStatus, OutboundMessage, WebhookKind
 from simulator.sandbox.resources import API_VERSION
-from simulator.sandbox.segments import count_segments
 from simulator.sandbox.settings import SandboxSettings
 from simulator.sandbox.sids import new_sid
 from simulator.sandbox.store import MessageStore
 from simulator.sandbox.tasks import BackgroundTasks
+from simulator.sandbox.twilio_errors import INVALID_TO_NUMBER, TwilioApiError, rejected_destination
 from simulator.sandbox.webhooks import WebhookSender
 
 # E.164, leniently: an optional "+" and 5 to 15 digits, no leading zero.

@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from simulator.sandbox.errors import TwilioError, http_failure
 from simulator.sandbox.json_fields import optional_int, optional_str, seconds
+from simulator.sandbox.twilio_errors import TwilioError, http_failure
 
 
 class FaultKind(StrEnum):

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from monitor.notify.sms.segments import count_segments
 from simulator.sandbox.records import WebhookDelivery, WebhookKind
 from simulator.sandbox.resources import API_VERSION
-from simulator.sandbox.segments import count_segments
 from simulator.sandbox.settings import SandboxSettings
 from simulator.sandbox.sids import new_sid
 from simulator.sandbox.webhooks import WebhookSender

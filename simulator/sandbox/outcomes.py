@@ -6,13 +6,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from simulator.sandbox.errors import (
+from simulator.sandbox.json_fields import optional_int, optional_str
+from simulator.sandbox.twilio_errors import (
     DELIVERY_ERROR_MESSAGES,
     INVALID_TO_NUMBER,
     NOT_MOBILE_NUMBER,
     REJECTION_CODES,
 )
-from simulator.sandbox.json_fields import optional_int, optional_str
 
 
 class OutcomeKind(StrEnum):

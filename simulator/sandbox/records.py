@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from simulator.sandbox.segments import SegmentCount
+from monitor.notify.sms.segments import SegmentCount
 
 
 class MessageStatus(StrEnum):

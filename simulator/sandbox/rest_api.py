@@ -21,7 +21,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from simulator.sandbox.errors import (
+from simulator.sandbox.exchange import MessageRequest, SmsExchange
+from simulator.sandbox.faults import FaultKind, FaultPlan
+from simulator.sandbox.records import CreateAttempt, OutboundMessage
+from simulator.sandbox.resources import API_VERSION, message_json, page_json
+from simulator.sandbox.settings import SandboxSettings
+from simulator.sandbox.store import MessageStore, SentDateFilter
+from simulator.sandbox.twilio_errors import (
     TwilioApiError,
     TwilioError,
     authentication_failed,
@@ -30,12 +36,6 @@ from simulator.sandbox.errors import (
     missing_parameter,
     resource_not_found,
 )
-from simulator.sandbox.exchange import MessageRequest, SmsExchange
-from simulator.sandbox.faults import FaultKind, FaultPlan
-from simulator.sandbox.records import CreateAttempt, OutboundMessage
-from simulator.sandbox.resources import API_VERSION, message_json, page_json
-from simulator.sandbox.settings import SandboxSettings
-from simulator.sandbox.store import MessageStore, SentDateFilter
 
 MAX_BODY_CHARS = 1600
 DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 50, 1000

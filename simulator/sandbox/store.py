@@ -7,7 +7,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from simulator.sandbox.errors import DELIVERY_ERROR_MESSAGES
 from simulator.sandbox.journal import Journal
 from simulator.sandbox.records import (
     CreateAttempt,
@@ -16,6 +15,7 @@ from simulator.sandbox.records import (
     StatusChange,
     utc_from_wall,
 )
+from simulator.sandbox.twilio_errors import DELIVERY_ERROR_MESSAGES
 
 DEFAULT_WAIT_TIMEOUT_S = 5.0
 

@@ -25,7 +25,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from monitor.directory.model import load_directory
+from monitor.directory.file import load_directory
 from simulator.families import MEANINGS
 
 Action = Literal["online", "offline", "press", "heartbeat", "battery", "location", "walk", "region", "note"]

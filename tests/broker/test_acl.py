@@ -1,7 +1,7 @@
 """`callwatch acl`'s rules: every device's own topics are exactly the monitor's subscriptions
 narrowed to it, no two devices share one, bridges publish for their families, and the
 password file keeps what it should across runs. (Against a real Mosquitto:
-tests/reliability/test_mqtt_security.py.)"""
+tests/system/reliability/test_mqtt_security.py.)"""
 
 from __future__ import annotations
 

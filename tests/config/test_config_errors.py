@@ -6,7 +6,7 @@ import pytest
 
 from monitor.config.settings import load_settings
 from monitor.core.errors import ConfigError
-from monitor.directory.model import load_directory
+from monitor.directory.file import load_directory
 
 GOOD_DIRECTORY = (Path(__file__).parents[2] / "config" / "directory.example.toml").read_text()
 
@@ -95,7 +95,7 @@ def test_example_directory_is_valid(tmp_path: Path) -> None:
 def test_device_pointing_at_a_missing_resident_names_the_entry(tmp_path: Path) -> None:
     text = GOOD_DIRECTORY.replace('resident = "r-0002"', 'resident = "r-0099"')
     message = directory_error(tmp_path, text)
-    assert 'devices[1] (id "btn-0002"): resident "r-0099" is not listed under [[residents]]' in message
+    assert 'devices[1] (id "btn-0002"): resident "r-0099" does not exist; add it or fix the id' in message
     assert message.startswith(str(tmp_path / "directory.toml"))
 
 
@@ -113,7 +113,7 @@ def test_unknown_protocol_lists_the_known_ones(tmp_path: Path) -> None:
 
 def test_policy_naming_an_unknown_volunteer(tmp_path: Path) -> None:
     message = directory_error(tmp_path, GOOD_DIRECTORY.replace('notify = ["v-09", "role:leader"]', 'notify = ["v-99"]'))
-    assert 'policies[0] (id "default"): tiers[1].notify: "v-99" is not' in message
+    assert 'policies[0] (id "default"): tiers: tier 2: "v-99" is not' in message
 
 
 def test_duplicate_ids_and_phones(tmp_path: Path) -> None:

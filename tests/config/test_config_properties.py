@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 
 from monitor.config.settings import Settings, load_settings
 from monitor.core.errors import ConfigError
-from monitor.directory.model import Directory, load_directory
+from monitor.directory.file import load_directory
+from monitor.directory.model import Directory
 
 FILE_FIXTURE = settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=150, deadline=None)
 

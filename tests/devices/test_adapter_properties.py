@@ -1,6 +1,6 @@
 """Properties every adapter in the registry keeps, whatever arrives on its topics.
 
-Adapters are pure and total (DESIGN invariant 5): any bytes, on any of the family's real
+Adapters are pure and total (docs/architecture.md, invariant 5): any bytes, on any of the family's real
 topics, with any state kept from before, give a Parsed with JSON state or a typed Rejection.
 """
 
@@ -70,7 +70,7 @@ FAMILIES: Mapping[str, tuple[DeviceProfile, tuple[str, ...]]] = {
     ),
     "traccar": (DeviceProfile("watch", "gps_phone", "events", serial=WATCH_SERIAL), ("events",)),
 }
-#: native has no sample file (yet): two messages from DESIGN.md's native protocol
+#: native has no sample file (yet): two messages of docs/native-protocol.md
 NATIVE_SAMPLES = (
     ("callwatch/btn-0001/event", b'{"type":"sos","id":"e-1","ts":1777709730,"battery":80,"lat":30.2}'),
     ("callwatch/btn-0001/status", b"online"),

@@ -18,8 +18,8 @@ import pytest
 from paho.mqtt.client import topic_matches_sub
 
 from devices import registry
-from devices.actions import resolve_presses
 from devices.base import AdapterState, DeviceEvent, DeviceMessage, DeviceProfile, EventType, Parsed
+from devices.press_meanings import resolve_presses
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "devices"
 RECEIVED_AT = datetime(2026, 5, 2, 8, 16, tzinfo=UTC)

@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 
 import pytest
 
-from devices.actions import resolve_presses
 from devices.base import (
     AdapterState,
     DeviceEvent,
@@ -23,6 +22,7 @@ from devices.base import (
     RejectReason,
 )
 from devices.owntracks import ADAPTER
+from devices.press_meanings import resolve_presses
 
 PHONE = DeviceProfile("phone-01", "gps_phone", "owntracks/callwatch/phone-01")
 RECEIVED_AT = datetime(2026, 5, 2, 8, 16, tzinfo=UTC)

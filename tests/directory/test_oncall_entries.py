@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from monitor.core.errors import ConfigError
-from monitor.directory.model import load_directory
+from monitor.directory.file import load_directory
 
 DIRECTORY = """
 [[areas]]
@@ -140,7 +140,7 @@ def test_a_toml_date_time_is_a_local_time(tmp_path: Path) -> None:
             'devices[1] (id "phone-v-1"): volunteer "v-1" has not agreed',
         ),
         ('volunteer = "v-1"', 'volunteer = "v-1"\nresident = "r-1"', 'devices[1] (id "phone-v-1"): give resident'),
-        ('volunteer = "v-1"', 'volunteer = "v-7"', 'devices[1] (id "phone-v-1"): volunteer "v-7" is not listed'),
+        ('volunteer = "v-1"', 'volunteer = "v-7"', 'devices[1] (id "phone-v-1"): volunteer "v-7" does not exist'),
         ('protocol = "owntracks"', 'protocol = "tasmota"', 'devices[1] (id "phone-v-1"): protocol "tasmota" cannot be'),
         ('order = "nearest"', 'order = "closest"', 'policies[0] (id "default"): tiers[0].order input should be'),
         (

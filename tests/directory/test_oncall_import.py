@@ -7,8 +7,9 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from monitor.directory.model import load_directory
-from monitor.directory.sync import import_directory, load_routes
+from monitor.directory.file import load_directory
+from monitor.directory.sync import import_directory
+from monitor.ingest.routes import load_routes
 from monitor.oncall.family import family_of
 from monitor.store.database import Database
 from monitor.store.migrate import upgrade

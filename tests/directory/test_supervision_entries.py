@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from monitor.core.errors import ConfigError
-from monitor.directory.model import load_directory
+from monitor.directory.file import load_directory
 
 DIRECTORY = """
 [[areas]]

@@ -10,19 +10,14 @@ Ming, Zhang Wei) is on call; at 03:00 neither is, and the leaders (no schedule) 
 
 from __future__ import annotations
 
-import atexit
-import sqlite3
-import tempfile
 import tomllib
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterable
-from contextlib import asynccontextmanager, closing
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitor.actions.alert_actions import AlertActions, Fix, NewAlert
@@ -40,7 +35,6 @@ from monitor.ingest.routes import load_routes
 from monitor.notify.requests import SMS
 from monitor.notify.texts import MessageStyle
 from monitor.store.database import Database
-from monitor.store.migrate import upgrade
 from monitor.store.models import Alert, AlertEvent, InboundSms, Notification
 from monitor.watch.rules import SupervisionRules
 
@@ -367,34 +361,6 @@ class World:
             return list((await session.scalars(select(InboundSms).order_by(InboundSms.id))).all())
 
 
-# -- migrated databases, fast -------------------------------------------------------------------
-#
-# Running every migration on SQLite costs a third of a second, more than most tests here: they
-# run once per session into a template file, and each test's fresh SQLite database (the
-# ``database_url`` fixture's) starts as a copy of it. (On PostgreSQL, copying a template
-# database costs as much as migrating, so each test migrates its own.)
-
-_sqlite_template: list[Path] = []
-
-
-async def migrated(database_url: str) -> None:
-    """Apply every migration (``monitor.store.migrate.upgrade``) to the fresh database at ``database_url``."""
-    url = make_url(database_url)
-    if url.get_backend_name() != "sqlite" or not url.database:
-        async with Database(database_url) as database:
-            await upgrade(database)
-        return
-    if not _sqlite_template:
-        folder = tempfile.TemporaryDirectory(prefix="callwatch-template-")
-        atexit.register(folder.cleanup)
-        template = Path(folder.name) / "template.db"
-        async with Database(f"sqlite+aiosqlite:///{template}") as database:
-            await upgrade(database)
-        _sqlite_template.append(template)
-    with closing(sqlite3.connect(_sqlite_template[0])) as source, closing(sqlite3.connect(url.database)) as target:
-        source.backup(target)
-
-
 @asynccontextmanager
 async def world(
     database_url: str,
@@ -403,8 +369,8 @@ async def world(
     at: datetime = WEDNESDAY_1900,
     channels: Collection[str] = (SMS,),
 ) -> AsyncIterator[World]:
-    """A migrated database holding the directory (with ``policies``), and the machinery on it."""
-    await migrated(database_url)
+    """The database (migrated: the ``database_url`` fixture's) holding the directory (with ``policies``),
+    and the machinery on it."""
     async with Database(database_url) as database:
         await import_directory(database, directory(policies))
         yield World(database, FixedClock(at), channels)

@@ -1,6 +1,10 @@
-from monitor.escalation.engine import Policy, Tier, next_position
+"""Where escalation goes after each step: the next tier, then the next round, then nobody."""
 
-TWO_TIERS_TWO_REPEATS = Policy("default", (Tier(("area",), 60), Tier(("v-09",), 120)), repeat=2)
+from monitor.directory.model import Policy, Tier
+from monitor.escalation.policy import next_position
+
+AREA = Tier(notify=["area"], ack_timeout_s=60)
+TWO_TIERS_TWO_REPEATS = Policy(id="default", tiers=[AREA, Tier(notify=["v-09"], ack_timeout_s=120)], repeat=2)
 
 
 def test_positions_walk_tiers_then_rounds_then_end() -> None:
@@ -13,4 +17,4 @@ def test_positions_walk_tiers_then_rounds_then_end() -> None:
 
 
 def test_single_tier_without_repeat_ends_after_it() -> None:
-    assert next_position(Policy("p", (Tier(("area",), 60),), repeat=0), 0, 0) is None
+    assert next_position(Policy(id="p", tiers=[AREA], repeat=0), 0, 0) is None

@@ -17,13 +17,15 @@ from sqlalchemy import func, select
 from monitor.core.clock import SystemClock
 from monitor.core.effects import Effects
 from monitor.core.health import Health
+from monitor.core.heartbeat import Heartbeat
 from monitor.core.loop_stop import LoopStop
 from monitor.core.metrics import Metrics
-from monitor.escalation.engine import DUE_BATCH, Escalation
-from monitor.notify.channel import OutgoingSms, SendReceipt
-from monitor.notify.outbox import SmsOutbox
+from monitor.escalation.engine import Escalation
+from monitor.escalation.timer import DUE_BATCH, EscalationTimer
+from monitor.notify.channel import Outgoing, SendReceipt
+from monitor.notify.log_channel import LogChannel
+from monitor.notify.outbox import Outbox
 from monitor.notify.requests import NotificationStatus
-from monitor.runtime.watchdog import Heartbeat
 from monitor.store.database import Database
 from monitor.store.models import Notification
 from tests.support.deployment import TIER2
@@ -34,16 +36,17 @@ STORM = DUE_BATCH + 10
 PROVIDER_ROUND_TRIP_S = 0.002
 
 
-class RecordingProvider:
+class RecordingProvider(LogChannel):
     """Answers after a round trip's time; notes each request in the test's timeline."""
 
-    name = "recording"
+    provider = "recording"
 
     def __init__(self, timeline: list[str]) -> None:
+        super().__init__()
         self.timeline = timeline
         self._sids = itertools.count(1)
 
-    async def send(self, sms: OutgoingSms) -> SendReceipt:
+    async def send(self, outgoing: Outgoing) -> SendReceipt:
         self.timeline.append("sms")
         sid = f"SM{next(self._sids):032d}"
         await asyncio.sleep(PROVIDER_ROUND_TRIP_S)
@@ -61,30 +64,30 @@ async def test_a_storm_sends_each_batch_before_working_out_the_next_and_records_
     async with Database(database_url) as database:
 
         async def after_commit(effects: Effects) -> None:
-            if effects.sms_to_send:
-                timeline.append(f"batch of {len(effects.sms_to_send)}")
+            if effects.to_send:
+                timeline.append(f"batch of {len(effects.to_send)}")
                 recorded_at_batch.append(await _count_recorded(database))
-                outbox.send_claimed(effects.sms_to_send)
+                outbox.send_claimed(effects.to_send)
 
-        escalation = Escalation(database, clock, STYLE, metrics, after_commit=after_commit)
-        outbox = SmsOutbox(
+        escalation = Escalation(STYLE, metrics)
+        timer = EscalationTimer(escalation, database, clock, metrics, after_commit=after_commit)
+        outbox = Outbox(
             database,
-            RecordingProvider(timeline),
-            escalation,
+            {"sms": RecordingProvider(timeline)},
             clock,
             metrics,
             Health(clock),
             instance_id="storm",
             lease_s=30,
-            status_callback_url=None,
             after_commit=after_commit,
+            on_unreachable=escalation.on_unreachable,
             phone_limit=10_000,
             rate_per_s=1000,
             give_up_after_s=3600,
         )
         await open_due_alerts(database, STORM)
         stop = LoopStop()
-        loop = asyncio.create_task(escalation.run(Heartbeat("escalation"), stop, outbox.claimed_answered))
+        loop = asyncio.create_task(timer.run(Heartbeat("escalation"), stop, outbox.claimed_answered))
         try:
             await until(lambda: timeline.count("sms") == STORM, what=f"{STORM} tier-2 SMS at the provider")
             await until(lambda: _all_recorded(database), what="every SMS recorded as reached the provider")

@@ -1,5 +1,5 @@
 """Any bytes on any device family's topics, sent to a running monitor: each message is kept
-and read or rejected with a reason, and the monitor keeps running (DESIGN.md invariants 4, 5)."""
+and read or rejected with a reason, and the monitor keeps running (docs/architecture.md, invariants 4 and 5)."""
 
 from __future__ import annotations
 

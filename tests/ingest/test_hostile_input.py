@@ -1,4 +1,4 @@
-"""Garbage on the device topics: rejected, counted, never stops the monitor (DESIGN.md invariant 4)."""
+"""Garbage on the device topics: rejected, counted, never stops the monitor (docs/architecture.md, invariant 4)."""
 
 from __future__ import annotations
 

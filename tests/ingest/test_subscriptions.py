@@ -184,7 +184,7 @@ async def test_a_broker_that_closes_the_connection_over_a_filter_costs_only_that
 
 async def _names_both(web_url: str) -> str | None:
     detail = await left_out(web_url)
-    if detail and repr("site\t2/+/event") in detail and repr("site\t2/+/status") in detail:
+    if detail and detail.startswith("2 topic filter(s) not subscribed") and "'dev-tab2'" in detail:
         return detail
     return None
 
@@ -271,7 +271,7 @@ async def test_a_filter_the_broker_refuses_is_named_and_the_rest_flow(
     )
     async with monitor_connected(deployment) as monitor:
         detail = await until(lambda: left_out(deployment.web_url), what="/healthz naming the refused filters")
-        assert repr("elsewhere/+/event") in detail and "'elsewhere-1'" in detail
+        assert "'elsewhere-1'" in detail and "elsewhere/" not in detail  # devices, never topics, on /healthz
         assert "refused by the broker (SUBACK code 0x80)" in detail
         assert {"callwatch/+/event", "callwatch/+/status"} <= monitor.ingest.subscriptions.granted
         await deployment.press("btn-2")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from monitor.notify.texts import availability_text, distance_text, moment_text
+from monitor.notify.texts import availability, distance_text, moment_text
 from monitor.oncall.roster import gaps, union
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -32,17 +32,17 @@ def test_distances_round_to_what_matters_on_foot() -> None:
 
 def test_every_availability_answer_says_until_when() -> None:
     until = NOW.replace(hour=23)
-    assert availability_text("on_call", until, now=NOW, zone=SHANGHAI, language="en", after="status") == (
+    assert availability("on_call", until, now=NOW, zone=SHANGHAI, language="en", after="status").text == (
         "You are on call until 23:00."
     )
-    assert availability_text("off_schedule", until, now=NOW, zone=SHANGHAI, language="zh", after="on") == (
+    assert availability("off_schedule", until, now=NOW, zone=SHANGHAI, language="zh", after="on").text == (
         "已恢复。您目前不在值班时间，下次值班从23:00开始。"
     )
-    assert "until you reply ON" in availability_text("off", None, now=NOW, zone=SHANGHAI, language="en", after="off")
-    assert availability_text("paused", until, now=NOW, zone=SHANGHAI, language="zh", after="pause").startswith(
+    assert "until you reply ON" in availability("off", None, now=NOW, zone=SHANGHAI, language="en", after="off").text
+    assert availability("paused", until, now=NOW, zone=SHANGHAI, language="zh", after="pause").text.startswith(
         "已暂停至23:00"
     )
-    assert availability_text("on_call", None, now=NOW, zone=SHANGHAI, language="en", after="status") == (
+    assert availability("on_call", None, now=NOW, zone=SHANGHAI, language="en", after="status").text == (
         "You are on call, with no break in the coming week."
     )
 

@@ -60,8 +60,8 @@ async def test_requests_never_go_faster_than_the_rate_after_one_burst() -> None:
 
 async def test_the_provider_is_down_after_two_of_its_own_failures_and_up_after_a_send() -> None:
     health = Health(SystemClock())
-    watch = ProviderWatch(health, "twilio")
-    invalid_number = SendFailure(FailureKind.PERMANENT, "21211", "invalid 'To' number")
+    watch = ProviderWatch(health, "sms", "twilio")
+    invalid_number = SendFailure(FailureKind.PERMANENT, "21211", "invalid 'To' number", about_recipient=True)
     outage = SendFailure(FailureKind.TEMPORARY, "503", "service unavailable")
     for _ in range(5):
         watch.failed(invalid_number)

@@ -4,50 +4,38 @@ before any SOS needs it, and its waiting retries go at once when it answers agai
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
-from types import TracebackType
-from typing import Self
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitor.core.clock import SystemClock
 from monitor.core.effects import Effects
 from monitor.core.health import Health
 from monitor.core.metrics import Metrics
-from monitor.escalation.engine import Escalation
-from monitor.notify.channel import FailureKind, OutgoingSms, SendFailure, SendReceipt
-from monitor.notify.outbox import SmsOutbox
-from monitor.notify.requests import NotificationStatus, Purpose, SmsRequest, queue_sms_many
-from monitor.notify.texts import MessageStyle
+from monitor.notify.channel import FailureKind, Outgoing, SendFailure, SendReceipt
+from monitor.notify.log_channel import LogChannel
+from monitor.notify.outbox import Outbox
+from monitor.notify.requests import NotificationRequest, NotificationStatus, Purpose, queue_many
+from monitor.notify.texts import Message
 from monitor.store.database import Database
 from monitor.store.migrate import upgrade
 from monitor.store.models import Notification
 
 
-class SwitchableProvider:
-    """A provider that is up or down at the test's word."""
+class SwitchableProvider(LogChannel):
+    """An SMS provider that is up or down at the test's word."""
 
-    name = "fake"
+    provider = "fake"
 
     def __init__(self) -> None:
+        super().__init__()
         self.up = False
 
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        return None
-
-    async def send(self, sms: OutgoingSms) -> SendReceipt:
+    async def send(self, outgoing: Outgoing) -> SendReceipt:
         raise AssertionError("nothing is sent in this test")
-
-    async def find_sent(self, to: str, body: str, since: object) -> SendReceipt | None:
-        return None
 
     async def check(self) -> None:
         if not self.up:
@@ -65,29 +53,32 @@ async def nothing(effects: Effects) -> None:
     return None
 
 
+async def no_escalation(session: AsyncSession, notification: Notification, now: datetime, effects: Effects) -> None:
+    return None
+
+
 async def test_an_idle_provider_that_stops_answering_shows_down_and_retries_go_when_it_is_back(
     database: Database,
 ) -> None:
     clock, health, metrics = SystemClock(), Health(SystemClock()), Metrics()
-    style = MessageStyle(ZoneInfo("UTC"), "https://map/{lat}/{lon}")
     provider = SwitchableProvider()
-    outbox = SmsOutbox(
+    outbox = Outbox(
         database,
-        provider,
-        Escalation(database, clock, style, metrics, after_commit=nothing),
+        {"sms": provider},
         clock,
         metrics,
         health,
         instance_id="test",
         lease_s=30,
-        status_callback_url=None,
         after_commit=nothing,
+        on_unreachable=no_escalation,
         phone_limit=10,
         rate_per_s=10,
         give_up_after_s=3600,
     )
     async with database.write() as session:  # a report waiting for a retry in a minute
-        await queue_sms_many(session, Effects(), [SmsRequest("+8613900000001", "report", Purpose.HEALTH)], clock.now())
+        report = NotificationRequest("+8613900000001", Message("health_report", "report"), Purpose.HEALTH)
+        await queue_many(session, Effects(), [report], clock.now())
         row = await session.scalar(select(Notification))
         assert row is not None
         row.attempts, row.not_before = 1, clock.now() + timedelta(minutes=1)

@@ -137,17 +137,30 @@ async def test_a_stop_cancels_what_waits_to_go_and_the_queue_refuses_that_number
     async with monitor_on(deployment, ShiftedClock(WEDNESDAY_1900)) as monitor:
         from monitor.core.effects import Effects
         from monitor.notify.requests import NotificationStatus, Purpose, queue_sms
+        from monitor.notify.texts import Message
         from monitor.oncall.availability import opt_out
 
         now = monitor.clock.now()
         async with monitor.database.write() as session:
             # a row queued for later (as a digest or a notice would be), then the STOP arrives
             waiting = await queue_sms(
-                session, Effects(), phone=LI_MING, body="later", purpose=Purpose.HEALTH, now=now, key="t:1"
+                session,
+                Effects(),
+                phone=LI_MING,
+                message=Message("health_report", "later"),
+                purpose=Purpose.HEALTH,
+                now=now,
+                key="t:1",
             )
             await opt_out(session, LI_MING, now, None)
             refused = await queue_sms(
-                session, Effects(), phone=LI_MING, body="urgent", purpose=Purpose.ALERT, now=now, key="t:2"
+                session,
+                Effects(),
+                phone=LI_MING,
+                message=Message("ask", "urgent"),
+                purpose=Purpose.ALERT,
+                now=now,
+                key="t:2",
             )
 
         async def status() -> str | None:

@@ -14,9 +14,10 @@ import pytest
 
 from monitor.core.clock import SystemClock
 from monitor.core.health import Health
+from monitor.core.heartbeat import Heartbeat
 from monitor.core.loop_stop import LoopStop
 from monitor.runtime.sd_notify import SystemdNotifier
-from monitor.runtime.watchdog import EXIT_STALLED, Heartbeat, LastResort, LoopStalled, Watchdog
+from monitor.runtime.watchdog import EXIT_STALLED, LastResort, LoopStalled, Watchdog
 from tests.support.waiting import until
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from monitor.directory.model import load_directory
+from monitor.directory.file import load_directory
 from monitor.runtime.service import Monitor
 from monitor.store.models import DeviceMessage
 from simulator.device import SimulatedDevice

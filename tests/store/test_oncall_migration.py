@@ -4,8 +4,11 @@ contacts from the care card's JSON to family contact rows (and back on downgrade
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -16,6 +19,7 @@ import monitor.store.models  # noqa: F401 - the console's tables are part of the
 from monitor.store.database import Database
 from monitor.store.migrate import alembic_config, upgrade
 from monitor.store.models import Base
+from tests.support.databases import backends, fresh_database
 
 ONCALL_NAMES = {
     "family_contacts",
@@ -31,6 +35,13 @@ ONCALL_NAMES = {
     "ix_notifications_volunteer_created",
     "ix_alerts_acknowledged_by",
 }
+
+
+@pytest.fixture(params=backends())
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """An empty database: this module migrates it itself, step by step."""
+    async with fresh_database(request.param, tmp_path) as url:
+        yield url
 
 
 async def migrate(database: Database, target: str, *, down: bool = False) -> None:

@@ -78,7 +78,9 @@ async def test_tokens_from_the_command_line_act_as_their_user(deployment: Deploy
     resolved_entry = next(entry for entry in detail["timeline"] if entry["kind"] == "resolved")
     assert resolved_entry["who"] == "api"
     assert [alert["state"] for alert in legacy_list["alerts"]] == ["resolved"]
-    assert put.status_code == 400 and put.json()["problems"] == {"areas": ['there is no area "nowhere"']}
+    assert put.status_code == 400 and put.json()["problems"] == {
+        "areas": ['area "nowhere" does not exist; add it or fix the id']
+    }
     assert [user["name"] for user in users] == ["bob"]
     assert {"/api/alerts/{alert_id}/ack", "/api/board", "/api/reports", "/api/directory/{section}"} <= set(
         spec["paths"]

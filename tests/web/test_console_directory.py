@@ -66,7 +66,7 @@ async def test_residents_are_created_checked_exported_and_imported(deployment: D
                 "/directory/residents/import",
                 files={"file": ("bad.csv", b"id,name,area\nr-20,Someone,nowhere\n", "text/csv")},
             )
-            assert broken.status_code == 400 and "there is no area" in broken.text
+            assert broken.status_code == 400 and "does not exist; add it or fix the id" in broken.text
         async with monitor.database.read() as session:
             resident = await session.get(Resident, "r-9")
             card = await session.get(ResidentCard, "r-9")

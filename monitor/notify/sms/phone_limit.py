@@ -1,13 +1,13 @@
-"""Each phone's limit: at most N SMS in any 15 minutes, the rest in one digest.
+"""Each phone's SMS limit: at most N SMS in any 15 minutes, the rest in one digest.
 
-Only rows that are not urgent pass through here (``monitor.notify.requests``): they are born
-``pending`` and the outbox claims them in a pass of its own, so the limit's lookups never
-stand between a press and its SMS. Asks about an emergency are born claimed and always go;
-they count towards the limit, so a volunteer in the middle of a storm of SOS asks gets
-those and nothing else until the storm passes. A claim pass:
+Only rows that are not urgent pass through here (``monitor.notify.requests``): they are
+born ``pending`` and the outbox claims them in a pass of its own, so the limit's lookups
+never stand between a press and its ask. Asks about an emergency are born claimed and
+always go; they count towards the limit, so a volunteer in the middle of a storm of SOS
+asks gets those and nothing else until the storm passes. A claim pass:
 
 - claims each pending row whose phone is under its limit (counting every SMS that went, or
-  is going, to it in the last 15 minutes);
+  is going, to it in the last 15 minutes); rows of other channels are claimed as they come;
 - marks the others ``held``;
 - for each phone with held rows and room again, claims one digest SMS quoting them, most
   urgent first, and marks them ``digested`` (they are never sent on their own).
@@ -26,10 +26,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from monitor.core.effects import ClaimedSms
-from monitor.notify.requests import PRIORITY, UNREACHED, URGENT_PRIORITY, NotificationStatus, Purpose
+from monitor.core.effects import ClaimedNotification
+from monitor.notify import texts
+from monitor.notify.requests import PRIORITY, SMS, UNREACHED, URGENT_PRIORITY, NotificationStatus, Purpose
 from monitor.notify.sms.segments import count_segments
-from monitor.notify.texts import digest_text
 from monitor.store.models import Notification, Volunteer
 
 WINDOW = timedelta(minutes=15)
@@ -54,6 +54,7 @@ class PhoneLimit:
             select(Notification.phone, func.count())
             .where(
                 Notification.phone.in_(wanted),
+                Notification.channel == SMS,
                 Notification.claimed_at >= now - WINDOW,
                 Notification.status.not_in(NOT_COUNTED),
             )
@@ -86,7 +87,7 @@ class ClaimPass:
         if self.session.bind is not None and self.session.bind.dialect.name == "postgresql":
             await self.session.execute(text(f"SELECT pg_advisory_xact_lock({CLAIM_LOCK})"))
 
-    async def claim_pending(self, batch: int) -> list[ClaimedSms]:
+    async def claim_pending(self, batch: int) -> list[ClaimedNotification]:
         due = (
             await self.session.scalars(
                 select(Notification)
@@ -99,18 +100,23 @@ class ClaimPass:
         counts = await self.limit.counts(self.session, (row.phone for row in due), self.now)
         claimed = []
         for row in due:
-            # A retry was admitted the first time; urgent rows are never held.
-            admitted = row.attempts > 0 or row.priority == URGENT_PRIORITY or counts[row.phone] < self.limit.per_window
+            # A retry was admitted the first time; urgent rows are never held; the limit is one of SMS.
+            admitted = (
+                row.channel != SMS
+                or row.attempts > 0
+                or row.priority == URGENT_PRIORITY
+                or counts[row.phone] < self.limit.per_window
+            )
             if not admitted:
                 row.status = NotificationStatus.HELD.value
                 row.status_at = self.now
                 continue
-            if row.attempts == 0:
+            if row.attempts == 0 and row.channel == SMS:
                 counts[row.phone] += 1
             claimed.append(self._claim(row))
         return claimed
 
-    async def claim_digests(self) -> list[ClaimedSms]:
+    async def claim_digests(self) -> list[ClaimedNotification]:
         digests = []
         for phone in await self.limit.phones_ready_for_digest(self.session, self.now):
             held = (
@@ -125,18 +131,22 @@ class ClaimPass:
                 digests.append(await self._digest(phone, held))
         return digests
 
-    async def _digest(self, phone: str, held: Sequence[Notification]) -> ClaimedSms:
+    async def _digest(self, phone: str, held: Sequence[Notification]) -> ClaimedNotification:
         volunteer_id = next((row.volunteer_id for row in held if row.volunteer_id), None)
         volunteer = await self.session.get(Volunteer, volunteer_id) if volunteer_id else None
-        body = digest_text([row.body for row in held], volunteer.language if volunteer else "en", self.limit.per_window)
-        segments = count_segments(body)
+        language = volunteer.language if volunteer else "en"
+        message = texts.digest([row.body for row in held], language, self.limit.per_window)
+        segments = count_segments(message.text)
         digest = Notification(
             dedupe_key=f"digest:{phone}:{held[0].id}",
             volunteer_id=volunteer_id,
             phone=phone,
             purpose=Purpose.DIGEST.value,
             priority=PRIORITY[Purpose.DIGEST],
-            body=body,
+            channel=SMS,
+            body=message.text,
+            template=message.template,
+            params=dict(message.params),
             segments=segments.segments,
             encoding=segments.encoding,
             status=NotificationStatus.PENDING.value,
@@ -152,9 +162,19 @@ class ClaimPass:
             row.digest_id = digest.id
         return self._claim(digest)
 
-    def _claim(self, row: Notification) -> ClaimedSms:
+    def _claim(self, row: Notification) -> ClaimedNotification:
         row.status = NotificationStatus.CLAIMED.value
         row.claimed_at = self.now
         row.claimed_by = self.claimer
         row.attempts += 1
-        return ClaimedSms(row.id, row.phone, row.body, row.attempts, self.now, row.priority)
+        return ClaimedNotification(
+            row.id,
+            row.channel,
+            row.phone,
+            row.body,
+            row.template or "",
+            row.params or {},
+            row.attempts,
+            self.now,
+            row.priority,
+        )

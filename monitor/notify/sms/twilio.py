@@ -1,7 +1,9 @@
-"""Twilio through its official client and async HTTP client, at a configurable API base URL."""
+"""SMS through Twilio's official client and its async HTTP client, at a configurable API base URL
+(so the same code talks to the SMS sandbox in tests and the demo)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, Self
@@ -13,7 +15,8 @@ from twilio.http.response import Response
 from twilio.rest import Client
 
 from monitor.config.settings import TwilioSettings
-from monitor.notify.channel import FailureKind, OutgoingSms, SendFailure, SendReceipt, classify_twilio_error
+from monitor.notify.channel import FailureKind, Outgoing, ReportedStatus, SendFailure, SendReceipt
+from monitor.notify.requests import SMS
 
 TWILIO_API = "https://api.twilio.com"
 #: how far the provider's clock may be from ours when matching a message after a crash
@@ -36,11 +39,16 @@ class BaseUrlHttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]
         return await super().request(method, url, *args, **kwargs)
 
 
-class TwilioGateway:
-    name = "twilio"
+class TwilioSms:
+    """The SMS channel through Twilio (or anything speaking its REST API, such as the sandbox)."""
 
-    def __init__(self, settings: TwilioSettings) -> None:
+    name = SMS
+    provider = "twilio"
+
+    def __init__(self, settings: TwilioSettings, *, status_callback_url: str | None = None) -> None:
         self.settings = settings
+        #: where Twilio posts delivery reports (``[web] public_url`` + /twilio/status)
+        self.status_callback_url = status_callback_url
         self._http: BaseUrlHttpClient | None = None
         self._client: Client | None = None
 
@@ -63,22 +71,21 @@ class TwilioGateway:
     @property
     def client(self) -> Client:
         if self._client is None:
-            raise RuntimeError("TwilioGateway used outside its 'async with' block")
+            raise RuntimeError("TwilioSms used outside its 'async with' block")
         return self._client
 
-    async def send(self, sms: OutgoingSms) -> SendReceipt:
+    async def send(self, outgoing: Outgoing) -> SendReceipt:
         sender: dict[str, str] = (
             {"messaging_service_sid": self.settings.messaging_service_sid}
             if self.settings.messaging_service_sid
             else {"from_": self.settings.from_number or ""}
         )
-        if sms.status_callback:
-            sender["status_callback"] = sms.status_callback
+        if self.status_callback_url:
+            sender["status_callback"] = self.status_callback_url
         try:
-            message = await self.client.messages.create_async(to=sms.to, body=sms.body, **sender)
+            message = await self.client.messages.create_async(to=outgoing.to, body=outgoing.message.text, **sender)
         except TwilioRestException as exc:
-            kind = classify_twilio_error(exc.status, exc.code)
-            raise SendFailure(kind, str(exc.code or exc.status), str(exc.msg)[:300]) from exc
+            raise _failure(exc, str(exc.code or exc.status), str(exc.msg)[:300]) from exc
         except aiohttp.ClientConnectorError as exc:
             # The connection never opened: the request cannot have reached Twilio.
             raise SendFailure(FailureKind.TEMPORARY, "connect", str(exc)[:300]) from exc
@@ -90,16 +97,16 @@ class TwilioGateway:
             segments=_as_int(message.num_segments),
         )
 
-    async def find_sent(self, to: str, body: str, since: datetime) -> SendReceipt | None:
+    async def find_sent(self, outgoing: Outgoing, since: datetime) -> SendReceipt | None:
         try:
-            recent = await self.client.messages.list_async(to=to, limit=50)
+            recent = await self.client.messages.list_async(to=outgoing.to, limit=50)
         except TwilioRestException as exc:
-            raise SendFailure(classify_twilio_error(exc.status, exc.code), str(exc.code), str(exc.msg)) from exc
+            raise _failure(exc, str(exc.code), str(exc.msg)) from exc
         except (TimeoutError, aiohttp.ClientError) as exc:
             raise SendFailure(FailureKind.TEMPORARY, "lookup", f"{type(exc).__name__}: {exc}"[:300]) from exc
         for message in recent:
             created = message.date_created
-            if message.body == body and (created is None or created >= since - CLOCK_SKEW):
+            if message.body == outgoing.message.text and (created is None or created >= since - CLOCK_SKEW):
                 return SendReceipt(message.sid, message.status or "sent", _as_int(message.num_segments))
         return None
 
@@ -108,9 +115,60 @@ class TwilioGateway:
         try:
             await self.client.messages.list_async(limit=1)
         except TwilioRestException as exc:
-            raise SendFailure(classify_twilio_error(exc.status, exc.code), str(exc.code), str(exc.msg)) from exc
+            raise _failure(exc, str(exc.code), str(exc.msg)) from exc
         except (TimeoutError, aiohttp.ClientError) as exc:
             raise SendFailure(FailureKind.TEMPORARY, "check", f"{type(exc).__name__}: {exc}"[:300]) from exc
+
+
+    def delivery_report(self, fields: Mapping[str, str], received_at: datetime) -> ReportedStatus | None:
+        """A status callback's report: ``MessageSid`` and ``MessageStatus`` (``SmsSid``/``SmsStatus`` of old)."""
+        sid = fields.get("MessageSid") or fields.get("SmsSid") or ""
+        status = (fields.get("MessageStatus") or fields.get("SmsStatus") or "").lower()
+        if not sid or not status:
+            return None
+        return ReportedStatus(sid, status[:16], fields.get("ErrorCode") or None, received_at)
+
+
+#: Twilio error codes that will not succeed by retrying the same number.
+#: https://www.twilio.com/docs/api/errors
+PERMANENT_TWILIO_CODES: frozenset[int] = frozenset(
+    {
+        21211,  # invalid 'To' number
+        21214,  # 'To' number cannot be reached
+        21217,  # not a valid phone number
+        21408,  # region not enabled
+        21610,  # recipient replied STOP
+        21612,  # cannot route to this number
+        21614,  # 'To' is not a mobile number (landline)
+        30003,  # unreachable destination handset
+        30004,  # message blocked
+        30005,  # unknown destination handset
+        30006,  # landline or unreachable carrier
+        30007,  # filtered by the carrier
+    }
+)
+
+
+def classify_twilio_error(http_status: int, code: int | None) -> FailureKind:
+    """Temporary (retry) or permanent (next person) for a Twilio REST or delivery error."""
+    if code in PERMANENT_TWILIO_CODES:
+        return FailureKind.PERMANENT
+    if http_status == 429 or http_status >= 500 or code in (20429, 30001, 30008):
+        return FailureKind.TEMPORARY
+    if 400 <= http_status < 500:
+        # Our own request was refused (credentials, parameters): retrying cannot help.
+        return FailureKind.PERMANENT
+    return FailureKind.TEMPORARY
+
+
+def is_about_recipient(code: str | None) -> bool:
+    """Whether an error code (a REST error's or a delivery report's) is the number's fault, not Twilio's."""
+    return code is not None and code.isdigit() and int(code) in PERMANENT_TWILIO_CODES
+
+
+def _failure(error: TwilioRestException, code: str, message: str) -> SendFailure:
+    kind = classify_twilio_error(error.status, error.code)
+    return SendFailure(kind, code, message, about_recipient=is_about_recipient(code))
 
 
 def _as_int(value: object) -> int | None:

@@ -1,1 +1,1 @@
-"""api."""
+"""The JSON API and its OpenAPI description."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from monitor.alerts.lifecycle import AlertState, Outcome
-from monitor.escalation.audience import Duty
+from monitor.oncall.standing import Duty
 
 SECTIONS = ["residents", "devices", "volunteers", "areas", "policies"]
 

@@ -1,1 +1,1 @@
-"""forms."""
+"""Directory entries as console forms and CSV rows."""

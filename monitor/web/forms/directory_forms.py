@@ -1,5 +1,5 @@
 """Directory entries as console forms and CSV rows, checked by the same rules as the directory
-file (``monitor.directory.model``), and against what the database already holds.
+file (``monitor.directory.rules``), against what the database already holds.
 
 Form and CSV values are text; lists are written ``a-1, a-2``, a device's press actions
 ``long=cancel, *=sos`` and a policy's tiers one per line (``|`` between them in CSV) as
@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import devices
 from monitor.directory import model as file_model
+from monitor.directory.rules import database_problems
 from monitor.oncall.schedule import day_names
 from monitor.store import models
 
@@ -333,79 +334,12 @@ def parse_entry(section: Section, raw: Mapping[str, str]) -> tuple[file_model.En
 async def reference_problems(
     session: AsyncSession, section: Section, entries: Sequence[file_model.Entry], *, creating: bool
 ) -> FormProblems:
-    """References to things that do not exist, and clashes with other entries."""
+    """References to things that do not exist, and clashes with other entries: the directory's
+    rules (``monitor.directory.rules``), against what the database holds."""
     problems = FormProblems()
-    existing_ids = set((await session.scalars(select(section.table.id))).all())  # type: ignore[attr-defined]
-    if creating:
-        for entry in entries:
-            if entry.id in existing_ids:
-                problems.add("id", f'"{entry.id}" is already used; choose another id')
-    seen: set[str] = set()
-    for entry in entries:
-        if entry.id in seen:
-            problems.add("id", f'"{entry.id}" appears more than once')
-        seen.add(entry.id)
-    known = await _known_ids(session)
-    for entry in entries:
-        if isinstance(entry, file_model.Resident) and entry.area not in known["areas"]:
-            problems.add("area", f'there is no area "{entry.area}"')
-        elif isinstance(entry, file_model.Device):
-            await _device_problems(session, entry, known, problems)
-        elif isinstance(entry, file_model.Volunteer):
-            await _volunteer_problems(session, entry, known, problems)
-        elif isinstance(entry, file_model.Area):
-            wanted = entry.policy or file_model.DEFAULT_POLICY_ID
-            if wanted not in known["policies"]:
-                problems.add("policy", f'there is no escalation policy "{wanted}"')
-        elif isinstance(entry, file_model.Policy):
-            for number, tier in enumerate(entry.tiers, start=1):
-                for target in tier.notify:
-                    problem = file_model._target_problem(target, known["volunteers"])  # same rule as the file
-                    if problem:
-                        problems.add("tiers", f"tier {number}: {problem}")
-            inform_problem = file_model.inform_problem(entry)
-            if inform_problem:
-                problems.add("inform", inform_problem)
+    for problem in await database_problems(session, section.key, section.table, entries, creating=creating):
+        problems.add(problem.key if section.field(problem.key) else "", problem.message)
     return problems
-
-
-async def _known_ids(session: AsyncSession) -> dict[str, set[str]]:
-    return {
-        "areas": set((await session.scalars(select(models.Area.id))).all()),
-        "residents": set((await session.scalars(select(models.Resident.id))).all()),
-        "volunteers": set((await session.scalars(select(models.Volunteer.id))).all()),
-        "policies": set((await session.scalars(select(models.EscalationPolicy.id))).all()),
-    }
-
-
-async def _device_problems(
-    session: AsyncSession, entry: file_model.Device, known: dict[str, set[str]], problems: FormProblems
-) -> None:
-    if entry.resident is None:
-        problems.add("resident", "choose the resident whose device it is")
-    elif entry.resident not in known["residents"]:
-        problems.add("resident", f'there is no resident "{entry.resident}"')
-    ref = devices.registry()[entry.protocol].device_ref(entry.profile())
-    clash = await session.scalar(
-        select(models.Device.id).where(
-            models.Device.protocol == entry.protocol, models.Device.ref == ref, models.Device.id != entry.id
-        )
-    )
-    if clash is not None:
-        problems.add("topic", f'device "{clash}" already uses this {entry.protocol} topic/serial')
-
-
-async def _volunteer_problems(
-    session: AsyncSession, entry: file_model.Volunteer, known: dict[str, set[str]], problems: FormProblems
-) -> None:
-    for area in entry.areas:
-        if area not in known["areas"]:
-            problems.add("areas", f'there is no area "{area}"')
-    clash = await session.scalar(
-        select(models.Volunteer.id).where(models.Volunteer.phone == entry.phone, models.Volunteer.id != entry.id)
-    )
-    if clash is not None:
-        problems.add("phone", f'volunteer "{clash}" already has this number')
 
 
 async def choices(session: AsyncSession) -> dict[str, list[tuple[str, str]]]:

@@ -1,1 +1,1 @@
-"""hooks."""
+"""Providers' webhooks: Twilio's inbound SMS and delivery status callbacks."""

@@ -18,8 +18,8 @@ from starlette.responses import Response
 from twilio.request_validator import RequestValidator
 
 from monitor.actions.replies import InboundReply, ReplyOutcome
-from monitor.core.effects import Effects
-from monitor.notify.delivery import ReportedStatus
+from monitor.core.effects import Effects, commit_then_apply
+from monitor.notify.requests import SMS
 from monitor.web.context import WebContext
 
 log = logging.getLogger("callwatch.web.twilio")
@@ -77,12 +77,10 @@ async def inbound_sms(request: Request) -> Response:
         return Response("MessageSid missing", status_code=400)
     reply = InboundReply(provider_id=sid, from_phone=params.get("From", ""), body=params.get("Body", ""))
 
-    async def handle(session: AsyncSession) -> tuple[ReplyOutcome, Effects]:
-        effects = Effects()
-        return await context.replies.handle(session, effects, reply, context.clock.now()), effects
+    async def handle(session: AsyncSession, effects: Effects) -> ReplyOutcome:
+        return await context.replies.handle(session, effects, reply, context.clock.now())
 
-    outcome, effects = await context.database.transact(handle, urgent=True)
-    await context.after_commit(effects)
+    outcome = await commit_then_apply(context.database, context.after_commit, handle, urgent=True)
     context.metrics.sms_replies.labels(outcome=outcome.value).inc()
     log.info("reply %s from %s: %s", sid, reply.from_phone, outcome.value)
     return Response(EMPTY_TWIML, media_type="text/xml")
@@ -93,12 +91,10 @@ async def status_callback(request: Request) -> Response:
     if isinstance(params, Response):
         return params
     context: WebContext = request.app.state.context
-    sid = params.get("MessageSid") or params.get("SmsSid") or ""
-    status = (params.get("MessageStatus") or params.get("SmsStatus") or "").lower()
-    if not sid or not status:
+    sms = context.channels.get(SMS)
+    report = sms.delivery_report(params, context.clock.now()) if sms is not None else None
+    if report is None:
         return Response("MessageSid and MessageStatus required", status_code=400)
-
-    report = ReportedStatus(sid, status[:16], params.get("ErrorCode") or None, context.clock.now())
     await context.delivery_reports.submit(report)
-    context.metrics.sms_delivery.labels(status=status[:16]).inc()
+    context.metrics.sms_delivery.labels(status=report.status).inc()
     return Response(status_code=204)

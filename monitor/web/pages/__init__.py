@@ -1,1 +1,1 @@
-"""pages."""
+"""The console's pages: the board, alerts, the directory, who is on call, reports, accounts."""

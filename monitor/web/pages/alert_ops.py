@@ -13,7 +13,7 @@ from starlette.requests import Request
 from monitor.actions.console import ActionRefused, ConsoleActions, ConsoleUserRef
 from monitor.alerts.lifecycle import Outcome
 from monitor.alerts.views import alert_summary
-from monitor.core.effects import Effects
+from monitor.core.effects import Effects, commit_then_apply
 from monitor.store.models import Alert
 from monitor.users.identity import Principal
 from monitor.web.services import context_of, services_of
@@ -44,17 +44,14 @@ async def act(request: Request, principal: Principal, alert_id: int, action: Act
     actions = services_of(request).actions
     user = ConsoleUserRef(actor=principal.actor, name=principal.display_name)
 
-    async def work(session: AsyncSession) -> tuple[dict[str, object], Effects]:
-        effects = Effects()
+    async def work(session: AsyncSession, effects: Effects) -> dict[str, object]:
         alert = await session.get(Alert, alert_id, with_for_update=True)
         if alert is None:
             raise AlertMissing
         await action(OnAlert(actions, session, effects, alert, user, context.clock.now()))
-        return alert_summary(alert), effects
+        return alert_summary(alert)
 
-    summary, effects = await context.database.transact(work)
-    await context.after_commit(effects)
-    return summary
+    return await commit_then_apply(context.database, context.after_commit, work)
 
 
 def acknowledge(volunteer_id: str | None) -> Action:

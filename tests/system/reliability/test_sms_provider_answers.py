@@ -14,7 +14,8 @@ from __future__ import annotations
 import pytest
 
 from monitor.core.effects import Effects
-from monitor.notify.requests import Purpose, SmsRequest, queue_sms_many
+from monitor.notify.requests import NotificationRequest, Purpose, queue_many
+from monitor.notify.texts import Message
 from simulator.harness.deployment import set_setting
 from simulator.sandbox import Outcome
 from tests.support.deployment import TIER1, TIER2, Deployment
@@ -71,10 +72,13 @@ async def test_the_sender_rate_holds_and_an_sos_overtakes_waiting_reports(deploy
         now = monitor.clock.now()
         effects = Effects()
         async with monitor.database.write() as session:
-            await queue_sms_many(
+            await queue_many(
                 session,
                 effects,
-                [SmsRequest(phone, f"Device report {index}", Purpose.HEALTH) for index, phone in enumerate(reports)],
+                [
+                    NotificationRequest(phone, Message("health_report", f"Device report {index}"), Purpose.HEALTH)
+                    for index, phone in enumerate(reports)
+                ],
                 now,
             )
         await monitor.after_commit(effects)

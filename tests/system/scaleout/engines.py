@@ -14,14 +14,16 @@ from types import TracebackType
 from zoneinfo import ZoneInfo
 
 from monitor.core.clock import SystemClock
-from monitor.core.effects import ClaimedSms, Effects
+from monitor.core.effects import ClaimedNotification, Effects
 from monitor.core.health import Health
 from monitor.core.metrics import Metrics
-from monitor.directory.model import load_directory
+from monitor.directory.file import load_directory
 from monitor.directory.sync import import_directory
 from monitor.escalation.engine import Escalation
-from monitor.notify.channel import OutgoingSms, SendReceipt
-from monitor.notify.outbox import SmsOutbox
+from monitor.escalation.timer import EscalationTimer
+from monitor.notify.channel import Outgoing, SendReceipt
+from monitor.notify.log_channel import LogChannel
+from monitor.notify.outbox import Outbox
 from monitor.notify.texts import MessageStyle
 from monitor.store.database import Database
 from monitor.store.migrate import upgrade
@@ -36,34 +38,35 @@ class FakeProvider:
     """The SMS provider: counts requests; ``hold`` keeps them waiting until released."""
 
     def __init__(self) -> None:
-        self.requests: list[OutgoingSms] = []
+        self.requests: list[Outgoing] = []
         self.release = asyncio.Event()
         self.release.set()
 
     def hold(self) -> None:
         self.release.clear()
 
-    async def send(self, sms: OutgoingSms) -> SendReceipt:
-        self.requests.append(sms)
+    async def send(self, outgoing: Outgoing) -> SendReceipt:
+        self.requests.append(outgoing)
         await self.release.wait()
         return SendReceipt(provider_id=f"SM{len(self.requests):032d}", status="queued")
 
 
-class ProviderView:
+class ProviderView(LogChannel):
     """One monitor's connection to the shared ``FakeProvider``; ``lookups_wait_for`` delays its
     answers to "was this sent?" (they say no) until the test lets them through."""
 
-    name = "fake"
+    provider = "fake"
 
-    def __init__(self, provider: FakeProvider) -> None:
-        self.provider = provider
+    def __init__(self, shared: FakeProvider) -> None:
+        super().__init__()
+        self.shared = shared
         self.lookups_wait_for: asyncio.Event | None = None
         self.lookups_started = asyncio.Event()
 
-    async def send(self, sms: OutgoingSms) -> SendReceipt:
-        return await self.provider.send(sms)
+    async def send(self, outgoing: Outgoing) -> SendReceipt:
+        return await self.shared.send(outgoing)
 
-    async def find_sent(self, to: str, body: str, since: datetime) -> SendReceipt | None:
+    async def find_sent(self, outgoing: Outgoing, since: datetime) -> SendReceipt | None:
         self.lookups_started.set()
         if self.lookups_wait_for is not None:
             await self.lookups_wait_for.wait()
@@ -75,26 +78,27 @@ class Engines:
 
     def __init__(self, database_url: str, provider: FakeProvider, name: str) -> None:
         self.database = Database(database_url, pool_size=2)
-        self.gateway = ProviderView(provider)
+        self.channel = ProviderView(provider)
         self.name = name
         #: the SMS each committed transaction of this monitor claimed for sending
-        self.claimed: list[ClaimedSms] = []
+        self.claimed: list[ClaimedNotification] = []
 
     async def __aenter__(self) -> Engines:
         await self.database.__aenter__()
         clock, metrics = SystemClock(), Metrics()
-        self.escalation = Escalation(self.database, clock, STYLE, metrics, after_commit=self._after_commit)
-        self.outbox = SmsOutbox(
+        self.clock = clock
+        self.escalation = Escalation(STYLE, metrics)
+        self.timer = EscalationTimer(self.escalation, self.database, clock, metrics, after_commit=self._after_commit)
+        self.outbox = Outbox(
             self.database,
-            self.gateway,
-            self.escalation,
+            {"sms": self.channel},
             clock,
             metrics,
             Health(clock),
             instance_id=self.name,
             lease_s=LEASE_S,
-            status_callback_url=None,
             after_commit=self._after_commit,
+            on_unreachable=self.escalation.on_unreachable,
             phone_limit=100,
             rate_per_s=1000,
             give_up_after_s=3600,
@@ -107,7 +111,7 @@ class Engines:
         await self.database.__aexit__(exc_type, exc, tb)
 
     async def _after_commit(self, effects: Effects) -> None:
-        self.claimed.extend(effects.sms_to_send)
+        self.claimed.extend(effects.to_send)
 
 
 async def prepare(database_url: str, folder: Path) -> None:

@@ -19,7 +19,8 @@ from pathlib import Path
 from sqlalchemy import func, select, update
 
 from monitor.core.effects import Effects
-from monitor.notify.requests import NotificationStatus, Purpose, SmsRequest, queue_sms_many
+from monitor.notify.requests import NotificationRequest, NotificationStatus, Purpose, queue_many
+from monitor.notify.texts import Message
 from monitor.store.models import Alert, AlertEvent, Notification
 from tests.support.deployment import TIER2
 from tests.support.waiting import until
@@ -44,9 +45,9 @@ async def test_two_monitors_racing_for_due_escalations_never_both_step_one(tmp_p
 
             async def later(engines: Engines = late, pause: float = stagger) -> int:
                 await asyncio.sleep(pause)
-                return await engines.escalation.run_due()
+                return await engines.timer.run_due()
 
-            advanced = await asyncio.gather(early.escalation.run_due(), later())
+            advanced = await asyncio.gather(early.timer.run_due(), later())
             assert sum(advanced) == ALERTS_PER_ROUND, f"advanced {advanced} of {ALERTS_PER_ROUND}"
             winners["both" if all(advanced) else early.name if advanced[0] else late.name] += 1
 
@@ -84,24 +85,25 @@ async def test_an_sms_settled_by_two_monitors_at_once_is_sent_once(tmp_path: Pat
     async with Engines(database_url, provider, "a") as first, Engines(database_url, provider, "b") as second:
         # An ask claimed (and perhaps sent, perhaps not) by a monitor that died a lease ago.
         async with first.database.write() as session:
-            [orphan] = await queue_sms_many(
+            ask = Message("ask", "Please take alert 1")
+            [orphan] = await queue_many(
                 session,
                 Effects(),
-                [SmsRequest(TIER2, "Please take alert 1", Purpose.ALERT, tier=0, round_number=0)],
-                first.escalation.clock.now(),
+                [NotificationRequest(TIER2, ask, Purpose.ALERT, tier=0, round_number=0)],
+                first.clock.now(),
             )
             await session.execute(
                 update(Notification)
                 .where(Notification.id == orphan)
-                .values(claimed_at=first.escalation.clock.now() - timedelta(seconds=3 * LEASE_S))
+                .values(claimed_at=first.clock.now() - timedelta(seconds=3 * LEASE_S))
             )
         assert orphan is not None
 
         # The second survivor asks the provider first; its answer ("not there") comes back late.
         lookup_answers = asyncio.Event()
-        second.gateway.lookups_wait_for = lookup_answers
+        second.channel.lookups_wait_for = lookup_answers
         slow_settle = asyncio.create_task(second.outbox.recover_stale())
-        await asyncio.wait_for(second.gateway.lookups_started.wait(), timeout=10)
+        await asyncio.wait_for(second.channel.lookups_started.wait(), timeout=10)
 
         # Meanwhile the first settles it, claims it again and hands it to the provider.
         provider.hold()
