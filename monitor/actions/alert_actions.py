@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitor.actions.feedback import first_name, queue_feedback
 from monitor.alerts.lifecycle import AlertKind, AlertState, Outcome, transition
+from monitor.alerts.log import log_entry
 from monitor.core.effects import Effects
 from monitor.core.metrics import Metrics
 from monitor.directory.model import DEFAULT_POLICY_ID
@@ -245,14 +246,13 @@ class AlertActions:
         self, session: AsyncSession, effects: Effects, alert: Alert, *, device: Device, now: datetime
     ) -> None:
         """Cancel pressed after someone took the alert: record it and tell the taker, keep the alert."""
-        session.add(
-            AlertEvent(
-                alert_id=alert.id,
-                at=now,
-                kind="cancel_pressed",
-                actor=f"device:{device.id}",
-                detail="cancel pressed after the alert was taken; the alert stays open until resolved",
-            )
+        log_entry(
+            session,
+            alert.id,
+            at=now,
+            kind="cancel_pressed",
+            detail="cancel pressed after the alert was taken; the alert stays open until resolved",
+            actor=f"device:{device.id}",
         )
         effects.changed_alert_ids.add(alert.id)
         taker = await holder_of(session, alert.acknowledged_by)
@@ -276,7 +276,7 @@ class AlertActions:
         """``taker`` (asked about it) cannot take it: if they were asked at the alert's current tier and
         round, ask the next nearest, or the next tier, now; a late NO to an earlier tier leaves the
         people asked now their time."""
-        session.add(AlertEvent(alert_id=alert.id, at=now, kind="declined", actor=taker.actor, detail=taker.name))
+        log_entry(session, alert.id, at=now, kind="declined", detail=taker.name, actor=taker.actor)
         effects.changed_alert_ids.add(alert.id)
         asked_now = await session.scalar(
             select(Notification.id)

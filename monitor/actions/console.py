@@ -15,8 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitor.actions.alert_actions import AlertActions, Taker
 from monitor.alerts.lifecycle import AlertState, Outcome, can_transition
+from monitor.alerts.log import log_entry
 from monitor.core.effects import Effects
-from monitor.store.models import Alert, AlertEvent, Volunteer
+from monitor.store.models import Alert, Volunteer
 
 MAX_NOTE = 2000
 
@@ -72,14 +73,13 @@ class ConsoleActions:
             raise ActionRefused(f"alert {alert.id} is {alert.state}; only an open alert can be escalated")
         if alert.unanswered:
             raise ActionRefused(f"alert {alert.id} has already gone through every tier; call someone directly")
-        session.add(
-            AlertEvent(
-                alert_id=alert.id,
-                at=now,
-                kind="escalate_requested",
-                actor=user.actor,
-                detail=f"{user.name} at the console",
-            )
+        log_entry(
+            session,
+            alert.id,
+            at=now,
+            kind="escalate_requested",
+            detail=f"{user.name} at the console",
+            actor=user.actor,
         )
         effects.changed_alert_ids.add(alert.id)
         await self.actions.escalation.advance(
@@ -92,7 +92,7 @@ class ConsoleActions:
         note = text.strip()
         if not note:
             raise ActionRefused("the note is empty")
-        session.add(AlertEvent(alert_id=alert.id, at=now, kind="note", actor=user.actor, detail=note[:MAX_NOTE]))
+        log_entry(session, alert.id, at=now, kind="note", detail=note[:MAX_NOTE], actor=user.actor)
         effects.changed_alert_ids.add(alert.id)
 
     async def resolve(
@@ -120,13 +120,12 @@ class ConsoleActions:
         self, session: AsyncSession, effects: Effects, alert: Alert, *, user: ConsoleUserRef, now: datetime
     ) -> None:
         """Looking into someone's home is recorded, every time."""
-        session.add(
-            AlertEvent(
-                alert_id=alert.id,
-                at=now,
-                kind="camera_viewed",
-                actor=user.actor,
-                detail=f"{user.name} opened the resident's camera",
-            )
+        log_entry(
+            session,
+            alert.id,
+            at=now,
+            kind="camera_viewed",
+            detail=f"{user.name} opened the resident's camera",
+            actor=user.actor,
         )
         effects.changed_alert_ids.add(alert.id)

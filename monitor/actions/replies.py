@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from monitor.actions.alert_actions import AlertActions, Taker
 from monitor.actions.reply_grammar import Intent, Reply, parse_reply
 from monitor.alerts.lifecycle import AlertState, Outcome
+from monitor.alerts.log import log_entry
 from monitor.core.effects import Effects
 from monitor.directory.model import normalize_phone
 from monitor.notify import texts
@@ -36,7 +37,7 @@ from monitor.notify.requests import ASKING, Purpose, queue_sms
 from monitor.oncall import availability
 from monitor.oncall.people import holder_of
 from monitor.oncall.standing import standings, zone_of
-from monitor.store.models import Alert, AlertEvent, FamilyContact, InboundSms, Notification, Volunteer
+from monitor.store.models import Alert, FamilyContact, InboundSms, Notification, Volunteer
 from monitor.store.statements import insert_unless_exists
 
 log = logging.getLogger("callwatch.replies")
@@ -163,14 +164,13 @@ class ReplyHandler:
         outcome, answer = await self._apply(session, effects, sender, reply, alert, now, reply_sms)
         if answer is not None:
             await self._answer(session, effects, sender, answer, now, reply_sms, alert)
-        session.add(
-            AlertEvent(
-                alert_id=alert.id,
-                at=now,
-                kind="reply",
-                actor=(await self._taker(session, sender, alert)).actor,
-                detail=f"{sender.name} replied {reply_sms.body[:160]!r}: {outcome.value}",
-            )
+        log_entry(
+            session,
+            alert.id,
+            at=now,
+            kind="reply",
+            detail=f"{sender.name} replied {reply_sms.body[:160]!r}: {outcome.value}",
+            actor=(await self._taker(session, sender, alert)).actor,
         )
         effects.changed_alert_ids.add(alert.id)
         return self._finish(inbound, outcome)

@@ -29,6 +29,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitor.alerts.lifecycle import ESCALATING_KINDS, AlertState
+from monitor.alerts.log import log_entry
 from monitor.core.effects import Effects
 from monitor.core.metrics import Metrics
 from monitor.directory.model import DEFAULT_POLICY_ID, Policy, Tier
@@ -106,14 +107,12 @@ class Escalation:
         if tier is not None and tier.one_at_a_time:
             audience = await self._audience(reads, alert, tier, fresh_round=False)
             if audience.to_ask and audience.point is not None:
-                session.add(
-                    AlertEvent(
-                        alert_id=alert.id,
-                        at=now,
-                        kind="next_nearest",
-                        actor="system",
-                        detail=f"{reason}; asking the next nearest of tier {alert.tier + 1}",
-                    )
+                log_entry(
+                    session,
+                    alert.id,
+                    at=now,
+                    kind="next_nearest",
+                    detail=f"{reason}; asking the next nearest of tier {alert.tier + 1}",
                 )
                 await self._ask(reads, alert, tier, audience, effects)
                 return
@@ -228,14 +227,12 @@ class Escalation:
                 await self._ask(reads, alert, tier, audience, effects, opening=opening)
                 return
             await self._record(reads, alert, opening)
-            session.add(
-                AlertEvent(
-                    alert_id=alert.id,
-                    at=now,
-                    kind="tier_skipped",
-                    actor="system",
-                    detail=explain_skip(tier_index, round_number, audience, now, self.style.timezone),
-                )
+            log_entry(
+                session,
+                alert.id,
+                at=now,
+                kind="tier_skipped",
+                detail=explain_skip(tier_index, round_number, audience, now, self.style.timezone),
             )
             position = next_position(policy, tier_index, round_number)
         await self._flag_unanswered(reads, alert, effects, "every tier was asked and nobody took it")
@@ -268,15 +265,13 @@ class Escalation:
         if opening is not None:
             await self._record(reads, alert, opening)
         if tier.one_at_a_time and audience.point is None:
-            session.add(
-                AlertEvent(
-                    alert_id=alert.id,
-                    at=now,
-                    kind="note",
-                    actor="system",
-                    detail=f"no position known for this alert (device or resident's home): "
-                    f"tier {alert.tier + 1} asked together, not nearest first",
-                )
+            log_entry(
+                session,
+                alert.id,
+                at=now,
+                kind="note",
+                detail=f"no position known for this alert (device or resident's home): "
+                f"tier {alert.tier + 1} asked together, not nearest first",
             )
         facts, language = await reads.facts(alert)
         messages = [
@@ -310,28 +305,24 @@ class Escalation:
         alert.unanswered = True
         alert.next_escalation_at = None
         effects.changed_alert_ids.add(alert.id)
-        session.add(AlertEvent(alert_id=alert.id, at=now, kind="unanswered", actor="system", detail=reason))
+        log_entry(session, alert.id, at=now, kind="unanswered", detail=reason)
         self.metrics.alerts_unanswered.inc()
         duty, fallback = await reads.staff_on_call()
         if fallback and duty:
-            session.add(
-                AlertEvent(
-                    alert_id=alert.id,
-                    at=now,
-                    kind="note",
-                    actor="system",
-                    detail="no duty staff phone is on call now: telling every staff phone that has not opted out",
-                )
+            log_entry(
+                session,
+                alert.id,
+                at=now,
+                kind="note",
+                detail="no duty staff phone is on call now: telling every staff phone that has not opted out",
             )
         if not duty:
-            session.add(
-                AlertEvent(
-                    alert_id=alert.id,
-                    at=now,
-                    kind="note",
-                    actor="system",
-                    detail="no duty staff phone (role staff) in the directory to tell",
-                )
+            log_entry(
+                session,
+                alert.id,
+                at=now,
+                kind="note",
+                detail="no duty staff phone (role staff) in the directory to tell",
             )
             return
         facts, language = await reads.facts(alert)
@@ -349,15 +340,12 @@ class Escalation:
         if usable:
             return usable
         instead = SMS if SMS in self.channels else min(self.channels)
-        reads.session.add(
-            AlertEvent(
-                alert_id=alert.id,
-                at=reads.now,
-                kind="note",
-                actor="system",
-                detail=f"{', '.join(wanted)} is not configured on this service: "
-                f"asked by {channel_noun(instead)} instead",
-            )
+        log_entry(
+            reads.session,
+            alert.id,
+            at=reads.now,
+            kind="note",
+            detail=f"{', '.join(wanted)} is not configured on this service: asked by {channel_noun(instead)} instead",
         )
         return (instead,)
 
@@ -414,16 +402,7 @@ class Escalation:
                 detail += f", {round(recipient.distance_m)} m from the resident"
             if recipient.volunteer_id is not None:
                 detail += f"; {load.get(recipient.volunteer_id, Load()).text()}"
-            session.add(
-                AlertEvent(
-                    alert_id=alert.id,
-                    at=now,
-                    kind="notified",
-                    actor="system",
-                    detail=detail,
-                    notification_id=notification_id,
-                )
-            )
+            log_entry(session, alert.id, at=now, kind="notified", detail=detail, notification_id=notification_id)
 
     async def _policy(self, reads: StepReads, alert: Alert) -> Policy | None:
         """The alert's policy, else the default one (the alert's was removed since it was raised)."""
@@ -431,4 +410,3 @@ class Escalation:
             if policy_id is not None and (policy := await reads.policy(policy_id)) is not None:
                 return policy
         return None
-

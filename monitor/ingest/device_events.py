@@ -13,32 +13,23 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from devices.base import DeviceEvent, EventType
 from monitor.actions.alert_actions import AlertActions, NewAlert
 from monitor.actions.feedback import queue_feedback
+from monitor.alerts.in_hand import latest_in_hand
 from monitor.alerts.lifecycle import URGENT_KINDS, AlertKind, AlertState
+from monitor.alerts.log import log_entry
 from monitor.core.effects import Effects
-from monitor.store.models import Alert, AlertEvent, Device, Resident
+from monitor.store.models import Alert, Device, Resident
 from monitor.watch.checkins import CheckinRecorder, is_checkin
 from monitor.watch.device_state import last_position
 from monitor.watch.geofence import GeofenceWatch
 
 RAISING: dict[EventType, AlertKind] = {EventType.SOS: AlertKind.SOS, EventType.FALL: AlertKind.FALL}
 #: The resident's SOS or fall alert that is not closed yet, locked (built once: it runs on every press).
-ONGOING_URGENT = (
-    select(Alert)
-    .where(
-        Alert.resident_id == bindparam("resident_id"),
-        Alert.kind.in_([kind.value for kind in URGENT_KINDS]),
-        Alert.state.in_([AlertState.OPEN.value, AlertState.ACKNOWLEDGED.value]),
-    )
-    .order_by(Alert.id.desc())
-    .limit(1)
-    .with_for_update()
-)
+ONGOING_URGENT = latest_in_hand(frozenset(URGENT_KINDS))
 
 
 def concerns_alerts(device: Device, event: DeviceEvent, *, has_safe_zone: bool) -> bool:
@@ -104,15 +95,14 @@ class DeviceEventHandler:
     ) -> None:
         ongoing = await self._ongoing_urgent(session, device.resident_id)
         if ongoing is not None:
-            session.add(
-                AlertEvent(
-                    alert_id=ongoing.id,
-                    at=now,
-                    kind="pressed_again",
-                    actor=f"device:{device.id}",
-                    detail=f"{kind.value} again while this alert is {ongoing.state}",
-                    device_message_id=device_message_id,
-                )
+            log_entry(
+                session,
+                ongoing.id,
+                at=now,
+                kind="pressed_again",
+                detail=f"{kind.value} again while this alert is {ongoing.state}",
+                actor=f"device:{device.id}",
+                device_message_id=device_message_id,
             )
             effects.changed_alert_ids.add(ongoing.id)
             await queue_feedback(session, effects, ongoing, "received", event_id=event.event_id)
@@ -145,4 +135,5 @@ class DeviceEventHandler:
             await self.actions.cancel_after_acknowledged(session, effects, ongoing, device=device, now=now)
 
     async def _ongoing_urgent(self, session: AsyncSession, resident_id: str) -> Alert | None:
-        return await session.scalar(ONGOING_URGENT, {"resident_id": resident_id})
+        ongoing: Alert | None = await session.scalar(ONGOING_URGENT, {"resident_id": resident_id})
+        return ongoing

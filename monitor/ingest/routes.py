@@ -62,9 +62,7 @@ class Routes:
 async def load_routes(database: Database) -> tuple[Routes, str | None]:
     """The subscriptions for every device in the database, and the directory revision they reflect."""
     async with database.read() as session:
-        revision = await session.scalar(
-            select(ServiceMeta.value).where(ServiceMeta.key == DIRECTORY_REVISION_KEY)
-        )
+        revision = await session.scalar(select(ServiceMeta.value).where(ServiceMeta.key == DIRECTORY_REVISION_KEY))
         rows = (
             await session.execute(
                 select(

@@ -17,9 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitor.core.effects import Effects
 from monitor.notify.channel import ReportedStatus
-from monitor.notify.requests import UNREACHED, NotificationStatus, channel_noun, lock_notification
+from monitor.notify.requests import UNREACHED, NotificationStatus, lock_notification, note_about
 from monitor.store.group_commit import Write
-from monitor.store.models import AlertEvent, DeliveryReport, Notification
+from monitor.store.models import DeliveryReport, Notification
 
 #: How far along each provider status is; a report never moves a message backwards.
 PROGRESS: dict[str, int] = {
@@ -111,19 +111,9 @@ async def _apply(
     notification.status_at = now
     if error_code:
         notification.error_code = error_code
-    if notification.alert_id is not None and status in (NotificationStatus.DELIVERED, *UNREACHED):
-        suffix = f" (error {error_code})" if error_code else ""
-        session.add(
-            AlertEvent(
-                alert_id=notification.alert_id,
-                at=now,
-                kind=f"{notification.channel}_{status}",
-                actor="system",
-                detail=f"{notification.purpose} {channel_noun(notification.channel)} to {notification.phone} "
-                f"{status}{suffix}",
-                notification_id=notification.id,
-            )
+    if status in (NotificationStatus.DELIVERED, *UNREACHED):
+        note_about(
+            session, effects, notification, status, status + (f" (error {error_code})" if error_code else ""), now
         )
-        effects.changed_alert_ids.add(notification.alert_id)
     if status in UNREACHED:
         await on_unreachable(session, notification, now, effects)

@@ -41,12 +41,12 @@ from monitor.notify.delivery import UnreachableHook, apply_delivery_reports
 from monitor.notify.pacing import SendGate
 from monitor.notify.provider_watch import ProviderWatch
 from monitor.notify.rate_share import leave, monitors_running
-from monitor.notify.requests import ASKING, SMS, NotificationStatus, channel_noun, lock_notification
+from monitor.notify.requests import ASKING, SMS, NotificationStatus, claimed_notification, lock_notification, note_about
 from monitor.notify.sms.phone_limit import ClaimPass, PhoneLimit
 from monitor.notify.texts import Message
 from monitor.store.database import Database, is_unavailable
 from monitor.store.group_commit import GroupCommit
-from monitor.store.models import Alert, AlertEvent, Notification
+from monitor.store.models import Alert, Notification
 
 log = logging.getLogger("callwatch.notify")
 
@@ -298,36 +298,15 @@ class Outbox:
                 notification.not_before = now + retry_delay(claimed.attempts)
             else:
                 notification.status = NotificationStatus.REJECTED.value
-                await self._log_failure(session, notification, failure, now, effects)
+                note_about(
+                    session, effects, notification, "failed", f"failed for good: {failure.code} {failure.message}", now
+                )
                 await self.on_unreachable(session, notification, now, effects)
             if notification.alert_id is not None:
                 effects.changed_alert_ids.add(notification.alert_id)
 
         # Urgent: a refused ask moves its alert on at once, in a storm too.
         await commit_then_apply(self.database, self.after_commit, record, urgent=True)
-
-    async def _log_failure(
-        self,
-        session: AsyncSession,
-        notification: Notification,
-        failure: SendFailure,
-        now: datetime,
-        effects: Effects,
-    ) -> None:
-        if notification.alert_id is None:
-            return
-        session.add(
-            AlertEvent(
-                alert_id=notification.alert_id,
-                at=now,
-                kind=f"{notification.channel}_failed",
-                actor="system",
-                detail=f"{notification.purpose} {channel_noun(notification.channel)} to {notification.phone} "
-                f"failed for good: {failure.code} {failure.message}",
-                notification_id=notification.id,
-            )
-        )
-        effects.changed_alert_ids.add(notification.alert_id)
 
     # -- upkeep --------------------------------------------------------------------------------
 
@@ -354,19 +333,8 @@ class Outbox:
         )
         async with self.database.read() as session:
             candidates = (
-                await session.execute(
-                    select(
-                        Notification.id,
-                        Notification.channel,
-                        Notification.phone,
-                        Notification.body,
-                        Notification.template,
-                        Notification.params,
-                        Notification.status,
-                        Notification.attempts,
-                        Notification.claimed_at,
-                        Notification.status_at,
-                    )
+                await session.scalars(
+                    select(Notification)
                     .where(stale, Notification.id.not_in(sorted(self._in_hand)))
                     .order_by(Notification.priority, Notification.id)
                     .limit(CLAIM_BATCH)
@@ -376,18 +344,8 @@ class Outbox:
             # An unconfirmed request may still reach the provider until a lease after the attempt.
             unconfirmed = row.status == NotificationStatus.UNCONFIRMED
             in_doubt = unconfirmed and row.status_at is not None and row.status_at > expired
-            claimed = ClaimedNotification(
-                row.id,
-                row.channel,
-                row.phone,
-                row.body,
-                row.template or "",
-                row.params or {},
-                row.attempts,
-                row.claimed_at or now,
-                priority=0,
-            )
-            await self._settle(claimed, seen=(row.status, row.attempts), resend=not in_doubt)
+            found = claimed_notification(row, at=row.claimed_at or now)
+            await self._settle(found, seen=(row.status, row.attempts), resend=not in_doubt)
 
     async def _settle(self, claimed: ClaimedNotification, *, seen: tuple[str, int], resend: bool) -> None:
         """Record what the provider has of the row, or put it back to be sent again; ``seen`` is the

@@ -28,6 +28,7 @@ from sqlalchemy import Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
+from monitor.alerts.log import log_entry
 from monitor.core.effects import ClaimedNotification, Effects
 from monitor.notify.sms.segments import count_segments
 from monitor.notify.texts import Message
@@ -271,3 +272,28 @@ def _locking(key: InstrumentedAttribute[Any]) -> tuple[Select[int | None], Selec
     delivery reports runs them thousands of times)."""
     where = key == bindparam("value")
     return select(Notification.alert_id).where(where), select(Notification).where(where).with_for_update()
+
+
+def claimed_notification(row: Notification, *, at: datetime) -> ClaimedNotification:
+    """A row claimed at ``at``, as the outbox hands it to its channel."""
+    return ClaimedNotification(
+        row.id, row.channel, row.phone, row.body, row.template or "", row.params or {}, row.attempts, at, row.priority
+    )
+
+
+def note_about(
+    session: AsyncSession, effects: Effects, notification: Notification, status: str, what: str, now: datetime
+) -> None:
+    """Put what became of a notification in its alert's log: its ``status`` ("delivered", "failed")
+    and ``what`` to say of it ("failed for good: 21211 invalid number")."""
+    if notification.alert_id is None:
+        return
+    log_entry(
+        session,
+        notification.alert_id,
+        at=now,
+        kind=f"{notification.channel}_{status}",
+        detail=f"{notification.purpose} {channel_noun(notification.channel)} to {notification.phone} {what}",
+        notification_id=notification.id,
+    )
+    effects.changed_alert_ids.add(notification.alert_id)

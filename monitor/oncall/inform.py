@@ -14,12 +14,13 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from monitor.alerts.log import log_entry
 from monitor.core.effects import Effects
 from monitor.notify.facts import load_facts
 from monitor.notify.requests import NotificationRequest, Purpose, queue_many
 from monitor.notify.texts import MessageStyle, family_ended, family_raised
 from monitor.oncall.family import FAMILY_TARGET, ContactValues, family_of, values_of
-from monitor.store.models import Alert, AlertEvent, Notification
+from monitor.store.models import Alert, Notification
 
 
 def _key(alert_id: int, moment: str, phone: str) -> str:
@@ -100,13 +101,11 @@ def _log(
         if notification_id is None:
             continue
         relation = f"{contact.relationship}, " if contact.relationship else ""
-        session.add(
-            AlertEvent(
-                alert_id=alert.id,
-                at=now,
-                kind="informed",
-                actor="system",
-                detail=f"SMS to {contact.name} ({relation}{contact.phone}), family, {what}",
-                notification_id=notification_id,
-            )
+        log_entry(
+            session,
+            alert.id,
+            at=now,
+            kind="informed",
+            detail=f"SMS to {contact.name} ({relation}{contact.phone}), family, {what}",
+            notification_id=notification_id,
         )

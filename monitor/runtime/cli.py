@@ -95,9 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
         "acl", help="write Mosquitto's password file and ACL for the devices in the directory (database)"
     )
     acl.add_argument("--config", required=True, type=Path, help="service config (TOML)")
-    acl.add_argument(
-        "--out", required=True, type=Path, help="folder for passwd, acl and new device-credentials.csv"
-    )
+    acl.add_argument("--out", required=True, type=Path, help="folder for passwd, acl and new device-credentials.csv")
     acl.set_defaults(command=cmd_acl)
 
     add_user_commands(commands, cmd_user)

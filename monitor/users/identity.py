@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from monitor.store.models import ConsoleUser
+
 
 class Role(StrEnum):
     DUTY = "duty"  # duty staff: watch the board, act on alerts, read the directory and reports
@@ -29,6 +31,22 @@ class Principal:
     csrf_token: str | None = None
     #: the session id digest (sessions only), to re-check a long-lived stream
     session_id: str | None = None
+
+    @classmethod
+    def of_user(
+        cls, user: ConsoleUser, via: Via, *, csrf_token: str | None = None, session_id: str | None = None
+    ) -> Principal:
+        """A console user acting through a session or one of their tokens."""
+        return cls(
+            user_id=user.id,
+            name=user.name,
+            display_name=user.display_name,
+            role=Role(user.role),
+            language=user.language,
+            via=via,
+            csrf_token=csrf_token,
+            session_id=session_id,
+        )
 
     @property
     def actor(self) -> str:

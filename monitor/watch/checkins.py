@@ -14,15 +14,16 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from devices.base import DeviceEvent, EventType
 from monitor.actions.alert_actions import AlertActions
+from monitor.alerts.in_hand import in_hand
 from monitor.alerts.lifecycle import AlertKind, AlertState
+from monitor.alerts.log import log_entry
 from monitor.core.effects import Effects
 from monitor.directory.model import parse_local_time
-from monitor.store.models import Alert, AlertEvent, Device, Resident
+from monitor.store.models import Device, Resident
 
 #: What a press on a check-in button can have become through its action map.
 PRESS_TYPES: frozenset[EventType] = frozenset({EventType.SOS, EventType.CANCEL, EventType.CHECKIN})
@@ -64,27 +65,16 @@ class CheckinRecorder:
         self, session: AsyncSession, effects: Effects, device: Device, resident: Resident, now: datetime
     ) -> None:
         resident.last_checkin_at = now
-        missed = await session.scalar(
-            select(Alert)
-            .where(
-                Alert.resident_id == resident.id,
-                Alert.kind == AlertKind.MISSED_CHECKIN.value,
-                Alert.state.in_([AlertState.OPEN.value, AlertState.ACKNOWLEDGED.value]),
-            )
-            .order_by(Alert.id.desc())
-            .limit(1)
-            .with_for_update()
-        )
+        missed = await in_hand(session, resident.id, [AlertKind.MISSED_CHECKIN])
         if missed is None:
             return
-        session.add(
-            AlertEvent(
-                alert_id=missed.id,
-                at=now,
-                kind="checked_in",
-                actor=f"device:{device.id}",
-                detail="checked in after the deadline",
-            )
+        log_entry(
+            session,
+            missed.id,
+            at=now,
+            kind="checked_in",
+            detail="checked in after the deadline",
+            actor=f"device:{device.id}",
         )
         if missed.state == AlertState.OPEN:
             await self.actions.cancel_by_resident(session, effects, missed, device=device, now=now)

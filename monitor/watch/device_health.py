@@ -23,8 +23,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitor.actions.alert_actions import AlertActions, NewAlert
 from monitor.alerts.lifecycle import AlertKind, AlertState, Outcome, transition
+from monitor.alerts.log import log_entry
 from monitor.core.effects import Effects
-from monitor.store.models import Alert, AlertDevice, AlertEvent, Device, Resident
+from monitor.store.models import Alert, AlertDevice, Device, Resident
 from monitor.watch.device_state import last_position
 from monitor.watch.rules import SupervisionRules
 
@@ -141,7 +142,7 @@ class DeviceHealth:
         session.add_all(
             AlertDevice(alert_id=outage.id, device_id=device.id) for device in devices if device.id not in listed
         )
-        session.add(AlertEvent(alert_id=outage.id, at=now, kind="also_offline", actor="system", detail=_names(devices)))
+        log_entry(session, outage.id, at=now, kind="also_offline", detail=_names(devices))
         effects.changed_alert_ids.add(outage.id)
         for device in devices:
             device.offline_noticed = True
@@ -170,14 +171,12 @@ class DeviceHealth:
                 .where(AlertDevice.alert_id == outage.id, Device.online.is_(False))
             )
             if still_offline:
-                session.add(
-                    AlertEvent(
-                        alert_id=outage.id,
-                        at=now,
-                        kind="back_online",
-                        actor="system",
-                        detail=f"{device.id} is back online; {still_offline} still offline",
-                    )
+                log_entry(
+                    session,
+                    outage.id,
+                    at=now,
+                    kind="back_online",
+                    detail=f"{device.id} is back online; {still_offline} still offline",
                 )
                 effects.changed_alert_ids.add(outage.id)
             else:

@@ -21,9 +21,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from devices.base import DeviceEvent, EventType, Position
 from monitor.actions.alert_actions import AlertActions, Fix, NewAlert
-from monitor.alerts.lifecycle import AlertKind, AlertState
+from monitor.alerts.in_hand import in_hand
+from monitor.alerts.lifecycle import AlertKind
+from monitor.alerts.log import log_entry
 from monitor.core.effects import Effects
-from monitor.store.models import Alert, AlertEvent, Device, Resident
+from monitor.store.models import Device, Resident
 from monitor.watch.device_state import last_position
 
 EARTH_RADIUS_M = 6_371_008.8
@@ -149,28 +151,17 @@ class GeofenceWatch:
         device_message_id: int,
     ) -> bool:
         """Write ``detail`` in the log of the resident's geofence alert still in hand; whether there was one."""
-        ongoing = await session.scalar(
-            select(Alert)
-            .where(
-                Alert.resident_id == resident.id,
-                Alert.kind == AlertKind.GEOFENCE.value,
-                Alert.state.in_([AlertState.OPEN.value, AlertState.ACKNOWLEDGED.value]),
-            )
-            .order_by(Alert.id.desc())
-            .limit(1)
-            .with_for_update()
-        )
+        ongoing = await in_hand(session, resident.id, [AlertKind.GEOFENCE])
         if ongoing is None:
             return False
-        session.add(
-            AlertEvent(
-                alert_id=ongoing.id,
-                at=now,
-                kind=kind,
-                actor=f"device:{device.id}",
-                detail=detail + _fix_note(fix),
-                device_message_id=device_message_id,
-            )
+        log_entry(
+            session,
+            ongoing.id,
+            at=now,
+            kind=kind,
+            detail=detail + _fix_note(fix),
+            actor=f"device:{device.id}",
+            device_message_id=device_message_id,
         )
         effects.changed_alert_ids.add(ongoing.id)
         return True

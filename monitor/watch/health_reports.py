@@ -21,6 +21,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitor.alerts.lifecycle import HEALTH_KINDS, AlertKind, AlertState
+from monitor.alerts.log import log_entry
 from monitor.core.effects import Effects
 from monitor.notify.requests import Purpose, queue_sms
 from monitor.notify.texts import HealthItem, MessageStyle, area_digest, health_report
@@ -28,7 +29,6 @@ from monitor.oncall.people import staff
 from monitor.store.models import (
     Alert,
     AlertDevice,
-    AlertEvent,
     Area,
     Device,
     Resident,
@@ -172,16 +172,7 @@ class HealthReports:
         self, session: AsyncSession, alerts: Sequence[Alert], now: datetime, detail: str, notification_id: int | None
     ) -> None:
         for alert in alerts:
-            session.add(
-                AlertEvent(
-                    alert_id=alert.id,
-                    at=now,
-                    kind="notified",
-                    actor="system",
-                    detail=detail,
-                    notification_id=notification_id,
-                )
-            )
+            log_entry(session, alert.id, at=now, kind="notified", detail=detail, notification_id=notification_id)
 
 
 async def _area_team(session: AsyncSession, area_id: str) -> list[Volunteer]:

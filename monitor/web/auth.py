@@ -67,14 +67,7 @@ async def _from_token(request: Request, token: str) -> Principal | None:
             token_row = await session.get(type(row), row.id)
             if token_row is not None:
                 token_row.last_used_at = now
-    return Principal(
-        user_id=user.id,
-        name=user.name,
-        display_name=user.display_name,
-        role=Role(user.role),
-        language=user.language,
-        via=Via.TOKEN,
-    )
+    return Principal.of_user(user, Via.TOKEN)
 
 
 async def _from_session(request: Request) -> Principal | None:
@@ -96,16 +89,7 @@ async def principal_for_secret(request: Request, secret: str) -> Principal | Non
     if needs_touch(row, now):
         async with context.database.write() as session:
             await touch_session(session, row.id, now)
-    return Principal(
-        user_id=user.id,
-        name=user.name,
-        display_name=user.display_name,
-        role=Role(user.role),
-        language=user.language,
-        via=Via.SESSION,
-        csrf_token=row.csrf_token,
-        session_id=row.id,
-    )
+    return Principal.of_user(user, Via.SESSION, csrf_token=row.csrf_token, session_id=row.id)
 
 
 async def require_user(request: Request, *, admin: bool = False) -> Principal:

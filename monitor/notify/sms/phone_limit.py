@@ -28,7 +28,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitor.core.effects import ClaimedNotification
 from monitor.notify import texts
-from monitor.notify.requests import PRIORITY, SMS, UNREACHED, URGENT_PRIORITY, NotificationStatus, Purpose
+from monitor.notify.requests import (
+    PRIORITY,
+    SMS,
+    UNREACHED,
+    URGENT_PRIORITY,
+    NotificationStatus,
+    Purpose,
+    claimed_notification,
+)
 from monitor.notify.sms.segments import count_segments
 from monitor.store.models import Notification, Volunteer
 
@@ -167,14 +175,4 @@ class ClaimPass:
         row.claimed_at = self.now
         row.claimed_by = self.claimer
         row.attempts += 1
-        return ClaimedNotification(
-            row.id,
-            row.channel,
-            row.phone,
-            row.body,
-            row.template or "",
-            row.params or {},
-            row.attempts,
-            self.now,
-            row.priority,
-        )
+        return claimed_notification(row, at=self.now)

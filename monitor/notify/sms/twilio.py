@@ -119,7 +119,6 @@ class TwilioSms:
         except (TimeoutError, aiohttp.ClientError) as exc:
             raise SendFailure(FailureKind.TEMPORARY, "check", f"{type(exc).__name__}: {exc}"[:300]) from exc
 
-
     def delivery_report(self, fields: Mapping[str, str], received_at: datetime) -> ReportedStatus | None:
         """A status callback's report: ``MessageSid`` and ``MessageStatus`` (``SmsSid``/``SmsStatus`` of old)."""
         sid = fields.get("MessageSid") or fields.get("SmsSid") or ""

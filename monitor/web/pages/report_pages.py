@@ -62,25 +62,31 @@ async def report_page(request: Request) -> Response:
     )
 
 
-async def chart(request: Request) -> Response:
+async def _asked_report(request: Request) -> tuple[Period, Report] | Response:
+    """The report for the period the request asks for, or the answer refusing a period that is not one."""
     await require_user(request)
     try:
         period = period_of(request)
     except PeriodError as exc:
         return Response(str(exc), status_code=400, media_type="text/plain")
-    report = await _report(request, period)
+    return period, await _report(request, period)
+
+
+async def chart(request: Request) -> Response:
+    asked = await _asked_report(request)
+    if isinstance(asked, Response):
+        return asked
+    _, report = asked
     # matplotlib is CPU work: keep it off the event loop the monitor's other loops share.
     svg = await asyncio.to_thread(render_chart, report, "svg")
     return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "no-store"})
 
 
 async def export_csv(request: Request) -> Response:
-    await require_user(request)
-    try:
-        period = period_of(request)
-    except PeriodError as exc:
-        return Response(str(exc), status_code=400, media_type="text/plain")
-    report = await _report(request, period)
+    asked = await _asked_report(request)
+    if isinstance(asked, Response):
+        return asked
+    period, report = asked
     name = f"callwatch-report-{period.local_days()[0]}-{period.local_days()[-1]}.csv"
     return Response(
         report_csv(report),
