@@ -27,7 +27,7 @@ chromium:
 	@test -x /usr/bin/chromium || (echo "installing chromium (Debian package)"; apt-get update -qq && apt-get install -y -qq chromium)
 
 test: $(BIN)/.installed mosquitto chromium
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --dist loadfile
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check monitor devices simulator tests bench
