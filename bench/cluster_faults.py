@@ -19,7 +19,6 @@ the broker until it is back (it is not lost; "press to first ask" shows the wait
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import random
 import sys
@@ -30,26 +29,21 @@ from pathlib import Path
 import httpx
 
 from bench.faults import (
-    NOTHING_LOST,
     SOS_PER_KILL,
-    TIER_TIMEOUT_S,
     KillReport,
     Presses,
+    campaign_deployment,
+    campaign_fleet,
     check_campaign,
-    extra_directory,
-    settle,
-    write_report,
+    conclude,
+    sos_devices,
 )
-from bench.harness import messages_received
+from bench.harness import benchmark_command, messages_received
 from simulator.harness.deployment import Deployment
-from simulator.harness.firmware_fleet import BrokerAccess, FirmwareFleet
-from simulator.harness.mosquitto import Mosquitto
 from simulator.harness.ports import free_port
 from simulator.harness.postgres import POSTGRES_ENV, fresh_database, postgres_url
-from simulator.sandbox import SmsSandbox
 
 SHARED_GROUP = "callwatch"
-HEARTBEAT_DEVICES = 8
 #: presses around each kill: one before, SOS_PER_KILL while the monitor is dead, one after its restart
 PRESSES_PER_KILL = SOS_PER_KILL + 2
 HEALTHY_WITHIN_S = 60.0
@@ -95,29 +89,15 @@ async def cluster_campaign(
     report = KillReport(database="PostgreSQL", monitors=monitors)
     started = time.monotonic()
     ports = [free_port() for _ in range(monitors)]
+    pressed = kills * PRESSES_PER_KILL
     # The sandbox posts replies and delivery reports to the first monitor.
-    async with (
-        Mosquitto(folder / "mosquitto") as broker,
-        SmsSandbox(inbound_url=f"http://127.0.0.1:{ports[0]}/twilio/sms", status_step_delay=0.01) as sandbox,
-    ):
-        deployment = Deployment(
-            folder=folder,
-            broker=broker,
-            sandbox=sandbox,
-            database_url=database_url,
-            web_port=ports[0],
-            tier1_timeout_s=TIER_TIMEOUT_S,
-            tier2_timeout_s=TIER_TIMEOUT_S,
-        )
-        sos_devices = [f"sos-{index}" for index in range(kills * PRESSES_PER_KILL)]
-        deployment.write_files(directory_extra=extra_directory(len(sos_devices)))
+    async with campaign_deployment(folder, database_url, ports[0], pressed) as deployment:
         members = [ClusterMember(deployment, number + 1, port) for number, port in enumerate(ports)]
         try:
             await asyncio.gather(*(member.start() for member in members))
-            heartbeats = [f"hb-{index}" for index in range(HEARTBEAT_DEVICES)]
-            with FirmwareFleet(BrokerAccess(broker.host, broker.port), heartbeats + sos_devices) as fleet:
+            with campaign_fleet(deployment, pressed) as fleet:
                 load = asyncio.create_task(fleet.publish_steadily(10**9, rate_per_s))
-                presses = Presses(fleet, sos_devices, chooser)
+                presses = Presses(fleet, sos_devices(pressed), chooser)
                 for _ in range(kills):
                     await asyncio.sleep(chooser.uniform(*lives_s))
                     await presses.press_some(1)
@@ -131,12 +111,7 @@ async def cluster_campaign(
                     await victim.start()
                     await presses.press_some(1)
                 load.cancel()
-                await fleet.wait_until_acknowledged(within_s=60)
-                accepted = set(fleet.acknowledged)
-                report.presses = len(presses.first_press)
-                await settle(database_url, report.presses)
-                await sandbox.idle()
-                await check_campaign(report, database_url, sandbox, accepted, presses)
+                await check_campaign(report, deployment, fleet, presses)
                 report.messages_per_monitor = [await member.messages_taken_in() for member in members]
             codes = await asyncio.gather(*(member.process.stop() for member in members))
             assert codes == [0] * monitors, f"monitors did not stop cleanly: exit codes {codes}"
@@ -153,18 +128,11 @@ async def run(monitors: int, kills: int, seed: int, report_path: Path | None) ->
         folder = Path(temporary)
         async with fresh_database("postgresql", folder) as database_url:
             report = await cluster_campaign(folder, database_url, monitors=monitors, kills=kills, seed=seed)
-    print("\n".join(report.lines()))
-    if report_path is not None:
-        write_report(report_path, report)
-    if report.problems:
-        print("FAILED: " + "; ".join(report.problems))
-        return 1
-    print(NOTHING_LOST)
-    return 0
+    return conclude(report, report_path)
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = benchmark_command(__doc__)
     parser.add_argument("--monitors", type=int, default=3)
     parser.add_argument("--kills", type=int, default=5)
     parser.add_argument("--seed", type=int, default=int(time.time()))

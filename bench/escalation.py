@@ -12,7 +12,6 @@ Goal: p99 lateness under 1 s.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import re
@@ -23,7 +22,7 @@ from pathlib import Path
 
 from sqlalchemy import select, update
 
-from bench.harness import BenchFailure, BenchMonitor, machine, note, percentile, run_benchmark, verdict
+from bench.harness import BenchFailure, BenchMonitor, command_line, machine, note, percentile, verdict
 from monitor.store.database import Database
 from monitor.store.models import Alert, AlertEvent
 from simulator.harness.mosquitto import Mosquitto
@@ -101,33 +100,28 @@ async def storm(
     }
 
 
-async def main(alerts: int, tier2_timeout_s: int) -> int:
+async def main(alerts: int, tier2_timeout: int) -> None:
+    """``alerts`` at once, and one alone; ``tier2_timeout`` in seconds."""
     plan = LoadPlan(devices=alerts + 1)
     results: dict[str, dict[str, list[float]]] = {}
     with tempfile.TemporaryDirectory(prefix="callwatch-bench-escalation-") as scratch:
         folder = Path(scratch)
         directory = write_directory(
-            folder / "directory.toml", plan, ack_timeout_s=3600, second_tier_timeout_s=tier2_timeout_s
+            folder / "directory.toml", plan, ack_timeout_s=3600, second_tier_timeout_s=tier2_timeout
         )
         database_url = f"sqlite+aiosqlite:///{folder / 'bench.db'}"
         async with Mosquitto(folder / "broker") as broker, SmsSandbox(status_step_delay=0.0) as sandbox:
-            monitor = BenchMonitor(
-                folder / "monitor",
-                broker_url=broker.url,
-                database_url=database_url,
-                sandbox_url=sandbox.base_url,
-                directory=directory,
-            )
+            monitor = BenchMonitor(folder / "monitor", broker, sandbox, database_url=database_url, directory=directory)
             async with monitor, Database(database_url) as database:
                 note("baseline: one alert alone")
-                results["1 alert (baseline)"] = await storm(broker, sandbox, database, plan, 1, alerts, tier2_timeout_s)
+                results["1 alert (baseline)"] = await storm(broker, sandbox, database, plan, 1, alerts, tier2_timeout)
                 note(f"storm: {alerts} alerts at once")
                 started = time.monotonic()
                 results[f"{alerts} alerts at once"] = await storm(
-                    broker, sandbox, database, plan, alerts, 0, tier2_timeout_s
+                    broker, sandbox, database, plan, alerts, 0, tier2_timeout
                 )
                 note(f"storm done in {time.monotonic() - started:.0f} s")
-    print(f"\nEscalation timing: lateness after the due time, seconds (tier 2 timeout {tier2_timeout_s} s)")
+    print(f"\nEscalation timing: lateness after the due time, seconds (tier 2 timeout {tier2_timeout} s)")
     print(f"machine: {machine()}")
     print(f"{'run':<22} {'what':<18} {'n':>6} {'p50 s':>8} {'p99 s':>8} {'max s':>8}")
     worst = 0.0
@@ -140,12 +134,7 @@ async def main(alerts: int, tier2_timeout_s: int) -> int:
                 f"{max(samples):>8.3f}"
             )
     print(f"storm: worst p99 {worst:.3f} s {verdict(f'p99 < {GOAL_S:g} s', worst < GOAL_S)}")
-    return 0
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--alerts", type=int, default=1000)
-    parser.add_argument("--tier2-timeout", type=int, default=5)
-    arguments = parser.parse_args()
-    run_benchmark(main(arguments.alerts, arguments.tier2_timeout))
+    command_line(main, __doc__, alerts=1000, tier2_timeout=5)

@@ -37,6 +37,8 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -46,10 +48,12 @@ from sqlalchemy import select
 from monitor.notify.requests import NotificationStatus, Purpose
 from monitor.store.database import Database
 from monitor.store.models import Alert, Notification, SeenDeviceEvent
+from simulator.directory_entries import directory_file, entry
 from simulator.harness.deployment import Deployment
 from simulator.harness.firmware_fleet import BrokerAccess, FirmwareFleet
 from simulator.harness.monitor_process import MonitorExited, MonitorProcess
 from simulator.harness.mosquitto import Mosquitto
+from simulator.harness.neighbourhood import RESIDENT_EN
 from simulator.harness.ports import free_port
 from simulator.harness.postgres import POSTGRES_ENV, fresh_database, postgres_url
 from simulator.harness.secured import secure
@@ -74,17 +78,55 @@ UNSETTLED = (
 )
 
 
-def extra_directory(sos_devices: int) -> str:
+def sos_devices(presses: int) -> list[str]:
+    """The campaign's SOS buttons: one per press, each pressed once (some twice) during the campaign."""
+    return [f"sos-{index}" for index in range(presses)]
+
+
+def heartbeat_devices() -> list[str]:
+    """The campaign's buttons that only send heartbeats, the steady load."""
+    return [f"hb-{index}" for index in range(HEARTBEAT_DEVICES)]
+
+
+def extra_directory(presses: int) -> str:
     """The deployment's directory plus a resident and button per SOS, and heartbeat-only buttons."""
     entries = []
-    for index in range(sos_devices):
-        entries.append(
-            f'[[residents]]\nid = "r-sos-{index}"\nname = "Resident {index}"\narea = "a-1"\nlanguage = "en"\n'
-            f'[[devices]]\nid = "sos-{index}"\nresident = "r-sos-{index}"\nprotocol = "native"\n'
+    for index, device in enumerate(sos_devices(presses)):
+        entries.append(entry("residents", id=f"r-{device}", name=f"Resident {index}", area="a-1", language="en"))
+        entries.append(entry("devices", id=device, resident=f"r-{device}", protocol="native"))
+    for device in heartbeat_devices():
+        entries.append(entry("devices", id=device, resident=RESIDENT_EN, protocol="native"))
+    return directory_file(*entries)
+
+
+@asynccontextmanager
+async def campaign_deployment(
+    folder: Path, database_url: str, web_port: int, presses: int
+) -> AsyncIterator[Deployment]:
+    """What a kill campaign runs on, one monitor or several: a broker, the SMS sandbox (phones
+    reply to the monitor on ``web_port``), tier timeouts of ``TIER_TIMEOUT_S``, and the
+    deployment's directory with a button for each of ``presses`` SOS and the heartbeat buttons."""
+    async with (
+        Mosquitto(folder / "mosquitto") as broker,
+        SmsSandbox(inbound_url=f"http://127.0.0.1:{web_port}/twilio/sms", status_step_delay=0.01) as sandbox,
+    ):
+        deployment = Deployment(
+            folder=folder,
+            broker=broker,
+            sandbox=sandbox,
+            database_url=database_url,
+            web_port=web_port,
+            tier1_timeout_s=TIER_TIMEOUT_S,
+            tier2_timeout_s=TIER_TIMEOUT_S,
         )
-    for index in range(HEARTBEAT_DEVICES):
-        entries.append(f'[[devices]]\nid = "hb-{index}"\nresident = "r-2"\nprotocol = "native"\n')
-    return "\n".join(entries)
+        deployment.write_files(directory_extra=extra_directory(presses))
+        yield deployment
+
+
+def campaign_fleet(deployment: Deployment, presses: int) -> FirmwareFleet:
+    """Every button of the campaign (heartbeat and SOS) as firmware publishing to the deployment's broker."""
+    access = BrokerAccess(deployment.broker.host, deployment.broker.port)
+    return FirmwareFleet(access, heartbeat_devices() + sos_devices(presses))
 
 
 @dataclass
@@ -170,31 +212,16 @@ async def kill_campaign(
     Each life of the monitor lasts a random time within ``lives_s`` (it takes some 4 s to
     start: many kills land while it is still starting)."""
     chooser = random.Random(seed)
-    web_port = free_port()
     report = KillReport(database="PostgreSQL" if database_url.startswith("postgresql") else "SQLite")
     started = time.monotonic()
-    async with (
-        Mosquitto(folder / "mosquitto") as broker,
-        SmsSandbox(inbound_url=f"http://127.0.0.1:{web_port}/twilio/sms", status_step_delay=0.01) as sandbox,
-    ):
-        deployment = Deployment(
-            folder=folder,
-            broker=broker,
-            sandbox=sandbox,
-            database_url=database_url,
-            web_port=web_port,
-            tier1_timeout_s=TIER_TIMEOUT_S,
-            tier2_timeout_s=TIER_TIMEOUT_S,
-        )
-        sos_devices = [f"sos-{index}" for index in range(kills * SOS_PER_KILL)]
-        deployment.write_files(directory_extra=extra_directory(len(sos_devices)))
+    pressed = kills * SOS_PER_KILL
+    async with campaign_deployment(folder, database_url, free_port(), pressed) as deployment:
         monitor = deployment.monitor_process(healthy_within_s=HEALTHY_WITHIN_S)
         try:
             await monitor.start()
-            heartbeats = [f"hb-{index}" for index in range(HEARTBEAT_DEVICES)]
-            with FirmwareFleet(BrokerAccess(broker.host, broker.port), heartbeats + sos_devices) as fleet:
+            with campaign_fleet(deployment, pressed) as fleet:
                 load = asyncio.create_task(fleet.publish_steadily(10**9, rate_per_s))
-                presses = Presses(fleet, sos_devices, chooser)
+                presses = Presses(fleet, sos_devices(pressed), chooser)
                 for _ in range(kills):
                     # A random moment of the monitor's life: starting (imports, migrations, directory),
                     # catching up with what queued while it was dead, or running.
@@ -209,12 +236,7 @@ async def kill_campaign(
                     monitor.launch()  # straight away, as systemd would
                 load.cancel()
                 await monitor.wait_healthy()
-                await fleet.wait_until_acknowledged(within_s=60)
-                accepted = set(fleet.acknowledged)
-                report.presses = len(presses.first_press)
-                await settle(deployment.database_url, len(presses.first_press))
-                await sandbox.idle()
-                await check_campaign(report, deployment.database_url, sandbox, accepted, presses)
+                await check_campaign(report, deployment, fleet, presses)
             assert await monitor.stop() == 0, "the monitor did not stop cleanly at the end"
         finally:
             if monitor.running:  # the campaign failed: leave nothing behind
@@ -267,10 +289,16 @@ async def settle(database_url: str, presses: int) -> None:
     await until(settled, within_s=SETTLE_WITHIN_S, what="every alert through every tier, every SMS settled")
 
 
-async def check_campaign(
-    report: KillReport, database_url: str, sandbox: SmsSandbox, accepted: set[tuple[str, str]], presses: Presses
-) -> None:
-    async with Database(database_url, pool_size=1) as database, database.read() as session:
+async def check_campaign(report: KillReport, deployment: Deployment, fleet: FirmwareFleet, presses: Presses) -> None:
+    """Once the load has stopped: wait until the broker acknowledged every message and every alert
+    went through every tier, then count into ``report`` what was lost, duplicated, early or late."""
+    await fleet.wait_until_acknowledged(within_s=60)
+    accepted = set(fleet.acknowledged)
+    report.presses = len(presses.first_press)
+    await settle(deployment.database_url, report.presses)
+    sandbox = deployment.sandbox
+    await sandbox.idle()
+    async with Database(deployment.database_url, pool_size=1) as database, database.read() as session:
         seen = set((await session.execute(select(SeenDeviceEvent.device_id, SeenDeviceEvent.event_id))).all())
         alerts = (await session.scalars(select(Alert))).all()
         notifications = (await session.scalars(select(Notification))).all()
@@ -339,19 +367,20 @@ async def run_kills(kills: int, backend: str, seed: int, longest_life_s: float, 
         folder = Path(temporary)
         async with fresh_database(backend, folder) as database_url:
             report = await kill_campaign(folder, database_url, kills=kills, seed=seed, lives_s=(0.5, longest_life_s))
+    return conclude(report, report_path)
+
+
+def conclude(report: KillReport, report_path: Path | None) -> int:
+    """Print the report, and write its figures to ``report_path`` as JSON (problems included, for a
+    test that runs a campaign); the exit status: 1 when anything was lost or duplicated."""
     print("\n".join(report.lines()))
     if report_path is not None:
-        write_report(report_path, report)
+        report_path.write_text(json.dumps({**dataclasses.asdict(report), "problems": report.problems}, indent=1))
     if report.problems:
         print("FAILED: " + "; ".join(report.problems))
         return 1
     print(NOTHING_LOST)
     return 0
-
-
-def write_report(path: Path, report: KillReport) -> None:
-    """The report's figures as JSON, its problems included (for a test that runs a campaign)."""
-    path.write_text(json.dumps({**dataclasses.asdict(report), "problems": report.problems}, indent=1))
 
 
 @dataclass

@@ -10,6 +10,7 @@ a verdict, never an exit code, for a performance goal missed.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
 import platform
@@ -17,15 +18,17 @@ import re
 import statistics
 import sys
 import uuid
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any, NoReturn
 
 import httpx
 
 from simulator.harness.monitor_process import MonitorExited, MonitorProcess
+from simulator.harness.mosquitto import Mosquitto
 from simulator.harness.ports import free_port
 from simulator.load.report import percentile
+from simulator.sandbox import SmsSandbox
 
 REPO = Path(__file__).resolve().parents[1]
 HEALTHY_WITHIN_S = 120.0
@@ -33,10 +36,13 @@ HEALTHY_WITHIN_S = 120.0
 __all__ = [
     "BenchFailure",
     "BenchMonitor",
+    "benchmark_command",
+    "command_line",
     "machine",
     "messages_received",
     "percentile",
     "progress",
+    "run_benchmark",
     "summary",
     "verdict",
 ]
@@ -46,13 +52,29 @@ class BenchFailure(Exception):
     """A real failure: the benchmark's numbers cannot be trusted (crash, loss, duplicates)."""
 
 
-def run_benchmark(benchmark: Coroutine[Any, Any, int]) -> NoReturn:
-    """Run a benchmark's main and exit with its status; a real failure is one line and exit 1."""
+def run_benchmark(benchmark: Coroutine[Any, Any, None]) -> NoReturn:
+    """Run a benchmark's main: exit 0 when it ends, or 1 with one line on a real failure
+    (a missed performance goal is a printed verdict, not a failure)."""
     try:
-        sys.exit(asyncio.run(benchmark))
+        asyncio.run(benchmark)
     except BenchFailure as failure:
         print(f"FAILED: {failure}", file=sys.stderr)
         sys.exit(1)
+    sys.exit(0)
+
+
+def benchmark_command(doc: str) -> argparse.ArgumentParser:
+    """A benchmark's command line, with its module docstring as the help."""
+    return argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+
+
+def command_line(main: Callable[..., Coroutine[Any, Any, None]], doc: str, **defaults: int | float) -> NoReturn:
+    """Run a benchmark whose options are ``main``'s parameters: ``--<name>`` (dashes for
+    underscores) for each of ``defaults``, of its default's type; then as ``run_benchmark``."""
+    parser = benchmark_command(doc)
+    for name, default in defaults.items():
+        parser.add_argument(f"--{name.replace('_', '-')}", dest=name, type=type(default), default=default)
+    run_benchmark(main(**vars(parser.parse_args())))
 
 
 def machine() -> str:
@@ -90,8 +112,9 @@ def verdict(goal: str, met: bool) -> str:
 
 
 class BenchMonitor(MonitorProcess):
-    """`callwatch run` on a config of its own in ``folder`` (the harness's ``MonitorProcess``):
-    killable and restartable; a crash, or a start that never becomes healthy, is a ``BenchFailure``.
+    """`callwatch run` on a config of its own in ``folder`` (the harness's ``MonitorProcess``),
+    taking device messages from ``broker`` and sending SMS to ``sandbox``: killable and
+    restartable; a crash, or a start that never becomes healthy, is a ``BenchFailure``.
 
     The MQTT client id stays the same across restarts, so the broker keeps the monitor's
     persistent session (and what arrives while it is down) for the next start.
@@ -100,10 +123,10 @@ class BenchMonitor(MonitorProcess):
     def __init__(
         self,
         folder: Path,
+        broker: Mosquitto,
+        sandbox: SmsSandbox,
         *,
-        broker_url: str,
         database_url: str,
-        sandbox_url: str,
         directory: Path | None,
         send_lease_s: float = 30.0,
         shared_group: str = "",
@@ -116,7 +139,7 @@ class BenchMonitor(MonitorProcess):
         config.write_text(
             f"""
 [mqtt]
-url = "{broker_url}"
+url = "{broker.url}"
 client_id = "bench-{uuid.uuid4().hex[:8]}"
 shared_group = "{shared_group}"
 reconnect_max_s = 1
@@ -128,7 +151,7 @@ provider = "sandbox"
 send_rate_per_s = 1000
 send_lease_s = {send_lease_s}
 [sms.sandbox]
-api_base_url = "{sandbox_url}"
+api_base_url = "{sandbox.base_url}"
 [web]
 listen = "127.0.0.1:{port}"
 public_url = "http://127.0.0.1:{port}"

@@ -11,7 +11,6 @@ anything else is a failure (exit 1). Goal: the monitor keeps >= 70 % of the bare
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import subprocess
 import sys
@@ -21,7 +20,7 @@ from pathlib import Path
 import httpx
 from sqlalchemy import func, select
 
-from bench.harness import REPO, BenchFailure, BenchMonitor, machine, note, run_benchmark, verdict
+from bench.harness import REPO, BenchFailure, BenchMonitor, command_line, machine, note, verdict
 from bench.rate_search import best, climb
 from monitor.store.database import Database
 from monitor.store.models import DeviceMessage
@@ -81,13 +80,7 @@ async def monitor_rate(broker: Mosquitto, folder: Path, devices: int, step_s: fl
     directory = write_directory(folder / "directory.toml", plan)
     database_url = f"sqlite+aiosqlite:///{folder / 'ingest.db'}"
     async with SmsSandbox(status_step_delay=0.0) as sandbox:
-        monitor = BenchMonitor(
-            folder / "monitor",
-            broker_url=broker.url,
-            database_url=database_url,
-            sandbox_url=sandbox.base_url,
-            directory=directory,
-        )
+        monitor = BenchMonitor(folder / "monitor", broker, sandbox, database_url=database_url, directory=directory)
         async with monitor, httpx.AsyncClient() as client:
 
             async def processed() -> int:
@@ -102,16 +95,16 @@ async def monitor_rate(broker: Mosquitto, folder: Path, devices: int, step_s: fl
     return best(steps)
 
 
-async def main(devices: int, step_s: float) -> int:
+async def main(devices: int, step_seconds: float) -> None:
     with tempfile.TemporaryDirectory(prefix="callwatch-bench-ingest-") as scratch:
         folder = Path(scratch)
         async with Mosquitto(folder / "broker") as broker:
             note(f"broker: {broker.kind}")
-            monitor, monitor_limited = await monitor_rate(broker, folder, devices, step_s)
+            monitor, monitor_limited = await monitor_rate(broker, folder, devices, step_seconds)
             # The bare subscriber climbs to 4x the monitor's rate (at least 4,000/s): enough to judge 70 %.
-            bare, bare_limited, capped = await bare_rate(broker, devices, step_s, ceiling=max(monitor * 4, 4000))
+            bare, bare_limited, capped = await bare_rate(broker, devices, step_seconds, ceiling=max(monitor * 4, 4000))
     ratio = monitor / bare if bare else 0.0
-    print(f"\nIngest: heartbeats and locations from {devices:,} devices, each step held {step_s:g} s")
+    print(f"\nIngest: heartbeats and locations from {devices:,} devices, each step held {step_seconds:g} s")
     print(f"machine: {machine()}")
     print(f"{'consumer':<34} {'sustained msg/s':>16}")
     bare_note = "  (publisher limit)" if bare_limited else "  (at least: the ladder stopped there)" if capped else ""
@@ -125,12 +118,7 @@ async def main(devices: int, step_s: float) -> int:
         print(f"ratio at most {ratio:.0%}: {verdict(goal, False)}")
     else:
         print(f"ratio at most {ratio:.0%}: not shown: the bare subscriber's rate is only a lower bound ({goal})")
-    return 0
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--devices", type=int, default=10_000)
-    parser.add_argument("--step-seconds", type=float, default=10.0)
-    arguments = parser.parse_args()
-    run_benchmark(main(arguments.devices, arguments.step_seconds))
+    command_line(main, __doc__, devices=10_000, step_seconds=10.0)

@@ -13,7 +13,6 @@ Presses come from distinct devices, one at a time, so the figures are latency, n
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import subprocess
@@ -26,9 +25,11 @@ from pathlib import Path
 
 import aiomqtt
 
-from bench.harness import REPO, BenchMonitor, machine, progress, summary
+from bench.harness import REPO, BenchMonitor, command_line, machine, progress, summary
+from simulator.directory_entries import directory_file, entry
 from simulator.harness.mosquitto import Mosquitto
 from simulator.harness.postgres import fresh_database, postgres_url
+from simulator.load.directory import pressing_residents
 from simulator.sandbox import SmsSandbox
 
 TARGET_P99_MS = 15.0
@@ -92,15 +93,13 @@ async def press_to_sms(
 
 
 def directory(devices: list[str]) -> str:
-    parts = ['[[areas]]\nid = "a"\nname = "Bench"\n']
-    for device in devices:
-        parts.append(
-            f'[[residents]]\nid = "r-{device}"\nname = "{device}"\naddress = "1 Bench Road"\narea = "a"\n'
-            f'language = "en"\n[[devices]]\nid = "{device}"\nresident = "r-{device}"\n'
-        )
-    parts.append('[[volunteers]]\nid = "v"\nname = "Bench Volunteer"\nphone = "+8613900000001"\nareas = ["a"]\n')
-    parts.append('[[policies]]\nid = "default"\ntiers = [{ notify = ["area"], ack_timeout_s = 3600 }]\n')
-    return "\n".join(parts)
+    """One area, a resident per pressing device, one volunteer, one tier."""
+    return directory_file(
+        entry("areas", id="a", name="Bench"),
+        *pressing_residents(devices, "a"),
+        entry("volunteers", id="v", name="Bench Volunteer", phone="+8613900000001", areas=["a"]),
+        entry("policies", id="default", tiers=[{"notify": ["area"], "ack_timeout_s": 3600}]),
+    )
 
 
 async def with_process(
@@ -125,7 +124,7 @@ async def start_forwarder(broker: Mosquitto, sandbox: SmsSandbox) -> subprocess.
     return process
 
 
-async def main(presses: int, gap_ms: float) -> list[dict[str, float | str | int]]:
+async def measure(presses: int, gap_ms: float) -> list[dict[str, float | str | int]]:
     gap_s = gap_ms / 1000
     devices = [f"btn-{index:05d}" for index in range(presses)]
     results = []
@@ -147,11 +146,7 @@ async def main(presses: int, gap_ms: float) -> list[dict[str, float | str | int]
                 async with (
                     fresh_database(backend, run_folder, prefix="cw_bench") as url,
                     BenchMonitor(
-                        run_folder,
-                        broker_url=broker.url,
-                        database_url=url,
-                        sandbox_url=sandbox.base_url,
-                        directory=run_folder / "directory.toml",
+                        run_folder, broker, sandbox, database_url=url, directory=run_folder / "directory.toml"
                     ),
                 ):
                     samples = await press_to_sms(broker, sandbox, devices, gap_s, f"callwatch on {label}")
@@ -174,9 +169,9 @@ def print_table(results: list[dict[str, float | str | int]], presses: int) -> No
         print(f"{row['name']}: p99 {float(row['p99']):.2f} ms {verdict} the {TARGET_P99_MS:.0f} ms target")
 
 
+async def main(presses: int, gap_ms: float) -> None:
+    print_table(await measure(presses, gap_ms), presses)
+
+
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--presses", type=int, default=300)
-    parser.add_argument("--gap-ms", type=float, default=20.0)
-    arguments = parser.parse_args()
-    print_table(asyncio.run(main(arguments.presses, arguments.gap_ms)), arguments.presses)
+    command_line(main, __doc__, presses=300, gap_ms=20.0)

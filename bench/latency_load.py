@@ -10,40 +10,25 @@ Without --load-rate, the monitor's sustained rate is measured first, in the same
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import tempfile
 from pathlib import Path
 
 import httpx
 
-from bench.harness import BenchFailure, BenchMonitor, machine, note, run_benchmark, summary, verdict
+from bench.harness import BenchFailure, BenchMonitor, benchmark_command, machine, note, run_benchmark, summary, verdict
 from bench.latency import broker_round_trip, press_to_sms
 from bench.rate_search import best, climb
 from simulator.harness.mosquitto import Mosquitto
 from simulator.load import LoadGenerator, LoadPlan
-from simulator.load.directory import directory_lines
+from simulator.load.directory import write_directory
 from simulator.sandbox import SmsSandbox
 
 LOAD_DEVICES = 10_000
 GOALS_MS = {"no load": 15.0, "half load": 50.0}
 
 
-def write_directory(path: Path, plan: LoadPlan, pressers: list[str]) -> Path:
-    """The load devices plus one resident per pressing device, named after it (the SMS says who)."""
-    with path.open("w", encoding="utf-8") as handle:
-        for chunk in directory_lines(plan):
-            handle.write(chunk + "\n")
-        for device in pressers:
-            handle.write(
-                f'[[residents]]\nid = "r-{device}"\nname = "{device}"\naddress = "1 Bench Road"\n'
-                f'area = "load-area-0"\nlanguage = "en"\n'
-                f'[[devices]]\nid = "{device}"\nresident = "r-{device}"\nprotocol = "native"\n\n'
-            )
-    return path
-
-
-async def main(presses: int, load_rate: float | None, gap_ms: float) -> int:
+async def main(presses: int, load_rate: float | None, gap_ms: float) -> None:
     gap_s = gap_ms / 1000
     plan = LoadPlan(devices=LOAD_DEVICES)
     rows = []
@@ -51,15 +36,10 @@ async def main(presses: int, load_rate: float | None, gap_ms: float) -> int:
         folder = Path(scratch)
         quiet = [f"btn-q{index:04d}" for index in range(presses)]
         loaded = [f"btn-l{index:04d}" for index in range(presses)]
-        directory = write_directory(folder / "directory.toml", plan, quiet + loaded)
+        directory = write_directory(folder / "directory.toml", plan, pressers=quiet + loaded)
         async with Mosquitto(folder / "broker") as broker, SmsSandbox(status_step_delay=0.0) as sandbox:
-            monitor = BenchMonitor(
-                folder / "monitor",
-                broker_url=broker.url,
-                database_url=f"sqlite+aiosqlite:///{folder / 'bench.db'}",
-                sandbox_url=sandbox.base_url,
-                directory=directory,
-            )
+            database_url = f"sqlite+aiosqlite:///{folder / 'bench.db'}"
+            monitor = BenchMonitor(folder / "monitor", broker, sandbox, database_url=database_url, directory=directory)
             async with monitor:
                 rows.append(summary("broker round trip, no load", await broker_round_trip(broker, presses, gap_s)))
                 rows.append(
@@ -100,11 +80,10 @@ async def main(presses: int, load_rate: float | None, gap_ms: float) -> int:
         if int(row["n"]) < presses:
             raise BenchFailure(f"{label}: {presses} presses, only {row['n']} SMS")
         print(f"{label}: p99 {float(row['p99']):.1f} ms {verdict(f'p99 < {goal:.0f} ms', float(row['p99']) < goal)}")
-    return 0
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = benchmark_command(__doc__)
     parser.add_argument("--presses", type=int, default=200)
     parser.add_argument("--load-rate", type=float, help="the monitor's sustained ingest rate (measured when left out)")
     parser.add_argument("--gap-ms", type=float, default=20.0)

@@ -18,7 +18,6 @@ the devices' messages:
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import os
 import tempfile
@@ -28,19 +27,16 @@ from contextlib import AsyncExitStack, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
-import asyncpg
 import httpx
-from sqlalchemy.engine import make_url
 
-from bench.harness import BenchFailure, BenchMonitor, machine, note, run_benchmark, summary
+from bench.harness import BenchFailure, BenchMonitor, benchmark_command, machine, note, run_benchmark, summary
 from bench.ingest import stored_events
 from bench.latency import press_to_sms
-from bench.latency_load import write_directory
 from bench.rate_search import best, climb, hold
 from simulator.harness.mosquitto import Mosquitto
-from simulator.harness.postgres import fresh_database, postgres_url
+from simulator.harness.postgres import fresh_database, plain_connection, postgres_url
 from simulator.harness.waiting import until
-from simulator.load import LoadGenerator, LoadPlan
+from simulator.load import LoadGenerator, LoadPlan, write_directory
 from simulator.sandbox import SmsSandbox
 
 SHARED_GROUP = "callwatch"
@@ -83,16 +79,12 @@ def cpu_seconds(pid: int) -> float:
 
 async def postgres_pids(database_url: str) -> list[int]:
     """This database's backends and the server's writers."""
-    dsn = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
-    connection = await asyncpg.connect(dsn)
-    try:
+    async with plain_connection(database_url) as connection:
         rows = await connection.fetch(
             "SELECT pid FROM pg_stat_activity WHERE pid <> pg_backend_pid() "
             "AND (datname = current_database() OR backend_type = ANY($1::text[]))",
             list(SERVER_WRITERS),
         )
-    finally:
-        await connection.close()
     return [int(row["pid"]) for row in rows]
 
 
@@ -120,7 +112,7 @@ class CpuWatch:
 def prepare(folder: Path, plan: LoadPlan, pressers: list[str]) -> Path:
     """A folder for one size, with the directory: the load's devices and the pressing ones."""
     folder.mkdir(parents=True)
-    return write_directory(folder / "directory.toml", plan, pressers)
+    return write_directory(folder / "directory.toml", plan, pressers=pressers)
 
 
 async def measure_size(
@@ -136,9 +128,9 @@ async def measure_size(
         members = [
             BenchMonitor(
                 folder / f"monitor-{number}",
-                broker_url=broker.url,
+                broker,
+                sandbox,
                 database_url=database_url,
-                sandbox_url=sandbox.base_url,
                 # The first imports the directory; the others find it in the database.
                 directory=directory if number == 1 else None,
                 shared_group=SHARED_GROUP,
@@ -239,7 +231,7 @@ def print_table(results: list[SizeResult], devices: int, step_s: float) -> None:
         print(f"{result.monitors} monitor(s): {bottleneck(result)}")
 
 
-async def main(monitors: int, devices: int, step_s: float, presses: int, floor: float) -> int:
+async def main(monitors: int, devices: int, step_s: float, presses: int, floor: float) -> None:
     if not postgres_url():
         raise BenchFailure("several monitors need PostgreSQL: set CALLWATCH_TEST_POSTGRES_URL")
     results = []
@@ -249,11 +241,10 @@ async def main(monitors: int, devices: int, step_s: float, presses: int, floor: 
             folder = Path(scratch) / f"n{size}"
             results.append(await measure_size(folder, size, devices, step_s, presses, floor))
     print_table(results, devices, step_s)
-    return 0
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = benchmark_command(__doc__)
     parser.add_argument("--monitors", type=int, default=3)
     parser.add_argument("--devices", type=int, default=10_000)
     parser.add_argument("--step-seconds", type=float, default=5.0)

@@ -13,7 +13,6 @@ failure (exit 1). The baseline, in the same run, is the monitor's first (clean) 
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import re
@@ -25,7 +24,7 @@ from pathlib import Path
 import httpx
 from sqlalchemy import select
 
-from bench.harness import BenchFailure, BenchMonitor, machine, note, run_benchmark, verdict
+from bench.harness import BenchFailure, BenchMonitor, command_line, machine, note, verdict
 from monitor.store.database import Database
 from monitor.store.models import Alert, DeviceMessage
 from simulator.harness.mosquitto import Mosquitto
@@ -66,7 +65,7 @@ async def stored(database: Database) -> tuple[Counter[int], Counter[str]]:
     return sequences, presses
 
 
-async def main(rate: float, sos_rate: float, seconds: float) -> int:
+async def main(rate: float, sos_rate: float, seconds: float) -> None:
     plan = LoadPlan(devices=DEVICES, rate=rate, sos_rate=sos_rate, duration_s=seconds, connections=2)
     with tempfile.TemporaryDirectory(prefix="callwatch-bench-recovery-") as scratch:
         folder = Path(scratch)
@@ -74,12 +73,7 @@ async def main(rate: float, sos_rate: float, seconds: float) -> int:
         database_url = f"sqlite+aiosqlite:///{folder / 'bench.db'}"
         async with Mosquitto(folder / "broker") as broker, SmsSandbox(status_step_delay=0.0) as sandbox:
             monitor = BenchMonitor(
-                folder / "monitor",
-                broker_url=broker.url,
-                database_url=database_url,
-                sandbox_url=sandbox.base_url,
-                directory=directory,
-                send_lease_s=2,
+                folder / "monitor", broker, sandbox, database_url=database_url, directory=directory, send_lease_s=2
             )
             clean_start_s = await monitor.start()
             try:
@@ -129,13 +123,7 @@ async def main(rate: float, sos_rate: float, seconds: float) -> int:
     print(verdict("zero lost or duplicated messages, alerts and SMS", failures == 0))
     if failures:
         raise BenchFailure(f"{failures} lost or duplicated messages, alerts or SMS")
-    return 0
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rate", type=float, default=150.0)
-    parser.add_argument("--sos-rate", type=float, default=4.0)
-    parser.add_argument("--seconds", type=float, default=30.0)
-    arguments = parser.parse_args()
-    run_benchmark(main(arguments.rate, arguments.sos_rate, arguments.seconds))
+    command_line(main, __doc__, rate=150.0, sos_rate=4.0, seconds=30.0)

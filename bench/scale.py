@@ -10,7 +10,6 @@ Goal: under 300 MB and under 5 s.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import subprocess
@@ -19,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.harness import REPO, BenchFailure, BenchMonitor, machine, note, run_benchmark, verdict
+from bench.harness import REPO, BenchFailure, BenchMonitor, command_line, machine, note, verdict
 from simulator.harness.mosquitto import Mosquitto
 from simulator.load import LoadPlan, write_directory
 from simulator.mqtt_link import MqttLink
@@ -41,9 +40,7 @@ async def open_alerts(broker: Mosquitto, sandbox: SmsSandbox, plan: LoadPlan, co
 
 async def measure(folder: Path, broker: Mosquitto, sandbox: SmsSandbox, database_url: str) -> tuple[float, float]:
     """Start a monitor on an imported database: seconds until healthy, RSS in MB once settled."""
-    monitor = BenchMonitor(
-        folder, broker_url=broker.url, database_url=database_url, sandbox_url=sandbox.base_url, directory=None
-    )
+    monitor = BenchMonitor(folder, broker, sandbox, database_url=database_url, directory=None)
     started_s = await monitor.start()
     try:
         await asyncio.sleep(SETTLE_S)  # what it holds once running, not only at the first healthy answer
@@ -58,13 +55,7 @@ async def prepared(
     """A database with ``plan``'s directory imported and ``alerts`` open alerts; the import's seconds."""
     directory = write_directory(folder / "directory.toml", plan)
     database_url = f"sqlite+aiosqlite:///{folder / 'bench.db'}"
-    monitor = BenchMonitor(
-        folder / "setup",
-        broker_url=broker.url,
-        database_url=database_url,
-        sandbox_url=sandbox.base_url,
-        directory=None,
-    )
+    monitor = BenchMonitor(folder / "setup", broker, sandbox, database_url=database_url, directory=None)
     started = time.monotonic()
     imported = await asyncio.to_thread(
         subprocess.run,
@@ -84,7 +75,7 @@ async def prepared(
     return database_url, import_s
 
 
-async def main(devices: int, alerts: int) -> int:
+async def main(devices: int, alerts: int) -> None:
     rows = []
     with tempfile.TemporaryDirectory(prefix="callwatch-bench-scale-") as scratch:
         folder = Path(scratch)
@@ -108,12 +99,7 @@ async def main(devices: int, alerts: int) -> int:
     _, _, start_s, rss = rows[-1]
     print(f"start-up {start_s:.2f} s {verdict(f'< {GOAL_S:g} s', start_s < GOAL_S)}")
     print(f"memory {rss:.0f} MB {verdict(f'< {GOAL_MB:g} MB', rss < GOAL_MB)}")
-    return 0
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--devices", type=int, default=100_000)
-    parser.add_argument("--alerts", type=int, default=1000)
-    arguments = parser.parse_args()
-    run_benchmark(main(arguments.devices, arguments.alerts))
+    command_line(main, __doc__, devices=100_000, alerts=1000)

@@ -26,7 +26,6 @@ SQLite on a temporary file (WAL, synchronous=FULL, as the monitor); nothing else
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import gc
 import json
@@ -43,7 +42,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeAlias, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, event, func, select
@@ -51,7 +50,7 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 import monitor.ingest.processor as processing
-from bench.harness import machine
+from bench.harness import benchmark_command, machine
 from devices.base import DeviceEvent, DeviceMessage, DeviceProfile, EventType
 from monitor.actions.alert_actions import RESIDENT_AREA_POLICY, AlertActions
 from monitor.alerts.lifecycle import URGENT_KINDS, AlertState
@@ -72,6 +71,7 @@ from monitor.store.statements import insert_many_unless_exist
 from monitor.watch.device_state import record_sign_of_life
 from monitor.watch.rules import SupervisionRules
 from monitor.watch.state_copies import DeviceState, write_device_states
+from simulator.directory_entries import TomlValue, directory_file, entry
 
 #: the escalation policy of areas that name none (``RESIDENT_AREA_POLICY`` falls back to it)
 DEFAULT_POLICY_ID = "default"
@@ -112,11 +112,26 @@ class Figure:
         )
 
 
-def compare(what: str, tuned: Figure, baseline: Figure, unit: str, *, digits: int = 1) -> None:
-    """Print the optimised figure beside its baseline, the ratio of the medians and the verdict.
+#: what ``alternate`` returns: for the optimised variant and for its baseline, each figure's samples
+Runs: TypeAlias = tuple[list[list[float]], list[list[float]]]
+
+
+@dataclass(frozen=True)
+class Variants:
+    """The names of a part's two variants, as its figures are labelled."""
+
+    tuned: str
+    baseline: str
+
+
+def compare(what: str, runs: Runs, variants: Variants, unit: str, *, figure: int = 0, digits: int = 1) -> None:
+    """Print one figure (the ``figure``-th each run returns) of the optimised variant beside its
+    baseline, the ratio of the medians and the verdict.
 
     The runs alternate, so they pair up: the verdict is a sign test over the pairs (two-sided,
     5 %), which one slow run caused by another process cannot overturn."""
+    tuned = Figure(variants.tuned, runs[0][figure])
+    baseline = Figure(variants.baseline, runs[1][figure])
     print(f"  {what}")
     print(tuned.line(unit, digits))
     print(baseline.line(unit, digits))
@@ -141,7 +156,7 @@ def sign_test(won: int, lost: int) -> float:
 
 async def alternate(
     runs: int, tuned: Callable[[], Awaitable[Sequence[float]]], baseline: Callable[[], Awaitable[Sequence[float]]]
-) -> tuple[list[list[float]], list[list[float]]]:
+) -> Runs:
     """Run both in turns, ``runs`` times each after one warm-up each; each run returns several figures."""
     await tuned()
     await baseline()
@@ -169,20 +184,30 @@ def directory_text(residents: int, volunteers: int = 6) -> str:
     """``residents`` residents, each with a safe zone and a native GPS device (``btn-NNNNN``: it has an SOS
     button too) on its default topic; one area, a few volunteers, one tier."""
     lat, lon = HOME
-    parts = ['[[areas]]\nid = "a"\nname = "Bench"\n']
+    zone: dict[str, TomlValue] = {"lat": lat, "lon": lon, "radius_m": 500}
+    entries = [entry("areas", id="a", name="Bench")]
     for index in range(residents):
-        parts.append(
-            f'[[residents]]\nid = "r-{index:05d}"\nname = "Resident {index}"\naddress = "{index} Bench Road"\n'
-            f'area = "a"\nlanguage = "en"\nsafe_zone = {{ lat = {lat}, lon = {lon}, radius_m = 500 }}\n'
-            f'[[devices]]\nid = "btn-{index:05d}"\nresident = "r-{index:05d}"\nkind = "gps_phone"\n'
+        resident = f"r-{index:05d}"
+        entries.append(
+            entry(
+                "residents",
+                id=resident,
+                name=f"Resident {index}",
+                address=f"{index} Bench Road",
+                area="a",
+                language="en",
+                safe_zone=zone,
+            )
+            + entry("devices", id=f"btn-{index:05d}", resident=resident, kind="gps_phone")
         )
     for index in range(volunteers):
-        parts.append(
-            f'[[volunteers]]\nid = "v-{index}"\nname = "Volunteer {index}"\nphone = "+86139000000{index:02d}"\n'
-            'areas = ["a"]\n'
+        entries.append(
+            entry(
+                "volunteers", id=f"v-{index}", name=f"Volunteer {index}", phone=f"+86139000000{index:02d}", areas=["a"]
+            )
         )
-    parts.append(f'[[policies]]\nid = "{DEFAULT_POLICY_ID}"\ntiers = [{{ notify = ["area"], ack_timeout_s = 3600 }}]\n')
-    return "\n".join(parts)
+    entries.append(entry("policies", id=DEFAULT_POLICY_ID, tiers=[{"notify": ["area"], "ack_timeout_s": 3600}]))
+    return directory_file(*entries)
 
 
 async def prepare_database(folder: Path, residents: int) -> str:
@@ -222,6 +247,22 @@ async def rolled_back(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterat
 
 def sessions_of(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def per_call(
+    sessions: async_sessionmaker[AsyncSession], calls: int, call: Callable[[AsyncSession, int], Awaitable[object]]
+) -> Callable[[], Awaitable[list[float]]]:
+    """A run: ``call(session, index)`` for each of ``calls`` indexes in one rolled-back write
+    transaction; its figure, CPU µs of the loop's thread per call."""
+
+    async def run() -> list[float]:
+        async with rolled_back(sessions) as session:
+            started = cpu()
+            for index in range(calls):
+                await call(session, index)
+            return [(cpu() - started) / calls * 1e6]
+
+    return run
 
 
 async def device_ids(url: str) -> list[str]:
@@ -266,19 +307,10 @@ async def part_sqlite(url: str, runs: int, selects: int, inserts: int) -> None:
 
             return run
 
-        tuned, baseline = await alternate(runs, transaction(inline), transaction(plain))
-    compare(
-        "ORM select (select(Device).where(id = :id))",
-        Figure("on the event loop's thread (sqlite_inline)", tuned[0]),
-        Figure("plain aiosqlite (baseline)", baseline[0]),
-        "wall µs/stmt",
-    )
-    compare(
-        "single-row INSERT (seen_device_events)",
-        Figure("on the event loop's thread (sqlite_inline)", tuned[1]),
-        Figure("plain aiosqlite (baseline)", baseline[1]),
-        "wall µs/stmt",
-    )
+        measured = await alternate(runs, transaction(inline), transaction(plain))
+    variants = Variants("on the event loop's thread (sqlite_inline)", "plain aiosqlite (baseline)")
+    compare("ORM select (select(Device).where(id = :id))", measured, variants, "wall µs/stmt")
+    compare("single-row INSERT (seen_device_events)", measured, variants, "wall µs/stmt", figure=1)
 
 
 # -- statements ------------------------------------------------------------------------------
@@ -321,34 +353,20 @@ async def part_statements(url: str, runs: int, calls: int) -> None:
         devices = await device_ids(url)
         batch = iter(range(10**9))
 
-        def ongoing(built_once: bool) -> Callable[[], Awaitable[list[float]]]:
-            async def run() -> list[float]:
-                async with rolled_back(sessions) as session:
-                    started = cpu()
-                    for index in range(calls):
-                        resident = residents[index % len(residents)]
-                        if built_once:
-                            await session.scalar(ONGOING_URGENT, {"resident_id": resident})
-                        else:
-                            await session.scalar(ongoing_urgent_built_now(resident))
-                    return [(cpu() - started) / calls * 1e6]
+        def resident(index: int) -> str:
+            return residents[index % len(residents)]
 
-            return run
+        async def ongoing_built_once(session: AsyncSession, index: int) -> None:
+            await session.scalar(ONGOING_URGENT, {"resident_id": resident(index)})
 
-        def resident_area_policy(built_once: bool) -> Callable[[], Awaitable[list[float]]]:
-            async def run() -> list[float]:
-                async with rolled_back(sessions) as session:
-                    started = cpu()
-                    for index in range(calls):
-                        resident = residents[index % len(residents)]
-                        if built_once:
-                            result = await session.execute(RESIDENT_AREA_POLICY, {"resident_id": resident})
-                        else:
-                            result = await session.execute(resident_area_policy_built_now(resident))
-                        result.one_or_none()
-                    return [(cpu() - started) / calls * 1e6]
+        async def ongoing_built_now(session: AsyncSession, index: int) -> None:
+            await session.scalar(ongoing_urgent_built_now(resident(index)))
 
-            return run
+        async def resident_area_policy_built_once(session: AsyncSession, index: int) -> None:
+            (await session.execute(RESIDENT_AREA_POLICY, {"resident_id": resident(index)})).one_or_none()
+
+        async def resident_area_policy_now(session: AsyncSession, index: int) -> None:
+            (await session.execute(resident_area_policy_built_now(resident(index)))).one_or_none()
 
         def seen_event(cached: bool) -> Callable[[], Awaitable[list[float]]]:
             """The press's seen-event row, as ``MessageProcessor._drop_seen`` writes it."""
@@ -389,39 +407,38 @@ async def part_statements(url: str, runs: int, calls: int) -> None:
                 built = []
                 started = cpu()
                 for index in range(calls):
-                    built.append(
-                        ONGOING_URGENT if built_once else ongoing_urgent_built_now(residents[index % len(residents)])
-                    )
+                    built.append(ONGOING_URGENT if built_once else ongoing_urgent_built_now(resident(index)))
                 return [(cpu() - started) / calls * 1e6]
 
             return run
 
-        open_alert = await alternate(runs, ongoing(True), ongoing(False))
-        resident = await alternate(runs, resident_area_policy(True), resident_area_policy(False))
+        open_alert = await alternate(
+            runs, per_call(sessions, calls, ongoing_built_once), per_call(sessions, calls, ongoing_built_now)
+        )
+        area_policy = await alternate(
+            runs,
+            per_call(sessions, calls, resident_area_policy_built_once),
+            per_call(sessions, calls, resident_area_policy_now),
+        )
         seen = await alternate(runs, seen_event(True), seen_event(False))
         built = await alternate(runs, building(True), building(False))
-    compare(
-        "the resident's open urgent alert, FOR UPDATE (device_events.ONGOING_URGENT)",
-        Figure("built once, bindparam", open_alert[0][0]),
-        Figure("built at each call (baseline)", open_alert[1][0]),
-        "CPU µs/exec",
-    )
-    compare(
-        "resident, area and policy, a join of three (alert_actions.RESIDENT_AREA_POLICY)",
-        Figure("built once, bindparam", resident[0][0]),
-        Figure("built at each call (baseline)", resident[1][0]),
-        "CPU µs/exec",
-    )
+    bindparam = Variants("built once, bindparam", "built at each call (baseline)")
+    executed = {
+        "the resident's open urgent alert, FOR UPDATE (device_events.ONGOING_URGENT)": open_alert,
+        "resident, area and policy, a join of three (alert_actions.RESIDENT_AREA_POLICY)": area_policy,
+    }
+    for what, measured in executed.items():
+        compare(what, measured, bindparam, "CPU µs/exec")
     compare(
         "a seen event: INSERT .. ON CONFLICT DO NOTHING RETURNING (statements.insert_many_unless_exist)",
-        Figure("built once per shape (functools.cache)", seen[0][0]),
-        Figure("built at each call (baseline)", seen[1][0]),
+        seen,
+        Variants("built once per shape (functools.cache)", bindparam.baseline),
         "CPU µs/exec",
     )
     compare(
         "of which building alone: ONGOING_URGENT taken or built, not executed (nor its cache key made)",
-        Figure("built once, bindparam", built[0][0]),
-        Figure("built at each call (baseline)", built[1][0]),
+        built,
+        bindparam,
         "CPU µs/stmt",
         digits=2,
     )
@@ -473,11 +490,11 @@ async def part_device_state(url: str, runs: int, batch_size: int, batches: int) 
 
             return run
 
-        tuned, baseline = await alternate(runs, heartbeats(True), heartbeats(False))
+        measured = await alternate(runs, heartbeats(True), heartbeats(False))
     compare(
         "heartbeat: last seen, online, battery, signal, review time",
-        Figure("DeviceState copies, one UPDATE per batch", tuned[0]),
-        Figure("ORM attributes set, then flush (baseline)", baseline[0]),
+        measured,
+        Variants("DeviceState copies, one UPDATE per batch", "ORM attributes set, then flush (baseline)"),
         "CPU µs/msg",
     )
 
@@ -548,13 +565,13 @@ async def part_routes(runs: int, devices: int, lookups: int, short: bool) -> Non
 
             return run
 
-        tuned, baseline = await alternate(runs, lookup(True), lookup(False))
+        measured = await alternate(runs, lookup(True), lookup(False))
         filters = sum(len(family) for family in routes.filters.values())
         families = f"{len(routes.filters)} famil{'y' if len(routes.filters) == 1 else 'ies'}"
         compare(
             f"{name}: {filters:,} filters, {families}, {speakers:,} devices speaking",
-            Figure("adapters_for, remembered per topic", tuned[0]),
-            Figure("every filter matched each time (baseline)", baseline[0]),
+            measured,
+            Variants("adapters_for, remembered per topic", "every filter matched each time (baseline)"),
             "CPU µs/msg",
             digits=2,
         )
@@ -641,21 +658,10 @@ async def part_residents(url: str, runs: int, batch_size: int, short: bool) -> N
 
                 return run
 
-            tuned, baseline = await alternate(runs, batch(True), batch(False))
-            compare(
-                f"{name}: statements per batch",
-                Figure("residents prefetched, held for the handler", tuned[0]),
-                Figure("not prefetched (baseline)", baseline[0]),
-                "statements",
-                digits=0,
-            )
-            compare(
-                f"{name}: time per batch",
-                Figure("residents prefetched, held for the handler", tuned[1]),
-                Figure("not prefetched (baseline)", baseline[1]),
-                "CPU ms/batch",
-                digits=2,
-            )
+            measured = await alternate(runs, batch(True), batch(False))
+            variants = Variants("residents prefetched, held for the handler", "not prefetched (baseline)")
+            compare(f"{name}: statements per batch", measured, variants, "statements", digits=0)
+            compare(f"{name}: time per batch", measured, variants, "CPU ms/batch", figure=1, digits=2)
 
 
 # -- main ------------------------------------------------------------------------------------
@@ -694,7 +700,7 @@ def load_average() -> str:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = benchmark_command(__doc__)
     parser.add_argument("part", nargs="?", default="all", choices=[*PARTS, "all"])
     parser.add_argument(
         "--repeat",

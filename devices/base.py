@@ -4,23 +4,33 @@ An adapter is pure and total: it turns one MQTT message (topic, payload bytes, r
 flag, the time the monitor received it) plus the little state it kept for that device
 into a list of normalized ``DeviceEvent``s, or a typed ``Rejection``. It never does I/O,
 never reads the clock and never raises on bad input.
+
+Besides the interface: what the families share, written once. ``FamilyDefaults`` answers as
+most families do, ``RoutedFamily`` is the frame in which the families whose topics say what a
+message is read every message, and the helpers below read payloads totally (text, JSON,
+numbers, times, positions) and make topic filters.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Protocol, TypeAlias
+from typing import Generic, Protocol, TypeAlias, TypeVar
 
 JsonValue: TypeAlias = "str | int | float | bool | list[JsonValue] | dict[str, JsonValue] | None"
+#: a JSON object: what most families' payloads are, and the parts nested in them
+JsonObject: TypeAlias = dict[str, JsonValue]
 AdapterState: TypeAlias = Mapping[str, JsonValue]
 
 #: Payloads larger than this are refused before any parsing (docs/architecture.md, invariant 4).
 MAX_PAYLOAD_BYTES = 64 * 1024
+
+RouteT = TypeVar("RouteT")
 
 
 class EventType(StrEnum):
@@ -149,6 +159,65 @@ class DeviceAdapter(Protocol):
         ...
 
 
+class FamilyDefaults:
+    """The answers most families give to two of ``DeviceAdapter``'s questions, written once.
+
+    A family overrides what it answers otherwise: Traccar names every device in the payload of
+    one shared topic, and only callwatch's own devices listen for feedback.
+    """
+
+    def device_ref(self, device: DeviceProfile) -> str:
+        """A device's messages come on its own topic, so the topic is its reference."""
+        return device.topic
+
+    def feedback_topic(self, device: DeviceProfile) -> str | None:
+        """Third-party devices cannot be told what became of their alert."""
+        return None
+
+
+class RoutedFamily(FamilyDefaults, ABC, Generic[RouteT]):
+    """A family whose topics tell which device a message is from and what kind of message it is.
+
+    Such families read every message in the same frame, kept here so that none can skip a step:
+    a topic that is not one of the family's is an UNKNOWN_TOPIC rejection, a payload over the
+    limit is refused unread, an empty payload (a cleared retained message) gives no events; only
+    then does the family read the payload, knowing from ``route`` which of its topics it came on.
+    """
+
+    @abstractmethod
+    def route(self, topic: str) -> RouteT | Rejection:
+        """What the topic says about a message (the device, which of its topics), or why it is not the family's."""
+
+    @abstractmethod
+    def device_of(self, route: RouteT) -> str:
+        """The device reference within a routed topic (what ``locate`` returns)."""
+
+    @abstractmethod
+    def read(self, route: RouteT, payload: bytes, state: AdapterState) -> ParseResult:
+        """A payload within the size limit and not empty, on the topic ``route`` describes."""
+
+    def locate(self, message: DeviceMessage) -> str | Rejection:
+        route = self.route(message.topic)
+        return route if isinstance(route, Rejection) else self.device_of(route)
+
+    def parse(self, message: DeviceMessage, device: DeviceProfile, state: AdapterState) -> ParseResult:
+        route = self.route(message.topic)
+        if isinstance(route, Rejection):
+            return route
+        if (unread := nothing_to_read(message.payload, state)) is not None:
+            return unread
+        return self.read(route, message.payload, state)
+
+
+def split_suffix(topic: str, suffixes: Iterable[str]) -> tuple[str, str] | None:
+    """``(device topic, suffix)`` for the first of ``suffixes`` that ``topic`` ends with, something
+    standing before it; None when it ends with none of them."""
+    for suffix in suffixes:
+        if topic.endswith(suffix) and len(topic) > len(suffix):
+            return topic[: -len(suffix)], suffix
+    return None
+
+
 def check_size(payload: bytes, limit: int = MAX_PAYLOAD_BYTES) -> Rejection | None:
     if len(payload) > limit:
         return Rejection(RejectReason.OVERSIZED, f"payload is {len(payload)} bytes, limit {limit}")
@@ -188,7 +257,7 @@ def decode_text(payload: bytes) -> str | Rejection:
         return Rejection(RejectReason.NOT_UTF8, "payload is not UTF-8")
 
 
-def decode_json_object(payload: bytes) -> dict[str, JsonValue] | Rejection:
+def decode_json_object(payload: bytes) -> JsonObject | Rejection:
     """Decode a payload that must be one JSON object, as a typed rejection otherwise."""
     text = decode_text(payload)
     if isinstance(text, Rejection):
@@ -235,6 +304,12 @@ def as_float(raw: JsonValue) -> float | None:
     return value if math.isfinite(value) else None
 
 
+def as_non_negative(raw: JsonValue) -> float | None:
+    """A finite number that is not negative (an accuracy, a speed), else None."""
+    value = as_float(raw)
+    return value if value is not None and value >= 0 else None
+
+
 def as_int(raw: JsonValue, low: int, high: int) -> int | None:
     """A number within ``[low, high]``, rounded to an integer; None when absent or out of range."""
     value = as_float(raw)
@@ -263,6 +338,11 @@ def as_position(
     if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
         return None
     return Position(latitude, longitude, accuracy_m, fixed_at, speed_kmh)
+
+
+def sibling_filters(device_topic: str, *suffixes: str) -> tuple[str, ...]:
+    """``sibling_filter`` for each of the device's topics ``device_topic + suffix``."""
+    return tuple(sibling_filter(device_topic, suffix) for suffix in suffixes)
 
 
 def sibling_filter(device_topic: str, suffix: str = "") -> str:

@@ -16,18 +16,20 @@ from devices.base import (
     DeviceMessage,
     DeviceProfile,
     EventType,
+    FamilyDefaults,
     JsonValue,
     Parsed,
     ParseResult,
     Rejection,
     RejectReason,
-    as_float,
+    as_non_negative,
     as_percent,
     as_position,
     decode_json_object,
     decode_text,
     parse_timestamp,
-    sibling_filter,
+    sibling_filters,
+    split_suffix,
 )
 
 EVENT_SUFFIX = "/event"
@@ -48,7 +50,7 @@ NATIVE_TYPES: frozenset[EventType] = frozenset(
 )
 
 
-class NativeAdapter:
+class NativeAdapter(FamilyDefaults):
     protocol = "native"
     default_heartbeat_s = 300  # docs/native-protocol.md: a heartbeat every five minutes
 
@@ -56,16 +58,12 @@ class NativeAdapter:
         return f"callwatch/{device_id}"
 
     def topic_filters(self, device: DeviceProfile) -> tuple[str, ...]:
-        return (sibling_filter(device.topic, EVENT_SUFFIX), sibling_filter(device.topic, STATUS_SUFFIX))
-
-    def device_ref(self, device: DeviceProfile) -> str:
-        return device.topic
+        return sibling_filters(device.topic, EVENT_SUFFIX, STATUS_SUFFIX)
 
     def locate(self, message: DeviceMessage) -> str | Rejection:
-        for suffix in (EVENT_SUFFIX, STATUS_SUFFIX):
-            if message.topic.endswith(suffix) and len(message.topic) > len(suffix):
-                return message.topic[: -len(suffix)]
-        return Rejection(RejectReason.UNKNOWN_TOPIC, f"{message.topic!r} is not a native event or status topic")
+        if (split := split_suffix(message.topic, (EVENT_SUFFIX, STATUS_SUFFIX))) is None:
+            return Rejection(RejectReason.UNKNOWN_TOPIC, f"{message.topic!r} is not a native event or status topic")
+        return split[0]
 
     def parse(self, message: DeviceMessage, device: DeviceProfile, state: AdapterState) -> ParseResult:
         if message.topic.endswith(STATUS_SUFFIX):
@@ -104,7 +102,6 @@ def _parse_event(message: DeviceMessage) -> ParseResult:
     event_id = _event_id(body.get("id"))
     if isinstance(event_id, Rejection):
         return event_id
-    accuracy = as_float(body.get("acc"))
     occurred_at = parse_timestamp(body.get("ts"))
     return Parsed(
         (
@@ -116,7 +113,7 @@ def _parse_event(message: DeviceMessage) -> ParseResult:
                 position=as_position(
                     body.get("lat"),
                     body.get("lon"),
-                    accuracy_m=accuracy if accuracy is not None and accuracy >= 0 else None,
+                    accuracy_m=as_non_negative(body.get("acc")),
                     fixed_at=occurred_at,
                 ),
             ),

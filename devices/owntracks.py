@@ -31,17 +31,19 @@ from devices.base import (
     DeviceMessage,
     DeviceProfile,
     EventType,
+    FamilyDefaults,
+    JsonObject,
     JsonValue,
     Parsed,
     ParseResult,
     Rejection,
     RejectReason,
-    as_float,
+    as_non_negative,
     as_percent,
     as_position,
     decode_json_object,
     parse_timestamp,
-    sibling_filter,
+    sibling_filters,
 )
 
 EVENT_SUFFIX = "/event"
@@ -53,10 +55,8 @@ SILENT_TYPES = frozenset(
     {"waypoint", "waypoints", "card", "cmd", "status", "steps", "beacon", "configuration", "request"}
 )
 
-Body = dict[str, JsonValue]
 
-
-class OwnTracksAdapter:
+class OwnTracksAdapter(FamilyDefaults):
     protocol = "owntracks"
     #: Android's ping location comes every 15 minutes, iOS is quieter when the phone lies still
     default_heartbeat_s = 3600
@@ -65,10 +65,7 @@ class OwnTracksAdapter:
         return f"owntracks/callwatch/{device_id}"
 
     def topic_filters(self, device: DeviceProfile) -> tuple[str, ...]:
-        return (sibling_filter(device.topic), sibling_filter(device.topic, EVENT_SUFFIX))
-
-    def device_ref(self, device: DeviceProfile) -> str:
-        return device.topic
+        return sibling_filters(device.topic, "", EVENT_SUFFIX)
 
     def locate(self, message: DeviceMessage) -> str | Rejection:
         topic = message.topic
@@ -80,9 +77,6 @@ class OwnTracksAdapter:
 
     def parse(self, message: DeviceMessage, device: DeviceProfile, state: AdapterState) -> ParseResult:
         return _parse(message.payload, state)
-
-    def feedback_topic(self, device: DeviceProfile) -> str | None:
-        return None
 
 
 def _parse(payload: bytes, state: AdapterState) -> ParseResult:
@@ -112,14 +106,14 @@ def _parse(payload: bytes, state: AdapterState) -> ParseResult:
     return Parsed(events, state)
 
 
-def _location(body: Body) -> tuple[DeviceEvent, ...] | Rejection:
+def _location(body: JsonObject) -> tuple[DeviceEvent, ...] | Rejection:
     fixed_at = parse_timestamp(body.get("tst"))
     position = as_position(
         body.get("lat"),
         body.get("lon"),
-        accuracy_m=_non_negative(body.get("acc")),
+        accuracy_m=as_non_negative(body.get("acc")),
         fixed_at=fixed_at,
-        speed_kmh=_non_negative(body.get("vel")),
+        speed_kmh=as_non_negative(body.get("vel")),
     )
     if position is None:
         return Rejection(RejectReason.INVALID, "location without a valid lat/lon")
@@ -138,7 +132,7 @@ def _location(body: Body) -> tuple[DeviceEvent, ...] | Rejection:
     return (press, location)
 
 
-def _transition(body: Body) -> tuple[DeviceEvent, ...] | Rejection:
+def _transition(body: JsonObject) -> tuple[DeviceEvent, ...] | Rejection:
     transition = body.get("event")
     if not isinstance(transition, str) or transition not in TRANSITIONS:
         return Rejection(RejectReason.INVALID, "transition 'event' must be 'enter' or 'leave'")
@@ -146,7 +140,7 @@ def _transition(body: Body) -> tuple[DeviceEvent, ...] | Rejection:
     region_key = _text(body.get("rid")) or region or ""
     occurred_at = parse_timestamp(body.get("tst"))
     position = as_position(
-        body.get("lat"), body.get("lon"), accuracy_m=_non_negative(body.get("acc")), fixed_at=occurred_at
+        body.get("lat"), body.get("lon"), accuracy_m=as_non_negative(body.get("acc")), fixed_at=occurred_at
     )
     event_id = f"transition:{_epoch(occurred_at)}:{transition}:{region_key}" if occurred_at else None
     return (
@@ -159,11 +153,6 @@ def _transition(body: Body) -> tuple[DeviceEvent, ...] | Rejection:
             transition=transition,
         ),
     )
-
-
-def _non_negative(raw: JsonValue) -> float | None:
-    value = as_float(raw)
-    return value if value is not None and value >= 0 else None
 
 
 def _text(raw: JsonValue) -> str | None:

@@ -24,20 +24,19 @@ from collections.abc import Mapping
 from devices.base import (
     AdapterState,
     DeviceEvent,
-    DeviceMessage,
     DeviceProfile,
     EventType,
-    JsonValue,
+    JsonObject,
     Parsed,
     ParseResult,
     Rejection,
     RejectReason,
+    RoutedFamily,
     as_percent,
     decode_json_object,
     decode_text,
-    nothing_to_read,
     parse_presence,
-    sibling_filter,
+    sibling_filters,
 )
 
 INPUT_EVENT_SUFFIX = "/input_event/+"
@@ -57,7 +56,7 @@ PRESS_ACTIONS: Mapping[str, str] = {
 MAX_ACTION_LENGTH = 32
 
 
-class ShellyAdapter:
+class ShellyAdapter(RoutedFamily[re.Match[str]]):
     protocol = "shelly"
     #: the Button1 sleeps on battery and wakes to report a few times a day
     default_heartbeat_s = 12 * 3600
@@ -66,35 +65,22 @@ class ShellyAdapter:
         return f"shellies/{device_id}"
 
     def topic_filters(self, device: DeviceProfile) -> tuple[str, ...]:
-        return tuple(sibling_filter(device.topic, suffix) for suffix in SUBSCRIBED_SUFFIXES)
+        return sibling_filters(device.topic, *SUBSCRIBED_SUFFIXES)
 
-    def device_ref(self, device: DeviceProfile) -> str:
-        return device.topic
+    def route(self, topic: str) -> re.Match[str] | Rejection:
+        if (match := DEVICE_TOPIC.fullmatch(topic)) is None:
+            return Rejection(RejectReason.UNKNOWN_TOPIC, f"{topic!r} is not a Shelly Gen1 device topic")
+        return match
 
-    def locate(self, message: DeviceMessage) -> str | Rejection:
-        match = _device_topic(message.topic)
-        return match if isinstance(match, Rejection) else match["base"]
+    def device_of(self, route: re.Match[str]) -> str:
+        return route["base"]
 
-    def parse(self, message: DeviceMessage, device: DeviceProfile, state: AdapterState) -> ParseResult:
-        match = _device_topic(message.topic)
-        if isinstance(match, Rejection):
-            return match
-        if (unread := nothing_to_read(message.payload, state)) is not None:
-            return unread
-        if match["channel"] is not None:
-            return _input_event(message.payload, match["channel"], state)
-        if message.topic.endswith(ONLINE_SUFFIX):
-            return parse_online(message.payload, state)
-        return _battery(message.payload, state)
-
-    def feedback_topic(self, device: DeviceProfile) -> str | None:
-        return None
-
-
-def _device_topic(topic: str) -> re.Match[str] | Rejection:
-    if (match := DEVICE_TOPIC.fullmatch(topic)) is None:
-        return Rejection(RejectReason.UNKNOWN_TOPIC, f"{topic!r} is not a Shelly Gen1 device topic")
-    return match
+    def read(self, route: re.Match[str], payload: bytes, state: AdapterState) -> ParseResult:
+        if route["channel"] is not None:
+            return _input_event(payload, route["channel"], state)
+        if route.string.endswith(ONLINE_SUFFIX):
+            return parse_online(payload, state)
+        return _battery(payload, state)
 
 
 def parse_online(payload: bytes, state: AdapterState) -> ParseResult:
@@ -131,7 +117,7 @@ def _input_event(payload: bytes, channel: str, state: AdapterState) -> ParseResu
     return Parsed((DeviceEvent(EventType.PRESS, action=action),), new_state)
 
 
-def _counts(state: AdapterState) -> dict[str, JsonValue]:
+def _counts(state: AdapterState) -> JsonObject:
     """The last ``event_cnt`` per input channel, from the state kept for this device."""
     counts = state.get(COUNTS_KEY)
     return dict(counts) if isinstance(counts, dict) else {}

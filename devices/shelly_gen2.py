@@ -25,20 +25,20 @@ from datetime import UTC, datetime
 from devices.base import (
     AdapterState,
     DeviceEvent,
-    DeviceMessage,
     DeviceProfile,
     EventType,
-    JsonValue,
+    JsonObject,
     Parsed,
     ParseResult,
     Rejection,
     RejectReason,
+    RoutedFamily,
     as_int,
     as_percent,
     decode_json_object,
-    nothing_to_read,
     parse_timestamp,
-    sibling_filter,
+    sibling_filters,
+    split_suffix,
 )
 from devices.shelly import parse_online
 
@@ -52,10 +52,10 @@ MIN_DBM, MAX_DBM = -150, 0
 #: before this, a device's ``ts`` is a clock not yet set since boot, not the time of day
 EARLIEST_REAL_TIME = datetime(2020, 1, 1, tzinfo=UTC)
 
-Body = dict[str, JsonValue]
 
+class ShellyGen2Adapter(RoutedFamily[tuple[str, str]]):
+    """Routes are ``(prefix, suffix)``: the device's prefix and which of its two topics."""
 
-class ShellyGen2Adapter:
     protocol = "shelly_gen2"
     #: mains-powered and always connected: its Last Will on ``<prefix>/online`` tells
     default_heartbeat_s = 0
@@ -64,28 +64,20 @@ class ShellyGen2Adapter:
         return device_id
 
     def topic_filters(self, device: DeviceProfile) -> tuple[str, ...]:
-        return (sibling_filter(device.topic, EVENTS_SUFFIX), sibling_filter(device.topic, ONLINE_SUFFIX))
+        return sibling_filters(device.topic, EVENTS_SUFFIX, ONLINE_SUFFIX)
 
-    def device_ref(self, device: DeviceProfile) -> str:
-        return device.topic
+    def route(self, topic: str) -> tuple[str, str] | Rejection:
+        if (split := split_suffix(topic, (EVENTS_SUFFIX, ONLINE_SUFFIX))) is None:
+            return Rejection(RejectReason.UNKNOWN_TOPIC, f"{topic!r}: not <prefix>/events/rpc or /online")
+        return split
 
-    def locate(self, message: DeviceMessage) -> str | Rejection:
-        for suffix in (EVENTS_SUFFIX, ONLINE_SUFFIX):
-            if message.topic.endswith(suffix) and len(message.topic) > len(suffix):
-                return message.topic[: -len(suffix)]
-        return Rejection(RejectReason.UNKNOWN_TOPIC, f"{message.topic!r}: not <prefix>/events/rpc or /online")
+    def device_of(self, route: tuple[str, str]) -> str:
+        return route[0]
 
-    def parse(self, message: DeviceMessage, device: DeviceProfile, state: AdapterState) -> ParseResult:
-        if isinstance(located := self.locate(message), Rejection):
-            return located
-        if (unread := nothing_to_read(message.payload, state)) is not None:
-            return unread
-        if message.topic.endswith(ONLINE_SUFFIX):
-            return parse_online(message.payload, state)
-        return _notification(message.payload, state)
-
-    def feedback_topic(self, device: DeviceProfile) -> str | None:
-        return None
+    def read(self, route: tuple[str, str], payload: bytes, state: AdapterState) -> ParseResult:
+        if route[1] == ONLINE_SUFFIX:
+            return parse_online(payload, state)
+        return _notification(payload, state)
 
 
 def _notification(payload: bytes, state: AdapterState) -> ParseResult:
@@ -106,7 +98,7 @@ def _notification(payload: bytes, state: AdapterState) -> ParseResult:
     return events if isinstance(events, Rejection) else Parsed(events, state)
 
 
-def _presses(params: Body) -> tuple[DeviceEvent, ...] | Rejection:
+def _presses(params: JsonObject) -> tuple[DeviceEvent, ...] | Rejection:
     entries = params.get("events")
     if not isinstance(entries, list):
         return Rejection(RejectReason.INVALID, "NotifyEvent 'events' must be a list")
@@ -133,7 +125,7 @@ def _presses(params: Body) -> tuple[DeviceEvent, ...] | Rejection:
     return tuple(presses)
 
 
-def _status_report(params: Body) -> DeviceEvent:
+def _status_report(params: JsonObject) -> DeviceEvent:
     battery = _battery_percent(params)
     wifi = params.get("wifi")
     return DeviceEvent(
@@ -144,7 +136,7 @@ def _status_report(params: Body) -> DeviceEvent:
     )
 
 
-def _battery_percent(params: Body) -> int | None:
+def _battery_percent(params: JsonObject) -> int | None:
     """``battery.percent`` of the first ``devicepower:<n>`` component that reports one."""
     for key, status in params.items():
         if not key.startswith(POWER_COMPONENT) or not isinstance(status, dict):

@@ -23,17 +23,17 @@ import re
 from devices.base import (
     AdapterState,
     DeviceEvent,
-    DeviceMessage,
     DeviceProfile,
     EventType,
+    JsonObject,
     JsonValue,
     Parsed,
     ParseResult,
     Rejection,
     RejectReason,
+    RoutedFamily,
     as_int,
     decode_json_object,
-    nothing_to_read,
     parse_presence,
 )
 
@@ -48,7 +48,9 @@ MAX_ACTION_LENGTH = 32
 MIN_DBM, MAX_DBM = -150, 0
 
 
-class TasmotaAdapter:
+class TasmotaAdapter(RoutedFamily[tuple[str, str, str]]):
+    """Routes are ``(prefix, device topic, name)``, the three levels of the topics it subscribes to."""
+
     protocol = "tasmota"
     default_heartbeat_s = 300  # tele/<topic>/STATE every TelePeriod, 300 s unless changed
 
@@ -58,41 +60,27 @@ class TasmotaAdapter:
     def topic_filters(self, device: DeviceProfile) -> tuple[str, ...]:
         return (f"{STAT}/+/+", f"{TELE}/+/{LWT}", f"{TELE}/+/{STATE}")
 
-    def device_ref(self, device: DeviceProfile) -> str:
-        return device.topic
+    def route(self, topic: str) -> tuple[str, str, str] | Rejection:
+        levels = topic.split("/")
+        if len(levels) != 3 or not levels[1]:
+            return Rejection(RejectReason.UNKNOWN_TOPIC, f"{topic!r} is not a Tasmota topic")
+        prefix, device_topic, name = levels
+        if prefix == STAT or (prefix == TELE and name in (LWT, STATE)):
+            return prefix, device_topic, name
+        return Rejection(RejectReason.UNKNOWN_TOPIC, f"{topic!r}: not stat/<t>/*, tele/<t>/LWT, tele/<t>/STATE")
 
-    def locate(self, message: DeviceMessage) -> str | Rejection:
-        levels = _levels(message.topic)
-        return levels if isinstance(levels, Rejection) else levels[1]
+    def device_of(self, route: tuple[str, str, str]) -> str:
+        return route[1]
 
-    def parse(self, message: DeviceMessage, device: DeviceProfile, state: AdapterState) -> ParseResult:
-        levels = _levels(message.topic)
-        if isinstance(levels, Rejection):
-            return levels
-        if (unread := nothing_to_read(message.payload, state)) is not None:
-            return unread
-        prefix, _, name = levels
+    def read(self, route: tuple[str, str, str], payload: bytes, state: AdapterState) -> ParseResult:
+        prefix, _, name = route
         if prefix == TELE and name == LWT:
-            return parse_presence(message.payload, state, online="Online", offline="Offline", what="LWT")
+            return parse_presence(payload, state, online="Online", offline="Offline", what="LWT")
         if prefix == TELE:
-            return _telemetry(message.payload, state)
+            return _telemetry(payload, state)
         if name == RESULT or BUTTON_NAME.fullmatch(name):
-            return _buttons(message.payload, name, state)
+            return _buttons(payload, name, state)
         return Parsed((), state)
-
-    def feedback_topic(self, device: DeviceProfile) -> str | None:
-        return None
-
-
-def _levels(topic: str) -> tuple[str, str, str] | Rejection:
-    """``(prefix, device topic, name)`` for the topics this adapter subscribes to."""
-    levels = topic.split("/")
-    if len(levels) != 3 or not levels[1]:
-        return Rejection(RejectReason.UNKNOWN_TOPIC, f"{topic!r} is not a Tasmota topic")
-    prefix, device_topic, name = levels
-    if prefix == STAT or (prefix == TELE and name in (LWT, STATE)):
-        return prefix, device_topic, name
-    return Rejection(RejectReason.UNKNOWN_TOPIC, f"{topic!r}: not stat/<t>/*, tele/<t>/LWT, tele/<t>/STATE")
 
 
 def _telemetry(payload: bytes, state: AdapterState) -> ParseResult:
@@ -129,7 +117,7 @@ def _buttons(payload: bytes, topic_name: str, state: AdapterState) -> ParseResul
     return Parsed(tuple(events), state)
 
 
-def _field(body: dict[str, JsonValue], name: str) -> JsonValue:
+def _field(body: JsonObject, name: str) -> JsonValue:
     """A field by case-insensitive name: Tasmota wrote ``ACTION`` before it wrote ``Action``."""
     return next((value for key, value in body.items() if key.lower() == name), None)
 

@@ -34,6 +34,8 @@ from devices.base import (
     DeviceMessage,
     DeviceProfile,
     EventType,
+    FamilyDefaults,
+    JsonObject,
     JsonValue,
     Parsed,
     ParseResult,
@@ -42,6 +44,7 @@ from devices.base import (
     RejectReason,
     as_float,
     as_int,
+    as_non_negative,
     as_percent,
     as_position,
     decode_json_object,
@@ -67,10 +70,8 @@ STATUS_EVENTS: Mapping[str, EventType] = {
 }
 GEOFENCE_EVENTS: Mapping[str, str] = {"geofenceEnter": "enter", "geofenceExit": "leave"}
 
-Body = dict[str, JsonValue]
 
-
-class TraccarAdapter:
+class TraccarAdapter(FamilyDefaults):
     protocol = "traccar"
     #: watches report a position every few minutes; Traccar also says deviceOffline itself
     default_heartbeat_s = 1800
@@ -82,6 +83,7 @@ class TraccarAdapter:
         return (device.topic,)
 
     def device_ref(self, device: DeviceProfile) -> str:
+        """Every device shares the one topic: the payload names it by ``uniqueId``."""
         return device.serial or device.device_id
 
     def locate(self, message: DeviceMessage) -> str | Rejection:
@@ -103,11 +105,8 @@ class TraccarAdapter:
         events = _events(body)
         return events if isinstance(events, Rejection) else Parsed(events, state)
 
-    def feedback_topic(self, device: DeviceProfile) -> str | None:
-        return None
 
-
-def _events(body: Body) -> tuple[DeviceEvent, ...] | Rejection:
+def _events(body: JsonObject) -> tuple[DeviceEvent, ...] | Rejection:
     event, position = body.get("event"), body.get("position")
     if event is not None and not isinstance(event, dict):
         return Rejection(RejectReason.INVALID, "'event' must be an object")
@@ -162,24 +161,24 @@ def _alarms(alarm: JsonValue, common: DeviceEvent) -> tuple[DeviceEvent, ...] | 
     return tuple(events.values())
 
 
-def _position(position: Body) -> Position | None:
+def _position(position: JsonObject) -> Position | None:
     accuracy = as_float(position.get("accuracy"))
-    knots = as_float(position.get("speed"))
+    knots = as_non_negative(position.get("speed"))
     return as_position(
         position.get("latitude"),
         position.get("longitude"),
         accuracy_m=accuracy if accuracy is not None and accuracy > 0 else None,  # 0 means not reported
         fixed_at=parse_timestamp(position.get("fixTime")),
-        speed_kmh=knots * KMH_PER_KNOT if knots is not None and knots >= 0 else None,
+        speed_kmh=knots * KMH_PER_KNOT if knots is not None else None,
     )
 
 
-def _attributes(record: JsonValue) -> Body:
+def _attributes(record: JsonValue) -> JsonObject:
     attributes = record.get("attributes") if isinstance(record, dict) else None
     return attributes if isinstance(attributes, dict) else {}
 
 
-def _region(body: Body) -> str | None:
+def _region(body: JsonObject) -> str | None:
     geofence = body.get("geofence")
     name = geofence.get("name") if isinstance(geofence, dict) else None
     return name.strip()[:MAX_REGION_LENGTH] if isinstance(name, str) and name.strip() else None

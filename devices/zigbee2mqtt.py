@@ -26,21 +26,21 @@ from datetime import datetime
 from devices.base import (
     AdapterState,
     DeviceEvent,
-    DeviceMessage,
     DeviceProfile,
     EventType,
+    JsonObject,
     JsonValue,
     Parsed,
     ParseResult,
     Rejection,
     RejectReason,
+    RoutedFamily,
     as_int,
     as_percent,
     decode_json_object,
     decode_text,
-    nothing_to_read,
     parse_timestamp,
-    sibling_filter,
+    sibling_filters,
 )
 
 AVAILABILITY_SUFFIX = "/availability"
@@ -52,7 +52,9 @@ MAX_LINKQUALITY = 255
 MAX_ACTION_LENGTH = 64
 
 
-class Zigbee2MqttAdapter:
+class Zigbee2MqttAdapter(RoutedFamily[tuple[str, bool]]):
+    """Routes are ``(device topic, whether the message is its availability)``."""
+
     protocol = "zigbee2mqtt"
     #: battery buttons sleep and report a few times a day; zigbee2mqtt's own availability
     #: check gives such passive devices 25 hours
@@ -62,32 +64,24 @@ class Zigbee2MqttAdapter:
         return f"zigbee2mqtt/{device_id}"
 
     def topic_filters(self, device: DeviceProfile) -> tuple[str, ...]:
-        return (sibling_filter(device.topic), sibling_filter(device.topic, AVAILABILITY_SUFFIX))
+        return sibling_filters(device.topic, "", AVAILABILITY_SUFFIX)
 
-    def device_ref(self, device: DeviceProfile) -> str:
-        return device.topic
-
-    def locate(self, message: DeviceMessage) -> str | Rejection:
-        levels = message.topic.removesuffix(AVAILABILITY_SUFFIX).split("/")
+    def route(self, topic: str) -> tuple[str, bool] | Rejection:
+        levels = topic.removesuffix(AVAILABILITY_SUFFIX).split("/")
         if BRIDGE_LEVEL in levels[:-1]:
-            return Rejection(RejectReason.UNKNOWN_TOPIC, f"{message.topic!r} is the bridge, not a device")
+            return Rejection(RejectReason.UNKNOWN_TOPIC, f"{topic!r} is the bridge, not a device")
         if COMMAND_LEVELS.intersection(levels[1:]):
-            return Rejection(RejectReason.UNKNOWN_TOPIC, f"{message.topic!r} is a command to a device")
+            return Rejection(RejectReason.UNKNOWN_TOPIC, f"{topic!r} is a command to a device")
         if len(levels) < 2 or not all(levels):
-            return Rejection(RejectReason.UNKNOWN_TOPIC, f"{message.topic!r} is not a device topic")
-        return "/".join(levels)
+            return Rejection(RejectReason.UNKNOWN_TOPIC, f"{topic!r} is not a device topic")
+        return "/".join(levels), topic.endswith(AVAILABILITY_SUFFIX)
 
-    def parse(self, message: DeviceMessage, device: DeviceProfile, state: AdapterState) -> ParseResult:
-        if isinstance(located := self.locate(message), Rejection):
-            return located
-        if (unread := nothing_to_read(message.payload, state)) is not None:
-            return unread
-        if message.topic.endswith(AVAILABILITY_SUFFIX):
-            return _availability(message.payload, state)
-        return _device_state(message.payload, state)
+    def device_of(self, route: tuple[str, bool]) -> str:
+        return route[0]
 
-    def feedback_topic(self, device: DeviceProfile) -> str | None:
-        return None
+    def read(self, route: tuple[str, bool], payload: bytes, state: AdapterState) -> ParseResult:
+        _, availability = route
+        return _availability(payload, state) if availability else _device_state(payload, state)
 
 
 def _availability(payload: bytes, state: AdapterState) -> ParseResult:
@@ -138,7 +132,7 @@ def _device_state(payload: bytes, state: AdapterState) -> ParseResult:
     return Parsed(tuple(events), new_state)
 
 
-def _report_type(body: dict[str, JsonValue]) -> EventType:
+def _report_type(body: JsonObject) -> EventType:
     """What a plain state report (no press, no SOS) is worth."""
     if body.get("battery_low") is True:
         return EventType.LOW_BATTERY

@@ -99,6 +99,20 @@ class DeviceState:
         )
 
 
+class PositionlessFamily:
+    """What the families of plain buttons and relays answer when asked where a device is: they
+    report no position and know no regions. ``devices`` names them in that answer."""
+
+    #: the family's devices as the answer names them ("Shelly buttons", "Tasmota devices")
+    devices: str
+
+    def location(self, device: DeviceState) -> list[Publication]:
+        raise Unsupported(f"{device.spec.id}: {self.devices} report no position")
+
+    def region(self, device: DeviceState, name: str, transition: str) -> list[Publication]:
+        raise Unsupported(f"{device.spec.id}: {self.devices} know no regions")
+
+
 class Family(Protocol):
     """One device family's messages. Methods raise ``Unsupported`` for what it cannot say."""
 

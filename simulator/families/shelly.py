@@ -5,11 +5,17 @@ report is its only sign of life."""
 
 from __future__ import annotations
 
-from simulator.families.base import DeviceState, Publication, Unsupported
+from simulator.families.base import DeviceState, PositionlessFamily, Publication
 
 
-class ShellyFamily:
+def online_flag(device: DeviceState, online: bool) -> Publication:
+    """Both Shelly generations' Last Will and its opposite: ``<topic>/online``, retained."""
+    return Publication.text(f"{device.spec.topic}/online", "true" if online else "false", retain=True)
+
+
+class ShellyFamily(PositionlessFamily):
     protocol = "shelly"
+    devices = "Shelly buttons"
     press_actions: tuple[str, ...] = ("S", "SS", "SSS", "L")
     has_last_will = True
 
@@ -24,14 +30,8 @@ class ShellyFamily:
     def battery_report(self, device: DeviceState) -> list[Publication]:
         return [Publication.text(f"{device.spec.topic}/sensor/battery", str(device.battery))]
 
-    def location(self, device: DeviceState) -> list[Publication]:
-        raise Unsupported(f"{device.spec.id}: Shelly buttons report no position")
-
-    def region(self, device: DeviceState, name: str, transition: str) -> list[Publication]:
-        raise Unsupported(f"{device.spec.id}: Shelly buttons know no regions")
-
     def availability(self, device: DeviceState, online: bool) -> Publication:
-        return Publication.text(f"{device.spec.topic}/online", "true" if online else "false", retain=True)
+        return online_flag(device, online)
 
 
 FAMILY = ShellyFamily()

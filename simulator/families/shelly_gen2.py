@@ -5,11 +5,13 @@ Last Will."""
 
 from __future__ import annotations
 
-from simulator.families.base import DeviceState, Publication, Unsupported
+from simulator.families.base import DeviceState, PositionlessFamily, Publication
+from simulator.families.shelly import online_flag
 
 
-class ShellyGen2Family:
+class ShellyGen2Family(PositionlessFamily):
     protocol = "shelly_gen2"
+    devices = "Shelly devices"
     press_actions: tuple[str, ...] = ("single_push", "double_push", "triple_push", "long_push")
     has_last_will = True
 
@@ -28,14 +30,8 @@ class ShellyGen2Family:
         params = {"ts": round(device.clock(), 2), "devicepower:0": {**power, "external": {"present": False}}}
         return [self._rpc(device, "NotifyFullStatus", params)]
 
-    def location(self, device: DeviceState) -> list[Publication]:
-        raise Unsupported(f"{device.spec.id}: Shelly devices report no position")
-
-    def region(self, device: DeviceState, name: str, transition: str) -> list[Publication]:
-        raise Unsupported(f"{device.spec.id}: Shelly devices know no regions")
-
     def availability(self, device: DeviceState, online: bool) -> Publication:
-        return Publication.text(f"{device.spec.topic}/online", "true" if online else "false", retain=True)
+        return online_flag(device, online)
 
     def _rpc(self, device: DeviceState, method: str, params: dict[str, object]) -> Publication:
         source = device.spec.topic

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import time
 
-from simulator.families.base import DeviceState, Publication, Unsupported
+from simulator.families.base import DeviceState, PositionlessFamily, Publication, Unsupported
 
 
-class TasmotaFamily:
+class TasmotaFamily(PositionlessFamily):
     protocol = "tasmota"
+    devices = "Tasmota devices"
     press_actions: tuple[str, ...] = ("SINGLE", "DOUBLE", "TRIPLE", "HOLD")
     has_last_will = True
 
@@ -39,12 +40,6 @@ class TasmotaFamily:
 
     def battery_report(self, device: DeviceState) -> list[Publication]:
         raise Unsupported(f"{device.spec.id}: Tasmota devices are mains powered and report no battery")
-
-    def location(self, device: DeviceState) -> list[Publication]:
-        raise Unsupported(f"{device.spec.id}: Tasmota devices report no position")
-
-    def region(self, device: DeviceState, name: str, transition: str) -> list[Publication]:
-        raise Unsupported(f"{device.spec.id}: Tasmota devices know no regions")
 
     def availability(self, device: DeviceState, online: bool) -> Publication:
         return Publication.text(f"tele/{device.spec.topic}/LWT", "Online" if online else "Offline", retain=True)

@@ -5,11 +5,12 @@ bridge says when one went away, so going offline is the bridge's message, not a 
 
 from __future__ import annotations
 
-from simulator.families.base import DeviceState, Publication, Unsupported
+from simulator.families.base import DeviceState, PositionlessFamily, Publication
 
 
-class Zigbee2MqttFamily:
+class Zigbee2MqttFamily(PositionlessFamily):
     protocol = "zigbee2mqtt"
+    devices = "zigbee buttons"
     press_actions: tuple[str, ...] = ("single", "double", "hold", "emergency")
     has_last_will = False
 
@@ -22,12 +23,6 @@ class Zigbee2MqttFamily:
 
     def battery_report(self, device: DeviceState) -> list[Publication]:
         return [self._state(device)]
-
-    def location(self, device: DeviceState) -> list[Publication]:
-        raise Unsupported(f"{device.spec.id}: zigbee buttons report no position")
-
-    def region(self, device: DeviceState, name: str, transition: str) -> list[Publication]:
-        raise Unsupported(f"{device.spec.id}: zigbee buttons know no regions")
 
     def availability(self, device: DeviceState, online: bool) -> Publication:
         return Publication.json(

@@ -1,11 +1,11 @@
 """A whole callwatch deployment in one folder: config, directory, broker, SMS sandbox, the monitor.
 
-The directory is a small neighbourhood (two residents, an area team of two volunteers, an
-area leader, a duty desk) with a two-tier policy; the tiers' timeouts are the caller's. The
-monitor runs either in-process (``async with deployment.monitor()``) or as a real
-`callwatch run` process that can be SIGKILLed (``deployment.process()``, or
-``deployment.monitor_process()`` for several on one config). Devices publish with the real
-``mosquitto_pub``; phones are the SMS sandbox's.
+The directory is a small neighbourhood (``simulator.harness.neighbourhood``: two residents, an
+area team of two volunteers, an area leader, a duty desk) with a two-tier policy; the tiers'
+timeouts are the caller's. The monitor runs either in-process (``async with
+deployment.monitor()``) or as a real `callwatch run` process that can be SIGKILLed
+(``deployment.process()``, or ``deployment.monitor_process()`` for several on one config).
+Devices publish with the real ``mosquitto_pub``; phones are the SMS sandbox's.
 """
 
 from __future__ import annotations
@@ -26,86 +26,28 @@ from zoneinfo import ZoneInfo
 
 from monitor.config.settings import Settings, load_settings
 from monitor.runtime.service import Monitor
+from simulator.directory_entries import area_then_leaders, directory_file, entry
+from simulator.harness import neighbourhood as people
 from simulator.harness.monitor_process import SOURCE_ROOT, MonitorProcess, wait_until_healthy
 from simulator.harness.mosquitto import Mosquitto
 from simulator.sandbox import SmsSandbox
 
-RESIDENT_ZH = "r-1"
-RESIDENT_EN = "r-2"
-TIER1 = ("+8613900000001", "+8613900000002")  # v-1, v-2: the area team
-TIER2 = "+8613900000009"  # v-9: the area leader
-STAFF = "+8613900000100"  # duty desk
-STRANGER = "+8613999999999"
-
 
 def directory_text(*, tier1_timeout_s: int, tier2_timeout_s: int, repeat: int = 0, extra: str = "") -> str:
-    return f"""
-[[areas]]
-id = "a-1"
-name = "Tianxian 3"
-
-[[residents]]
-id = "{RESIDENT_ZH}"
-name = "王秀英"
-address = "12栋3单元201"
-area = "a-1"
-phone = "+8613800000001"
-language = "zh"
-
-[[residents]]
-id = "{RESIDENT_EN}"
-name = "Margaret Chen"
-address = "8 Riverside Lane, Flat 4"
-area = "a-1"
-phone = "+8613800000002"
-language = "en"
-
-[[devices]]
-id = "btn-1"
-resident = "{RESIDENT_ZH}"
-protocol = "native"
-
-[[devices]]
-id = "btn-2"
-resident = "{RESIDENT_EN}"
-protocol = "native"
-
-[[volunteers]]
-id = "v-1"
-name = "Li Ming"
-phone = "{TIER1[0]}"
-areas = ["a-1"]
-language = "zh"
-
-[[volunteers]]
-id = "v-2"
-name = "Zhang Wei"
-phone = "{TIER1[1]}"
-areas = ["a-1"]
-language = "en"
-
-[[volunteers]]
-id = "v-9"
-name = "Chen Jing"
-phone = "{TIER2}"
-areas = ["a-1"]
-role = "leader"
-
-[[volunteers]]
-id = "duty-1"
-name = "Duty Desk"
-phone = "{STAFF}"
-role = "staff"
-
-[[policies]]
-id = "default"
-tiers = [
-  {{ notify = ["area"], ack_timeout_s = {tier1_timeout_s} }},
-  {{ notify = ["role:leader"], ack_timeout_s = {tier2_timeout_s} }},
-]
-repeat = {repeat}
-{extra}
-"""
+    """The neighbourhood's directory file, with ``extra`` entries (TOML) at the end."""
+    return directory_file(
+        entry("areas", **people.TIANXIAN),
+        entry("residents", **people.WANG_XIUYING),
+        entry("residents", **people.MARGARET_CHEN, phone="+8613800000002"),
+        entry("devices", id="btn-1", resident=people.RESIDENT_ZH, protocol="native"),
+        entry("devices", id="btn-2", resident=people.RESIDENT_EN, protocol="native"),
+        entry("volunteers", **people.LI_MING),
+        entry("volunteers", **people.ZHANG_WEI),
+        entry("volunteers", **people.CHEN_JING),
+        entry("volunteers", **people.DUTY_DESK),
+        area_then_leaders(tier1_timeout_s, tier2_timeout_s, repeat=repeat),
+        extra,
+    )
 
 
 @dataclass

@@ -43,8 +43,16 @@ def postgres_url() -> str | None:
     return os.environ.get(POSTGRES_ENV) or None
 
 
-def _admin_dsn(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+@asynccontextmanager
+async def plain_connection(url: str) -> AsyncIterator[asyncpg.Connection]:
+    """A connection of asyncpg's own (no SQLAlchemy, no pool) to the database of the SQLAlchemy
+    ``url``: for what only PostgreSQL itself can be asked or told (create a database, list or end
+    backends)."""
+    connection = await asyncpg.connect(make_url(url).set(drivername="postgresql").render_as_string(hide_password=False))
+    try:
+        yield connection
+    finally:
+        await connection.close()
 
 
 @asynccontextmanager
@@ -63,20 +71,14 @@ async def fresh_database(
     if base is None:
         raise RuntimeError(f"a PostgreSQL database needs {POSTGRES_ENV}")
     name = f"{prefix}_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(_admin_dsn(base))
-    try:
+    async with plain_connection(base) as admin:
         copy = f' TEMPLATE "{make_url(template).database}"' if template is not None else ""
         await admin.execute(f'CREATE DATABASE "{name}"{copy}')
-    finally:
-        await admin.close()
     try:
         yield make_url(base).set(database=name).render_as_string(hide_password=False)
     finally:
-        admin = await asyncpg.connect(_admin_dsn(base))
-        try:
+        async with plain_connection(base) as admin:
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await admin.close()
 
 
 def server_binaries() -> Path | None:

@@ -1,21 +1,38 @@
-"""Plain-JSON views of the sandbox's records, for the control API."""
+"""Plain-JSON views of the sandbox's records, for the control API.
+
+Most records are shown as they are, field by field (``fields_view``); only what the control
+API must not show or reshapes is written out: the auth token stays out of the settings, a
+webhook's signature and answer time stay out of its delivery, and a message is shown as
+Twilio names its parts.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import fields
+from enum import Enum
+from typing import TYPE_CHECKING
 
 from simulator.sandbox.phones import Reaction, SimulatedPhone
 from simulator.sandbox.records import CreateAttempt, OutboundMessage, WebhookDelivery
 from simulator.sandbox.settings import SandboxSettings
 
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+
+def fields_view(record: DataclassInstance, *, leaving_out: Collection[str] = ()) -> dict[str, object]:
+    """A dataclass record's fields by name, in their order, enums as their values."""
+    view: dict[str, object] = {}
+    for field in fields(record):
+        if field.name not in leaving_out:
+            value = getattr(record, field.name)
+            view[field.name] = value.value if isinstance(value, Enum) else value
+    return view
+
 
 def settings_view(settings: SandboxSettings) -> dict[str, object]:
-    return {
-        "account_sid": settings.account_sid,
-        "from_number": settings.from_number,
-        "inbound_url": settings.inbound_url,
-        "signing_url": settings.signing_url,
-        "status_step_delay": settings.status_step_delay,
-        "webhook_timeout": settings.webhook_timeout,
-    }
+    return fields_view(settings, leaving_out={"auth_token"})
 
 
 def message_view(message: OutboundMessage) -> dict[str, object]:
@@ -32,52 +49,20 @@ def message_view(message: OutboundMessage) -> dict[str, object]:
         "encoding": message.segments.encoding.value,
         "arrived_monotonic": message.arrived_monotonic,
         "arrived_wall": message.arrived_wall,
-        "history": [
-            {
-                "status": change.status.value,
-                "at_monotonic": change.at_monotonic,
-                "error_code": change.error_code,
-            }
-            for change in message.history
-        ],
+        "history": [fields_view(change, leaving_out={"at_wall"}) for change in message.history],
     }
 
 
 def attempt_view(attempt: CreateAttempt) -> dict[str, object]:
-    return {
-        "arrived_monotonic": attempt.arrived_monotonic,
-        "arrived_wall": attempt.arrived_wall,
-        "to": attempt.to,
-        "body": attempt.body,
-        "answered_status": attempt.answered_status,
-        "error_code": attempt.error_code,
-        "message_sid": attempt.message_sid,
-    }
+    return fields_view(attempt)
 
 
 def delivery_view(delivery: WebhookDelivery) -> dict[str, object]:
-    return {
-        "kind": delivery.kind.value,
-        "url": delivery.url,
-        "signed_url": delivery.signed_url,
-        "params": delivery.params,
-        "correctly_signed": delivery.correctly_signed,
-        "message_sid": delivery.message_sid,
-        "sent_monotonic": delivery.sent_monotonic,
-        "sent_wall": delivery.sent_wall,
-        "answered_status": delivery.answered_status,
-        "error": delivery.error,
-    }
+    return fields_view(delivery, leaving_out={"signature", "answered_monotonic"})
 
 
 def reaction_view(reaction: Reaction) -> dict[str, object]:
-    return {
-        "message_sid": reaction.message_sid,
-        "received_body": reaction.received_body,
-        "reply": reaction.reply,
-        "delay": reaction.delay,
-        "rule_index": reaction.rule_index,
-    }
+    return fields_view(reaction)
 
 
 def phone_view(phone: SimulatedPhone) -> dict[str, object]:

@@ -15,30 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from monitor.actions.replies import ReplyOutcome
 from monitor.core.effects import Effects
 from monitor.store.models import FamilyContact, SmsOptOut, VolunteerAvailability
-from tests.escalation.kit import (
-    CHEN_JING,
-    DUTY,
-    FAR,
-    LI_MING,
-    NEAR,
-    NEAREST_FIRST,
-    STRANGER,
-    SUN_LI,
-    WANG_LEI,
-    ZHANG_WEI,
-    World,
-    phones,
-    world,
-)
+from simulator.directory_entries import policy
+from tests.escalation.kit import NEAREST_FIRST, STRANGER, SUN_LI, World, phones, world
+from tests.oncall.kit import CHEN_JING, DUTY, FAR, LI_MING, NEAR, WANG_LEI, ZHANG_WEI
 
-FAMILY_FIRST = """
-[[policies]]
-id = "default"
-tiers = [
-  { notify = ["family"], ack_timeout_s = 60 },
-  { notify = ["area"], ack_timeout_s = 60 },
-]
-"""
+FAMILY_FIRST = policy(("family", 60), ("area", 60))
 
 
 async def _answers(w: World, phone: str) -> list[tuple[str | None, int | None]]:

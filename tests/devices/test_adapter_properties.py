@@ -7,11 +7,7 @@ topics, with any state kept from before, give a Parsed with JSON state or a type
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from dataclasses import replace
-from datetime import UTC, datetime
-from functools import cache
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -23,7 +19,6 @@ from devices.base import (
     MAX_PAYLOAD_BYTES,
     DeviceEvent,
     DeviceMessage,
-    DeviceProfile,
     EventType,
     JsonValue,
     Parsed,
@@ -31,122 +26,21 @@ from devices.base import (
     Rejection,
     RejectReason,
 )
-
-FIXTURES = Path(__file__).parents[1] / "fixtures" / "devices"
-RECEIVED_AT = datetime(2026, 5, 2, 8, 16, tzinfo=UTC)
-WATCH_SERIAL = "868003031234567"
-
-#: per protocol: a device as the directory describes it, and every topic it publishes on
-FAMILIES: Mapping[str, tuple[DeviceProfile, tuple[str, ...]]] = {
-    "native": (
-        DeviceProfile("btn-0001", "button", "callwatch/btn-0001"),
-        ("callwatch/btn-0001/event", "callwatch/btn-0001/status"),
-    ),
-    "owntracks": (
-        DeviceProfile("phone-01", "gps_phone", "owntracks/callwatch/phone-01"),
-        ("owntracks/callwatch/phone-01", "owntracks/callwatch/phone-01/event"),
-    ),
-    "zigbee2mqtt": (
-        DeviceProfile("hall", "button", "zigbee2mqtt/hall"),
-        ("zigbee2mqtt/hall", "zigbee2mqtt/hall/availability"),
-    ),
-    "tasmota": (
-        DeviceProfile("bedside", "button", "bedside"),
-        (
-            "stat/bedside/RESULT",
-            "stat/bedside/BUTTON1",
-            "stat/bedside/POWER",
-            "tele/bedside/LWT",
-            "tele/bedside/STATE",
-        ),
-    ),
-    "shelly": (
-        DeviceProfile("button1", "button", "shellies/button1"),
-        ("shellies/button1/input_event/0", "shellies/button1/sensor/battery", "shellies/button1/online"),
-    ),
-    "shelly_gen2": (
-        DeviceProfile("plus-i4", "button", "plus-i4"),
-        ("plus-i4/events/rpc", "plus-i4/online"),
-    ),
-    "traccar": (DeviceProfile("watch", "gps_phone", "events", serial=WATCH_SERIAL), ("events",)),
-}
-#: native has no sample file (yet): two messages of docs/native-protocol.md
-NATIVE_SAMPLES = (
-    ("callwatch/btn-0001/event", b'{"type":"sos","id":"e-1","ts":1777709730,"battery":80,"lat":30.2}'),
-    ("callwatch/btn-0001/status", b"online"),
+from tests.devices.kit import (
+    FAMILIES,
+    RECEIVED_AT,
+    WATCH_SERIAL,
+    field_paths,
+    finite_json_values,
+    json_samples,
+    payloads,
+    replaced,
 )
+
 #: the body every topic-addressed family ignores and Traccar needs to locate the device
 TRACCAR_DEVICE_ONLY = json.dumps({"device": {"uniqueId": WATCH_SERIAL}}).encode()
 OVERSIZED_PAYLOADS = (b"x" * (MAX_PAYLOAD_BYTES + 1), b'{"a":"%s"}' % (b"x" * MAX_PAYLOAD_BYTES))
 WRONG_VALUES: tuple[JsonValue, ...] = (None, True, 0, -1, 1e308, "", "x", "NaN", [], [1, "a"], {}, {"a": {}})
-
-FieldPath = tuple[str | int, ...]
-
-
-@cache
-def samples(protocol: str) -> tuple[tuple[str, bytes], ...]:
-    """Real ``(topic, payload)`` pairs of this family, from the fixture files."""
-    lines = [
-        json.loads(text)
-        for path in sorted(FIXTURES.glob(f"{protocol}.*jsonl"))
-        if path.name.split(".", 1)[0] == protocol
-        for text in path.read_text().splitlines()
-    ]
-    return tuple((line["topic"], line["payload"].encode()) for line in lines) or NATIVE_SAMPLES
-
-
-def json_samples(protocol: str) -> list[tuple[str, JsonValue]]:
-    return [(topic, json.loads(payload)) for topic, payload in samples(protocol) if payload.startswith(b"{")]
-
-
-def field_names() -> list[str]:
-    """Every object key in the samples, so that generated objects hit real fields."""
-    names: set[str] = set()
-    pending = [value for protocol in FAMILIES for _, value in json_samples(protocol)]
-    while pending:
-        value = pending.pop()
-        if isinstance(value, dict):
-            names.update(value)
-            pending.extend(value.values())
-        elif isinstance(value, list):
-            pending.extend(value)
-    return sorted(names)
-
-
-def field_paths(value: JsonValue, prefix: FieldPath = ()) -> list[FieldPath]:
-    """The path of every value nested in ``value``."""
-    children: list[tuple[str | int, JsonValue]] = []
-    if isinstance(value, dict):
-        children = list(value.items())
-    elif isinstance(value, list):
-        children = list(enumerate(value))
-    found: list[FieldPath] = []
-    for key, child in children:
-        found.append((*prefix, key))
-        found.extend(field_paths(child, (*prefix, key)))
-    return found
-
-
-def replaced(value: JsonValue, path: FieldPath, new: JsonValue, *, delete: bool = False) -> JsonValue:
-    """A copy of ``value`` with the value at ``path`` replaced by ``new``, or deleted."""
-    if not path:
-        return new
-    key, rest = path[0], path[1:]
-    if isinstance(value, dict) and isinstance(key, str):
-        fields = dict(value)
-        if delete and not rest:
-            del fields[key]
-        else:
-            fields[key] = replaced(value[key], rest, new, delete=delete)
-        return fields
-    if isinstance(value, list) and isinstance(key, int):
-        items = list(value)
-        if delete and not rest:
-            del items[key]
-        else:
-            items[key] = replaced(value[key], rest, new, delete=delete)
-        return items
-    return value
 
 
 def huge_numbers(value: JsonValue) -> JsonValue:
@@ -160,47 +54,9 @@ def huge_numbers(value: JsonValue) -> JsonValue:
     return value
 
 
-keys = st.sampled_from(field_names()) | st.text(max_size=10)
-finite_scalars = (
-    st.none()
-    | st.booleans()
-    | st.integers(min_value=-(10**18), max_value=10**18)
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=20)
-)
-scalars = finite_scalars | st.floats() | st.sampled_from(["", "NaN", "1e400", "-1", "84", "true", "online"])
-json_values = st.recursive(
-    scalars,
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(keys, children, max_size=5),
-    max_leaves=16,
-)
-finite_json_values = st.recursive(
-    finite_scalars,
-    lambda children: st.lists(children, max_size=3) | st.dictionaries(keys, children, max_size=3),
-    max_leaves=8,
-)
 #: state kept from before: the adapters' own keys with any value, plus anything else
 state_keys = st.sampled_from(["sos", "event_cnt"]) | st.text(max_size=8)
 prior_states = st.dictionaries(state_keys, finite_json_values)
-
-
-@cache
-def payloads(protocol: str) -> st.SearchStrategy[bytes]:
-    """Garbage, arbitrary JSON, and real samples with one field broken or cut short."""
-    originals = [value for _, value in json_samples(protocol)]
-    one_field_broken = st.sampled_from(originals).flatmap(
-        lambda value: st.builds(replaced, st.just(value), st.sampled_from(field_paths(value)), json_values)
-    )
-    cut_short = st.sampled_from([payload for _, payload in samples(protocol)]).flatmap(
-        lambda raw: st.integers(0, len(raw)).map(lambda length: raw[:length])
-    )
-    return st.one_of(
-        one_field_broken.map(lambda value: json.dumps(value).encode()),
-        cut_short,
-        st.binary(max_size=120),
-        st.text(max_size=40).map(str.encode),
-        json_values.map(lambda value: json.dumps(value).encode()),
-    )
 
 
 def check_result(result: ParseResult) -> None:

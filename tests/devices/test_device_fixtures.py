@@ -8,37 +8,18 @@ the first remaining event with the line's ``expect``.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from paho.mqtt.client import topic_matches_sub
 
 from devices import registry
-from devices.base import AdapterState, DeviceEvent, DeviceMessage, DeviceProfile, EventType, Parsed
+from devices.base import AdapterState, DeviceEvent, EventType, Parsed
 from devices.press_meanings import resolve_presses
+from tests.devices.kit import FIXTURE_DEVICES, FIXTURES, sample_lines
 
-FIXTURES = Path(__file__).parents[1] / "fixtures" / "devices"
-RECEIVED_AT = datetime(2026, 5, 2, 8, 16, tzinfo=UTC)
-WATCH_SERIAL = "868003031234567"
-
-#: the devices the sample files talk about, as the directory describes them
-FIXTURE_DEVICES: Mapping[str, tuple[DeviceProfile, ...]] = {
-    "owntracks": (DeviceProfile("jane-phone", "gps_phone", "owntracks/jane/nokia"),),
-    "zigbee2mqtt": (
-        DeviceProfile("tuya-sos", "button", "zigbee2mqtt/0xa4c13899607febd1"),
-        DeviceProfile("hall-button", "button", "zigbee2mqtt/hall_button"),
-        DeviceProfile("sos-pendant", "button", "zigbee2mqtt/sos_pendant"),
-        DeviceProfile("hue-dimmer", "button", "zigbee2mqtt/bedroom/hue_dimmer"),
-    ),
-    "tasmota": (DeviceProfile("bedside", "button", "bedside"),),
-    "shelly": (DeviceProfile("button1", "button", "shellies/shellybutton1-A4CF12F45A2B"),),
-    "shelly_gen2": (DeviceProfile("plus-i4", "button", "shellyplusi4-a8032ab12345"),),
-    "traccar": (DeviceProfile("grandma-watch", "gps_phone", "events", serial=WATCH_SERIAL),),
-}
 #: availability is always retained, so it is news even when retained
 ALWAYS_NEWS = frozenset({EventType.ONLINE, EventType.OFFLINE})
 EXPECT_WORDS: Mapping[EventType, str] = {EventType.BATTERY: "battery", EventType.LOW_BATTERY: "battery"}
@@ -62,24 +43,23 @@ def replay(path: Path) -> list[str]:
     devices = {adapter.device_ref(device): device for device in FIXTURE_DEVICES[protocol]}
     states: dict[str, AdapterState] = {}
     problems: list[str] = []
-    for number, text in enumerate(path.read_text().splitlines(), start=1):
-        line = json.loads(text)
-        message = DeviceMessage(line["topic"], line["payload"].encode(), line["retain"], RECEIVED_AT)
+    for line in sample_lines(path):
+        message = line.message
         ref = adapter.locate(message)
         if not isinstance(ref, str) or ref not in devices:
-            problems.append(f"line {number}: located {ref!r}, not one of {sorted(devices)}")
+            problems.append(f"line {line.number}: located {ref!r}, not one of {sorted(devices)}")
             continue
-        device = replace(devices[ref], action_map=line.get("action_map", {}))
+        device = replace(devices[ref], action_map=line.action_map)
         if not any(topic_matches_sub(pattern, message.topic) for pattern in adapter.topic_filters(device)):
-            problems.append(f"line {number}: {message.topic!r} is outside {adapter.topic_filters(device)}")
+            problems.append(f"line {line.number}: {message.topic!r} is outside {adapter.topic_filters(device)}")
         result = adapter.parse(message, device, states.get(ref, {}))
         if not isinstance(result, Parsed):
-            problems.append(f"line {number}: rejected: {result}")
+            problems.append(f"line {line.number}: rejected: {result}")
             continue
         states[ref] = result.state
         got = expectation(news(resolve_presses(result.events, device), message.retained))
-        if got != line["expect"]:
-            problems.append(f"line {number}: expected {line['expect']}, got {got} from {result.events}")
+        if got != line.expect:
+            problems.append(f"line {line.number}: expected {line.expect}, got {got} from {result.events}")
     return problems
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -11,9 +10,9 @@ import pytest
 from devices.base import (
     AdapterState,
     DeviceEvent,
-    DeviceMessage,
     DeviceProfile,
     EventType,
+    JsonObject,
     JsonValue,
     Parsed,
     ParseResult,
@@ -23,11 +22,11 @@ from devices.base import (
 )
 from devices.owntracks import ADAPTER
 from devices.press_meanings import resolve_presses
+from tests.devices.kit import events, message, parse_with
 
 PHONE = DeviceProfile("phone-01", "gps_phone", "owntracks/callwatch/phone-01")
-RECEIVED_AT = datetime(2026, 5, 2, 8, 16, tzinfo=UTC)
 TST = 1777709730
-LOCATION: dict[str, JsonValue] = {
+LOCATION: JsonObject = {
     "_type": "location",
     "acc": 12,
     "batt": 41,
@@ -39,13 +38,7 @@ LOCATION: dict[str, JsonValue] = {
 
 
 def parse(body: object, *, topic: str = PHONE.topic, state: AdapterState | None = None) -> ParseResult:
-    payload = body if isinstance(body, bytes) else json.dumps(body).encode()
-    return ADAPTER.parse(DeviceMessage(topic, payload, False, RECEIVED_AT), PHONE, state or {})
-
-
-def events(result: ParseResult) -> tuple[DeviceEvent, ...]:
-    assert isinstance(result, Parsed), result
-    return result.events
+    return parse_with(ADAPTER, PHONE, topic, body, state)
 
 
 def test_location_carries_the_fix_accuracy_speed_and_battery() -> None:
@@ -138,5 +131,5 @@ def test_empty_payload_is_a_cleared_retained_message() -> None:
 
 def test_locate_gives_the_base_topic_for_both_topics() -> None:
     for topic in (PHONE.topic, f"{PHONE.topic}/event"):
-        assert ADAPTER.locate(DeviceMessage(topic, b"{}", False, RECEIVED_AT)) == ADAPTER.device_ref(PHONE)
+        assert ADAPTER.locate(message(topic, b"{}")) == ADAPTER.device_ref(PHONE)
     assert ADAPTER.topic_filters(PHONE) == ("owntracks/callwatch/+", "owntracks/callwatch/+/event")

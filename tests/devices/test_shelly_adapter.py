@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import json
-from datetime import UTC, datetime
-
 import pytest
 
 from devices.base import (
     AdapterState,
     DeviceEvent,
-    DeviceMessage,
     DeviceProfile,
     EventType,
     JsonValue,
@@ -20,20 +16,13 @@ from devices.base import (
     RejectReason,
 )
 from devices.shelly import ADAPTER
+from tests.devices.kit import parse_with, parsed, refused_topic
 
 BUTTON = DeviceProfile("button1", "button", "shellies/shellybutton1-A4CF12F45A2B")
-RECEIVED_AT = datetime(2026, 5, 2, 8, 16, tzinfo=UTC)
 
 
 def parse(suffix: str, body: JsonValue | bytes, state: AdapterState | None = None) -> ParseResult:
-    payload = body if isinstance(body, bytes) else json.dumps(body).encode()
-    message = DeviceMessage(f"{BUTTON.topic}/{suffix}", payload, False, RECEIVED_AT)
-    return ADAPTER.parse(message, BUTTON, state if state is not None else {})
-
-
-def parsed(result: ParseResult) -> Parsed:
-    assert isinstance(result, Parsed), result
-    return result
+    return parse_with(ADAPTER, BUTTON, f"{BUTTON.topic}/{suffix}", body, state)
 
 
 def test_new_press_is_remembered_by_its_count() -> None:
@@ -132,6 +121,4 @@ def test_unreadable_online_flag_is_invalid() -> None:
     "topic", ["shellies/announce", "shellies/button1/input_event/x", "shellies/button1/relay/0", "/online"]
 )
 def test_topics_that_are_not_a_device_are_unknown(topic: str) -> None:
-    message = DeviceMessage(topic, b"true", False, RECEIVED_AT)
-    for result in (ADAPTER.locate(message), ADAPTER.parse(message, BUTTON, {})):
-        assert isinstance(result, Rejection) and result.reason is RejectReason.UNKNOWN_TOPIC
+    assert refused_topic(ADAPTER, BUTTON, topic, b"true") == (RejectReason.UNKNOWN_TOPIC,) * 2

@@ -2,40 +2,32 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 
 import pytest
 
 from devices.base import (
     DeviceEvent,
-    DeviceMessage,
     DeviceProfile,
     EventType,
+    JsonObject,
     JsonValue,
-    Parsed,
     ParseResult,
     Rejection,
     RejectReason,
 )
 from devices.shelly_gen2 import ADAPTER
+from tests.devices.kit import events, message, parse_with
 
 PLUS_I4 = DeviceProfile("plus-i4", "button", "shellyplusi4-a8032ab12345")
-RECEIVED_AT = datetime(2026, 5, 2, 8, 16, tzinfo=UTC)
 TS = 1777709730.51
 
 
 def parse(body: object, *, suffix: str = "/events/rpc") -> ParseResult:
-    payload = body if isinstance(body, bytes) else json.dumps(body).encode()
-    return ADAPTER.parse(DeviceMessage(PLUS_I4.topic + suffix, payload, False, RECEIVED_AT), PLUS_I4, {})
+    return parse_with(ADAPTER, PLUS_I4, PLUS_I4.topic + suffix, body)
 
 
-def events(result: ParseResult) -> tuple[DeviceEvent, ...]:
-    assert isinstance(result, Parsed), result
-    return result.events
-
-
-def notify_event(*names: str) -> dict[str, JsonValue]:
+def notify_event(*names: str) -> JsonObject:
     entries: list[JsonValue] = [{"component": "input:0", "id": 0, "event": name, "ts": TS} for name in names]
     return {"src": PLUS_I4.topic, "method": "NotifyEvent", "params": {"ts": TS, "events": entries}}
 
@@ -102,7 +94,6 @@ def test_online_flag(payload: bytes, event_type: EventType) -> None:
 
 def test_locate_strips_the_subtopic_and_refuses_others() -> None:
     for suffix in ("/events/rpc", "/online"):
-        message = DeviceMessage(PLUS_I4.topic + suffix, b"true", False, RECEIVED_AT)
-        assert ADAPTER.locate(message) == ADAPTER.device_ref(PLUS_I4)
-    located = ADAPTER.locate(DeviceMessage(f"{PLUS_I4.topic}/rpc", b"{}", False, RECEIVED_AT))
+        assert ADAPTER.locate(message(PLUS_I4.topic + suffix, b"true")) == ADAPTER.device_ref(PLUS_I4)
+    located = ADAPTER.locate(message(f"{PLUS_I4.topic}/rpc", b"{}"))
     assert isinstance(located, Rejection) and located.reason is RejectReason.UNKNOWN_TOPIC

@@ -2,33 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 
 from devices.base import (
     DeviceEvent,
-    DeviceMessage,
     DeviceProfile,
     EventType,
-    Parsed,
     ParseResult,
     Rejection,
     RejectReason,
 )
 from devices.tasmota import ADAPTER
+from tests.devices.kit import events, message, parse_with, refused_topic
 
 BEDSIDE = DeviceProfile("bedside", "button", "bedside")
-RECEIVED_AT = datetime(2026, 5, 2, 8, 16, tzinfo=UTC)
 
 
 def parse(topic: str, payload: bytes) -> ParseResult:
-    return ADAPTER.parse(DeviceMessage(topic, payload, False, RECEIVED_AT), BEDSIDE, {})
-
-
-def events(result: ParseResult) -> tuple[DeviceEvent, ...]:
-    assert isinstance(result, Parsed), result
-    return result.events
+    return parse_with(ADAPTER, BEDSIDE, topic, payload)
 
 
 @pytest.mark.parametrize(
@@ -89,11 +80,9 @@ def test_telemetry_is_a_heartbeat_with_the_wifi_signal() -> None:
     "topic", ["cmnd/bedside/POWER", "tele/bedside/SENSOR", "stat/bedside", "bedside", "stat//RESULT", "a/stat/b/RESULT"]
 )
 def test_topics_outside_the_subscriptions_are_unknown(topic: str) -> None:
-    message = DeviceMessage(topic, b"{}", False, RECEIVED_AT)
-    for result in (ADAPTER.locate(message), ADAPTER.parse(message, BEDSIDE, {})):
-        assert isinstance(result, Rejection) and result.reason is RejectReason.UNKNOWN_TOPIC
+    assert refused_topic(ADAPTER, BEDSIDE, topic, b"{}") == (RejectReason.UNKNOWN_TOPIC,) * 2
 
 
 def test_locate_gives_the_device_topic() -> None:
-    message = DeviceMessage("tele/bedside/LWT", b"Online", True, RECEIVED_AT)
-    assert ADAPTER.locate(message) == ADAPTER.device_ref(BEDSIDE) == "bedside"
+    sent = message("tele/bedside/LWT", b"Online", retained=True)
+    assert ADAPTER.locate(sent) == ADAPTER.device_ref(BEDSIDE) == "bedside"

@@ -9,28 +9,26 @@ import pytest
 
 from devices.base import (
     DeviceEvent,
-    DeviceMessage,
     DeviceProfile,
     EventType,
+    JsonObject,
     JsonValue,
-    Parsed,
     ParseResult,
     Position,
     Rejection,
     RejectReason,
 )
 from devices.traccar import ADAPTER
+from tests.devices.kit import WATCH_SERIAL, events, message, parse_with, reason_of
 
-SERIAL = "868003031234567"
-WATCH = DeviceProfile("grandma-watch", "gps_phone", "events", serial=SERIAL)
-RECEIVED_AT = datetime(2026, 5, 2, 8, 16, tzinfo=UTC)
+WATCH = DeviceProfile("grandma-watch", "gps_phone", "events", serial=WATCH_SERIAL)
 EVENT_TIME = "2026-05-02T08:15:30.000+00:00"
 FIX_TIME = "2026-05-02T08:15:28.000+00:00"
-DEVICE: dict[str, JsonValue] = {"id": 10, "name": "Grandma watch", "uniqueId": SERIAL, "status": "online"}
+DEVICE: JsonObject = {"id": 10, "name": "Grandma watch", "uniqueId": WATCH_SERIAL, "status": "online"}
 
 
-def position(**overrides: JsonValue) -> dict[str, JsonValue]:
-    fields: dict[str, JsonValue] = {
+def position(**overrides: JsonValue) -> JsonObject:
+    fields: JsonObject = {
         "id": 123,
         "latitude": 30.2741,
         "longitude": 120.1551,
@@ -42,23 +40,13 @@ def position(**overrides: JsonValue) -> dict[str, JsonValue]:
     return fields | overrides
 
 
-def alarm(value: JsonValue, **extra: JsonValue) -> dict[str, JsonValue]:
-    event: dict[str, JsonValue] = {"id": 501, "type": "alarm", "eventTime": EVENT_TIME, "attributes": {"alarm": value}}
+def alarm(value: JsonValue, **extra: JsonValue) -> JsonObject:
+    event: JsonObject = {"id": 501, "type": "alarm", "eventTime": EVENT_TIME, "attributes": {"alarm": value}}
     return {"event": event, "position": position(), "device": DEVICE} | extra
 
 
 def parse(body: object) -> ParseResult:
-    payload = body if isinstance(body, bytes) else json.dumps(body).encode()
-    return ADAPTER.parse(DeviceMessage("events", payload, False, RECEIVED_AT), WATCH, {})
-
-
-def events(result: ParseResult) -> tuple[DeviceEvent, ...]:
-    assert isinstance(result, Parsed), result
-    return result.events
-
-
-def rejection_reason(result: ParseResult | str) -> RejectReason | None:
-    return result.reason if isinstance(result, Rejection) else None
+    return parse_with(ADAPTER, WATCH, "events", body)
 
 
 def test_sos_carries_position_battery_and_signal_in_one_event() -> None:
@@ -93,7 +81,7 @@ def test_comma_separated_alarms_give_one_event_each_with_distinct_ids() -> None:
 
 def test_unknown_alarms_are_skipped_and_alone_unsupported() -> None:
     assert [event.type for event in events(parse(alarm("vibration, sos")))] == [EventType.SOS]
-    assert rejection_reason(parse(alarm("vibration,tampering"))) is RejectReason.UNSUPPORTED
+    assert reason_of(parse(alarm("vibration,tampering"))) is RejectReason.UNSUPPORTED
 
 
 def test_alarms_of_the_same_kind_give_one_event_named_after_the_first() -> None:
@@ -143,7 +131,7 @@ def test_geofence_exit_names_the_region() -> None:
 
 def test_other_event_types_are_unsupported() -> None:
     body = {"event": {"id": 504, "type": "ignitionOn"}, "position": position(), "device": DEVICE}
-    assert rejection_reason(parse(body)) is RejectReason.UNSUPPORTED
+    assert reason_of(parse(body)) is RejectReason.UNSUPPORTED
 
 
 def test_position_without_event_is_a_location() -> None:
@@ -165,28 +153,26 @@ def test_position_without_event_is_a_location() -> None:
     ],
 )
 def test_wrong_types_are_invalid(body: JsonValue) -> None:
-    assert rejection_reason(parse(body)) is RejectReason.INVALID
+    assert reason_of(parse(body)) is RejectReason.INVALID
 
 
 @pytest.mark.parametrize(
     ("payload", "expected"),
     [
-        (json.dumps({"device": {"uniqueId": SERIAL}}).encode(), SERIAL),
-        (b'{"device":{"uniqueId":868003031234567}}', SERIAL),
+        (json.dumps({"device": {"uniqueId": WATCH_SERIAL}}).encode(), WATCH_SERIAL),
+        (b'{"device":{"uniqueId":868003031234567}}', WATCH_SERIAL),
         (b'{"device":{"id":10}}', Rejection(RejectReason.INVALID, "no device.uniqueId")),
         (b'{"device":[]}', Rejection(RejectReason.INVALID, "no device.uniqueId")),
     ],
 )
 def test_locate_reads_the_unique_id_from_the_payload(payload: bytes, expected: str | Rejection) -> None:
-    assert ADAPTER.locate(DeviceMessage("events", payload, False, RECEIVED_AT)) == expected
+    assert ADAPTER.locate(message("events", payload)) == expected
 
 
 def test_locate_rejects_what_is_not_json() -> None:
-    assert rejection_reason(ADAPTER.locate(DeviceMessage("events", b"sos!", False, RECEIVED_AT))) is (
-        RejectReason.MALFORMED
-    )
+    assert reason_of(ADAPTER.locate(message("events", b"sos!"))) is RejectReason.MALFORMED
 
 
 def test_device_ref_is_the_serial_or_else_the_device_id() -> None:
-    assert ADAPTER.device_ref(WATCH) == SERIAL
+    assert ADAPTER.device_ref(WATCH) == WATCH_SERIAL
     assert ADAPTER.device_ref(DeviceProfile("watch-2", "gps_phone", "events")) == "watch-2"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -10,30 +9,21 @@ import pytest
 from devices.base import (
     AdapterState,
     DeviceEvent,
-    DeviceMessage,
     DeviceProfile,
     EventType,
     JsonValue,
-    Parsed,
     ParseResult,
     Rejection,
     RejectReason,
 )
 from devices.zigbee2mqtt import ADAPTER
+from tests.devices.kit import message, parse_with, parsed, refused_topic
 
 BUTTON = DeviceProfile("hall", "button", "zigbee2mqtt/hall")
-RECEIVED_AT = datetime(2026, 5, 2, 8, 16, tzinfo=UTC)
 
 
 def parse(body: object, *, suffix: str = "", state: AdapterState | None = None) -> ParseResult:
-    payload = body if isinstance(body, bytes) else json.dumps(body).encode()
-    message = DeviceMessage(BUTTON.topic + suffix, payload, False, RECEIVED_AT)
-    return ADAPTER.parse(message, BUTTON, state if state is not None else {})
-
-
-def parsed(result: ParseResult) -> Parsed:
-    assert isinstance(result, Parsed), result
-    return result
+    return parse_with(ADAPTER, BUTTON, BUTTON.topic + suffix, body, state)
 
 
 def test_action_is_a_press_carrying_battery_and_link_quality() -> None:
@@ -136,11 +126,12 @@ def test_wrong_types_are_invalid(body: JsonValue) -> None:
     ],
 )
 def test_bridge_and_command_topics_are_not_devices(topic: str) -> None:
-    message = DeviceMessage(topic, b'{"state":"online"}', False, RECEIVED_AT)
-    for result in (ADAPTER.locate(message), ADAPTER.parse(message, BUTTON, {})):
-        assert isinstance(result, Rejection) and result.reason is RejectReason.UNKNOWN_TOPIC
+    assert refused_topic(ADAPTER, BUTTON, topic, b'{"state":"online"}') == (
+        RejectReason.UNKNOWN_TOPIC,
+        RejectReason.UNKNOWN_TOPIC,
+    )
 
 
 def test_friendly_names_may_contain_slashes() -> None:
-    message = DeviceMessage("zigbee2mqtt/bedroom/dimmer/availability", b"online", True, RECEIVED_AT)
-    assert ADAPTER.locate(message) == "zigbee2mqtt/bedroom/dimmer"
+    sent = message("zigbee2mqtt/bedroom/dimmer/availability", b"online", retained=True)
+    assert ADAPTER.locate(sent) == "zigbee2mqtt/bedroom/dimmer"

@@ -18,12 +18,11 @@ from monitor.core.errors import ConfigError
 from monitor.directory.file import load_directory
 from monitor.directory.model import Device
 from tests.broker.mosquitto_model import hostile_text, hostile_topic
+from tests.directory.kit import ONE_AREA
 
-DIRECTORY = """
-[[areas]]
-id = "a-1"
-name = "Tianxian 3"
-
+DIRECTORY = (
+    ONE_AREA
+    + """
 [[residents]]
 id = "r-1"
 name = "Wang"
@@ -43,6 +42,7 @@ resident = "r-1"
 protocol = "{protocol}"
 {extra}
 """
+)
 
 
 def problems(**document: object) -> dict[str, str]:

@@ -4,20 +4,16 @@ and key."""
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 
-from monitor.core.errors import ConfigError
-from monitor.directory.file import load_directory
+from tests.directory.kit import ONE_AREA, example, loaded, refusal
 
-DIRECTORY = """
-[[areas]]
-id = "a-1"
-name = "Tianxian 3"
-
+DIRECTORY = (
+    ONE_AREA
+    + """
 [[residents]]
 id = "r-1"
 name = "Wang Xiuying"
@@ -63,22 +59,11 @@ tiers = [
   { notify = ["family"], ack_timeout_s = 300 },
 ]
 """
-
-
-def load(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "directory.toml"
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def error(tmp_path: Path, text: str) -> str:
-    with pytest.raises(ConfigError) as caught:
-        load_directory(load(tmp_path, text))
-    return str(caught.value)
+)
 
 
 def test_schedules_family_places_and_phones_load(tmp_path: Path) -> None:
-    directory = load_directory(load(tmp_path, DIRECTORY))
+    directory = loaded(tmp_path, DIRECTORY)
     [resident], [volunteer] = directory.residents, directory.volunteers
     assert resident.home is not None and resident.family is not None
     assert [(c.phone, c.language) for c in resident.family] == [("+8613700000001", None), ("+447700900001", "en")]
@@ -101,7 +86,7 @@ def test_a_toml_date_time_is_a_local_time(tmp_path: Path) -> None:
     text = DIRECTORY.replace(
         'from = "2026-10-10 18:00", to = "2026-10-11 08:00"', "from = 2026-10-10T18:00:00, to = 2026-10-11T08:00:00"
     )
-    [volunteer] = load_directory(load(tmp_path, text)).volunteers
+    [volunteer] = loaded(tmp_path, text).volunteers
     assert volunteer.exceptions[1].start == datetime(2026, 10, 10, 18, 0)
 
 
@@ -168,16 +153,13 @@ def test_a_toml_date_time_is_a_local_time(tmp_path: Path) -> None:
 )
 def test_mistakes_are_one_sentence_naming_file_entry_and_key(tmp_path: Path, old: str, new: str, expected: str) -> None:
     assert old in DIRECTORY
-    message = error(tmp_path, DIRECTORY.replace(old, new, 1))
+    message = refusal(tmp_path, DIRECTORY.replace(old, new, 1))
     assert expected in message, message
-    path = str(tmp_path / "directory.toml")
-    assert all(line.startswith(f"{path}: ") and line.endswith(".") for line in message.splitlines())
+    assert all(line.endswith(".") for line in message.splitlines())
 
 
 def test_the_example_s_commented_on_call_entries_are_valid(tmp_path: Path) -> None:
-    example = (Path(__file__).parents[2] / "config" / "directory.example.toml").read_text()
-    entry_line = re.compile(r"^# (?=\[\[|[a-z_]+ = |  \{|\])", re.MULTILINE)
-    directory = load_directory(load(tmp_path, entry_line.sub("", example)))
+    directory = loaded(tmp_path, example(with_commented_entries=True))
     [li_ming] = [volunteer for volunteer in directory.volunteers if volunteer.id == "v-01"]
     assert li_ming.on_call and li_ming.exceptions and li_ming.share_location and li_ming.home
     assert any(device.volunteer == "v-01" for device in directory.devices)

@@ -3,19 +3,15 @@ Every mistake is one sentence naming the file, the entry and the key."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
 
-from monitor.core.errors import ConfigError
-from monitor.directory.file import load_directory
+from tests.directory.kit import ONE_AREA, example, loaded, refusal
 
-DIRECTORY = """
-[[areas]]
-id = "a-1"
-name = "Tianxian 3"
-
+DIRECTORY = (
+    ONE_AREA
+    + """
 [[residents]]
 id = "r-1"
 name = "Wang Xiuying"
@@ -56,25 +52,11 @@ id = "knock-first"
 kinds = ["missed_checkin"]
 tiers = [{ notify = ["area"], ack_timeout_s = 600 }, { notify = ["role:leader"] }]
 """
-
-
-def load(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "directory.toml"
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def error(tmp_path: Path, text: str) -> str:
-    path = load(tmp_path, text)
-    with pytest.raises(ConfigError) as caught:
-        load_directory(path)
-    message = str(caught.value)
-    assert message.startswith(f"{path}: ") and "\n" not in message, message
-    return message
+)
 
 
 def test_supervision_entries_load(tmp_path: Path) -> None:
-    directory = load_directory(load(tmp_path, DIRECTORY))
+    directory = loaded(tmp_path, DIRECTORY)
     heartbeats = {device.id: device.heartbeat_interval_s for device in directory.devices}
     assert heartbeats == {"chk-1": 12 * 3600, "phone-2": 900, "btn-1": 300}  # family defaults unless given
     wang, margaret = directory.residents
@@ -109,20 +91,19 @@ def test_supervision_entries_load(tmp_path: Path) -> None:
 )
 def test_mistakes_name_file_entry_and_key(tmp_path: Path, old: str, new: str, expected: str) -> None:
     assert old in DIRECTORY
-    assert expected in error(tmp_path, DIRECTORY.replace(old, new, 1))
+    message = refusal(tmp_path, DIRECTORY.replace(old, new, 1))
+    assert expected in message and "\n" not in message, message
 
 
 def test_a_zone_may_be_the_devices_own_region_only(tmp_path: Path) -> None:
     text = DIRECTORY.replace("lat = 30.2741, lon = 120.1551, radius_m = 300, ", "")
-    [_, margaret] = load_directory(load(tmp_path, text)).residents
+    [_, margaret] = loaded(tmp_path, text).residents
     assert margaret.safe_zone is not None and margaret.safe_zone.radius_m is None
 
 
 def test_the_example_directory_and_its_commented_entries_are_valid(tmp_path: Path) -> None:
-    example = (Path(__file__).parents[2] / "config" / "directory.example.toml").read_text()
-    assert any(resident.checkin_by for resident in load_directory(load(tmp_path, example)).residents)
-    entry_line = re.compile(r"^# (?=\[\[|[a-z_]+ = |  \{|\])", re.MULTILINE)
-    directory = load_directory(load(tmp_path, entry_line.sub("", example)))
+    assert any(resident.checkin_by for resident in loaded(tmp_path, example()).residents)
+    directory = loaded(tmp_path, example(with_commented_entries=True))
     assert any(resident.safe_zone for resident in directory.residents)
     assert any(device.kind == "checkin_button" for device in directory.devices)
     assert any(policy.kinds for policy in directory.policies)

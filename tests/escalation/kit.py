@@ -4,8 +4,10 @@ reply handler, the ingest processor) built on a real database, with no broker, w
 SMS provider. Work goes through ``commit_then_apply`` as in the monitor; what each committed
 transaction asked for next is kept in ``World.applied``.
 
-Times are Asia/Shanghai. Wednesday 2026-05-06 is the day: at 19:00 the area team of a-1 (Li
-Ming, Zhang Wei) is on call; at 03:00 neither is, and the leaders (no schedule) always are.
+The people are the on-call tests' (tests/oncall/kit.py), whose phone numbers the tests import
+from there. Times are Asia/Shanghai. Wednesday 2026-05-06 is the day: at 19:00 the area team
+of a-1 (Li Ming, Zhang Wei) is on call; at 03:00 neither is, and the leaders (no schedule)
+always are.
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iter
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import TypeVar
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -37,198 +38,78 @@ from monitor.notify.texts import MessageStyle
 from monitor.store.database import Database
 from monitor.store.models import Alert, AlertEvent, InboundSms, Notification
 from monitor.watch.rules import SupervisionRules
+from simulator.directory_entries import directory_file, entry
+from simulator.harness import neighbourhood as people
+from tests.oncall.kit import (
+    CENTRE,
+    FAR_FRIEND,
+    HEXI,
+    LI_MING_EVENINGS,
+    NEAR_NEIGHBOUR,
+    RITAS_PHONE,
+    ROAMING_RITA,
+    SHANGHAI,
+    SON,
+    TWO_TIERS,
+    WEDNESDAY_1900,
+    ZHANG_WEI_WEEKDAYS,
+    ZHOU_MIN_WEEKENDS,
+)
+from tests.watch.kit import log_entries
 
 T = TypeVar("T")
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 STYLE = MessageStyle(SHANGHAI, "https://maps.example/?lat={lat}&lon={lon}")
-WEDNESDAY_0300 = datetime(2026, 5, 6, 3, 0, tzinfo=SHANGHAI)
-WEDNESDAY_1900 = datetime(2026, 5, 6, 19, 0, tzinfo=SHANGHAI)
-
-LI_MING = "+8613900000001"  # v-1, area a-1, zh: on call daily 18:00-23:00
-ZHANG_WEI = "+8613900000002"  # v-2, area a-1, en: on call weekdays 17:00-22:00
-ZHOU_MIN = "+8613900000003"  # v-3, area a-2: weekends only
 SUN_LI = "+8613900000004"  # v-4, area a-2: no schedule, always on call
-CHEN_JING = "+8613900000009"  # lead-1, leader of a-1: always on call
 GAO_YAN = "+8613900000008"  # lead-2, a leader serving no area: always on call
-DUTY = "+8613900000100"  # duty-1, staff
-WANG_LEI = "+8613700000001"  # r-1's son, a family contact
 STRANGER = "+8613600000666"  # nobody in the directory
+NOWHERE = "+8613900000014"  # n-4, in the "nearest" area a-n: no position known
+HOME_OF_R_N = CENTRE  # resident r-n at home, the nearest-first volunteers around her
 
-# The "nearest" area a-n: resident r-n at home (30.2741, 120.1551), volunteers around her.
-NEAR = "+8613900000011"  # n-1: home about 300 m away
-FAR = "+8613900000012"  # n-2: home about 1.2 km away
-ROAMING = "+8613900000013"  # n-3: home 5 km away; shares her phone's position
-NOWHERE = "+8613900000014"  # n-4: no position known
-HOME_OF_R_N = (30.2741, 120.1551)
-
-PEOPLE = f"""
-[[areas]]
-id = "a-1"
-name = "Tianxian 3"
-
-[[areas]]
-id = "a-2"
-name = "Hexi 1"
-
-[[areas]]
-id = "a-n"
-name = "Riverside"
-
-[[residents]]
-id = "r-1"
-name = "王秀英"
-address = "12栋3单元201"
-area = "a-1"
-phone = "+8613800000001"
-language = "zh"
-family = [{{ name = "Wang Lei", phone = "{WANG_LEI}", relationship = "son" }}]
-
-[[residents]]
-id = "r-3"
-name = "Zhao Min"
-address = "15栋1单元502"
-area = "a-1"
-language = "en"
-
-[[residents]]
-id = "r-2"
-name = "Margaret Chen"
-address = "8 Riverside Lane, Flat 4"
-area = "a-2"
-language = "en"
-
-[[residents]]
-id = "r-n"
-name = "Ada Byrne"
-address = "3 Quay Street"
-area = "a-n"
-language = "en"
-home = {{ lat = {HOME_OF_R_N[0]}, lon = {HOME_OF_R_N[1]} }}
-
-[[devices]]
-id = "btn-1"
-resident = "r-1"
-heartbeat_s = 0
-
-[[devices]]
-id = "btn-3"
-resident = "r-3"
-heartbeat_s = 0
-
-[[devices]]
-id = "hall-button"
-resident = "r-3"
-protocol = "zigbee2mqtt"
-topic = "zigbee2mqtt/hall_button"
-heartbeat_s = 0
-
-[[devices]]
-id = "btn-2"
-resident = "r-2"
-heartbeat_s = 0
-
-[[devices]]
-id = "btn-n"
-resident = "r-n"
-heartbeat_s = 0
-
-[[devices]]
-id = "phone-n-3"
-volunteer = "n-3"
-protocol = "owntracks"
-topic = "owntracks/n3/phone"
-
-[[volunteers]]
-id = "v-1"
-name = "Li Ming"
-phone = "{LI_MING}"
-areas = ["a-1"]
-language = "zh"
-on_call = [{{ days = ["daily"], from = "18:00", to = "23:00" }}]
-
-[[volunteers]]
-id = "v-2"
-name = "Zhang Wei"
-phone = "{ZHANG_WEI}"
-areas = ["a-1"]
-language = "en"
-on_call = [{{ days = ["mon-fri"], from = "17:00", to = "22:00" }}]
-
-[[volunteers]]
-id = "v-3"
-name = "Zhou Min"
-phone = "{ZHOU_MIN}"
-areas = ["a-2"]
-on_call = [{{ days = ["weekends"] }}]
-
-[[volunteers]]
-id = "v-4"
-name = "Sun Li"
-phone = "{SUN_LI}"
-areas = ["a-2"]
-
-[[volunteers]]
-id = "lead-1"
-name = "Chen Jing"
-phone = "{CHEN_JING}"
-areas = ["a-1"]
-role = "leader"
-
-[[volunteers]]
-id = "lead-2"
-name = "Gao Yan"
-phone = "{GAO_YAN}"
-role = "leader"
-
-[[volunteers]]
-id = "duty-1"
-name = "Duty Desk"
-phone = "{DUTY}"
-role = "staff"
-
-[[volunteers]]
-id = "n-1"
-name = "Near Neighbour"
-phone = "{NEAR}"
-areas = ["a-n"]
-language = "en"
-home = {{ lat = 30.2768, lon = 120.1551 }}
-
-[[volunteers]]
-id = "n-2"
-name = "Far Friend"
-phone = "{FAR}"
-areas = ["a-n"]
-language = "en"
-home = {{ lat = 30.2849, lon = 120.1551 }}
-
-[[volunteers]]
-id = "n-3"
-name = "Roaming Rita"
-phone = "{ROAMING}"
-areas = ["a-n"]
-language = "en"
-home = {{ lat = 30.3191, lon = 120.1551 }}
-share_location = true
-
-[[volunteers]]
-id = "n-4"
-name = "Nowhere Ned"
-phone = "{NOWHERE}"
-areas = ["a-n"]
-language = "en"
-"""
-
-#: The usual policy: the area team for a minute, then the area's leader for a minute.
-TWO_TIERS = """
-[[policies]]
-id = "default"
-tiers = [
-  { notify = ["area"], ack_timeout_s = 60 },
-  { notify = ["role:leader"], ack_timeout_s = 60 },
-]
-"""
+#: The on-call tests' people (tests/oncall/kit.py: the deployment's neighbourhood with
+#: schedules), a third resident in a-1, and the "nearest" area a-n.
+PEOPLE = directory_file(
+    entry("areas", **people.TIANXIAN),
+    entry("areas", **HEXI),
+    entry("areas", id="a-n", name="Riverside"),
+    entry("residents", **people.WANG_XIUYING, family=[SON]),
+    entry("residents", id="r-3", name="Zhao Min", address="15栋1单元502", area="a-1", language="en"),
+    entry("residents", **{**people.MARGARET_CHEN, "area": "a-2"}),
+    entry(
+        "residents",
+        id="r-n",
+        name="Ada Byrne",
+        address="3 Quay Street",
+        area="a-n",
+        language="en",
+        home={"lat": HOME_OF_R_N[0], "lon": HOME_OF_R_N[1]},
+    ),
+    entry("devices", id="btn-1", resident=people.RESIDENT_ZH, heartbeat_s=0),
+    entry("devices", id="btn-3", resident="r-3", heartbeat_s=0),
+    entry(
+        "devices",
+        id="hall-button",
+        resident="r-3",
+        protocol="zigbee2mqtt",
+        topic="zigbee2mqtt/hall_button",
+        heartbeat_s=0,
+    ),
+    entry("devices", id="btn-2", resident=people.RESIDENT_EN, heartbeat_s=0),
+    entry("devices", id="btn-n", resident="r-n", heartbeat_s=0),
+    RITAS_PHONE,
+    entry("volunteers", **LI_MING_EVENINGS),
+    entry("volunteers", **ZHANG_WEI_WEEKDAYS),
+    entry("volunteers", **ZHOU_MIN_WEEKENDS),
+    entry("volunteers", id="v-4", name="Sun Li", phone=SUN_LI, areas=["a-2"]),
+    entry("volunteers", **people.CHEN_JING),
+    entry("volunteers", id="lead-2", name="Gao Yan", phone=GAO_YAN, role="leader"),
+    entry("volunteers", **people.DUTY_DESK),
+    *(
+        entry("volunteers", **volunteer, areas=["a-n"], language="en")
+        for volunteer in (NEAR_NEIGHBOUR, FAR_FRIEND, ROAMING_RITA)
+    ),
+    entry("volunteers", id="n-4", name="Nowhere Ned", phone=NOWHERE, areas=["a-n"], language="en"),
+)
 
 #: The area team one at a time, nearest first (30 s each, then 90 s for the last), then the leaders.
 NEAREST_FIRST = """
@@ -350,11 +231,7 @@ class World:
         return await self.notifications(alert_id=alert_id, purpose="alert")
 
     async def log(self, alert_id: int, *kinds: str) -> list[AlertEvent]:
-        query = select(AlertEvent).where(AlertEvent.alert_id == alert_id).order_by(AlertEvent.id)
-        if kinds:
-            query = query.where(AlertEvent.kind.in_(kinds))
-        async with self.database.read() as session:
-            return list((await session.scalars(query)).all())
+        return await log_entries(self.database, alert_id, *kinds)
 
     async def inbound(self) -> list[InboundSms]:
         async with self.database.read() as session:

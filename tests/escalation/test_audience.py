@@ -17,23 +17,18 @@ from monitor.escalation.audience import Audience, explain_skip, tier_audience
 from monitor.oncall import availability
 from monitor.oncall.standing import Duty, Standing, standing_of
 from monitor.store.models import Alert, FamilyContact, Volunteer, VolunteerAvailability, VolunteerPhone
-from tests.escalation.kit import (
+from tests.escalation.kit import GAO_YAN, HOME_OF_R_N, NOWHERE, SUN_LI, World, world
+from tests.oncall.kit import (
     CHEN_JING,
     FAR,
-    GAO_YAN,
-    HOME_OF_R_N,
     LI_MING,
     NEAR,
-    NOWHERE,
     ROAMING,
     SHANGHAI,
-    SUN_LI,
     WANG_LEI,
     WEDNESDAY_1900,
     ZHANG_WEI,
     ZHOU_MIN,
-    World,
-    world,
 )
 
 
@@ -106,7 +101,7 @@ async def test_a_role_means_its_members_in_the_area_else_every_member_of_the_rol
         staff = await _audience(w, ["role:staff"])
 
     assert _to_ask(local) == [CHEN_JING]
-    assert _to_ask(nobody_local) == [CHEN_JING, GAO_YAN]
+    assert _to_ask(nobody_local) == [GAO_YAN, CHEN_JING]  # in id order: lead-2, v-9
     assert [recipient.volunteer_id for recipient in staff.to_ask] == ["duty-1"]
 
 
@@ -147,7 +142,7 @@ async def test_each_phone_is_asked_once_however_many_targets_name_it(database_ur
             )
 
         await w.write(neighbour_is_family_too)
-        audience = await _audience(w, ["area", "v-1", "role:leader", "lead-1", "family"])
+        audience = await _audience(w, ["area", "v-1", "role:leader", "v-9", "family"])
 
     assert _to_ask(audience) == [LI_MING, ZHANG_WEI, CHEN_JING, WANG_LEI]
     assert audience.to_ask[0].volunteer_id == "v-1"  # asked as the volunteer they are
@@ -169,8 +164,8 @@ async def test_off_paused_stopped_and_off_schedule_people_are_unavailable_saying
         now = w.clock.now()
         await _say(w, "off", "v-1")
         await _say(w, "pause", "v-2", pause=timedelta(hours=1))
-        await _say(w, "stop", "lead-1", CHEN_JING)
-        audience = await _audience(w, ["area", "role:leader", "v-3", "v-4"])
+        await _say(w, "stop", "v-9", CHEN_JING)
+        audience = await _audience(w, ["area", "role:leader", "v-5", "v-4"])
 
     assert _to_ask(audience) == [SUN_LI]
     assert _left_out(audience) == {
@@ -245,8 +240,8 @@ async def test_explain_skip_says_who_was_unavailable_and_why_and_who_was_asked_a
     async with world(database_url) as w:
         now = w.clock.now()
         await _say(w, "off", "v-1")
-        await _say(w, "pause", "lead-1", pause=timedelta(minutes=30))
-        unavailable = await _audience(w, ["area", "role:leader", "v-3"], already_asked={ZHANG_WEI})
+        await _say(w, "pause", "v-9", pause=timedelta(minutes=30))
+        unavailable = await _audience(w, ["area", "role:leader", "v-5"], already_asked={ZHANG_WEI})
         await _say(w, "stop", "v-4", SUN_LI)
         stopped = await _audience(w, ["v-4"])
         asked_already = await _audience(w, ["area"], already_asked={LI_MING, ZHANG_WEI})

@@ -11,22 +11,8 @@ from monitor.core.effects import Effects
 from monitor.notify.requests import NotificationStatus
 from monitor.oncall import availability
 from monitor.store.models import Alert, Notification
-from tests.escalation.kit import (
-    CHEN_JING,
-    DUTY,
-    FAR,
-    GAO_YAN,
-    LI_MING,
-    NEAR,
-    NEAREST_FIRST,
-    NOWHERE,
-    ROAMING,
-    WEDNESDAY_0300,
-    ZHANG_WEI,
-    World,
-    phones,
-    world,
-)
+from tests.escalation.kit import GAO_YAN, NEAREST_FIRST, NOWHERE, World, phones, world
+from tests.oncall.kit import CHEN_JING, DUTY, FAR, LI_MING, NEAR, ROAMING, WEDNESDAY_0300, ZHANG_WEI
 
 #: tier 1 names Li Ming and Zhang Wei twice: as the area team, and by id
 NAMED_TWICE = """

@@ -16,7 +16,6 @@ from sqlalchemy import func, select
 
 from monitor.core.clock import SystemClock
 from monitor.core.effects import Effects
-from monitor.core.health import Health
 from monitor.core.heartbeat import Heartbeat
 from monitor.core.loop_stop import LoopStop
 from monitor.core.metrics import Metrics
@@ -24,10 +23,10 @@ from monitor.escalation.engine import Escalation
 from monitor.escalation.timer import DUE_BATCH, EscalationTimer
 from monitor.notify.channel import Outgoing, SendReceipt
 from monitor.notify.log_channel import LogChannel
-from monitor.notify.outbox import Outbox
 from monitor.notify.requests import NotificationStatus
 from monitor.store.database import Database
 from monitor.store.models import Notification
+from tests.notify.kit import outbox_for
 from tests.support.deployment import TIER2
 from tests.support.waiting import until
 from tests.system.scaleout.engines import STYLE, open_due_alerts, prepare
@@ -71,19 +70,16 @@ async def test_a_storm_sends_each_batch_before_working_out_the_next_and_records_
 
         escalation = Escalation(STYLE, metrics)
         timer = EscalationTimer(escalation, database, clock, metrics, after_commit=after_commit)
-        outbox = Outbox(
+        outbox = outbox_for(
             database,
             {"sms": RecordingProvider(timeline)},
             clock,
-            metrics,
-            Health(clock),
+            metrics=metrics,
             instance_id="storm",
-            lease_s=30,
             after_commit=after_commit,
             on_unreachable=escalation.on_unreachable,
             phone_limit=10_000,
             rate_per_s=1000,
-            give_up_after_s=3600,
         )
         await open_due_alerts(database, STORM)
         stop = LoopStop()

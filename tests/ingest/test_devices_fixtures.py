@@ -8,55 +8,25 @@ then published a second time: a repeated message raises nothing new.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
 import devices
-from devices.base import DeviceMessage, DeviceProfile
 from monitor.alerts.lifecycle import URGENT_KINDS
 from monitor.runtime.service import Monitor
 from monitor.store.models import AlertEvent, Device
 from monitor.store.models import DeviceMessage as StoredMessage
+from tests.devices.kit import FIXTURE_DEVICES, FIXTURES, ZONE_REGIONS, SampleLine, listing, sample_lines
 from tests.support.deployment import Deployment
 from tests.watch.kit import alerts, clear_retained, eventually
 
-FIXTURES = Path(__file__).parents[1] / "fixtures" / "devices"
-_EPOCH = datetime(2026, 5, 2, tzinfo=UTC)  # when adapters are asked to locate a line's device
 URGENT = {kind.value for kind in URGENT_KINDS}
 
-
-@dataclass(frozen=True)
-class Listed:
-    """A device of the sample files as the directory lists it."""
-
-    id: str
-    kind: str
-    topic: str
-    serial: str | None = None
-    #: the resident's safe zone, for families that report their own regions
-    zone_region: str | None = None
-
-
-FIXTURE_DEVICES: Mapping[str, tuple[Listed, ...]] = {
-    "owntracks": (Listed("jane-phone", "gps_phone", "owntracks/jane/nokia", zone_region="home"),),
-    "zigbee2mqtt": (
-        Listed("tuya-sos", "button", "zigbee2mqtt/0xa4c13899607febd1"),
-        Listed("hall-button", "button", "zigbee2mqtt/hall_button"),
-        Listed("sos-pendant", "button", "zigbee2mqtt/sos_pendant"),
-        Listed("hue-dimmer", "button", "zigbee2mqtt/bedroom/hue_dimmer"),
-    ),
-    "tasmota": (Listed("bedside", "button", "bedside"),),
-    "shelly": (Listed("button1", "button", "shellies/shellybutton1-A4CF12F45A2B"),),
-    "shelly_gen2": (Listed("plus-i4", "button", "shellyplusi4-a8032ab12345"),),
-    "traccar": (Listed("grandma-watch", "gps_phone", "events", serial="868003031234567", zone_region="Home"),),
-}
 #: what lines do besides the event their ``expect`` names: a battery report at or under 20 %
 #: or a device's own low-battery flag raises low_battery, 30 % or more ends it
 HEALTH: Mapping[tuple[str, int], tuple[str, str]] = {
@@ -71,23 +41,6 @@ QUIET_GEOFENCE: Mapping[tuple[str, int], str] = {
     ("owntracks.jsonl", 5): "it left 'home' in 2015, after a fix from 2024 came in: history, not news",
     ("owntracks.extra.jsonl", 4): "it came back into 'home': written down, nothing raised",
 }
-
-
-@dataclass
-class Line:
-    number: int
-    topic: str
-    payload: bytes
-    retain: bool
-    expect: str
-    action_map: dict[str, str] = field(default_factory=dict)
-
-    @classmethod
-    def read(cls, number: int, text: str) -> Line:
-        raw = json.loads(text)
-        return cls(
-            number, raw["topic"], raw["payload"].encode(), raw["retain"], raw["expect"], raw.get("action_map", {})
-        )
 
 
 @dataclass(frozen=True)
@@ -122,7 +75,7 @@ def changes(before: Snapshot, after: Snapshot) -> list[tuple[str, str]]:
     return sorted(happened)
 
 
-def expected(path: Path, line: Line, before: Snapshot, resident_alerts: set[int]) -> list[tuple[str, str]]:
+def expected(path: Path, line: SampleLine, before: Snapshot, resident_alerts: set[int]) -> list[tuple[str, str]]:
     ongoing_urgent = [
         (kind, state)
         for alert_id, (kind, state) in before.alerts.items()
@@ -140,30 +93,19 @@ def expected(path: Path, line: Line, before: Snapshot, resident_alerts: set[int]
     return sorted(happened)
 
 
-def directory_for(protocol: str, lines: list[Line]) -> str:
+def directory_for(protocol: str, lines: list[SampleLine]) -> str:
     """One resident per sample device; each device's action map as its lines give it."""
     adapter = devices.registry()[protocol]
-    listed = {adapter.device_ref(_profile(entry)): entry for entry in FIXTURE_DEVICES[protocol]}
-    maps: dict[str, dict[str, str]] = {entry.id: {} for entry in listed.values()}
+    listed = {adapter.device_ref(device): device for device in FIXTURE_DEVICES[protocol]}
+    maps: dict[str, dict[str, str]] = {device.device_id: {} for device in listed.values()}
     for line in lines:
-        ref = adapter.locate(DeviceMessage(line.topic, line.payload, line.retain, _EPOCH))
+        ref = adapter.locate(line.message)
         assert isinstance(ref, str) and ref in listed, (line, ref)
-        maps[listed[ref].id].update(line.action_map)
-    entries = []
-    for entry in listed.values():
-        zone = f'\nsafe_zone = {{ region = "{entry.zone_region}" }}' if entry.zone_region else ""
-        serial = f'\nserial = "{entry.serial}"' if entry.serial else ""
-        actions = ", ".join(f'"{action}" = "{meaning}"' for action, meaning in maps[entry.id].items())
-        entries.append(
-            f'[[residents]]\nid = "r-{entry.id}"\nname = "Owner of {entry.id}"\narea = "a-1"{zone}\n\n'
-            f'[[devices]]\nid = "{entry.id}"\nresident = "r-{entry.id}"\nkind = "{entry.kind}"\n'
-            f'protocol = "{protocol}"\ntopic = "{entry.topic}"{serial}\nactions = {{ {actions} }}\n'
-        )
-    return "\n".join(entries)
-
-
-def _profile(entry: Listed) -> DeviceProfile:
-    return DeviceProfile(entry.id, entry.kind, entry.topic, serial=entry.serial)
+        maps[listed[ref].device_id].update(line.action_map)
+    return "\n".join(
+        listing(protocol, device, zone_region=ZONE_REGIONS.get(device.device_id), actions=maps[device.device_id])
+        for device in listed.values()
+    )
 
 
 class Replay:
@@ -188,7 +130,7 @@ class Replay:
             await self.monitor.__aexit__(None, None, None)
             self.monitor = None
 
-    async def publish(self, line: Line, before: Snapshot) -> Monitor:
+    async def publish(self, line: SampleLine, before: Snapshot) -> Monitor:
         """Deliver ``line`` as a device would; the monitor once it has stored it."""
         if line.retain:
             await self.stop()
@@ -217,13 +159,10 @@ class Replay:
         return monitor
 
 
-SAMPLES = {path.name: path.read_text() for path in sorted(FIXTURES.glob("*.jsonl"))}
-
-
 @pytest.mark.parametrize("path", sorted(FIXTURES.glob("*.jsonl")), ids=lambda path: path.name)
 async def test_every_sample_line_does_exactly_what_it_should(deployment: Deployment, path: Path) -> None:
     protocol = path.name.split(".", 1)[0]
-    lines = [Line.read(number, text) for number, text in enumerate(SAMPLES[path.name].splitlines(), start=1)]
+    lines = sample_lines(path)
     deployment.write_files(directory_extra=directory_for(protocol, lines))
     adapter = devices.registry()[protocol]
     replay = Replay(deployment)
@@ -231,7 +170,7 @@ async def test_every_sample_line_does_exactly_what_it_should(deployment: Deploym
     try:
         for line in lines:
             before = await snapshot(monitor)
-            ref = adapter.locate(DeviceMessage(line.topic, line.payload, line.retain, _EPOCH))
+            ref = adapter.locate(line.message)
             [device_id] = [d.id for d in before.devices.values() if d.protocol == protocol and d.ref == ref]
             resident_alerts = await _alerts_of(monitor, before.devices[device_id].resident_id)
             monitor = await replay.publish(line, before)
@@ -251,7 +190,7 @@ async def _alerts_of(monitor: Monitor, resident_id: str) -> set[int]:
     return {alert.id for alert in await alerts(monitor) if alert.resident_id == resident_id}
 
 
-def _assert_device_state(line: Line, device: Device) -> None:
+def _assert_device_state(line: SampleLine, device: Device) -> None:
     if line.expect in ("online", "offline"):
         assert device.online is (line.expect == "online"), f"line {line.number}"
     elif line.expect == "battery":

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from monitor.runtime.service import Monitor
 from monitor.store.models import DeviceMessage as StoredMessage
-from tests.devices.test_adapter_properties import FAMILIES, payloads
+from tests.devices.kit import FAMILIES, listing, payloads
 from tests.support.deployment import TIER1, Deployment
 from tests.watch.kit import eventually
 
@@ -28,15 +28,7 @@ messages = st.sampled_from(sorted(FAMILIES)).flatmap(
 
 def every_family() -> str:
     """The devices the property tests talk about, one resident each."""
-    entries = []
-    for protocol, (device, _) in sorted(FAMILIES.items()):
-        serial = f'\nserial = "{device.serial}"' if device.serial else ""
-        entries.append(
-            f'[[residents]]\nid = "r-{device.device_id}"\nname = "Owner of {device.device_id}"\narea = "a-1"\n\n'
-            f'[[devices]]\nid = "{device.device_id}"\nresident = "r-{device.device_id}"\nkind = "{device.kind}"\n'
-            f'protocol = "{protocol}"\ntopic = "{device.topic}"{serial}\n'
-        )
-    return "\n".join(entries)
+    return "\n".join(listing(protocol, device) for protocol, (device, _) in sorted(FAMILIES.items()))
 
 
 @pytest.fixture

@@ -17,7 +17,8 @@ from monitor.core.effects import Effects
 from monitor.ingest.processor import KEPT_OF_OVERSIZED, MessageProcessor, Outcome
 from monitor.store.models import Alert, Device, Notification, SeenDeviceEvent
 from monitor.store.models import DeviceMessage as StoredMessage
-from tests.escalation.kit import LI_MING, ZHANG_WEI, World, phones, world
+from tests.escalation.kit import World, phones, world
+from tests.oncall.kit import LI_MING, ZHANG_WEI
 
 
 def _native(device_id: str, event: dict[str, object] | str, w: World, *, topic: str = "event") -> DeviceMessage:

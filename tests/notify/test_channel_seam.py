@@ -19,7 +19,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from monitor.actions.alert_actions import AlertActions, NewAlert
 from monitor.alerts.lifecycle import AlertKind
 from monitor.core.effects import Effects, commit_then_apply
-from monitor.core.health import Health
 from monitor.core.metrics import Metrics
 from monitor.directory.model import Directory
 from monitor.directory.sync import import_directory
@@ -27,11 +26,11 @@ from monitor.escalation.engine import Escalation
 from monitor.escalation.timer import EscalationTimer
 from monitor.notify.channel import Outgoing, SendReceipt
 from monitor.notify.log_channel import LogChannel
-from monitor.notify.outbox import Outbox
 from monitor.notify.texts import MessageStyle
 from monitor.store.database import Database
 from monitor.store.migrate import upgrade
 from monitor.store.models import AlertEvent, Notification
+from tests.notify.kit import outbox_for
 
 NOW = datetime(2026, 12, 7, 2, 0, tzinfo=ZoneInfo("UTC"))
 PAGER = "+8613900000001"
@@ -100,19 +99,14 @@ async def test_escalation_drives_a_channel_of_the_tests_own_and_no_sms(database:
     async def after_commit(effects: Effects) -> None:
         outbox.send_claimed(effects.to_send)
 
-    outbox = Outbox(
+    outbox = outbox_for(
         database,
         {"pager": pager},
         clock,
-        metrics,
-        Health(clock),
+        metrics=metrics,
         instance_id="seam",
-        lease_s=30,
         after_commit=after_commit,
         on_unreachable=engine.on_unreachable,
-        phone_limit=10,
-        rate_per_s=100,
-        give_up_after_s=3600,
     )
     timer = EscalationTimer(engine, database, clock, metrics, after_commit=after_commit)
 

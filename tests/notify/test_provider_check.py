@@ -4,12 +4,11 @@ before any SOS needs it, and its waiting retries go at once when it answers agai
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitor.core.clock import SystemClock
 from monitor.core.effects import Effects
@@ -17,12 +16,12 @@ from monitor.core.health import Health
 from monitor.core.metrics import Metrics
 from monitor.notify.channel import FailureKind, Outgoing, SendFailure, SendReceipt
 from monitor.notify.log_channel import LogChannel
-from monitor.notify.outbox import Outbox
 from monitor.notify.requests import NotificationRequest, NotificationStatus, Purpose, queue_many
 from monitor.notify.texts import Message
 from monitor.store.database import Database
 from monitor.store.migrate import upgrade
 from monitor.store.models import Notification
+from tests.notify.kit import outbox_for
 
 
 class SwitchableProvider(LogChannel):
@@ -49,33 +48,12 @@ async def database(tmp_path: Path) -> AsyncIterator[Database]:
         yield opened
 
 
-async def nothing(effects: Effects) -> None:
-    return None
-
-
-async def no_escalation(session: AsyncSession, notification: Notification, now: datetime, effects: Effects) -> None:
-    return None
-
-
 async def test_an_idle_provider_that_stops_answering_shows_down_and_retries_go_when_it_is_back(
     database: Database,
 ) -> None:
     clock, health, metrics = SystemClock(), Health(SystemClock()), Metrics()
     provider = SwitchableProvider()
-    outbox = Outbox(
-        database,
-        {"sms": provider},
-        clock,
-        metrics,
-        health,
-        instance_id="test",
-        lease_s=30,
-        after_commit=nothing,
-        on_unreachable=no_escalation,
-        phone_limit=10,
-        rate_per_s=10,
-        give_up_after_s=3600,
-    )
+    outbox = outbox_for(database, {"sms": provider}, clock, metrics=metrics, health=health, rate_per_s=10)
     async with database.write() as session:  # a report waiting for a retry in a minute
         report = NotificationRequest("+8613900000001", Message("health_report", "report"), Purpose.HEALTH)
         await queue_many(session, Effects(), [report], clock.now())

@@ -4,6 +4,8 @@ number, which the roster then shows as unreachable, until START."""
 
 from __future__ import annotations
 
+from functools import partial
+
 import httpx
 
 from tests.oncall.kit import (
@@ -12,12 +14,11 @@ from tests.oncall.kit import (
     WEDNESDAY_1900,
     ZHANG_WEI,
     directory,
-    log_of,
     sms_rows,
     use_directory,
 )
 from tests.support.deployment import Deployment
-from tests.watch.kit import ShiftedClock, alerts, eventually, monitor_on
+from tests.watch.kit import ShiftedClock, alert_log, alerts, eventually, monitor_on
 
 API_TOKEN = {"Authorization": "Bearer test-api-token-0123456789"}
 
@@ -52,7 +53,7 @@ async def test_pause_2h_keeps_a_volunteer_out_for_two_hours_and_says_until_when(
         assert await li_ming.reply("STATUS") == 200
         [on_call] = await deployment.sandbox.wait_for_messages(1, to=LI_MING, body_contains="值班")
         second = (await alerts(monitor, "sos"))[-1]
-        notified = [entry.detail for entry in await log_of(monitor, second.id, "notified")]
+        notified = [entry.detail for entry in await alert_log(monitor, second.id, "notified")]
 
     assert "Reply ACK" in request.body
     assert on_call.body == "您目前在值班，至23:00。"
@@ -127,7 +128,7 @@ async def test_an_alert_waiting_only_on_phones_that_replied_stop_moves_on_at_onc
         assert await deployment.sandbox.phone(ZHANG_WEI).reply("STOP") == 200
         # nobody left who can answer in tier 1: the leader is asked now, not at the timeout
         await deployment.sandbox.wait_for_messages(1, to=CHEN_JING, body_contains="王秀英")
-        [escalated] = await log_of(monitor, alert.id, "escalated")
+        [escalated] = await alert_log(monitor, alert.id, "escalated")
 
     assert "everyone asked in tier 1 opted out of SMS (STOP)" in escalated.detail
 
@@ -143,25 +144,10 @@ async def test_a_stop_cancels_what_waits_to_go_and_the_queue_refuses_that_number
         now = monitor.clock.now()
         async with monitor.database.write() as session:
             # a row queued for later (as a digest or a notice would be), then the STOP arrives
-            waiting = await queue_sms(
-                session,
-                Effects(),
-                phone=LI_MING,
-                message=Message("health_report", "later"),
-                purpose=Purpose.HEALTH,
-                now=now,
-                key="t:1",
-            )
+            to_li_ming = partial(queue_sms, session, Effects(), phone=LI_MING, now=now)
+            waiting = await to_li_ming(message=Message("health_report", "later"), purpose=Purpose.HEALTH, key="t:1")
             await opt_out(session, LI_MING, now, None)
-            refused = await queue_sms(
-                session,
-                Effects(),
-                phone=LI_MING,
-                message=Message("ask", "urgent"),
-                purpose=Purpose.ALERT,
-                now=now,
-                key="t:2",
-            )
+            refused = await to_li_ming(message=Message("ask", "urgent"), purpose=Purpose.ALERT, key="t:2")
 
         async def status() -> str | None:
             [row] = await sms_rows(monitor, LI_MING)

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import httpx
 
-from tests.oncall.kit import CHEN_JING, LI_MING, WEDNESDAY_1900, ZHANG_WEI, directory, log_of, use_directory
+from tests.oncall.kit import CHEN_JING, LI_MING, WEDNESDAY_1900, ZHANG_WEI, directory, use_directory
 from tests.support.deployment import Deployment
-from tests.watch.kit import ShiftedClock, alerts, monitor_on
+from tests.watch.kit import ShiftedClock, alert_log, alerts, monitor_on
 
 API_TOKEN = {"Authorization": "Bearer test-api-token-0123456789"}
 REMINDING = """
@@ -33,7 +33,7 @@ async def test_the_log_and_the_report_count_alerts_asked_and_taken_per_volunteer
         await deployment.sandbox.wait_for_messages(2, body_contains="Margaret Chen")
         assert await li_ming.reply("ACK") == 200
         second = (await alerts(monitor, "sos"))[-1]
-        notified = [entry.detail for entry in await log_of(monitor, second.id, "notified")]
+        notified = [entry.detail for entry in await alert_log(monitor, second.id, "notified")]
         async with httpx.AsyncClient(base_url=deployment.web_url, headers=API_TOKEN) as api:
             report = (await api.get("/api/reports", params={"from": "2026-05-06", "to": "2026-05-06"})).json()
 
@@ -54,8 +54,8 @@ async def test_steps_taken_together_count_the_requests_queued_before_them(deploy
         clock.advance(seconds=61)  # both alerts' tier 2 (the leader) fall due at once: one batch of steps
         await deployment.sandbox.phone(CHEN_JING).wait_for_messages(2)
         first, second = sorted(alert.id for alert in await alerts(monitor, "sos"))
-        asked_first = [entry.detail for entry in await log_of(monitor, first, "notified")]
-        asked_second = [entry.detail for entry in await log_of(monitor, second, "notified")]
+        asked_first = [entry.detail for entry in await alert_log(monitor, first, "notified")]
+        asked_second = [entry.detail for entry in await alert_log(monitor, second, "notified")]
 
     # the second step's figure counts the request the first one queued in the same transaction
     assert f"SMS to Chen Jing ({CHEN_JING}), tier 2, round 1; asked 0, took 0 in the last 30 days" in asked_first

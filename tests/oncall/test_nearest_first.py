@@ -11,65 +11,35 @@ from sqlalchemy import select
 
 from monitor.runtime.service import Monitor
 from monitor.store.models import VolunteerPhone
-from tests.oncall.kit import WEDNESDAY_1900, log_of, use_directory
+from simulator.directory_entries import directory_file, entry
+from simulator.harness import neighbourhood as people
+from tests.oncall.kit import (
+    CENTRE,
+    FAR,
+    FAR_FRIEND,
+    NEAR,
+    NEAR_NEIGHBOUR,
+    RITAS_PHONE,
+    ROAMING,
+    ROAMING_RITA,
+    WEDNESDAY_1900,
+    use_directory,
+)
 from tests.support.deployment import Deployment
-from tests.watch.kit import ShiftedClock, alerts, eventually, monitor_on
+from tests.watch.kit import ShiftedClock, alert_log, alerts, eventually, monitor_on
 
-RESIDENT_AT = (30.2741, 120.1551)
-NEAR = "+8613900000011"  # n-1: home about 300 m away
-FAR = "+8613900000012"  # n-2: home about 1.2 km away
-ROAMING = "+8613900000013"  # n-3: home 5 km away, but her phone is 100 m from the resident
-
-DIRECTORY = f"""
-[[areas]]
-id = "a-1"
-name = "Tianxian 3"
-
-[[residents]]
-id = "r-1"
-name = "Margaret Chen"
-address = "8 Riverside Lane, Flat 4"
-area = "a-1"
-language = "en"
-
-[[devices]]
-id = "gps-1"
-resident = "r-1"
-kind = "gps_phone"
-heartbeat_s = 0
-
-[[devices]]
-id = "phone-n-3"
-volunteer = "n-3"
-protocol = "owntracks"
-topic = "owntracks/n3/phone"
-
-[[volunteers]]
-id = "n-1"
-name = "Near Neighbour"
-phone = "{NEAR}"
-areas = ["a-1"]
-home = {{ lat = 30.2768, lon = 120.1551 }}
-
-[[volunteers]]
-id = "n-2"
-name = "Far Friend"
-phone = "{FAR}"
-areas = ["a-1"]
-home = {{ lat = 30.2849, lon = 120.1551 }}
-
-[[volunteers]]
-id = "n-3"
-name = "Roaming Rita"
-phone = "{ROAMING}"
-areas = ["a-1"]
-home = {{ lat = 30.3191, lon = 120.1551 }}
-share_location = true
-
-[[policies]]
-id = "default"
-tiers = [{{ notify = ["area"], order = "nearest", per_person_timeout_s = 60, ack_timeout_s = 120 }}]
-"""
+DIRECTORY = directory_file(
+    entry("areas", **people.TIANXIAN),
+    entry("residents", **people.MARGARET_CHEN),
+    entry("devices", id="gps-1", resident=people.RESIDENT_EN, kind="gps_phone", heartbeat_s=0),
+    RITAS_PHONE,
+    *(entry("volunteers", **volunteer, areas=["a-1"]) for volunteer in (NEAR_NEIGHBOUR, FAR_FRIEND, ROAMING_RITA)),
+    entry(
+        "policies",
+        id="default",
+        tiers=[{"notify": ["area"], "order": "nearest", "per_person_timeout_s": 60, "ack_timeout_s": 120}],
+    ),
+)
 
 
 async def rita_is_located(deployment: Deployment, monitor: Monitor) -> None:
@@ -92,7 +62,7 @@ async def test_a_gps_sos_asks_the_nearest_first_then_the_next_after_the_per_pers
     clock = ShiftedClock(WEDNESDAY_1900)
     async with monitor_on(deployment, clock) as monitor:
         await rita_is_located(deployment, monitor)
-        await deployment.press("gps-1", lat=RESIDENT_AT[0], lon=RESIDENT_AT[1], acc=8)
+        await deployment.press("gps-1", lat=CENTRE[0], lon=CENTRE[1], acc=8)
         [first] = await deployment.sandbox.wait_for_messages(1, to=ROAMING)
         assert deployment.sandbox.messages(to=NEAR) == [] and deployment.sandbox.messages(to=FAR) == []
 
@@ -103,8 +73,8 @@ async def test_a_gps_sos_asks_the_nearest_first_then_the_next_after_the_per_pers
         clock.advance(seconds=61)
         [third] = await deployment.sandbox.wait_for_messages(1, to=FAR)
         [alert] = await alerts(monitor, "sos")
-        notified = [entry.detail for entry in await log_of(monitor, alert.id, "notified")]
-        stepped = await log_of(monitor, alert.id, "next_nearest")
+        notified = [entry.detail for entry in await alert_log(monitor, alert.id, "notified")]
+        stepped = await alert_log(monitor, alert.id, "next_nearest")
 
     assert "About 100 m from you." in first.body
     assert "About 300 m from you." in second.body
@@ -123,7 +93,7 @@ async def test_a_gps_sos_asks_the_nearest_first_then_the_next_after_the_per_pers
 async def test_a_decline_asks_the_next_nearest_at_once(deployment: Deployment) -> None:
     use_directory(deployment, DIRECTORY)
     async with monitor_on(deployment, ShiftedClock(WEDNESDAY_1900)):
-        await deployment.press("gps-1", lat=RESIDENT_AT[0], lon=RESIDENT_AT[1])
+        await deployment.press("gps-1", lat=CENTRE[0], lon=CENTRE[1])
         await deployment.sandbox.wait_for_messages(1, to=NEAR)  # Rita's phone has not reported: her home is far
         assert await deployment.sandbox.phone(NEAR).reply("NO") == 200
         [asked] = await deployment.sandbox.wait_for_messages(1, to=FAR)

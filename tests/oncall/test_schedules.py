@@ -17,11 +17,10 @@ from tests.oncall.kit import (
     WEDNESDAY_1900,
     ZHANG_WEI,
     directory,
-    log_of,
     use_directory,
 )
 from tests.support.deployment import Deployment
-from tests.watch.kit import ShiftedClock, alerts, monitor_on
+from tests.watch.kit import ShiftedClock, alert_log, alerts, monitor_on
 from tests.web.support import ConsoleClient, add_user
 
 API_TOKEN = {"Authorization": "Bearer test-api-token-0123456789"}
@@ -37,8 +36,8 @@ async def test_an_sos_at_0300_with_the_area_team_off_duty_goes_straight_to_tier_
         await deployment.press("btn-1")
         [leader_sms] = await deployment.sandbox.wait_for_messages(1, to=CHEN_JING)
         [alert] = await alerts(monitor, "sos")
-        [skipped] = await log_of(monitor, alert.id, "tier_skipped")
-        notified = await log_of(monitor, alert.id, "notified")
+        [skipped] = await alert_log(monitor, alert.id, "tier_skipped")
+        notified = await alert_log(monitor, alert.id, "notified")
 
     assert deployment.sandbox.messages(to=LI_MING) == [] and deployment.sandbox.messages(to=ZHANG_WEI) == []
     assert f"收到 {alert.id}" in leader_sms.body
@@ -57,7 +56,7 @@ async def test_the_same_sos_at_1900_reaches_the_area_team(deployment: Deployment
         await deployment.press("btn-1")
         first, second = await deployment.sandbox.wait_for_messages(2)
         [alert] = await alerts(monitor, "sos")
-        skipped = await log_of(monitor, alert.id, "tier_skipped")
+        skipped = await alert_log(monitor, alert.id, "tier_skipped")
 
     assert {first.to, second.to} == {LI_MING, ZHANG_WEI}
     assert deployment.sandbox.messages(to=CHEN_JING) == []
@@ -103,7 +102,7 @@ async def test_a_leader_paused_too_leaves_only_duty_staff_and_the_log_says_so(de
         await deployment.press("btn-1")
         await deployment.sandbox.wait_for_messages(1, to=DUTY)
         [alert] = await alerts(monitor, "sos")
-        skipped = [entry.detail for entry in await log_of(monitor, alert.id, "tier_skipped")]
+        skipped = [entry.detail for entry in await alert_log(monitor, alert.id, "tier_skipped")]
         async with monitor.database.read() as session:
             stored = await session.get(Alert, alert.id)
 

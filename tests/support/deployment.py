@@ -14,17 +14,9 @@ from pathlib import Path
 
 import aiomqtt
 
-from simulator.harness.deployment import (
-    RESIDENT_EN,
-    RESIDENT_ZH,
-    STAFF,
-    STRANGER,
-    TIER1,
-    TIER2,
-    Deployment,
-    directory_text,
-)
+from simulator.harness.deployment import Deployment, directory_text
 from simulator.harness.mosquitto import Mosquitto
+from simulator.harness.neighbourhood import RESIDENT_EN, RESIDENT_ZH, STAFF, STRANGER, TIER1, TIER2
 
 __all__ = [
     "REPO",

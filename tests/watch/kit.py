@@ -13,6 +13,7 @@ from typing import TypeVar
 from sqlalchemy import select
 
 from monitor.runtime.service import Monitor
+from monitor.store.database import Database
 from monitor.store.models import Alert, AlertEvent, Device, Resident
 from tests.support.broker import Broker
 from tests.support.deployment import Deployment
@@ -69,10 +70,17 @@ async def alerts(monitor: Monitor, *kinds: str) -> list[Alert]:
         return list((await session.scalars(query)).all())
 
 
-async def alert_log(monitor: Monitor, alert_id: int) -> list[AlertEvent]:
-    async with monitor.database.read() as session:
-        query = select(AlertEvent).where(AlertEvent.alert_id == alert_id).order_by(AlertEvent.id)
+async def log_entries(database: Database, alert_id: int, *kinds: str) -> list[AlertEvent]:
+    """An alert's log, oldest first; only the entries of ``kinds`` when given."""
+    query = select(AlertEvent).where(AlertEvent.alert_id == alert_id).order_by(AlertEvent.id)
+    if kinds:
+        query = query.where(AlertEvent.kind.in_(kinds))
+    async with database.read() as session:
         return list((await session.scalars(query)).all())
+
+
+async def alert_log(monitor: Monitor, alert_id: int, *kinds: str) -> list[AlertEvent]:
+    return await log_entries(monitor.database, alert_id, *kinds)
 
 
 async def device(monitor: Monitor, device_id: str) -> Device:

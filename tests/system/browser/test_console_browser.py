@@ -10,8 +10,8 @@ from playwright.async_api import Page, expect
 
 from monitor.users.identity import Role
 from tests.support.deployment import Deployment
-from tests.system.browser.browser import chromium, screenshot_path
-from tests.web.support import PASSWORD, add_user
+from tests.system.browser.browser import chromium, screenshot_path, sign_in
+from tests.web.support import add_user
 
 pytestmark = pytest.mark.browser
 
@@ -28,14 +28,6 @@ id = "btn-x"
 resident = "r-x"
 protocol = "native"
 """
-
-
-async def sign_in(page: Page, base_url: str, name: str) -> None:
-    await page.goto(f"{base_url}/login")
-    await page.fill("#name", name)
-    await page.fill("#password", PASSWORD)
-    await page.click("button[type=submit]")
-    await expect(page.locator("h1")).to_have_text("Alert board")
 
 
 async def confirm(page: Page, button: str) -> None:

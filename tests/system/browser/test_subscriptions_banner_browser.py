@@ -10,12 +10,9 @@ from playwright.async_api import expect
 from monitor.ingest import consumer
 from tests.ingest.subscribing import save_unchecked
 from tests.support.deployment import Deployment
-from tests.system.browser.browser import chromium
-from tests.system.browser.test_console_browser import sign_in
-from tests.web.support import add_user
+from tests.system.browser.browser import BANNER_WITHIN_MS, board_with_banner, chromium
 
 pytestmark = pytest.mark.browser
-POLL_MS = 10_000
 
 
 @pytest.fixture
@@ -29,12 +26,8 @@ async def test_an_open_board_names_a_device_whose_topic_the_broker_would_refuse(
     monkeypatch.setattr(consumer, "DIRECTORY_CHECK_S", 0.2)
     async with chromium() as browser:
         page = await browser.new_page()
-        async with deployment.monitor() as monitor:
-            await add_user(monitor, "duty")
-            await sign_in(page, deployment.web_url, "duty")
-            banner = page.locator("#health-banner")
-            await expect(banner).to_be_hidden()
+        async with board_with_banner(deployment, page) as (monitor, banner):
             await save_unchecked(monitor.database, "dev-tab2", "site\t2/dev-tab2")
             line = banner.locator('li[data-component="subscriptions"]')
-            await expect(line).to_contain_text("Some devices are not heard", timeout=POLL_MS + 5000)
+            await expect(line).to_contain_text("Some devices are not heard", timeout=BANNER_WITHIN_MS)
             await expect(line).to_contain_text("device 'dev-tab2': never sent to the broker")

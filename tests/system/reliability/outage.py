@@ -1,12 +1,20 @@
-"""What the reliability tests look at while a database is away: /healthz, the console, the alerts."""
+"""What the reliability tests of a database going away share: the private PostgreSQL cluster they
+take it from, and what they look at meanwhile (/healthz, the console, the alerts)."""
 
 from __future__ import annotations
 
 import httpx
+import pytest
 from sqlalchemy import select
 
 from monitor.runtime.service import Monitor
 from monitor.store.models import Alert
+from simulator.harness.postgres import server_binaries
+
+#: a suite that stops, freezes or kills a PostgreSQL cluster of its own needs the server's binaries
+needs_postgres_server = pytest.mark.skipif(
+    server_binaries() is None, reason="needs PostgreSQL's server binaries (initdb, pg_ctl)"
+)
 
 
 async def health(web_url: str) -> tuple[int, dict[str, object]]:

@@ -10,13 +10,13 @@ import asyncio
 
 import pytest
 
-from simulator.harness.postgres import PrivatePostgres, server_binaries
+from simulator.harness.postgres import PrivatePostgres
 from tests.support.deployment import TIER1, Deployment
 from tests.support.waiting import until
-from tests.system.reliability.outage import alerts_by_event, database_degraded
+from tests.system.reliability.outage import alerts_by_event, database_degraded, needs_postgres_server
 from tests.web.support import ConsoleClient, add_user
 
-pytestmark = pytest.mark.skipif(server_binaries() is None, reason="needs PostgreSQL's server binaries (initdb, pg_ctl)")
+pytestmark = needs_postgres_server
 
 
 @pytest.fixture

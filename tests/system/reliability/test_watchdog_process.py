@@ -14,11 +14,11 @@ import pytest
 
 from monitor.runtime.watchdog import EXIT_STALLED
 from simulator.harness.deployment import set_setting
-from simulator.harness.postgres import PrivatePostgres, server_binaries
+from simulator.harness.postgres import PrivatePostgres
 from tests.support.deployment import STAFF, TIER1, Deployment
-from tests.system.reliability.outage import health
+from tests.system.reliability.outage import health, needs_postgres_server
 
-pytestmark = pytest.mark.skipif(server_binaries() is None, reason="needs PostgreSQL's server binaries (initdb, pg_ctl)")
+pytestmark = needs_postgres_server
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo
 
 from monitor.core.clock import SystemClock
 from monitor.core.effects import ClaimedNotification, Effects
-from monitor.core.health import Health
 from monitor.core.metrics import Metrics
 from monitor.directory.file import load_directory
 from monitor.directory.sync import import_directory
@@ -23,11 +22,11 @@ from monitor.escalation.engine import Escalation
 from monitor.escalation.timer import EscalationTimer
 from monitor.notify.channel import Outgoing, SendReceipt
 from monitor.notify.log_channel import LogChannel
-from monitor.notify.outbox import Outbox
 from monitor.notify.texts import MessageStyle
 from monitor.store.database import Database
 from monitor.store.migrate import upgrade
 from monitor.store.models import Alert
+from tests.notify.kit import outbox_for
 from tests.support.deployment import RESIDENT_ZH, directory_text
 
 LEASE_S = 2.0
@@ -89,19 +88,17 @@ class Engines:
         self.clock = clock
         self.escalation = Escalation(STYLE, metrics)
         self.timer = EscalationTimer(self.escalation, self.database, clock, metrics, after_commit=self._after_commit)
-        self.outbox = Outbox(
+        self.outbox = outbox_for(
             self.database,
             {"sms": self.channel},
             clock,
-            metrics,
-            Health(clock),
+            metrics=metrics,
             instance_id=self.name,
             lease_s=LEASE_S,
             after_commit=self._after_commit,
             on_unreachable=self.escalation.on_unreachable,
             phone_limit=100,
             rate_per_s=1000,
-            give_up_after_s=3600,
         )
         return self
 

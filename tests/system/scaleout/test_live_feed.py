@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import asyncio
 
-import asyncpg
-from sqlalchemy.engine import make_url
-
 from monitor.live.changes import AlertChanges
 from monitor.live.postgres import APPLICATION_NAME, PostgresAlertFeed
+from simulator.harness.postgres import plain_connection
 
 WITHIN_S = 5.0
 
@@ -31,16 +29,12 @@ async def test_changes_cross_between_monitors_and_survive_a_lost_connection(data
 
             # The server drops both connections (a restart, a network cut): each feed reconnects, then
             # asks its consoles to re-read everything, since what was announced meanwhile is lost.
-            dsn = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
-            admin = await asyncpg.connect(dsn)
-            try:
+            async with plain_connection(database_url) as admin:
                 terminated = await admin.fetchval(
                     "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
                     "WHERE datname = current_database() AND application_name = $1",
                     APPLICATION_NAME,
                 )
-            finally:
-                await admin.close()
             assert terminated == 2
             assert await asyncio.wait_for(on_a.next_changes(), WITHIN_S) == set(), "A's consoles re-read all"
             assert await asyncio.wait_for(on_b.next_changes(), WITHIN_S) == set(), "B's consoles re-read all"
