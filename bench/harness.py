@@ -130,6 +130,7 @@ class BenchMonitor(MonitorProcess):
         directory: Path | None,
         send_lease_s: float = 30.0,
         shared_group: str = "",
+        extra_config: str = "",
     ) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         self.folder = folder
@@ -160,6 +161,7 @@ public_url = "http://127.0.0.1:{port}"
 [service]
 log_format = "text"
 log_level = "WARNING"
+{extra_config}
 """,
             encoding="utf-8",
         )

@@ -57,15 +57,27 @@ def directory_file(*entries: str) -> str:
     return "\n".join(entries)
 
 
-def policy(*tiers: tuple[str, int], policy_id: str = "default", **keys: TomlValue | None) -> str:
+def policy(
+    *tiers: tuple[str, int],
+    policy_id: str = "default",
+    tier_keys: Sequence[Mapping[str, TomlValue]] = (),
+    **keys: TomlValue | None,
+) -> str:
     """An escalation policy asking each tier's target (``area``, ``role:leader``, ``family``, a
-    volunteer's id) in turn, each for its ack timeout in seconds; ``keys`` such as ``repeat`` or
-    ``inform`` beside the tiers."""
-    asked: list[TomlValue] = [{"notify": [target], "ack_timeout_s": seconds} for target, seconds in tiers]
+    volunteer's id) in turn, each for its ack timeout in seconds; ``tier_keys``: more keys of the
+    first tiers (``channels``, ``call_after_s``); ``keys`` such as ``repeat`` or ``inform`` beside
+    the tiers."""
+    extra = [*tier_keys, *([{}] * len(tiers))]
+    asked: list[TomlValue] = [
+        {"notify": [target], "ack_timeout_s": seconds, **more}
+        for (target, seconds), more in zip(tiers, extra, strict=False)
+    ]
     return entry("policies", id=policy_id, tiers=asked, **keys)
 
 
-def area_then_leaders(first_s: int, then_s: int, *, repeat: int | None = None) -> str:
+def area_then_leaders(
+    first_s: int, then_s: int, *, repeat: int | None = None, tier_keys: Sequence[Mapping[str, TomlValue]] = ()
+) -> str:
     """The usual policy: the resident's area team for ``first_s`` seconds, then the leaders for
-    ``then_s``; ``repeat`` more rounds (the directory's default when None)."""
-    return policy(("area", first_s), ("role:leader", then_s), repeat=repeat)
+    ``then_s``; ``repeat`` more rounds (the directory's default when None); ``tier_keys`` as ``policy``'s."""
+    return policy(("area", first_s), ("role:leader", then_s), repeat=repeat, tier_keys=tier_keys)

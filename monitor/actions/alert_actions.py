@@ -278,6 +278,17 @@ class AlertActions:
         people asked now their time."""
         log_entry(session, alert.id, at=now, kind="declined", detail=taker.name, actor=taker.actor)
         effects.changed_alert_ids.add(alert.id)
+        # A call still waiting for them (a tier's call_after_s) would only ask again.
+        await session.execute(
+            update(Notification)
+            .where(
+                Notification.alert_id == alert.id,
+                Notification.phone == taker.phone,
+                Notification.status == NotificationStatus.PENDING,
+                Notification.purpose.in_(ASKING),
+            )
+            .values(status=NotificationStatus.CANCELLED.value, status_at=now, error_message="declined")
+        )
         asked_now = await session.scalar(
             select(Notification.id)
             .where(

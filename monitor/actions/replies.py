@@ -65,9 +65,14 @@ class ReplyOutcome(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class InboundReply:
+    """An SMS reply, or a key pressed on a call (``monitor.actions.call_answers``) in the words of
+    the reply it stands for ("ACK 17"): ``provider_id`` is then the call's id, so one call decides once."""
+
     provider_id: str
     from_phone: str
     body: str
+    #: what the person did on a call, for the log ("pressed 1 on the call"); None for an SMS
+    key_press: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,14 +167,15 @@ class ReplyHandler:
             return self._finish(inbound, ReplyOutcome.NO_ALERT, f"{reply.intent} {reply.alert_code or ''}")
         inbound.alert_id = alert.id
         outcome, answer = await self._apply(session, effects, sender, reply, alert, now, reply_sms)
-        if answer is not None:
+        if answer is not None and reply_sms.key_press is None:  # on a call, the answer is spoken
             await self._answer(session, effects, sender, answer, now, reply_sms, alert)
+        did = reply_sms.key_press or f"replied {reply_sms.body[:160]!r}"
         log_entry(
             session,
             alert.id,
             at=now,
             kind="reply",
-            detail=f"{sender.name} replied {reply_sms.body[:160]!r}: {outcome.value}",
+            detail=f"{sender.name} {did}: {outcome.value}",
             actor=(await self._taker(session, sender, alert)).actor,
         )
         effects.changed_alert_ids.add(alert.id)
@@ -197,7 +203,7 @@ class ReplyHandler:
                 alert,
                 taker=taker,
                 now=now,
-                via="replied by SMS" if reply.intent is Intent.ACK else "replied DONE by SMS",
+                via=reply_sms.key_press or ("replied by SMS" if reply.intent is Intent.ACK else "replied DONE by SMS"),
                 confirmation_key=f"reply:{reply_sms.provider_id}:confirmation",
             )
             if reply.intent is Intent.ACK:

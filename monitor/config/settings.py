@@ -150,6 +150,34 @@ class SmsSettings(Section):
         return None
 
 
+class VoiceSettings(Section):
+    """Calling people (``channels = ["voice"]`` or ``call_after_s`` in a tier) through the same
+    Twilio account as ``[sms]``. Twilio bills calls by the started minute: a call here is one
+    spoken message of a few sentences said twice, and hangs up after the key."""
+
+    #: whether the service calls at all; tiers naming "voice" are asked by SMS when it does not
+    enabled: bool = False
+    #: the caller id people see; the SMS sender's number when left out
+    from_number: str | None = None
+    #: calls the account may start per second (Twilio's default is 1 per second per account)
+    calls_per_s: float = Field(default=1.0, gt=0, le=100)
+    #: how long a call rings before it counts as not answered
+    ring_timeout_s: int = Field(default=25, ge=5, le=120)
+    #: answering-machine detection: a voicemail is not an answer, and is not left a message
+    machine_detection: bool = True
+    #: how long the person has to press a key after the message was said (each time)
+    key_wait_s: int = Field(default=6, ge=2, le=30)
+    #: duty staff's UNANSWERED alarm is a call as well as an SMS
+    duty_calls: bool = False
+
+    @field_validator("from_number")
+    @classmethod
+    def _international(cls, number: str | None) -> str | None:
+        if number is not None and not re.fullmatch(r"\+[1-9][0-9]{6,14}", number):
+            raise ValueError(f"must be an international number like +8613900000001 (got {number!r})")
+        return number
+
+
 class WebSettings(Section):
     listen: str = "127.0.0.1:8080"
     public_url: str = "http://127.0.0.1:8080"
@@ -264,11 +292,29 @@ class Settings(Section):
     mqtt: MqttSettings = MqttSettings()
     database: DatabaseSettings = DatabaseSettings()
     sms: SmsSettings = SmsSettings()
+    voice: VoiceSettings = VoiceSettings()
     web: WebSettings = WebSettings()
     directory: DirectorySettings = DirectorySettings()
     service: ServiceSettings = ServiceSettings()
     retention: RetentionSettings = RetentionSettings()
     supervision: SupervisionSettings = SupervisionSettings()
+
+    @model_validator(mode="after")
+    def _calls_need_a_provider(self) -> Settings:
+        if self.voice.enabled and self.sms.gateway_settings() is None:
+            raise ValueError(
+                '[voice] enabled = true needs [sms] provider = "twilio" or "sandbox" (calls go through that account)'
+            )
+        if self.voice.enabled and self.caller_id() is None:
+            raise ValueError(
+                "[voice] from_number is needed: [sms.twilio] sends through a messaging service, which places no calls"
+            )
+        return self
+
+    def caller_id(self) -> str | None:
+        """The number calls come from: ``[voice] from_number``, else the SMS sender's."""
+        gateway = self.sms.gateway_settings()
+        return self.voice.from_number or (gateway.from_number if gateway is not None else None)
 
 
 def load_settings(path: Path, environ: Mapping[str, str] | None = None) -> Settings:
@@ -326,6 +372,9 @@ def describe_validation_error(path: Path, error: ValidationError) -> str:
     sentences = []
     for problem in error.errors()[:10]:
         location = [str(part) for part in problem["loc"]]
+        if not location:  # a rule across sections names its keys itself
+            sentences.append(f"{path}: {re.sub(r'^Value error, ', '', problem['msg'])}; fix the settings.")
+            continue
         key = format_key(location)
         if problem["type"] == "extra_forbidden":
             sentences.append(f"{path}: {key} is not a known setting; check its spelling or remove it.")

@@ -42,6 +42,8 @@ class ClaimedNotification:
     claimed_at: datetime
     #: lower goes to the provider first (``monitor.notify.requests.PRIORITY``)
     priority: int
+    #: among rows of one priority, lower first: asks about an SOS or a fall before others
+    rank: int = 0
 
 
 @dataclass(slots=True)

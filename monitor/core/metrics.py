@@ -68,6 +68,18 @@ class Metrics:
         self.sms_replies = Counter(
             "callwatch_sms_replies", "Inbound SMS, by what became of them", ["outcome"], registry=self.registry
         )
+        self.calls = Counter(
+            "callwatch_calls",
+            "Calls' progress reports, by outcome (ringing, answered, delivered, busy, no-answer, machine, ...)",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.call_keys = Counter(
+            "callwatch_call_keys",
+            "Keys pressed on calls and call requests refused, by what became of them",
+            ["outcome"],
+            registry=self.registry,
+        )
         self.escalation_lag = Histogram(
             "callwatch_escalation_lag_seconds",
             "How late an escalation step ran after it was due",

@@ -26,6 +26,8 @@ from devices.base import DeviceProfile
 from devices.press_meanings import PRESS_MEANINGS
 from devices.topics import serial_problem, topic_filter_problem, topic_problem, user_name_problem
 from monitor.alerts.lifecycle import HEALTH_KINDS, PERSON_KINDS
+from monitor.notify.requests import VOICE
+from monitor.oncall.calls import parse_call_hours
 from monitor.oncall.family import FAMILY_TARGET
 from monitor.oncall.schedule import DatedException, WeeklyWindow, parse_days
 
@@ -343,6 +345,10 @@ class Volunteer(Entry):
     home: Coordinates | None = None
     #: the volunteer agreed that the position of their phone (a device with volunteer = this id) is used
     share_location: bool = False
+    #: false: never called (tiers that call reach them by SMS only)
+    voice: bool = True
+    #: "22:00-07:00": called only inside these hours of their time zone (``monitor.oncall.calls``)
+    voice_hours: str | None = None
 
     @field_validator("phone")
     @classmethod
@@ -353,6 +359,16 @@ class Volunteer(Entry):
     @classmethod
     def _known_zone(cls, name: str | None) -> str | None:
         return known_zone(name)
+
+    @field_validator("voice_hours")
+    @classmethod
+    def _call_hours(cls, text: str | None, info: ValidationInfo) -> str | None:
+        if text is None:
+            return None
+        if info.data.get("voice") is False:
+            raise ValueError("has no use with voice = false (never called); remove one of them")
+        parse_call_hours(text)
+        return text
 
     def schedule_json(self) -> dict[str, Any]:
         """The schedule as the database keeps it (``monitor.oncall.schedule.Schedule.from_json``)."""
@@ -372,8 +388,10 @@ class Tier(BaseModel):
     order: Literal["together", "nearest"] = "together"
     #: in a "nearest" tier, how long each person has before the next nearest is asked too
     per_person_timeout_s: int = Field(default=60, ge=5, le=3600)
-    #: how its people are reached, all at once: "sms" (the service's channels, ``monitor.notify.channels``)
+    #: how its people are reached, all at once: "sms", "voice" (the service's channels, ``monitor.notify.channels``)
     channels: list[str] = Field(default_factory=lambda: ["sms"], min_length=1, max_length=4)
+    #: call those asked who have not answered after this many seconds (inside ``ack_timeout_s``)
+    call_after_s: int | None = Field(default=None, ge=5, le=3600)
 
     @field_validator("channels")
     @classmethod
@@ -384,6 +402,27 @@ class Tier(BaseModel):
         if len(set(channels)) != len(channels):
             raise ValueError("names a channel twice; list each once")
         return channels
+
+    @model_validator(mode="after")
+    def _call_inside_the_wait(self) -> Tier:
+        if self.call_after_s is None:
+            return self
+        if VOICE in self.channels:
+            raise ValueError(
+                "call_after_s calls those who have not answered, but channels already calls everyone at once; "
+                'remove "voice" from channels or remove call_after_s'
+            )
+        wait, what = (
+            (self.per_person_timeout_s, "per_person_timeout_s")
+            if self.one_at_a_time
+            else (self.ack_timeout_s, "ack_timeout_s")
+        )
+        if self.call_after_s >= wait:
+            raise ValueError(
+                f"call_after_s ({self.call_after_s}) must be shorter than {what} ({wait}), "
+                "or the tier moves on before anyone is called"
+            )
+        return self
 
     @property
     def one_at_a_time(self) -> bool:

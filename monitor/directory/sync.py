@@ -233,6 +233,8 @@ def _volunteer_values(volunteer: file_model.Volunteer) -> dict[str, Any]:
         "home_lat": volunteer.home.lat if volunteer.home else None,
         "home_lon": volunteer.home.lon if volunteer.home else None,
         "share_location": volunteer.share_location,
+        "voice": volunteer.voice,
+        "voice_hours": volunteer.voice_hours,
     }
 
 

@@ -14,7 +14,12 @@ written to the log with who was left out and why. A tier ordered "nearest" asks 
 at a time, nearest to the alert's position first, each for the tier's
 ``per_person_timeout_s``; its ``ack_timeout_s`` then runs from when its last person was
 asked. Each person is asked on every channel the tier names (``channels``) that the service
-has; the engine decides whom, when and about what, and ``monitor.notify`` carries it.
+has, and a tier with ``call_after_s`` also calls them that much later unless the alert was
+taken or they declined first (a row born waiting: no timer of the engine's own); nobody is
+called against their ``voice``/``voice_hours`` (``monitor.oncall.calls``). A call that did not
+reach a person (busy, not answered, voicemail) counts for that person, whatever their SMS did:
+the call is what wakes them. The engine decides whom, when and about what, and
+``monitor.notify`` carries it.
 Policies that inform the family tell them when the alert is raised (here) and when it ends
 (``monitor.actions``). Due timers are run by ``monitor.escalation.timer``.
 """
@@ -22,13 +27,13 @@ Policies that inform the family tell them when the alert is raised (here) and wh
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from monitor.alerts.lifecycle import ESCALATING_KINDS, AlertState
+from monitor.alerts.lifecycle import ESCALATING_KINDS, URGENT_KINDS, AlertState
 from monitor.alerts.log import log_entry
 from monitor.core.effects import Effects
 from monitor.core.metrics import Metrics
@@ -37,8 +42,17 @@ from monitor.escalation.audience import Audience, explain_skip, tier_audience
 from monitor.escalation.policy import next_position
 from monitor.escalation.step_reads import StepReads
 from monitor.notify import texts
-from monitor.notify.requests import SMS, UNREACHED, NotificationRequest, Purpose, channel_noun, queue_many
+from monitor.notify.requests import (
+    SMS,
+    UNREACHED,
+    VOICE,
+    NotificationRequest,
+    Purpose,
+    channel_noun,
+    queue_many,
+)
 from monitor.notify.texts import MessageStyle
+from monitor.oncall.calls import takes_calls
 from monitor.oncall.fairness import Load
 from monitor.oncall.inform import inform_raised
 from monitor.oncall.people import Recipient
@@ -53,11 +67,20 @@ STAFF_CHANNELS: tuple[str, ...] = (SMS,)
 class Escalation:
     """The escalation engine: starts and advances alerts' escalations, inside the caller's transaction."""
 
-    def __init__(self, style: MessageStyle, metrics: Metrics, *, channels: Collection[str] = (SMS,)) -> None:
+    def __init__(
+        self,
+        style: MessageStyle,
+        metrics: Metrics,
+        *,
+        channels: Collection[str] = (SMS,),
+        staff_channels: Sequence[str] = STAFF_CHANNELS,
+    ) -> None:
         self.style = style
         self.metrics = metrics
         #: the channels the service reaches people on (``monitor.notify.channels``)
         self.channels = frozenset(channels)
+        #: how duty staff hear that an alert went unanswered (``[voice] duty_calls`` adds calls)
+        self.staff_channels = tuple(staff_channels)
 
     # -- steps, each inside the caller's transaction --------------------------------------
 
@@ -152,9 +175,7 @@ class Escalation:
         if (notification.tier, notification.round) != (alert.tier, alert.round):
             return
         if not await self._reachable_askees(session, alert):
-            await self.step(
-                session, alert, now, effects, f"nobody asked in tier {alert.tier + 1} could be reached by SMS"
-            )
+            await self.step(session, alert, now, effects, f"nobody asked in tier {alert.tier + 1} could be reached")
             effects.changed_alert_ids.add(alert.id)
 
     async def on_opt_out(self, session: AsyncSession, phone: str, now: datetime, effects: Effects) -> None:
@@ -190,17 +211,25 @@ class Escalation:
                 effects.changed_alert_ids.add(alert.id)
 
     async def _reachable_askees(self, session: AsyncSession, alert: Alert) -> int:
-        """How many of those asked at the alert's current tier and round may still get the SMS and answer."""
+        """How many asks at the alert's current tier and round may still reach their person and be
+        answered: not failed, not to a phone that opted out, not to a phone a call failed to reach."""
+        asked_now = (
+            (Notification.alert_id == alert.id)
+            & (Notification.purpose == Purpose.ALERT)
+            & (Notification.tier == alert.tier)
+            & (Notification.round == alert.round)
+        )
+        call_missed = select(Notification.phone).where(
+            asked_now, Notification.channel == VOICE, Notification.status.in_(UNREACHED)
+        )
         reachable = await session.scalar(
             select(func.count())
             .select_from(Notification)
             .where(
-                Notification.alert_id == alert.id,
-                Notification.purpose == Purpose.ALERT,
-                Notification.tier == alert.tier,
-                Notification.round == alert.round,
+                asked_now,
                 Notification.status.not_in(UNREACHED),
                 Notification.phone.not_in(select(SmsOptOut.phone)),
+                Notification.phone.not_in(call_missed),
             )
         )
         return int(reachable or 0)
@@ -285,7 +314,10 @@ class Escalation:
             for recipient in chosen
         ]
         channels = self._channels(reads, alert, tier.channels)
-        await self._queue_requests(reads, alert, chosen, messages, Purpose.ALERT, channels, effects)
+        later = {VOICE: tier.call_after_s} if tier.call_after_s is not None and VOICE in self.channels else {}
+        await self._queue_requests(
+            reads, alert, chosen, messages, Purpose.ALERT, (*channels, *later), effects, after_s=later
+        )
         effects.timer_set(alert.next_escalation_at)
         effects.changed_alert_ids.add(alert.id)
 
@@ -328,7 +360,7 @@ class Escalation:
         facts, language = await reads.facts(alert)
         message = texts.unanswered(facts, language, self.style)
         recipients = [Recipient(person.phone, person.name, person.language, volunteer=person) for person in duty]
-        channels = self._channels(reads, alert, STAFF_CHANNELS)
+        channels = self._channels(reads, alert, self.staff_channels)
         await self._queue_requests(
             reads, alert, recipients, [message] * len(recipients), Purpose.UNANSWERED, channels, effects
         )
@@ -358,8 +390,11 @@ class Escalation:
         purpose: Purpose,
         channels: Sequence[str],
         effects: Effects,
+        *,
+        after_s: Mapping[str, int] | None = None,
     ) -> None:
-        """Ask each of ``recipients`` with their message on every one of ``channels``."""
+        """Ask each of ``recipients`` with their message on every one of ``channels`` they may be
+        reached on now; ``after_s``: channels whose ask waits that long (``call_after_s``)."""
         session, now = reads.session, reads.now
         # Each request's log entry states the volunteer's recent load, so duty staff can spread it.
         with session.no_autoflush:
@@ -380,10 +415,14 @@ class Escalation:
                     tier=alert.tier,
                     round_number=alert.round,
                     channel=channel,
+                    after_s=(after_s or {}).get(channel, 0),
+                    # At the provider's gate (calls go one a second), SOS and falls first.
+                    rank=0 if alert.kind in URGENT_KINDS else 1,
                 ),
             )
             for recipient, message in zip(recipients, messages, strict=True)
             for channel in channels
+            if channel != VOICE or takes_calls(recipient.volunteer, now, self.style.timezone)
         ]
         with session.no_autoflush:
             queued = await queue_many(session, effects, [request for _, request in asks], now, opted_out=opted_out)
@@ -396,6 +435,8 @@ class Escalation:
                 f"{channel_noun(request.channel)} to {recipient.name} ({recipient.phone}), {where}, "
                 f"round {alert.round + 1}"
             )
+            if request.after_s:
+                detail += f", unless answered within {request.after_s:g} s"
             if recipient.family is not None:
                 detail += ", family"
             if recipient.distance_m is not None:

@@ -1,7 +1,8 @@
 """The channel seam: the one small interface every way of reaching a person implements.
 
 A channel carries a notification to a person's address: SMS through Twilio
-(``monitor.notify.sms.twilio``), or only into the log (``monitor.notify.log_channel``).
+(``monitor.notify.sms.twilio``), a call through Twilio (``monitor.notify.voice.twilio_voice``),
+or only into the log (``monitor.notify.log_channel``).
 Escalation and the actions decide whom to reach, when and with which ``Message``; the
 outbox (``monitor.notify.outbox``) hands each claimed notification to the channel named on
 its row. A channel sends a message, finds out whether one it may have sent before an
@@ -28,6 +29,8 @@ class Outgoing:
 
     to: str
     message: Message
+    #: the notification row it carries: a call's TwiML is fetched by it (``monitor.notify.voice``)
+    notification_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

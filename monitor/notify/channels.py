@@ -1,4 +1,4 @@
-"""The channels a service reaches people on, made from its config (``[sms]``)."""
+"""The channels a service reaches people on, made from its config (``[sms]``, ``[voice]``)."""
 
 from __future__ import annotations
 
@@ -6,17 +6,24 @@ from monitor.config.settings import Settings
 from monitor.notify.channel import Channel
 from monitor.notify.log_channel import LogChannel
 from monitor.notify.sms.twilio import TwilioSms
+from monitor.notify.voice.twilio_voice import TwilioVoice
 
 #: where Twilio posts delivery reports, below ``[web] public_url``
 STATUS_CALLBACK_PATH = "/twilio/status"
 
 
 def configured_channels(settings: Settings) -> dict[str, Channel]:
-    """Each configured channel by the name tiers use for it; SMS always (a log stand-in without a provider)."""
+    """Each configured channel by the name tiers use for it; SMS always (a log stand-in without a
+    provider), voice when ``[voice] enabled`` (the settings make sure it has a Twilio account)."""
     twilio = settings.sms.gateway_settings()
     sms: Channel = (
         LogChannel()
         if twilio is None
         else TwilioSms(twilio, status_callback_url=settings.web.public_url + STATUS_CALLBACK_PATH)
     )
-    return {sms.name: sms}
+    channels = {sms.name: sms}
+    caller_id = settings.caller_id()
+    if settings.voice.enabled and twilio is not None and caller_id is not None:
+        voice = TwilioVoice(twilio, settings.voice, caller_id=caller_id, public_url=settings.web.public_url)
+        channels[voice.name] = voice
+    return channels

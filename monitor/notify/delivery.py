@@ -1,7 +1,9 @@
 """Delivery reports: what became of each notification at the handset.
 
 Reports can arrive out of order and even before the send that caused them has been
-recorded (then they are kept until it is); a notification only ever moves forward
+recorded (then they are kept until it is: applied when the send is recorded, or, where the
+two crossed in concurrent transactions on PostgreSQL, by the outbox's next upkeep
+``apply_stray_reports``); a notification only ever moves forward
 (queued → sent → delivered, or to a failure). A notification that can no longer arrive is
 handed, in the same transaction, to the ``UnreachableHook`` the service gave (escalation's:
 if nobody asked in that tier can be reached, the alert moves on at once).
@@ -94,6 +96,27 @@ async def apply_delivery_reports(
     for report in reports:
         report.applied = True
         await _apply(session, notification, report.status, report.error_code, on_unreachable, now, effects)
+
+
+#: Kept reports whose notification is known now (a report and the record of its send crossed).
+STRAY_REPORT = (
+    select(DeliveryReport.provider_id)
+    .join(Notification, Notification.provider_id == DeliveryReport.provider_id)
+    .where(DeliveryReport.applied.is_(False))
+)
+_STRAY_REPORTS = STRAY_REPORT.distinct().limit(100)
+
+
+async def apply_stray_reports(
+    session: AsyncSession, on_unreachable: UnreachableHook, now: datetime, effects: Effects
+) -> int:
+    """Apply kept reports whose notification became known after they were kept; how many messages."""
+    provider_ids = (await session.scalars(_STRAY_REPORTS)).all()
+    for provider_id in provider_ids:
+        notification = await lock_notification(session, Notification.provider_id, provider_id)
+        if notification is not None:
+            await apply_delivery_reports(session, notification, on_unreachable, now, effects)
+    return len(provider_ids)
 
 
 async def _apply(

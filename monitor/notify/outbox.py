@@ -37,7 +37,7 @@ from monitor.core.loop_stop import LoopStop
 from monitor.core.metrics import Metrics
 from monitor.core.pending import PendingCount
 from monitor.notify.channel import Channel, FailureKind, Outgoing, SendFailure, SendReceipt
-from monitor.notify.delivery import UnreachableHook, apply_delivery_reports
+from monitor.notify.delivery import STRAY_REPORT, UnreachableHook, apply_delivery_reports, apply_stray_reports
 from monitor.notify.pacing import SendGate
 from monitor.notify.provider_watch import ProviderWatch
 from monitor.notify.rate_share import leave, monitors_running
@@ -71,7 +71,7 @@ def retry_delay(attempts: int) -> timedelta:
 
 
 def outgoing(claimed: ClaimedNotification) -> Outgoing:
-    return Outgoing(claimed.to, Message(claimed.template, claimed.text, claimed.params))
+    return Outgoing(claimed.to, Message(claimed.template, claimed.text, claimed.params), claimed.id)
 
 
 class Outbox:
@@ -90,6 +90,8 @@ class Outbox:
         phone_limit: int,
         rate_per_s: float,
         give_up_after_s: float,
+        #: a channel's own sender rate where it is not ``rate_per_s`` (calls: ``[voice] calls_per_s``)
+        channel_rates: Mapping[str, float] | None = None,
         #: requests at once: a storm's batch overlaps its round trips (well under the provider's own limit)
         concurrency: int = 32,
     ) -> None:
@@ -103,10 +105,12 @@ class Outbox:
         self.on_unreachable = on_unreachable
         self.limit = PhoneLimit(phone_limit)
         self.give_up_after = timedelta(seconds=give_up_after_s)
-        #: the sender's rate at the provider, shared with the other monitors on this database
-        self.sender_rate_per_s = rate_per_s
+        #: each channel's sender rate at the provider, shared with the other monitors on this database
+        self.sender_rates = {name: (channel_rates or {}).get(name, rate_per_s) for name in self.channels}
         #: per channel: its gate (rate and requests at once) and its provider's health
-        self.gates = {name: SendGate(rate_per_s=rate_per_s, concurrency=concurrency) for name in self.channels}
+        self.gates = {
+            name: SendGate(rate_per_s=self.sender_rates[name], concurrency=concurrency) for name in self.channels
+        }
         self.watches = {name: ProviderWatch(health, name, channel.provider) for name, channel in self.channels.items()}
         self._wake = asyncio.Event()
         #: rows this process claimed and has not recorded yet: their leases are renewed
@@ -166,6 +170,7 @@ class Outbox:
             try:
                 await self._renew_leases()
                 await self.recover_stale()
+                await self.apply_stray_reports()
                 for name, watch in self.watches.items():
                     if watch.check_due():
                         await self.check_provider(name)
@@ -179,10 +184,10 @@ class Outbox:
         if self.database.is_sqlite:
             return  # one monitor process writes to SQLite: the whole rate is its own
         running = await monitors_running(self.database, self.instance_id, self.clock.now())
-        rate = self.sender_rate_per_s / running
         for name, gate in self.gates.items():
+            shared = self.sender_rates[name]
+            rate = shared / running
             if rate != gate.rate_per_s:
-                shared = self.sender_rate_per_s
                 log.info("sending at %g %s/s: %d monitors share the sender's %g/s", rate, name, running, shared)
                 gate.set_rate(rate)
 
@@ -245,7 +250,7 @@ class Outbox:
         if channel is None:
             # Queued by a monitor with a channel this one lacks: nobody here can carry it.
             return SendFailure(FailureKind.PERMANENT, "channel", f"no {notification.channel} channel is configured")
-        async with self.gates[notification.channel].turn(notification.priority):
+        async with self.gates[notification.channel].turn(notification.priority, notification.rank):
             try:
                 return await channel.send(outgoing(notification))
             except SendFailure as failure:
@@ -321,6 +326,18 @@ class Outbox:
                 .where(Notification.id.in_(held), Notification.status == NotificationStatus.CLAIMED)
                 .values(claimed_at=self.clock.now())
             )
+
+    async def apply_stray_reports(self) -> None:
+        """Delivery reports kept while their send was being recorded in another transaction."""
+        async with self.database.read() as session:
+            stray = await session.scalar(_ANY_STRAY_REPORT)
+        if stray is None:
+            return  # (a read first: an idle outbox takes no write lock)
+
+        async def apply(session: AsyncSession, effects: Effects) -> None:
+            await apply_stray_reports(session, self.on_unreachable, self.clock.now(), effects)
+
+        await commit_then_apply(self.database, self.after_commit, apply)
 
     async def recover_stale(self) -> None:
         """Settle rows whose hand-over to the provider may or may not have happened."""
@@ -426,6 +443,7 @@ async def _still_asking(session: AsyncSession, notification: Notification) -> bo
 
 
 _ALERT_STATE = select(Alert.state).where(Alert.id == bindparam("alert_id"))
+_ANY_STRAY_REPORT = STRAY_REPORT.limit(1)
 
 
 def _log_pass_failure(what: str, error: Exception) -> None:

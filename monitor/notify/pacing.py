@@ -4,7 +4,8 @@ A provider takes messages from one sender at a fixed rate and queues the rest fi
 first served (Twilio holds them for hours). If callwatch handed over everything at once, an
 SOS ask would wait behind every device-health report already handed over. So callwatch
 keeps the queue itself: requests wait here, in order of priority (lower first) and then
-arrival, and are let through at the sender's rate. An SOS ask waits only for the one
+arrival (within a priority, by rank: an ask about an SOS before one about a missed check-in),
+and are let through at the sender's rate. An SOS ask waits only for the one
 request slot it needs, never for bookkeeping: the gate is in memory and takes no lock.
 """
 
@@ -29,7 +30,7 @@ class SendGate:
         self._tokens = self.burst
         self._refilled_at = self._clock()
         self._in_flight = 0
-        self._waiting: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._waiting: list[tuple[int, int, int, asyncio.Future[None]]] = []
         self._arrivals = itertools.count()
         self._timer: asyncio.TimerHandle | None = None
 
@@ -44,18 +45,18 @@ class SendGate:
         self._dispatch()
 
     @asynccontextmanager
-    async def turn(self, priority: int) -> AsyncIterator[None]:
+    async def turn(self, priority: int, rank: int = 0) -> AsyncIterator[None]:
         """Wait for this request's turn; the slot is held until the block ends."""
-        await self._acquire(priority)
+        await self._acquire(priority, rank)
         try:
             yield
         finally:
             self._in_flight -= 1
             self._dispatch()
 
-    async def _acquire(self, priority: int) -> None:
+    async def _acquire(self, priority: int, rank: int) -> None:
         ticket: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        heapq.heappush(self._waiting, (priority, next(self._arrivals), ticket))
+        heapq.heappush(self._waiting, (priority, rank, next(self._arrivals), ticket))
         self._dispatch()
         try:
             await ticket
@@ -75,7 +76,7 @@ class SendGate:
         """Let the most urgent waiters through while there are slots and tokens."""
         self._refill()
         while self._waiting and self._in_flight < self.concurrency:
-            _, _, ticket = self._waiting[0]
+            *_, ticket = self._waiting[0]
             if ticket.done():  # cancelled while waiting
                 heapq.heappop(self._waiting)
                 continue

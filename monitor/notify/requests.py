@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import cache
 from typing import Any
@@ -95,6 +95,8 @@ UNREACHED: frozenset[str] = frozenset(
 
 #: The channel of SMS; the one every reply and every notice that is not an ask goes by.
 SMS = "sms"
+#: The channel that calls people (``monitor.notify.voice``): asks only, answered with a key.
+VOICE = "voice"
 
 
 def channel_noun(channel: str) -> str:
@@ -131,6 +133,11 @@ class NotificationRequest:
     channel: str = SMS
     #: overrides the default dedupe key (e.g. one answer per inbound reply)
     key: str | None = None
+    #: goes out this many seconds from now, unless cancelled first (a tier's ``call_after_s``);
+    #: such a row is born ``pending`` however urgent, and the outbox claims it when it is due
+    after_s: float = 0.0
+    #: among requests of one priority, lower goes to the provider first (``ClaimedNotification.rank``)
+    rank: int = 0
 
     @property
     def dedupe_key(self) -> str:
@@ -172,7 +179,7 @@ async def queue_many(
         if request.phone in opted_out:
             continue
         segments = count_segments(request.message.text)
-        urgent = PRIORITY[request.purpose] == URGENT_PRIORITY
+        urgent = PRIORITY[request.purpose] == URGENT_PRIORITY and not request.after_s
         rows.append(
             {
                 "dedupe_key": request.dedupe_key,
@@ -191,7 +198,7 @@ async def queue_many(
                 "encoding": segments.encoding,
                 "status": (NotificationStatus.CLAIMED if urgent else NotificationStatus.PENDING).value,
                 "attempts": 1 if urgent else 0,
-                "not_before": now,
+                "not_before": now + timedelta(seconds=request.after_s),
                 "created_at": now,
                 "claimed_at": now if urgent else None,
             }
@@ -206,7 +213,7 @@ async def queue_many(
         result.append(row_id)
         if row_id is None:
             continue
-        if PRIORITY[request.purpose] == URGENT_PRIORITY:
+        if PRIORITY[request.purpose] == URGENT_PRIORITY and not request.after_s:
             effects.to_send.append(
                 ClaimedNotification(
                     row_id,
@@ -218,6 +225,7 @@ async def queue_many(
                     attempts=1,
                     claimed_at=now,
                     priority=URGENT_PRIORITY,
+                    rank=request.rank,
                 )
             )
         else:

@@ -601,3 +601,52 @@ def watchdog(loop: str, stalled_s: float, host: str, language: str) -> Message:
     """To duty staff: a loop of the monitor stopped and it is restarting."""
     params = {"loop": loop, "seconds": str(round(stalled_s)), "host": host}
     return Message("watchdog", _watchdog_text(loop, stalled_s, host, language), params)
+
+
+# -- what a call says (monitor.notify.voice): spoken, so no links, codes said once -------------
+
+
+def _call_text(facts: AlertFacts, language: str, style: MessageStyle, *, unanswered: bool) -> str:
+    """Who needs help, where and what happened: what a call says before the keys."""
+    lang = language_of(language)
+    kind = KIND_NAMES[lang].get(facts.kind, facts.kind)
+    happened = (
+        WHAT_HAPPENED[lang].get(facts.kind, DEFAULT_HAPPENED[lang]).format(when=style.local_time(facts.raised_at))
+    )
+    if lang == "zh":
+        lead = "无人响应的" if unanswered else ""
+        return f"这里是呼援守护。{lead}{kind}：{facts.resident_name}，{facts.area_name}，{facts.address}，{happened}。"
+    lead = "nobody has taken this " if unanswered else ""
+    return f"This is callwatch, {lead}{kind}: {facts.resident_name}, {facts.address}, {facts.area_name}, {happened}."
+
+
+def _call_keys_text(language: str) -> str:
+    if language_of(language) == "zh":
+        return "接手请按1，无法前往请按2，重听请按9。"
+    return "Press 1 to take it. Press 2 if you cannot go. Press 9 to hear this again."
+
+
+def _call_goodbye_text(language: str) -> str:
+    if language_of(language) == "zh":
+        return "没有收到按键，短信里有同样的内容。再见。"
+    return "No key was pressed. The same is in your text messages. Goodbye."
+
+
+def call_ask(facts: AlertFacts, language: str, style: MessageStyle, *, unanswered: bool = False) -> Message:
+    """What a call asking someone to take an alert says, and the keys it offers."""
+    text = f"{_call_text(facts, language, style, unanswered=unanswered)} {_call_keys_text(language)}"
+    return Message("call_unanswered" if unanswered else "call_ask", text, _about(facts, language, style))
+
+
+def call_goodbye(language: str) -> Message:
+    """Said when the message was said twice and no key came."""
+    return Message("call_goodbye", _call_goodbye_text(language))
+
+
+def call_taken(facts: AlertFacts, language: str) -> Message:
+    """Said to whoever pressed 1: it is theirs (the SMS confirmation follows with how to close it)."""
+    if language_of(language) == "zh":
+        text = f"谢谢，{facts.resident_name}的求助由您接手。地址：{facts.address}。详情见短信。"
+    else:
+        text = f"Thank you: the alert for {facts.resident_name} is yours. {facts.address}. Details follow by text."
+    return Message("call_taken", text, _short(facts) | {"address": facts.address})

@@ -47,7 +47,7 @@ from monitor.live.postgres import PostgresAlertFeed
 from monitor.notify.channels import configured_channels
 from monitor.notify.delivery import delivery_report_writer
 from monitor.notify.outbox import Outbox
-from monitor.notify.requests import SMS
+from monitor.notify.requests import SMS, VOICE
 from monitor.notify.texts import MessageStyle
 from monitor.runtime.duty_alarm import DutyAlarm
 from monitor.runtime.sd_notify import SystemdNotifier
@@ -119,7 +119,8 @@ class Monitor:
         for channel in channels.values():
             await stack.enter_async_context(channel)
         style = MessageStyle(ZoneInfo(self.settings.service.timezone), self.settings.service.map_url_template)
-        self.escalation = Escalation(style, self.metrics, channels=channels.keys())
+        staff_channels = (SMS, VOICE) if self.settings.voice.duty_calls else (SMS,)
+        self.escalation = Escalation(style, self.metrics, channels=channels.keys(), staff_channels=staff_channels)
         self.timer = EscalationTimer(
             self.escalation, self.database, self.clock, self.metrics, after_commit=self.after_commit
         )
@@ -143,6 +144,7 @@ class Monitor:
             phone_limit=self.settings.sms.phone_limit_15min,
             rate_per_s=self.settings.sms.send_rate_per_s,
             give_up_after_s=self.settings.sms.give_up_after_s,
+            channel_rates={VOICE: self.settings.voice.calls_per_s},
         )
         ingest_beat, escalation_beat = Heartbeat("ingest"), Heartbeat("escalation")
         self.ingest = MqttIngest(

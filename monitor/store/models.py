@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -161,6 +162,10 @@ class Volunteer(Base):
     home_lon: Mapped[float | None] = mapped_column(Float)
     #: the volunteer agreed that their phone's position (a VolunteerPhone) is used to find the nearest
     share_location: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: False: never called, tiers that call reach them by SMS only (monitor.oncall.calls)
+    voice: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    #: "22:00-07:00": called only inside these local hours; NULL: whenever a tier calls
+    voice_hours: Mapped[str | None] = mapped_column(String(11))
 
 
 class VolunteerPhone(Base):

@@ -12,12 +12,13 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from monitor.actions.console import ConsoleActions
+from monitor.notify.voice.paths import GATHER_PATH, STATUS_PATH, TWIML_PATH
 from monitor.users.passwords import Passwords
 from monitor.web import ops, refusals
 from monitor.web.api import json_api
 from monitor.web.api.openapi import openapi_document
 from monitor.web.context import WebContext
-from monitor.web.hooks import twilio_hooks
+from monitor.web.hooks import twilio_hooks, voice_hooks
 from monitor.web.pages import (
     account_pages,
     alert_pages,
@@ -53,6 +54,9 @@ def routes() -> list[BaseRoute]:
     return [
         Route("/twilio/sms", twilio_hooks.inbound_sms, methods=["POST"]),
         Route("/twilio/status", twilio_hooks.status_callback, methods=["POST"]),
+        Route(TWIML_PATH, voice_hooks.call_answered, methods=["POST"]),
+        Route(GATHER_PATH, voice_hooks.key_pressed, methods=["POST"]),
+        Route(STATUS_PATH, voice_hooks.call_status, methods=["POST"]),
         Route("/healthz", ops.healthz, methods=["GET"]),
         Route("/metrics", ops.metrics, methods=["GET"]),
         # the console

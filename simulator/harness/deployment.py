@@ -17,7 +17,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -26,15 +26,23 @@ from zoneinfo import ZoneInfo
 
 from monitor.config.settings import Settings, load_settings
 from monitor.runtime.service import Monitor
-from simulator.directory_entries import area_then_leaders, directory_file, entry
+from simulator.directory_entries import TomlValue, area_then_leaders, directory_file, entry, toml_value
 from simulator.harness import neighbourhood as people
 from simulator.harness.monitor_process import SOURCE_ROOT, MonitorProcess, wait_until_healthy
 from simulator.harness.mosquitto import Mosquitto
 from simulator.sandbox import SmsSandbox
 
 
-def directory_text(*, tier1_timeout_s: int, tier2_timeout_s: int, repeat: int = 0, extra: str = "") -> str:
-    """The neighbourhood's directory file, with ``extra`` entries (TOML) at the end."""
+def directory_text(
+    *,
+    tier1_timeout_s: int,
+    tier2_timeout_s: int,
+    repeat: int = 0,
+    extra: str = "",
+    tier_keys: Sequence[Mapping[str, TomlValue]] = (),
+) -> str:
+    """The neighbourhood's directory file, with ``extra`` entries (TOML) at the end; ``tier_keys``:
+    more keys of the policy's tiers (``channels``, ``call_after_s``)."""
     return directory_file(
         entry("areas", **people.TIANXIAN),
         entry("residents", **people.WANG_XIUYING),
@@ -45,7 +53,7 @@ def directory_text(*, tier1_timeout_s: int, tier2_timeout_s: int, repeat: int = 
         entry("volunteers", **people.ZHANG_WEI),
         entry("volunteers", **people.CHEN_JING),
         entry("volunteers", **people.DUTY_DESK),
-        area_then_leaders(tier1_timeout_s, tier2_timeout_s, repeat=repeat),
+        area_then_leaders(tier1_timeout_s, tier2_timeout_s, repeat=repeat, tier_keys=tier_keys),
         extra,
     )
 
@@ -60,6 +68,10 @@ class Deployment:
     tier1_timeout_s: int = 30
     tier2_timeout_s: int = 30
     repeat: int = 0
+    #: more keys of the policy's tiers, first tier first (``{"channels": ["sms", "voice"]}``)
+    tier_keys: Sequence[Mapping[str, TomlValue]] = ()
+    #: ``[voice]`` settings; calls are off without them (``{"enabled": True, "ring_timeout_s": 5}``)
+    voice: Mapping[str, TomlValue] | None = None
     client_id: str = field(default_factory=lambda: f"callwatch-test-{uuid.uuid4().hex[:8]}")
 
     @property
@@ -81,6 +93,7 @@ class Deployment:
                 tier2_timeout_s=self.tier2_timeout_s,
                 repeat=self.repeat,
                 extra=directory_extra,
+                tier_keys=self.tier_keys,
             ),
             encoding="utf-8",
         )
@@ -104,6 +117,7 @@ account_sid = "{self.sandbox.account_sid}"
 auth_token = "{self.sandbox.auth_token}"
 from_number = "{self.sandbox.from_number}"
 
+{self._voice_section()}
 [web]
 listen = "127.0.0.1:{self.web_port}"
 public_url = "{self.web_url}"
@@ -119,6 +133,11 @@ log_level = "INFO"
 """,
             encoding="utf-8",
         )
+
+    def _voice_section(self) -> str:
+        if self.voice is None:
+            return ""
+        return "[voice]\n" + "".join(f"{key} = {toml_value(value)}\n" for key, value in self.voice.items())
 
     @property
     def settings(self) -> Settings:

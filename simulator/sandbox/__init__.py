@@ -1,4 +1,4 @@
-"""The SMS sandbox: a local stand-in for Twilio's Messages API and for the volunteers' phones.
+"""The phone sandbox: a local stand-in for Twilio's Messages and Calls APIs and the volunteers' phones.
 
 The monitor's production code path — ``twilio.rest.Client`` with ``AsyncTwilioHttpClient``,
 its ``https://api.twilio.com`` prefix swapped for ``sandbox.base_url`` — runs unchanged
@@ -20,11 +20,15 @@ In a test::
         sandbox.faults.fail_next(2, status=429)
         ...  # press a button
         [sms] = await sandbox.wait_for_messages(1, to="+8613900000001")
+        sandbox.script_calls("+8613900000003", CallScript.answers(after=5, press="1"))
+        [call] = await sandbox.wait_for_calls(1, to="+8613900000003", ended=True)
+        call.heard, call.keys  # what the phone was told, and pressed (simulator.sandbox.calls)
 
 From another process, the same is scriptable over HTTP under ``/sandbox/...`` (see
 ``simulator.sandbox.control_api``), and ``GET /`` shows every phone's inbox.
 """
 
+from simulator.sandbox.calls import CallScript
 from simulator.sandbox.faults import ApiFault, FaultKind, FaultPlan
 from simulator.sandbox.journal import Journal
 from simulator.sandbox.outcomes import Outcome, OutcomeBook, OutcomeKind
@@ -33,6 +37,7 @@ from simulator.sandbox.records import (
     CreateAttempt,
     MessageStatus,
     OutboundMessage,
+    PlacedCall,
     StatusChange,
     WebhookDelivery,
     WebhookKind,
@@ -56,6 +61,7 @@ __all__ = [
     "NOT_MOBILE_NUMBER",
     "SIGNATURE_HEADER",
     "ApiFault",
+    "CallScript",
     "CreateAttempt",
     "FaultKind",
     "FaultPlan",
@@ -65,6 +71,7 @@ __all__ = [
     "Outcome",
     "OutcomeBook",
     "OutcomeKind",
+    "PlacedCall",
     "Reaction",
     "ReplyDeliveryError",
     "ReplyRule",

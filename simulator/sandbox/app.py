@@ -26,6 +26,6 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 
 def build_app(core: SandboxCore) -> Starlette:
-    rest = TwilioRestApi(core.settings, core.store, core.exchange, core.faults, core.stopping)
+    rest = TwilioRestApi(core.settings, core.store, core.exchange, core.faults, core.stopping, core.calls)
     routes = [*rest.routes(), *ControlApi(core).routes(), *InboxPage(core).routes()]
     return Starlette(routes=routes, exception_handlers={HTTPException: _http_error})

@@ -13,13 +13,18 @@ DELETE   /sandbox/outcomes/{number}            back to the default
 DELETE   /sandbox/outcomes                     every number back to delivered
 POST     /sandbox/faults                       {"kind": "error"|"slow"|"hang", "count": 2,
                                                "status": 429, "error_code": null, "delay": 3.0,
-                                               "to": null} -> 201
+                                               "to": null, "resource": "Messages"|"Calls"|null} -> 201
 DELETE   /sandbox/faults                       drop every pending fault
 PUT      /sandbox/phones/{number}/script       {"rules": [{"reply": "ACK"|null, "delay": 0.5,
                                                "pattern": "regex", "times": 1}, ...]}
 DELETE   /sandbox/phones/{number}/script       the phone stays silent
 POST     /sandbox/phones/{number}/reply        {"body": "ACK", "to": null, "correctly_signed": true}
                                                -> {"status": <what the monitor answered>}
+PUT      /sandbox/phones/{number}/calls        {"pickup": "person"|"nobody"|"machine"|"busy"|"hand",
+                                               "after": 5, "keys": "1"} -> what the phone does when called
+GET      /sandbox/calls                        ?to= -> {"calls": [...]}: heard, keys, status
+POST     /sandbox/calls/{sid}/keys             {"key": "1"} a person presses a key (a call answered
+                                               "by hand" that waits for one; else 409)
 GET      /sandbox/phones                       -> every phone with inbox, reactions and replies
 GET      /sandbox/messages                     ?to=&body_contains=&since=&count=&timeout=
                                                -> {"messages": [...]}; with count, waits until
@@ -43,6 +48,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from simulator.sandbox.calls import CallScript
 from simulator.sandbox.core import SandboxCore
 from simulator.sandbox.faults import ApiFault
 from simulator.sandbox.json_fields import optional_str, seconds
@@ -53,6 +59,7 @@ from simulator.sandbox.store import DEFAULT_WAIT_TIMEOUT_S, message_filter
 from simulator.sandbox.views import (
     attempt_view,
     delivery_view,
+    fields_view,
     message_view,
     phone_view,
     settings_view,
@@ -112,6 +119,9 @@ class ControlApi:
             ("/sandbox/phones/{number}/script", self.set_script, "PUT"),
             ("/sandbox/phones/{number}/script", self.clear_script, "DELETE"),
             ("/sandbox/phones/{number}/reply", self.reply, "POST"),
+            ("/sandbox/phones/{number}/calls", self.script_calls, "PUT"),
+            ("/sandbox/calls", self.calls, "GET"),
+            ("/sandbox/calls/{sid}/keys", self.press_key, "POST"),
             ("/sandbox/phones", self.phones, "GET"),
             ("/sandbox/messages", self.messages, "GET"),
             ("/sandbox/requests", self.requests, "GET"),
@@ -195,6 +205,23 @@ class ControlApi:
         except ReplyDeliveryError as exc:
             return JSONResponse({"error": str(exc)}, status_code=502)
         return JSONResponse({"status": status})
+
+    async def script_calls(self, request: Request) -> Response:
+        script = CallScript.from_json(await _json_object(request))
+        number = request.path_params["number"]
+        self._core.phones.phone(number)
+        self._core.calls.scripts.set(number, script)
+        return JSONResponse({"number": number, **script.to_json()})
+
+    async def calls(self, request: Request) -> Response:
+        to = request.query_params.get("to")
+        return JSONResponse({"calls": [fields_view(call) for call in self._core.calls.calls if to in (None, call.to)]})
+
+    async def press_key(self, request: Request) -> Response:
+        key = optional_str(await _json_object(request), "key") or ""
+        if not self._core.calls.press(request.path_params["sid"], key):
+            return JSONResponse({"error": "that call is not waiting for a key (or the key is not 0-9, * or #)"}, 409)
+        return Response(status_code=204)
 
     async def phones(self, request: Request) -> Response:
         return JSONResponse({"phones": [phone_view(phone) for phone in self._core.phones.all()]})

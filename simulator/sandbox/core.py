@@ -7,6 +7,7 @@ from contextlib import AsyncExitStack
 from types import TracebackType
 from typing import Self
 
+from simulator.sandbox.calls import CallExchange
 from simulator.sandbox.exchange import SmsExchange
 from simulator.sandbox.faults import FaultPlan
 from simulator.sandbox.inbound import InboundSms
@@ -28,6 +29,7 @@ class SandboxCore:
         self.webhooks = WebhookSender(settings)
         self.phones = PhoneBook(self.store, InboundSms(settings, self.webhooks), self.tasks)
         self.exchange = SmsExchange(settings, self.store, self.outcomes, self.phones, self.webhooks, self.tasks)
+        self.calls = CallExchange(settings, self.webhooks, self.tasks)
         #: set when the sandbox stops, to release requests held by a "hang" or "slow" fault
         self.stopping = asyncio.Event()
         self._resources = AsyncExitStack()
@@ -50,4 +52,5 @@ class SandboxCore:
         self.outcomes.clear()
         self.phones.clear()
         self.store.clear()
+        self.calls.clear()
         self.webhooks.deliveries.clear()

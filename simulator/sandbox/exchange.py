@@ -21,7 +21,7 @@ from simulator.sandbox.twilio_errors import INVALID_TO_NUMBER, TwilioApiError, r
 from simulator.sandbox.webhooks import WebhookSender
 
 # E.164, leniently: an optional "+" and 5 to 15 digits, no leading zero.
-_PHONE_NUMBER = re.compile(r"\+?[1-9]\d{4,14}")
+PHONE_NUMBER = re.compile(r"\+?[1-9]\d{4,14}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +71,7 @@ class SmsExchange:
 
     def create(self, request: MessageRequest, *, arrived_monotonic: float, arrived_wall: float) -> OutboundMessage:
         """Store a new message and start its journey; TwilioApiError when refused outright."""
-        if _PHONE_NUMBER.fullmatch(request.to) is None:
+        if PHONE_NUMBER.fullmatch(request.to) is None:
             raise TwilioApiError(rejected_destination(INVALID_TO_NUMBER, request.to))
         outcome = self._outcomes.for_number(request.to)
         if outcome.kind is OutcomeKind.REJECTED:

@@ -1,8 +1,9 @@
 """Scripted trouble for the next create requests: HTTP errors, slow answers, no answer at all.
 
-Faults apply to ``POST .../Messages.json`` only (fetch and list stay reliable, so tests can
-observe). They are used in the order they were added; each serves ``count`` requests, or
-every request until cleared when ``count`` is None.
+Faults apply to ``POST .../Messages.json`` and ``POST .../Calls.json`` (either, or one of them:
+``resource``); fetch and list stay reliable, so tests can observe. They are used in the order
+they were added; each serves ``count`` requests, or every request until cleared when ``count``
+is None.
 """
 
 from __future__ import annotations
@@ -13,6 +14,9 @@ from enum import StrEnum
 
 from simulator.sandbox.json_fields import optional_int, optional_str, seconds
 from simulator.sandbox.twilio_errors import TwilioError, http_failure
+
+MESSAGES, CALLS = "Messages", "Calls"
+RESOURCES: tuple[str, ...] = (MESSAGES, CALLS)
 
 
 class FaultKind(StrEnum):
@@ -35,6 +39,8 @@ class ApiFault:
     delay: float = 0.0
     #: only requests to this number; None = any
     to: str | None = None
+    #: only creates of this resource ("Messages" or "Calls"); None = either
+    resource: str | None = None
 
     def __post_init__(self) -> None:
         if self.remaining is not None and self.remaining < 1:
@@ -43,6 +49,8 @@ class ApiFault:
             raise ValueError("an error fault needs an HTTP status from 400 to 599")
         if self.kind is FaultKind.SLOW and self.delay < 0:
             raise ValueError("a delay cannot be negative")
+        if self.resource not in (None, *RESOURCES):
+            raise ValueError(f"'resource' is one of {', '.join(RESOURCES)}")
 
     @property
     def error(self) -> TwilioError:
@@ -56,6 +64,7 @@ class ApiFault:
             "error_code": self.error.code if self.kind is FaultKind.ERROR else None,
             "delay": self.delay,
             "to": self.to,
+            "resource": self.resource,
         }
 
     @classmethod
@@ -75,6 +84,7 @@ class ApiFault:
             error_code=optional_int(data, "error_code"),
             delay=seconds(data, "delay"),
             to=optional_str(data, "to"),
+            resource=optional_str(data, "resource"),
         )
 
 
@@ -93,20 +103,25 @@ class FaultPlan:
         status: int = 429,
         error_code: int | None = None,
         to: str | None = None,
+        resource: str | None = None,
     ) -> ApiFault:
         """Answer the next ``count`` creates with ``status`` (429 -> 20429, 500 -> 20500, ...)."""
-        return self.add(ApiFault(FaultKind.ERROR, count, status=status, error_code=error_code, to=to))
+        return self.add(
+            ApiFault(FaultKind.ERROR, count, status=status, error_code=error_code, to=to, resource=resource)
+        )
 
-    def slow_next(self, count: int | None = 1, *, delay: float, to: str | None = None) -> ApiFault:
-        return self.add(ApiFault(FaultKind.SLOW, count, delay=delay, to=to))
+    def slow_next(
+        self, count: int | None = 1, *, delay: float, to: str | None = None, resource: str | None = None
+    ) -> ApiFault:
+        return self.add(ApiFault(FaultKind.SLOW, count, delay=delay, to=to, resource=resource))
 
-    def hang_next(self, count: int | None = 1, *, to: str | None = None) -> ApiFault:
-        return self.add(ApiFault(FaultKind.HANG, count, to=to))
+    def hang_next(self, count: int | None = 1, *, to: str | None = None, resource: str | None = None) -> ApiFault:
+        return self.add(ApiFault(FaultKind.HANG, count, to=to, resource=resource))
 
-    def take(self, to: str | None) -> ApiFault | None:
-        """The fault for a create request to ``to``, used up by one; None = no trouble."""
+    def take(self, to: str | None, resource: str = MESSAGES) -> ApiFault | None:
+        """The fault for a create request of ``resource`` to ``to``, used up by one; None = no trouble."""
         for fault in self._faults:
-            if fault.to is None or fault.to == to:
+            if (fault.to is None or fault.to == to) and fault.resource in (None, resource):
                 if fault.remaining is not None:
                     fault.remaining -= 1
                     if fault.remaining == 0:

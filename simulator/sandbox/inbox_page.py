@@ -1,4 +1,5 @@
-"""``GET /``: every simulated phone, its script, its inbox and its replies, for people to watch."""
+"""``GET /``: every simulated phone, its scripts, its inbox, its replies and its calls, for people
+to watch; on a call answered by hand, a person presses 1, 2 or 9 here."""
 
 from __future__ import annotations
 
@@ -7,11 +8,13 @@ from datetime import datetime
 
 from jinja2 import Environment, PackageLoader
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from simulator.sandbox.calls import CallExchange
 from simulator.sandbox.core import SandboxCore
 from simulator.sandbox.phones import ReplyRule, SimulatedPhone
+from simulator.sandbox.records import PlacedCall
 
 REFRESH_SECONDS = 2
 
@@ -36,11 +39,25 @@ class ReplyLine:
 
 
 @dataclass(frozen=True, slots=True)
+class CallLine:
+    sid: str
+    time: str
+    status: str
+    answered_by: str
+    #: what the phone heard, each <Say> once in order
+    heard: list[str]
+    keys: str
+    waiting_for_key: bool
+
+
+@dataclass(frozen=True, slots=True)
 class PhoneCard:
     number: str
     script: list[str]
     inbox: list[InboxLine]
     replies: list[ReplyLine]
+    call_script: str
+    calls: list[CallLine]
 
 
 def _clock(wall: float) -> str:
@@ -56,7 +73,19 @@ def describe_rule(rule: ReplyRule) -> str:
     return f"{action} {scope}{limit}"
 
 
-def phone_card(phone: SimulatedPhone) -> PhoneCard:
+def call_line(call: PlacedCall, calls: CallExchange) -> CallLine:
+    return CallLine(
+        sid=call.sid,
+        time=_clock(call.arrived_wall),
+        status=call.status,
+        answered_by=call.answered_by or "",
+        heard=call.heard,
+        keys=" ".join(call.keys),
+        waiting_for_key=calls.waiting_for_key(call.sid),
+    )
+
+
+def phone_card(phone: SimulatedPhone, calls: CallExchange) -> PhoneCard:
     inbox = [
         InboxLine(
             time=_clock(message.arrived_wall),
@@ -79,7 +108,8 @@ def phone_card(phone: SimulatedPhone) -> PhoneCard:
         for reply in reversed(list(phone.replies))
     ]
     script = [describe_rule(rule) for rule in phone.rules] or ["no script: reads everything, answers nothing"]
-    return PhoneCard(phone.number, script, inbox, replies)
+    placed = [call_line(call, calls) for call in calls.listing(to=phone.number)]
+    return PhoneCard(phone.number, script, inbox, replies, calls.scripts.for_number(phone.number).describe(), placed)
 
 
 class InboxPage:
@@ -90,7 +120,16 @@ class InboxPage:
         self._template = environment.get_template("sandbox_inbox.html")
 
     def routes(self) -> list[BaseRoute]:
-        return [Route("/", self.render, methods=["GET"])]
+        return [
+            Route("/", self.render, methods=["GET"]),
+            Route("/calls/{sid}/press", self.press, methods=["POST"]),
+        ]
+
+    async def press(self, request: Request) -> Response:
+        """A person pressed a key on a call answered by hand; back to the page either way."""
+        key = (await request.form()).get("key")
+        self._core.calls.press(request.path_params["sid"], key if isinstance(key, str) else "")
+        return RedirectResponse("/", status_code=303)
 
     async def render(self, request: Request) -> Response:
         core = self._core
@@ -101,6 +140,6 @@ class InboxPage:
             outcomes=core.outcomes.by_number(),
             faults=core.faults.pending(),
             message_count=len(core.store.messages),
-            phones=[phone_card(phone) for phone in core.phones.all()],
+            phones=[phone_card(phone, core.calls) for phone in core.phones.all()],
         )
         return HTMLResponse(html)

@@ -61,6 +61,39 @@ class OutboundMessage:
 
 
 @dataclass(slots=True)
+class PlacedCall:
+    """A call the monitor placed through the REST API, and what happened on it."""
+
+    sid: str
+    account_sid: str
+    to: str
+    from_: str
+    url: str
+    status_callback: str | None
+    events: tuple[str, ...]
+    timeout_s: int
+    machine_detection: bool
+    arrived_monotonic: float
+    arrived_wall: float
+    status: str = "queued"
+    answered_by: str | None = None
+    started_wall: float | None = None
+    ended_wall: float | None = None
+    #: what the phone heard, in order (each <Say>)
+    heard: list[str] = field(default_factory=list)
+    #: keys pressed, in order
+    keys: list[str] = field(default_factory=list)
+    #: HTTP statuses the monitor answered the TwiML and gather requests with
+    answers: list[int | None] = field(default_factory=list)
+
+    @property
+    def duration_s(self) -> int:
+        if self.started_wall is None or self.ended_wall is None:
+            return 0
+        return max(1, round(self.ended_wall - self.started_wall))
+
+
+@dataclass(slots=True)
 class CreateAttempt:
     """One ``POST .../Messages.json`` as it arrived, whatever the answer was."""
 
@@ -77,6 +110,10 @@ class CreateAttempt:
 class WebhookKind(StrEnum):
     STATUS_CALLBACK = "status_callback"
     INBOUND_SMS = "inbound_sms"
+    #: a call's TwiML fetched, or a key posted to its gather action
+    CALL_TWIML = "call_twiml"
+    #: a call's progress
+    CALL_STATUS = "call_status"
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,17 +1,21 @@
-"""The JSON Twilio answers with: the Message resource and the list page around it."""
+"""The JSON Twilio answers with: the Message and Call resources and the list page around them."""
 
 from __future__ import annotations
 
 from email.utils import format_datetime
 from urllib.parse import urlencode
 
-from simulator.sandbox.records import MessageStatus, OutboundMessage, utc_from_wall
+from simulator.sandbox.records import MessageStatus, OutboundMessage, PlacedCall, utc_from_wall
 
 API_VERSION = "2010-04-01"
 
 
 def messages_path(account_sid: str) -> str:
     return f"/{API_VERSION}/Accounts/{account_sid}/Messages"
+
+
+def calls_path(account_sid: str) -> str:
+    return f"/{API_VERSION}/Accounts/{account_sid}/Calls"
 
 
 def _rfc2822(wall: float | None) -> str | None:
@@ -46,17 +50,40 @@ def message_json(message: OutboundMessage) -> dict[str, object]:
     }
 
 
+def call_json(call: PlacedCall) -> dict[str, object]:
+    return {
+        "account_sid": call.account_sid,
+        "answered_by": call.answered_by,
+        "api_version": API_VERSION,
+        "date_created": _rfc2822(call.arrived_wall),
+        "date_updated": _rfc2822(call.ended_wall or call.started_wall or call.arrived_wall),
+        "direction": "outbound-api",
+        "duration": str(call.duration_s) if call.ended_wall is not None else None,
+        "end_time": _rfc2822(call.ended_wall),
+        "from": call.from_,
+        "parent_call_sid": None,
+        "price": None,
+        "price_unit": "USD",
+        "sid": call.sid,
+        "start_time": _rfc2822(call.started_wall),
+        "status": call.status,
+        "to": call.to,
+        "uri": f"{calls_path(call.account_sid)}/{call.sid}.json",
+    }
+
+
 def page_json(
-    messages: list[OutboundMessage],
+    items: list[dict[str, object]],
     *,
-    account_sid: str,
+    key: str,
+    list_path: str,
     filters: dict[str, str],
     page: int,
     page_size: int,
     next_page_token: str | None,
 ) -> dict[str, object]:
-    """One page of a list, in Twilio's envelope; ``filters`` are echoed into the page URIs."""
-    list_path = f"{messages_path(account_sid)}.json"
+    """One page of a list (``items`` under ``key``: "messages", "calls"), in Twilio's envelope;
+    ``filters`` are echoed into the page URIs."""
 
     def page_uri(number: int, token: str | None = None) -> str:
         query = {**filters, "PageSize": str(page_size), "Page": str(number)}
@@ -66,9 +93,9 @@ def page_json(
 
     start = page * page_size
     return {
-        "end": start + max(len(messages) - 1, 0),
+        "end": start + max(len(items) - 1, 0),
         "first_page_uri": page_uri(0),
-        "messages": [message_json(message) for message in messages],
+        key: items,
         "next_page_uri": None if next_page_token is None else page_uri(page + 1, next_page_token),
         "page": page,
         "page_size": page_size,

@@ -1,8 +1,11 @@
-"""The part of Twilio's REST API (2010-04-01) that the twilio client uses for messages.
+"""The part of Twilio's REST API (2010-04-01) that the twilio client uses for messages and calls.
 
 ``POST   /2010-04-01/Accounts/{AccountSid}/Messages.json``        create (form-encoded)
 ``GET    /2010-04-01/Accounts/{AccountSid}/Messages/{Sid}.json``  fetch
 ``GET    /2010-04-01/Accounts/{AccountSid}/Messages.json``        list (To, From, DateSent[<>], PageSize)
+``POST   /2010-04-01/Accounts/{AccountSid}/Calls.json``           create (To, From, Url, StatusCallback...)
+``GET    /2010-04-01/Accounts/{AccountSid}/Calls/{Sid}.json``     fetch
+``GET    /2010-04-01/Accounts/{AccountSid}/Calls.json``           list (To, PageSize), newest first
 
 All need HTTP Basic auth with the sandbox's account sid and auth token.
 """
@@ -14,6 +17,7 @@ import base64
 import binascii
 import hmac
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 
 from starlette.datastructures import FormData, QueryParams
@@ -21,19 +25,22 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from simulator.sandbox.exchange import MessageRequest, SmsExchange
-from simulator.sandbox.faults import FaultKind, FaultPlan
+from simulator.sandbox.calls import CallExchange
+from simulator.sandbox.exchange import PHONE_NUMBER, MessageRequest, SmsExchange
+from simulator.sandbox.faults import CALLS, MESSAGES, FaultKind, FaultPlan
 from simulator.sandbox.records import CreateAttempt, OutboundMessage
-from simulator.sandbox.resources import API_VERSION, message_json, page_json
+from simulator.sandbox.resources import API_VERSION, call_json, calls_path, message_json, messages_path, page_json
 from simulator.sandbox.settings import SandboxSettings
 from simulator.sandbox.store import MessageStore, SentDateFilter
 from simulator.sandbox.twilio_errors import (
+    INVALID_TO_NUMBER,
     TwilioApiError,
     TwilioError,
     authentication_failed,
     body_too_long,
     http_failure,
     missing_parameter,
+    rejected_destination,
     resource_not_found,
 )
 
@@ -55,10 +62,12 @@ class TwilioRestApi:
         exchange: SmsExchange,
         faults: FaultPlan,
         stopping: asyncio.Event,
+        calls: CallExchange,
     ) -> None:
         self._settings = settings
         self._store = store
         self._exchange = exchange
+        self._calls = calls
         self._faults = faults
         #: set when the sandbox stops: held requests are let go then
         self._stopping = stopping
@@ -69,14 +78,27 @@ class TwilioRestApi:
             Route(f"{base}/Messages.json", self.create_message, methods=["POST"]),
             Route(f"{base}/Messages.json", self.list_messages, methods=["GET"]),
             Route(f"{base}/Messages/{{sid}}.json", self.fetch_message, methods=["GET"]),
+            Route(f"{base}/Calls.json", self.create_call, methods=["POST"]),
+            Route(f"{base}/Calls.json", self.list_calls, methods=["GET"]),
+            Route(f"{base}/Calls/{{sid}}.json", self.fetch_call, methods=["GET"]),
         ]
 
     async def create_message(self, request: Request) -> Response:
+        return await self._recorded(request, self._create)
+
+    async def create_call(self, request: Request) -> Response:
+        """Ring the phone ``To`` (``simulator.sandbox.calls``); same faults and refusals as messages."""
+        return await self._recorded(request, self._create_call)
+
+    async def _recorded(
+        self, request: Request, create: Callable[[Request, CreateAttempt], Awaitable[Response]]
+    ) -> Response:
+        """A create request recorded as it arrived, with the answer ``create`` gave it."""
         # The arrival time is the first thing taken: benchmarks measure press -> this instant.
         attempt = CreateAttempt(arrived_monotonic=time.monotonic(), arrived_wall=time.time())
         self._store.attempts.append(attempt)
         try:
-            response = await self._create(request, attempt)
+            response = await create(request, attempt)
         except TwilioApiError as exc:
             attempt.error_code = exc.error.code
             response = error_response(exc.error)
@@ -84,15 +106,19 @@ class TwilioRestApi:
         self._store.attempts.touch()
         return response
 
-    async def _create(self, request: Request, attempt: CreateAttempt) -> Response:
-        form = await request.form()
-        attempt.to, attempt.body = _text(form, "To"), _text(form, "Body")
-        self._authenticate(request)
-        fault = self._faults.take(attempt.to)
+    async def _trouble(self, to: str | None, resource: str) -> None:
+        """The scripted fault for this create, if any: an error raised, or the answer held."""
+        fault = self._faults.take(to, resource)
         if fault is not None and fault.kind is FaultKind.ERROR:
             raise TwilioApiError(fault.error)
         if fault is not None and not await self._hold(None if fault.kind is FaultKind.HANG else fault.delay):
             raise TwilioApiError(http_failure(503))
+
+    async def _create(self, request: Request, attempt: CreateAttempt) -> Response:
+        form = await request.form()
+        attempt.to, attempt.body = _text(form, "To"), _text(form, "Body")
+        self._authenticate(request)
+        await self._trouble(attempt.to, MESSAGES)
         message = self._exchange.create(
             _message_request(form),
             arrived_monotonic=attempt.arrived_monotonic,
@@ -140,12 +166,71 @@ class TwilioRestApi:
         filters = {key: value for key, value in query.items() if key in ("To", "From") or key.startswith("DateSent")}
         return JSONResponse(
             page_json(
-                shown,
-                account_sid=self._settings.account_sid,
+                [message_json(message) for message in shown],
+                key="messages",
+                list_path=f"{messages_path(self._settings.account_sid)}.json",
                 filters=filters,
                 page=page,
                 page_size=page_size,
                 next_page_token=_PAGE_TOKEN_PREFIX + shown[-1].sid if more and shown else None,
+            )
+        )
+
+    async def _create_call(self, request: Request, attempt: CreateAttempt) -> Response:
+        form = await request.form()
+        attempt.to = _text(form, "To")
+        self._authenticate(request)
+        await self._trouble(attempt.to, CALLS)
+        to, from_, url = _text(form, "To"), _text(form, "From"), _text(form, "Url")
+        for name, value in (("To", to), ("From", from_), ("Url", url)):
+            if value is None:
+                raise TwilioApiError(missing_parameter(name))
+        assert to is not None and from_ is not None and url is not None
+        if PHONE_NUMBER.fullmatch(to) is None:
+            raise TwilioApiError(rejected_destination(INVALID_TO_NUMBER, to))
+        timeout = _text(form, "Timeout")
+        call = self._calls.create(
+            to=to,
+            from_=from_,
+            url=url,
+            status_callback=_text(form, "StatusCallback"),
+            events=[event for event in form.getlist("StatusCallbackEvent") if isinstance(event, str)],
+            timeout_s=int(timeout) if timeout is not None and timeout.isdigit() else 60,
+            machine_detection=_text(form, "MachineDetection") in ("Enable", "DetectMessageEnd"),
+            arrived_monotonic=attempt.arrived_monotonic,
+            arrived_wall=attempt.arrived_wall,
+        )
+        attempt.message_sid = call.sid
+        return JSONResponse(call_json(call), status_code=201)
+
+    async def fetch_call(self, request: Request) -> Response:
+        try:
+            self._authenticate(request)
+            call = self._calls.get(request.path_params["sid"])
+            if call is None:
+                raise TwilioApiError(resource_not_found(request.url.path))
+        except TwilioApiError as exc:
+            return error_response(exc.error)
+        return JSONResponse(call_json(call))
+
+    async def list_calls(self, request: Request) -> Response:
+        try:
+            self._authenticate(request)
+            query = request.query_params
+            page_size = _bounded_int(query, "PageSize", DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE)
+        except TwilioApiError as exc:
+            return error_response(exc.error)
+        shown = self._calls.listing(to=query.get("To"))[:page_size]
+        filters = {key: value for key, value in query.items() if key == "To"}
+        return JSONResponse(
+            page_json(
+                [call_json(call) for call in shown],
+                key="calls",
+                list_path=f"{calls_path(self._settings.account_sid)}.json",
+                filters=filters,
+                page=0,
+                page_size=page_size,
+                next_page_token=None,
             )
         )
 

@@ -8,11 +8,12 @@ from types import TracebackType
 from typing import Self
 
 from simulator.sandbox.app import build_app
+from simulator.sandbox.calls import ENDED, CallScript
 from simulator.sandbox.core import SandboxCore
 from simulator.sandbox.faults import FaultPlan
 from simulator.sandbox.outcomes import OutcomeBook
 from simulator.sandbox.phones import SimulatedPhone
-from simulator.sandbox.records import CreateAttempt, OutboundMessage, WebhookDelivery, WebhookKind
+from simulator.sandbox.records import CreateAttempt, OutboundMessage, PlacedCall, WebhookDelivery, WebhookKind
 from simulator.sandbox.server import serving
 from simulator.sandbox.settings import (
     DEFAULT_ACCOUNT_SID,
@@ -124,6 +125,11 @@ class SmsSandbox:
         """The simulated phone with this number (created on first use)."""
         return self._core.phones.phone(number)
 
+    def script_calls(self, number: str, script: CallScript) -> None:
+        """What the phone ``number`` does when called: ``CallScript.answers(after=5, press="1")``."""
+        self._core.phones.phone(number)  # listed on the page from now on
+        self._core.calls.scripts.set(number, script)
+
     def phones(self) -> list[SimulatedPhone]:
         return self._core.phones.all()
 
@@ -156,6 +162,34 @@ class SmsSandbox:
         return await self._core.store.wait_for_messages(
             count, to=to, body_contains=body_contains, since=since, timeout=timeout
         )
+
+    def calls(self, *, to: str | None = None) -> list[PlacedCall]:
+        """Calls placed so far, oldest first."""
+        return self._core.calls.calls.matching(lambda call: to is None or call.to == to)
+
+    async def wait_for_calls(
+        self,
+        count: int = 1,
+        *,
+        to: str | None = None,
+        ended: bool = False,
+        timeout: float | None = DEFAULT_WAIT_TIMEOUT_S,  # noqa: ASYNC109 - a bounded wait is the point
+    ) -> list[PlacedCall]:
+        """Calls (oldest first) once at least ``count`` match; ``ended``: only calls that are over."""
+
+        def matches(call: PlacedCall) -> bool:
+            return (to is None or call.to == to) and (not ended or call.status in ENDED)
+
+        return await self._core.calls.calls.wait_for(count, matches, timeout=timeout, what="calls")
+
+    def waiting_for_key(self, sid: str) -> bool:
+        """Whether call ``sid``, answered by hand (``CallScript.by_hand``), waits for a key now."""
+        return self._core.calls.waiting_for_key(sid)
+
+    def press_key(self, sid: str, key: str) -> bool:
+        """Press ``key`` on call ``sid`` answered by hand, as a person on the page would; False
+        when that call waits for no key."""
+        return self._core.calls.press(sid, key)
 
     def create_attempts(self) -> list[CreateAttempt]:
         """Every create request as it arrived, including the refused and the held ones."""

@@ -49,6 +49,27 @@ class WebhookSender:
         correctly_signed: bool = True,
     ) -> WebhookDelivery:
         """POST ``params`` to ``url`` signed for ``signed_url``; never raises for HTTP trouble."""
+        delivery, _ = await self.post_for_text(
+            kind,
+            url=url,
+            signed_url=signed_url,
+            params=params,
+            message_sid=message_sid,
+            correctly_signed=correctly_signed,
+        )
+        return delivery
+
+    async def post_for_text(
+        self,
+        kind: WebhookKind,
+        *,
+        url: str,
+        signed_url: str,
+        params: Mapping[str, str],
+        message_sid: str,
+        correctly_signed: bool = True,
+    ) -> tuple[WebhookDelivery, str | None]:
+        """``post``, and the body the receiver answered with (a call's TwiML); None without an answer."""
         if self._client is None:
             raise RuntimeError("WebhookSender is used outside its 'async with' block")
         sign = signature_for if correctly_signed else forged_signature_for
@@ -61,10 +82,11 @@ class WebhookSender:
         sent_monotonic, sent_wall = time.monotonic(), time.time()
         status: int | None = None
         error: str | None = None
+        text: str | None = None
         timeout = aiohttp.ClientTimeout(total=self._settings.webhook_timeout)
         try:
             async with self._client.post(url, data=dict(params), headers=headers, timeout=timeout) as response:
-                await response.read()
+                text = await response.text()
                 status = response.status
         except (TimeoutError, aiohttp.ClientError) as exc:
             error = f"{type(exc).__name__}: {exc}"
@@ -83,4 +105,4 @@ class WebhookSender:
             error=error,
         )
         self.deliveries.append(delivery)
-        return delivery
+        return delivery, text

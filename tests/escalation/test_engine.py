@@ -215,7 +215,7 @@ async def test_unreachable_moves_on_at_once_only_when_everyone_asked_in_the_tier
     assert (after_one.tier, after_one.next_escalation_at) == (0, now + timedelta(seconds=60))
     assert (after_both.tier, after_both.next_escalation_at) == (1, now + timedelta(seconds=60))
     assert [(row.phone, row.tier) for row in asks if row.tier == 1] == [(CHEN_JING, 1)]
-    assert [entry.detail for entry in escalated] == ["nobody asked in tier 1 could be reached by SMS"]
+    assert [entry.detail for entry in escalated] == ["nobody asked in tier 1 could be reached"]
     assert (after_late.tier, after_late.round) == (1, 0)
     assert [row.id for row in asks_after_late] == [row.id for row in asks]
 

@@ -23,22 +23,29 @@ async def test_waiting_requests_go_most_urgent_first_then_in_order_of_arrival() 
             holding.set()
             await release.wait()
 
-    async def send(name: str, priority: int) -> None:
-        async with gate.turn(priority):
+    async def send(name: str, priority: int, rank: int = 0) -> None:
+        async with gate.turn(priority, rank):
             order.append(name)
 
     holder = asyncio.create_task(hold())
     await holding.wait()
     waiting = [
-        asyncio.create_task(send(name, priority))
-        for name, priority in [("report-1", 4), ("report-2", 4), ("sos-1", 0), ("confirmation", 2), ("sos-2", 0)]
+        asyncio.create_task(send(name, priority, rank))
+        for name, priority, rank in [
+            ("report-1", 4, 0),
+            ("checkin-ask", 0, 1),  # an ask about a missed check-in waits behind asks about an SOS
+            ("report-2", 4, 0),
+            ("sos-1", 0, 0),
+            ("confirmation", 2, 0),
+            ("sos-2", 0, 0),
+        ]
     ]
     cancelled = asyncio.create_task(send("given-up", 0))
     await asyncio.sleep(0)  # every waiter has queued
     cancelled.cancel()
     release.set()
     await asyncio.gather(holder, *waiting)
-    assert order == ["sos-1", "sos-2", "confirmation", "report-1", "report-2"]
+    assert order == ["sos-1", "sos-2", "checkin-ask", "confirmation", "report-1", "report-2"]
 
 
 async def test_requests_never_go_faster_than_the_rate_after_one_burst() -> None:

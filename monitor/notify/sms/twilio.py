@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, Self
@@ -39,16 +40,12 @@ class BaseUrlHttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]
         return await super().request(method, url, *args, **kwargs)
 
 
-class TwilioSms:
-    """The SMS channel through Twilio (or anything speaking its REST API, such as the sandbox)."""
+class TwilioAccount:
+    """Twilio's client on its async HTTP client, for a channel's ``async with`` block: the SMS
+    channel here and the voice channel (``monitor.notify.voice.twilio_voice``) each own one."""
 
-    name = SMS
-    provider = "twilio"
-
-    def __init__(self, settings: TwilioSettings, *, status_callback_url: str | None = None) -> None:
+    def __init__(self, settings: TwilioSettings) -> None:
         self.settings = settings
-        #: where Twilio posts delivery reports (``[web] public_url`` + /twilio/status)
-        self.status_callback_url = status_callback_url
         self._http: BaseUrlHttpClient | None = None
         self._client: Client | None = None
 
@@ -56,8 +53,8 @@ class TwilioSms:
         self._http = BaseUrlHttpClient(self.settings.api_base_url, self.settings.timeout_s)
         self._client = Client(self.settings.account_sid, self.settings.auth_token, http_client=self._http)
         # The client imports its REST modules on first use (about 0.6 s here): do it now, not
-        # while the first SOS after a start waits for its SMS.
-        _ = self._client.messages
+        # while the first SOS after a start waits for its SMS or call.
+        _ = self._client.messages, self._client.calls
         return self
 
     async def __aexit__(
@@ -71,8 +68,20 @@ class TwilioSms:
     @property
     def client(self) -> Client:
         if self._client is None:
-            raise RuntimeError("TwilioSms used outside its 'async with' block")
+            raise RuntimeError(f"{type(self).__name__} used outside its 'async with' block")
         return self._client
+
+
+class TwilioSms(TwilioAccount):
+    """The SMS channel through Twilio (or anything speaking its REST API, such as the sandbox)."""
+
+    name = SMS
+    provider = "twilio"
+
+    def __init__(self, settings: TwilioSettings, *, status_callback_url: str | None = None) -> None:
+        super().__init__(settings)
+        #: where Twilio posts delivery reports (``[web] public_url`` + /twilio/status)
+        self.status_callback_url = status_callback_url
 
     async def send(self, outgoing: Outgoing) -> SendReceipt:
         sender: dict[str, str] = (
@@ -82,15 +91,8 @@ class TwilioSms:
         )
         if self.status_callback_url:
             sender["status_callback"] = self.status_callback_url
-        try:
+        async with twilio_errors("timeout", sending=True):
             message = await self.client.messages.create_async(to=outgoing.to, body=outgoing.message.text, **sender)
-        except TwilioRestException as exc:
-            raise _failure(exc, str(exc.code or exc.status), str(exc.msg)[:300]) from exc
-        except aiohttp.ClientConnectorError as exc:
-            # The connection never opened: the request cannot have reached Twilio.
-            raise SendFailure(FailureKind.TEMPORARY, "connect", str(exc)[:300]) from exc
-        except (TimeoutError, aiohttp.ClientError) as exc:
-            raise SendFailure(FailureKind.UNKNOWN, "timeout", f"{type(exc).__name__}: {exc}"[:300]) from exc
         return SendReceipt(
             provider_id=message.sid,
             status=message.status or "queued",
@@ -98,12 +100,8 @@ class TwilioSms:
         )
 
     async def find_sent(self, outgoing: Outgoing, since: datetime) -> SendReceipt | None:
-        try:
+        async with twilio_errors("lookup", sending=False):
             recent = await self.client.messages.list_async(to=outgoing.to, limit=50)
-        except TwilioRestException as exc:
-            raise _failure(exc, str(exc.code), str(exc.msg)) from exc
-        except (TimeoutError, aiohttp.ClientError) as exc:
-            raise SendFailure(FailureKind.TEMPORARY, "lookup", f"{type(exc).__name__}: {exc}"[:300]) from exc
         for message in recent:
             created = message.date_created
             if message.body == outgoing.message.text and (created is None or created >= since - CLOCK_SKEW):
@@ -112,12 +110,8 @@ class TwilioSms:
 
     async def check(self) -> None:
         # The cheapest authenticated request the Messages API has: one message of the list.
-        try:
+        async with twilio_errors("check", sending=False):
             await self.client.messages.list_async(limit=1)
-        except TwilioRestException as exc:
-            raise _failure(exc, str(exc.code), str(exc.msg)) from exc
-        except (TimeoutError, aiohttp.ClientError) as exc:
-            raise SendFailure(FailureKind.TEMPORARY, "check", f"{type(exc).__name__}: {exc}"[:300]) from exc
 
     def delivery_report(self, fields: Mapping[str, str], received_at: datetime) -> ReportedStatus | None:
         """A status callback's report: ``MessageSid`` and ``MessageStatus`` (``SmsSid``/``SmsStatus`` of old)."""
@@ -165,9 +159,23 @@ def is_about_recipient(code: str | None) -> bool:
     return code is not None and code.isdigit() and int(code) in PERMANENT_TWILIO_CODES
 
 
-def _failure(error: TwilioRestException, code: str, message: str) -> SendFailure:
-    kind = classify_twilio_error(error.status, error.code)
-    return SendFailure(kind, code, message, about_recipient=is_about_recipient(code))
+@asynccontextmanager
+async def twilio_errors(what: str, *, sending: bool) -> AsyncIterator[None]:
+    """Twilio's and the connection's errors as ``SendFailure``; ``what`` names a failure without a
+    Twilio code ("timeout", "lookup"). A send whose connection opened may have reached Twilio
+    (unknown: check before sending again); a lookup or a check simply failed for now."""
+    try:
+        yield
+    except TwilioRestException as exc:
+        code = str(exc.code or exc.status)
+        kind = classify_twilio_error(exc.status, exc.code)
+        raise SendFailure(kind, code, str(exc.msg)[:300], about_recipient=is_about_recipient(code)) from exc
+    except aiohttp.ClientConnectorError as exc:
+        # The connection never opened: the request cannot have reached Twilio.
+        raise SendFailure(FailureKind.TEMPORARY, "connect", str(exc)[:300]) from exc
+    except (TimeoutError, aiohttp.ClientError) as exc:
+        kind = FailureKind.UNKNOWN if sending else FailureKind.TEMPORARY
+        raise SendFailure(kind, what, f"{type(exc).__name__}: {exc}"[:300]) from exc
 
 
 def _as_int(value: object) -> int | None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from urllib.parse import parse_qsl
 
+from prometheus_client import Counter
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
@@ -42,8 +43,9 @@ async def _bounded_body(request: Request) -> bytes | None:
     return bytes(body)
 
 
-async def _verified_form(request: Request) -> dict[str, str] | Response:
-    """The request's form fields if Twilio signed them; else the response refusing it."""
+async def verified_form(request: Request, *, forged: Counter | None = None) -> dict[str, str] | Response:
+    """The request's form fields if Twilio signed them; else the response refusing it, counted
+    in ``forged`` when the signature is wrong (SMS replies' count by default)."""
     context: WebContext = request.app.state.context
     gateway = context.settings.sms.gateway_settings()
     if gateway is None:
@@ -62,13 +64,13 @@ async def _verified_form(request: Request) -> dict[str, str] | Response:
     signature = request.headers.get("X-Twilio-Signature", "")
     if not signature or not RequestValidator(gateway.auth_token).validate(url, params, signature):
         log.warning("webhook %s with a missing or wrong signature refused", request.url.path)
-        context.metrics.sms_replies.labels(outcome="forged").inc()
+        (forged or context.metrics.sms_replies).labels(outcome="forged").inc()
         return Response("invalid signature", status_code=403)
     return params
 
 
 async def inbound_sms(request: Request) -> Response:
-    params = await _verified_form(request)
+    params = await verified_form(request)
     if isinstance(params, Response):
         return params
     context: WebContext = request.app.state.context
@@ -87,7 +89,7 @@ async def inbound_sms(request: Request) -> Response:
 
 
 async def status_callback(request: Request) -> Response:
-    params = await _verified_form(request)
+    params = await verified_form(request)
     if isinstance(params, Response):
         return params
     context: WebContext = request.app.state.context

@@ -14,6 +14,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from monitor.actions.call_answers import is_call_key
+from monitor.notify.requests import SMS, channel_noun
 from monitor.oncall.family import contact_json, family_of
 from monitor.store.models import (
     Alert,
@@ -39,13 +41,15 @@ PAYLOAD_SHOWN = 400
 @dataclass(frozen=True, slots=True)
 class Entry:
     at: datetime
-    #: event | device | sms | reply
+    #: event | device | sms (any notification) | reply | call (a key pressed on a call)
     source: str
     kind: str
     who: str
     text: str
     status: str | None = None
     body: str | None = None
+    #: the channel of the notification it is about: "sms", "voice"
+    channel: str = SMS
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -56,6 +60,7 @@ class Entry:
             "text": self.text,
             "status": self.status,
             "body": self.body,
+            "channel": self.channel,
         }
 
 
@@ -176,6 +181,7 @@ async def load_timeline(session: AsyncSession, alert: Alert, now: datetime) -> l
                 text=event.detail,
                 status=notification.status if notification else None,
                 body=notification.body if notification else None,
+                channel=notification.channel if notification else SMS,
             )
         )
     for notification in notifications.values():
@@ -192,25 +198,28 @@ async def load_timeline(session: AsyncSession, alert: Alert, now: datetime) -> l
                 source="sms",
                 kind=notification.purpose,
                 who=who,
-                text=f"SMS to {who} ({notification.phone})",
+                text=f"{channel_noun(notification.channel)} to {who} ({notification.phone})",
                 status=notification.status,
                 body=notification.body,
+                channel=notification.channel,
             )
         )
     for reply in replies:
         who = names.get(reply.volunteer_id, reply.from_phone) if reply.volunteer_id else reply.from_phone
+        on_call = is_call_key(reply.provider_id)
+        how = "key pressed on a call by" if on_call else "SMS from"
         entries.append(
             Entry(
                 at=reply.received_at,
-                source="reply",
+                source="call" if on_call else "reply",
                 kind="reply",
                 who=who,
-                text=f"SMS from {who} ({reply.from_phone}): {reply.outcome}",
+                text=f"{how} {who} ({reply.from_phone}): {reply.outcome}",
                 body=reply.body,
             )
         )
     entries += await _device_entries(session, alert, events, now)
-    order = {"device": 0, "event": 1, "sms": 2, "reply": 3}
+    order = {"device": 0, "event": 1, "sms": 2, "reply": 3, "call": 3}
     return sorted(entries, key=lambda entry: (entry.at, order[entry.source]))
 
 

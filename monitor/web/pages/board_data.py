@@ -15,7 +15,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitor.alerts.lifecycle import URGENT_KINDS, AlertState
-from monitor.notify.requests import ASKING
+from monitor.notify.requests import ASKING, SMS
 from monitor.store.models import Alert, Area, ConsoleUser, FamilyContact, Notification, Resident, Volunteer
 
 KIND_PRIORITY = {
@@ -35,13 +35,15 @@ ACTIVE_LIMIT = 2000
 
 @dataclass(frozen=True, slots=True)
 class Told:
-    """One person asked about an alert, and what became of their SMS."""
+    """One person asked about an alert on one channel, and what became of that SMS or call."""
 
     name: str
     status: str
     tier: int | None
     round: int | None
     purpose: str
+    #: "sms", "voice"
+    channel: str = SMS
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +94,7 @@ class BoardRow:
                     "tier": told.tier,
                     "round": told.round,
                     "purpose": told.purpose,
+                    "channel": told.channel,
                 }
                 for told in self.told
             ],
@@ -173,6 +176,7 @@ async def rows_for(session: AsyncSession, alerts: list[Alert]) -> list[BoardRow]
                 Notification.tier,
                 Notification.round,
                 Notification.purpose,
+                Notification.channel,
             )
             .where(Notification.alert_id.in_(ids), Notification.purpose.in_(ASKING))
             .order_by(Notification.id)
@@ -188,7 +192,7 @@ async def rows_for(session: AsyncSession, alerts: list[Alert]) -> list[BoardRow]
         if row.alert_id is None:
             continue
         name = names.get(row.volunteer_id, row.phone) if row.volunteer_id else row.phone
-        told[row.alert_id].append(Told(name, row.status, row.tier, row.round, row.purpose))
+        told[row.alert_id].append(Told(name, row.status, row.tier, row.round, row.purpose, row.channel))
     return [
         BoardRow(
             id=alert.id,

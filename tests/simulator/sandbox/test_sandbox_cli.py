@@ -58,7 +58,7 @@ async def test_the_cli_serves_the_sandbox_and_stops_cleanly_on_sigterm(receiver:
         async with asyncio.timeout(10):
             stdout, stderr = await process.communicate()
 
-    assert page.status_code == 200 and "SMS sandbox" in page.text
+    assert page.status_code == 200 and "phone sandbox" in page.text
     assert state.json()["settings"]["inbound_url"] == f"{receiver.base_url}/twilio/sms"
     assert reply.json() == {"status": 200}
     assert receiver.at("/twilio/sms")[0].valid

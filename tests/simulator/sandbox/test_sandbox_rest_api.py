@@ -188,6 +188,6 @@ async def test_a_messaging_service_message_starts_accepted(twilio: Client, sandb
 
 async def test_unknown_api_paths_answer_in_twilios_shape(sandbox: SmsSandbox) -> None:
     async with httpx.AsyncClient(auth=(sandbox.account_sid, sandbox.auth_token)) as http:
-        response = await http.get(f"{sandbox.base_url}/2010-04-01/Accounts/{sandbox.account_sid}/Calls.json")
+        response = await http.get(f"{sandbox.base_url}/2010-04-01/Accounts/{sandbox.account_sid}/Queues.json")
     assert response.status_code == 404
     assert response.json()["code"] == 20404

@@ -51,7 +51,8 @@ class ReceivedWebhook:
 
 
 class WebhookReceiver:
-    """Stands in for the monitor's ``/twilio/sms`` and ``/twilio/status``: validates like it, 403 if forged."""
+    """Stands in for the monitor's ``/twilio/sms`` and ``/twilio/status``: validates like it, 403 if
+    forged; and for a call's TwiML (``/twiml``: ``twiml``, then ``/key``: ``after_key``)."""
 
     def __init__(self, auth_token: str) -> None:
         self.validator = RequestValidator(auth_token)
@@ -63,8 +64,13 @@ class WebhookReceiver:
             routes=[
                 Route("/twilio/sms", self.handle, methods=["POST"]),
                 Route("/twilio/status", self.handle, methods=["POST"]),
+                Route("/twiml", self.handle, methods=["POST"]),
+                Route("/key", self.handle, methods=["POST"]),
             ]
         )
+        #: what a call hears when answered, and after a key
+        self.twiml = "<Response/>"
+        self.after_key = "<Response/>"
 
     async def handle(self, request: Request) -> Response:
         arrived = time.monotonic()
@@ -74,7 +80,8 @@ class WebhookReceiver:
         url = (self.public_base_url or self.base_url) + request.url.path
         valid = self.validator.validate(url, params, signature)
         self.received.append(ReceivedWebhook(request.url.path, params, signature, valid, arrived))
-        return PlainTextResponse("", status_code=200 if valid else 403)
+        body = {"/twiml": self.twiml, "/key": self.after_key}.get(request.url.path, "")
+        return PlainTextResponse(body, status_code=200 if valid else 403, media_type="text/xml" if body else None)
 
     def at(self, path: str) -> list[ReceivedWebhook]:
         return self.received.matching(lambda hook: hook.path == path)
