@@ -51,6 +51,7 @@ bench: $(BIN)/.installed mosquitto
 	$(BIN)/python -m bench.faults broker --restarts 5 --crash --monitor-down
 	@if [ -n "$(CALLWATCH_TEST_POSTGRES_URL)" ]; then $(BIN)/python -m bench.monitors; fi
 	@if [ -n "$(CALLWATCH_TEST_POSTGRES_URL)" ]; then $(BIN)/python -m bench.cluster_faults --kills 10; fi
+	@if [ -n "$(CALLWATCH_TEST_POSTGRES_URL)" ]; then $(BIN)/python -m bench.failover; fi
 
 # The same, short but still meaningful, in a few minutes: for CI.
 bench-short: $(BIN)/.installed mosquitto
@@ -64,6 +65,7 @@ bench-short: $(BIN)/.installed mosquitto
 	$(BIN)/python -m bench.faults broker --restarts 2
 	$(BIN)/python -m bench.tuning --short
 	@if [ -n "$(CALLWATCH_TEST_POSTGRES_URL)" ]; then $(BIN)/python -m bench.monitors --short; fi
+	@if [ -n "$(CALLWATCH_TEST_POSTGRES_URL)" ]; then $(BIN)/python -m bench.failover --short; fi
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-artifacts

@@ -131,6 +131,7 @@ class BenchMonitor(MonitorProcess):
         send_lease_s: float = 30.0,
         shared_group: str = "",
         extra_config: str = "",
+        failover_s: float = 10.0,
     ) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         self.folder = folder
@@ -143,6 +144,7 @@ class BenchMonitor(MonitorProcess):
 url = "{broker.url}"
 client_id = "bench-{uuid.uuid4().hex[:8]}"
 shared_group = "{shared_group}"
+failover_s = {failover_s}
 reconnect_max_s = 1
 [database]
 url = "{database_url}"

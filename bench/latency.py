@@ -85,11 +85,15 @@ async def press_to_sms(
             progress(label, index + 1, len(devices))
     samples = []
     for message in sandbox.messages():
-        device = message.body.split("btn-")[-1].split()[0].strip("，。,.:")
-        key = f"btn-{device}"
-        if key in pressed:
-            samples.append((message.arrived_monotonic - pressed[key]) * 1000)
+        device = pressed_device(message.body)
+        if device in pressed:
+            samples.append((message.arrived_monotonic - pressed[device]) * 1000)
     return samples
+
+
+def pressed_device(body: str) -> str:
+    """The pressing device an ask names (``btn-...``: the residents' names hold their device's id)."""
+    return "btn-" + body.split("btn-")[-1].split()[0].strip("，。,.:")
 
 
 def directory(devices: list[str]) -> str:

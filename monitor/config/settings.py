@@ -39,6 +39,22 @@ class MqttSettings(Section):
     keepalive_s: int = Field(default=30, ge=5, le=3600)
     ca_file: str | None = None
     reconnect_max_s: float = Field(default=30.0, gt=0)
+    #: Several monitors: a monitor that dies is replaced within this many seconds. Its broker
+    #: session is drained by a survivor, its claimed notifications settled, its share of the
+    #: send rate taken back (monitor.ingest.failover).
+    failover_s: float = Field(default=10.0, ge=2, le=600)
+
+    @property
+    def gone_after_s(self) -> float:
+        """A monitor that has not noted itself alive for this long is taken for dead: half the
+        bound, so that draining its session fits in the other half."""
+        return self.failover_s / 2
+
+    @property
+    def alive_every_s(self) -> float:
+        """How often a monitor notes that it is alive: five times within ``gone_after_s``, so
+        one slow pass never makes it look dead."""
+        return self.gone_after_s / 5
 
     @field_validator("url")
     @classmethod

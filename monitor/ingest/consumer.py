@@ -272,7 +272,7 @@ class MqttIngest:
                 while len(messages) and len(batch) < MAX_BATCH:
                     batch.append(await anext(messages))
                 try:
-                    await self._commit(batch)
+                    await self.commit(batch)
                 except HeldAtBroker:
                     log.warning("stopping with %d messages not stored; the broker delivers them again", len(batch))
                     return
@@ -307,7 +307,7 @@ class MqttIngest:
         await self._subscribe(client, routes)
         log.info("directory changed (revision %s): routes reloaded", revision)
 
-    async def _commit(self, batch: Sequence[aiomqtt.Message]) -> None:
+    async def commit(self, batch: Sequence[aiomqtt.Message]) -> None:
         """Store the batch and everything it causes; retry while the database is away."""
         received_at = self.clock.now()
         device_messages = [

@@ -58,12 +58,13 @@ def paho_client_of(client: aiomqtt.Client) -> paho.Client:
     return inner
 
 
-def connect_options(settings: MqttSettings) -> dict[str, Any]:
-    """aiomqtt.Client arguments for a monitor: fixed id, persistent session, MQTT 3.1.1."""
+def connect_options(settings: MqttSettings, client_id: str | None = None) -> dict[str, Any]:
+    """aiomqtt.Client arguments for a monitor: fixed id, persistent session, MQTT 3.1.1.
+    ``client_id``: another monitor's session, taken over after that monitor died."""
     options: dict[str, Any] = {
         "hostname": settings.host,
         "port": settings.port,
-        "identifier": settings.client_id,
+        "identifier": client_id or settings.client_id,
         "clean_session": False,
         "keepalive": settings.keepalive_s,
         "protocol": aiomqtt.ProtocolVersion.V311,

@@ -8,8 +8,10 @@ then waits its turn at its channel's ``SendGate``: the sender's rate, most urgen
 
 A claim is a lease: while this process still holds a row (waiting at the gate or in a
 request), it renews the lease. If the process dies between claiming and recording, the
-row stays ``claimed``; once its lease has run out it becomes ``unconfirmed`` and the
-provider is asked whether it has that message before anything is sent again. A request
+row stays ``claimed``; once its lease has run out, or sooner once its holder has been gone
+``gone_after`` (another monitor on PostgreSQL: ``[mqtt] failover_s`` / 2, so that a dead
+monitor's asks go out within the failover bound), the provider is asked whether it has that
+message before anything is sent again. A request
 the provider did not answer in time is ``unconfirmed`` too; it is sent again only once
 the provider has no record of it a whole lease after the attempt (it may still have been
 on its way). Temporary failures (429, 5xx, no connection) are retried with backoff for as
@@ -26,7 +28,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import ColumnElement, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitor.alerts.lifecycle import AlertState
@@ -47,6 +49,7 @@ from monitor.notify.texts import Message
 from monitor.store.database import Database, is_unavailable
 from monitor.store.group_commit import GroupCommit
 from monitor.store.models import Alert, Notification
+from monitor.store.monitor_instances import alive_ids
 
 log = logging.getLogger("callwatch.notify")
 
@@ -90,6 +93,8 @@ class Outbox:
         phone_limit: int,
         rate_per_s: float,
         give_up_after_s: float,
+        #: a monitor silent this long is gone: its share of the rate and its claims are the others'
+        gone_after_s: float,
         #: a channel's own sender rate where it is not ``rate_per_s`` (calls: ``[voice] calls_per_s``)
         channel_rates: Mapping[str, float] | None = None,
         #: requests at once: a storm's batch overlaps its round trips (well under the provider's own limit)
@@ -105,6 +110,7 @@ class Outbox:
         self.on_unreachable = on_unreachable
         self.limit = PhoneLimit(phone_limit)
         self.give_up_after = timedelta(seconds=give_up_after_s)
+        self.gone_after = timedelta(seconds=gone_after_s)
         #: each channel's sender rate at the provider, shared with the other monitors on this database
         self.sender_rates = {name: (channel_rates or {}).get(name, rate_per_s) for name in self.channels}
         #: per channel: its gate (rate and requests at once) and its provider's health
@@ -165,7 +171,8 @@ class Outbox:
             await stop.idle(IDLE_CHECK_S, self._wake)
 
     async def _upkeep_loop(self, stop: LoopStop) -> None:
-        every = min(UPKEEP_EVERY_S, self.lease.total_seconds() / 3)
+        # Often enough that a dead monitor's claims and share are taken back within the failover bound.
+        every = min(UPKEEP_EVERY_S, self.lease.total_seconds() / 3, self.gone_after.total_seconds() / 2)
         while not stop.requested:
             try:
                 await self._renew_leases()
@@ -183,7 +190,7 @@ class Outbox:
         """Take this monitor's share of the sender's rate (``monitor.notify.rate_share``)."""
         if self.database.is_sqlite:
             return  # one monitor process writes to SQLite: the whole rate is its own
-        running = await monitors_running(self.database, self.instance_id, self.clock.now())
+        running = await monitors_running(self.database, self.instance_id, self.clock.now(), self.gone_after)
         for name, gate in self.gates.items():
             shared = self.sender_rates[name]
             rate = shared / running
@@ -194,7 +201,7 @@ class Outbox:
     async def leave(self) -> None:
         """This monitor stops: the others take its share of the rate at once."""
         if not self.database.is_sqlite:
-            await leave(self.database, self.instance_id)
+            await leave(self.database, self.instance_id, self.clock.now(), self.gone_after)
 
     # -- claiming ------------------------------------------------------------------------------
 
@@ -343,10 +350,14 @@ class Outbox:
         """Settle rows whose hand-over to the provider may or may not have happened."""
         now = self.clock.now()
         expired = now - self.lease
+        abandoned = or_(Notification.claimed_at.is_(None), Notification.claimed_at < expired)
+        if not self.database.is_sqlite:
+            # Another monitor that has been silent for ``gone_after`` died: its claims need not
+            # wait for their lease (the one monitor on SQLite has no one to wait for).
+            abandoned = or_(abandoned, self._held_by_the_gone(now))
         stale = or_(
             Notification.status == NotificationStatus.UNCONFIRMED,
-            (Notification.status == NotificationStatus.CLAIMED)
-            & or_(Notification.claimed_at.is_(None), Notification.claimed_at < expired),
+            (Notification.status == NotificationStatus.CLAIMED) & abandoned,
         )
         async with self.database.read() as session:
             candidates = (
@@ -363,6 +374,16 @@ class Outbox:
             in_doubt = unconfirmed and row.status_at is not None and row.status_at > expired
             found = claimed_notification(row, at=row.claimed_at or now)
             await self._settle(found, seen=(row.status, row.attempts), resend=not in_doubt)
+
+    def _held_by_the_gone(self, now: datetime) -> ColumnElement[bool]:
+        """Claims of another monitor that has not noted itself alive within ``gone_after``
+        (renewed within it too: a holder alive but cut off from the database also renews nothing)."""
+        return (
+            (Notification.claimed_by != self.instance_id)
+            & Notification.claimed_at.is_not(None)
+            & (Notification.claimed_at < now - self.gone_after)
+            & Notification.claimed_by.not_in(alive_ids(now, self.gone_after))
+        )
 
     async def _settle(self, claimed: ClaimedNotification, *, seen: tuple[str, int], resend: bool) -> None:
         """Record what the provider has of the row, or put it back to be sent again; ``seen`` is the

@@ -32,6 +32,7 @@ from monitor.alerts.log import log_entry
 from monitor.core.effects import ClaimedNotification, Effects
 from monitor.notify.sms.segments import count_segments
 from monitor.notify.texts import Message
+from monitor.store.database import writing_instance
 from monitor.store.models import Alert, Notification, SmsOptOut
 from monitor.store.statements import insert_many_unless_exist
 
@@ -175,6 +176,7 @@ async def queue_many(
             ).all()
         )
     rows = []
+    claimer = writing_instance(session)
     for request in requests:
         if request.phone in opted_out:
             continue
@@ -201,6 +203,8 @@ async def queue_many(
                 "not_before": now + timedelta(seconds=request.after_s),
                 "created_at": now,
                 "claimed_at": now if urgent else None,
+                # whose it is: if that monitor dies, the others settle it without waiting out the lease
+                "claimed_by": claimer if urgent else None,
             }
         )
     inserted = await insert_many_unless_exist(

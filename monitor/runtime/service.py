@@ -40,6 +40,7 @@ from monitor.escalation.engine import Escalation
 from monitor.escalation.timer import EscalationTimer
 from monitor.ingest.consumer import MqttIngest
 from monitor.ingest.device_events import DeviceEventHandler
+from monitor.ingest.failover import SessionFailover
 from monitor.ingest.processor import MessageProcessor
 from monitor.ingest.routes import Routes
 from monitor.live.changes import AlertChanges
@@ -84,7 +85,9 @@ class Monitor:
         self.metrics = Metrics()
         self.health = Health(self.clock)
         self.changes = AlertChanges()
-        self.database = Database(settings.database.url)
+        self.database = Database(
+            settings.database.url, instance_id=self.instance_id, dead_peer_after_s=settings.mqtt.gone_after_s
+        )
         self._exit_stack = contextlib.AsyncExitStack()
         self._tasks: list[asyncio.Task[None]] = []
         self._loop_stop = LoopStop()
@@ -144,6 +147,7 @@ class Monitor:
             phone_limit=self.settings.sms.phone_limit_15min,
             rate_per_s=self.settings.sms.send_rate_per_s,
             give_up_after_s=self.settings.sms.give_up_after_s,
+            gone_after_s=self.settings.mqtt.gone_after_s,
             channel_rates={VOICE: self.settings.voice.calls_per_s},
         )
         ingest_beat, escalation_beat = Heartbeat("ingest"), Heartbeat("escalation")
@@ -158,6 +162,18 @@ class Monitor:
             ingest_beat,
             self.config_path,
         )
+        #: several monitors: this one noted alive, dead ones' broker sessions drained (None on SQLite)
+        self.failover: SessionFailover | None = None
+        if not self.database.is_sqlite:
+            self.failover = SessionFailover(
+                self.settings.mqtt,
+                self.database,
+                self.clock,
+                self.health,
+                instance_id=self.instance_id,
+                commit=self.ingest.commit,
+            )
+            await self.failover.note_alive()
         duty_alarm = DutyAlarm(
             self.database,
             self.outbox,
@@ -206,6 +222,8 @@ class Monitor:
         ]
         if self.settings.service.watchdog_stall_s:
             loops.append((watchdog.run(self._loop_stop), "watchdog"))
+        if self.failover is not None:
+            loops.append((self.failover.run(self._loop_stop), "failover"))
         loops.append((self.ingest.run(), "mqtt-ingest"))  # last: _stop_loops stops it first
         self._tasks = [asyncio.create_task(loop, name=name) for loop, name in loops]
         self.notifier.ready()

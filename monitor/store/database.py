@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
+import math
 from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -35,6 +36,8 @@ from monitor.core.pending import PendingCount
 from monitor.store.sqlite_inline import inline_connector, mark_bulk
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+#: the key of ``Session.info`` naming the monitor that writes through the session
+WRITING_INSTANCE = "callwatch_instance_id"
 #: well under the 15 s a provider waits for a webhook's answer (delivery reports wait on this)
 BOOKKEEPING_WAITS_AT_MOST_S = 5.0
 T = TypeVar("T")
@@ -77,8 +80,16 @@ class DatabaseUnavailable(UserError):
 class Database:
     """Async context manager owning the engine for ``url``."""
 
-    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+    def __init__(
+        self, url: str, *, pool_size: int = 10, instance_id: str | None = None, dead_peer_after_s: float | None = None
+    ) -> None:
         self.url = url
+        #: PostgreSQL finds out within about this long that this process's host is gone (TCP
+        #: keepalives) and ends its sessions: a host that died mid-transaction closed no socket,
+        #: and would otherwise hold its row locks against the other monitors for hours
+        self.dead_peer_after_s = dead_peer_after_s
+        #: the monitor writing through these sessions (``claimed_by`` of the notifications it is born holding)
+        self.instance_id = instance_id
         self.is_sqlite = make_url(url).get_backend_name() == "sqlite"
         self._pool_size = pool_size
         self._engine: AsyncEngine | None = None
@@ -93,10 +104,16 @@ class Database:
         if self.is_sqlite:
             # Where SQLite statements that may wait run (monitor.store.sqlite_inline).
             self._sqlite_waits = ThreadPoolExecutor(max_workers=2, thread_name_prefix="sqlite-wait")
-        self._engine = create_engine(self.url, pool_size=self._pool_size, sqlite_waits=self._sqlite_waits)
-        self._sessions = async_sessionmaker(self._engine, expire_on_commit=False)
+        self._engine = create_engine(
+            self.url,
+            pool_size=self._pool_size,
+            sqlite_waits=self._sqlite_waits,
+            dead_peer_after_s=self.dead_peer_after_s,
+        )
+        info = {WRITING_INSTANCE: self.instance_id}
+        self._sessions = async_sessionmaker(self._engine, expire_on_commit=False, info=info)
         self._read_sessions = async_sessionmaker(
-            self._engine.execution_options(callwatch_readonly=True), expire_on_commit=False
+            self._engine.execution_options(callwatch_readonly=True), expire_on_commit=False, info=info
         )
         return self
 
@@ -191,14 +208,32 @@ class Database:
             await connection.execute(text("SELECT 1"))
 
 
-def create_engine(url: str, *, pool_size: int = 10, sqlite_waits: Executor | None = None) -> AsyncEngine:
+def create_engine(
+    url: str, *, pool_size: int = 10, sqlite_waits: Executor | None = None, dead_peer_after_s: float | None = None
+) -> AsyncEngine:
     """An engine with the SQLite settings callwatch needs (WAL, busy timeout, foreign keys).
 
     ``sqlite_waits``: the threads for SQLite statements that may wait; with it, the others
-    run on the event loop's thread (``monitor.store.sqlite_inline``)."""
+    run on the event loop's thread (``monitor.store.sqlite_inline``). ``dead_peer_after_s``:
+    PostgreSQL's TCP keepalives, so that it ends the sessions of a host gone about this long (a
+    host that merely computes still answers keepalives: its transactions are left alone)."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+        settings = {}
+        if dead_peer_after_s is not None:
+            half = max(1, math.ceil(dead_peer_after_s / 2))
+            settings = {
+                "tcp_keepalives_idle": str(half),
+                "tcp_keepalives_interval": "1",
+                "tcp_keepalives_count": str(half),
+            }
+        return create_async_engine(
+            url,
+            pool_size=pool_size,
+            max_overflow=pool_size,
+            pool_pre_ping=True,
+            connect_args={"server_settings": settings},
+        )
     database = parsed.database
     if database and database != ":memory:":
         folder = Path(database).expanduser().resolve().parent
@@ -262,3 +297,9 @@ def is_conflict(error: BaseException) -> bool:
 def is_transient(error: BaseException) -> bool:
     """Retry later: the database is away, busy, or aborted us to break a lock cycle."""
     return is_unavailable(error) or is_conflict(error)
+
+
+def writing_instance(session: AsyncSession) -> str | None:
+    """The monitor writing through ``session`` (None outside a monitor: the CLI, tests)."""
+    instance_id = session.info.get(WRITING_INSTANCE)
+    return instance_id if isinstance(instance_id, str) else None

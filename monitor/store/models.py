@@ -394,11 +394,16 @@ class SeenDeviceEvent(Base):
 
 
 class MonitorInstance(Base):
-    """A monitor running on this database and when it last said so (the sender's rate is shared)."""
+    """A monitor running on this database and when it last said so: the sender's rate is shared
+    among the living, and a survivor drains the broker session of one that died."""
 
     __tablename__ = "monitor_instances"
     instance_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     seen_at: Mapped[datetime]
+    #: its MQTT client id: the broker session that holds its share of the device messages
+    mqtt_client_id: Mapped[str | None] = mapped_column(String(128))
+    #: the monitor draining that session since this one stopped noting itself alive
+    adopted_by: Mapped[str | None] = mapped_column(String(128))
 
 
 class ServiceMeta(Base):

@@ -119,3 +119,11 @@ def test_policy_naming_an_unknown_volunteer(tmp_path: Path) -> None:
 def test_duplicate_ids_and_phones(tmp_path: Path) -> None:
     message = directory_error(tmp_path, GOOD_DIRECTORY.replace('id = "v-02"', 'id = "v-01"'))
     assert 'volunteers: id "v-01" is used 2 times' in message
+
+
+def test_a_failover_bound_below_two_seconds_is_refused_with_its_key(tmp_path: Path) -> None:
+    path = write(tmp_path, "cw.toml", "[mqtt]\nfailover_s = 0.5\n")
+    assert config_error(path).startswith(f"{path}: [mqtt] failover_s ")
+    settings = load_settings(write(tmp_path, "ok.toml", "[mqtt]\nfailover_s = 4\n"), {})
+    # dead after half the bound, noted alive five times within that
+    assert (settings.mqtt.gone_after_s, settings.mqtt.alive_every_s) == (2.0, 0.4)

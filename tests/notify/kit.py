@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from monitor.config.settings import MqttSettings
 from monitor.core.clock import Clock
 from monitor.core.effects import AfterCommit, Effects
 from monitor.core.health import Health
@@ -45,6 +46,7 @@ def outbox_for(
     on_unreachable: UnreachableHook = nobody_to_escalate,
     phone_limit: int = 10,
     rate_per_s: float = 100,
+    gone_after_s: float = MqttSettings().gone_after_s,
 ) -> Outbox:
     """An outbox sending through ``channels``: the monitor's, with the test's limits and hooks."""
     return Outbox(
@@ -60,4 +62,5 @@ def outbox_for(
         phone_limit=phone_limit,
         rate_per_s=rate_per_s,
         give_up_after_s=GIVE_UP_AFTER_S,
+        gone_after_s=gone_after_s,
     )

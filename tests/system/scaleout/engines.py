@@ -76,7 +76,7 @@ class Engines:
     """One monitor's escalation engine and SMS outbox on its own pool; async context manager."""
 
     def __init__(self, database_url: str, provider: FakeProvider, name: str) -> None:
-        self.database = Database(database_url, pool_size=2)
+        self.database = Database(database_url, pool_size=2, instance_id=name)
         self.channel = ProviderView(provider)
         self.name = name
         #: the SMS each committed transaction of this monitor claimed for sending

@@ -8,13 +8,17 @@ back at once, and one that died is counted only until its last note is old.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
+from monitor.config.settings import MqttSettings
 from monitor.core.clock import SystemClock
-from monitor.notify.rate_share import ALIVE_WITHIN, monitors_running
+from monitor.notify.rate_share import monitors_running
 from tests.system.scaleout.engines import Engines, FakeProvider, prepare
 
 SENDER_RATE = 1000.0  # what tests.system.scaleout.engines configures
+#: a monitor silent this long no longer counts: [mqtt] failover_s / 2 by default
+GONE_AFTER = timedelta(seconds=MqttSettings().gone_after_s)
 
 
 async def test_monitors_share_the_senders_rate_and_take_back_the_share_of_one_that_stops(
@@ -33,10 +37,10 @@ async def test_monitors_share_the_senders_rate_and_take_back_the_share_of_one_th
         after_second_stopped = first.outbox.gates["sms"].rate_per_s
 
         # A monitor that died says nothing more: once its last note is old, it no longer counts.
-        later = SystemClock().now() + ALIVE_WITHIN * 2
-        await monitors_running(second.database, "died", SystemClock().now())
-        with_the_dead_one = await monitors_running(first.database, "a", SystemClock().now())
-        after_it_went_quiet = await monitors_running(first.database, "a", later)
+        later = SystemClock().now() + GONE_AFTER * 2
+        await monitors_running(second.database, "died", SystemClock().now(), GONE_AFTER)
+        with_the_dead_one = await monitors_running(first.database, "a", SystemClock().now(), GONE_AFTER)
+        after_it_went_quiet = await monitors_running(first.database, "a", later, GONE_AFTER)
 
     assert alone == SENDER_RATE
     assert together == (SENDER_RATE / 2, SENDER_RATE / 2)
