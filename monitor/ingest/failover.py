@@ -42,7 +42,7 @@ from monitor.ingest.mqtt_client import AckingClient, connect_options, subscripti
 from monitor.ingest.routes import load_routes
 from monitor.store.database import Database, is_unavailable
 from monitor.store.models import MonitorInstance
-from monitor.store.monitor_instances import alive, alive_ids, note_alive
+from monitor.store.monitor_instances import alive, alive_ids, held_sessions, note_alive
 
 log = logging.getLogger("callwatch.failover")
 
@@ -92,7 +92,7 @@ class SessionFailover:
         """This monitor is alive and holds its client id's session: before it connects, so that
         no survivor takes the session of a monitor that is starting again."""
         async with self.database.write() as session:
-            await note_alive(session, self.instance_id, self.clock.now(), self.settings.client_id)
+            await note_alive(session, self.instance_id, self.clock.now(), self.gone_after, self.settings.client_id)
 
     async def run(self, stop: LoopStop) -> None:
         """Note this monitor alive and drain dead monitors' sessions, until stopped."""
@@ -115,9 +115,7 @@ class SessionFailover:
     async def _claim_orphan(self) -> Orphan | None:
         """The session of a dead monitor that nobody alive holds or drains, now claimed by this one."""
         now = self.clock.now()
-        held = select(MonitorInstance.mqtt_client_id).where(
-            alive(now, self.gone_after), MonitorInstance.mqtt_client_id.is_not(None)
-        )
+        held = held_sessions(now, self.gone_after)
         async with self.database.write() as session:
             found = (
                 await session.execute(

@@ -11,13 +11,13 @@ request), it renews the lease. If the process dies between claiming and recordin
 row stays ``claimed``; once its lease has run out, or sooner once its holder has been gone
 ``gone_after`` (another monitor on PostgreSQL: ``[mqtt] failover_s`` / 2, so that a dead
 monitor's asks go out within the failover bound), the provider is asked whether it has that
-message before anything is sent again. A request
-the provider did not answer in time is ``unconfirmed`` too; it is sent again only once
-the provider has no record of it a whole lease after the attempt (it may still have been
-on its way). Temporary failures (429, 5xx, no connection) are retried with backoff for as
-long as the message is worth sending; permanent ones (invalid number, landline) mark the
-row ``rejected``, and the ``UnreachableHook`` it was given (escalation's) decides in the
-same transaction what that means for the alert.
+message before anything is sent again. A request the provider did not answer in time is
+``unconfirmed`` too; it is sent again only once the provider has no record of it a whole
+lease after the attempt (it may still have been on its way). Temporary failures (429, 5xx,
+no connection) are retried with backoff for as long as the message is worth sending;
+permanent ones (invalid number, landline) mark the row ``rejected``, and the
+``UnreachableHook`` it was given (escalation's) decides in the same transaction what that
+means for the alert.
 """
 
 from __future__ import annotations
@@ -171,8 +171,10 @@ class Outbox:
             await stop.idle(IDLE_CHECK_S, self._wake)
 
     async def _upkeep_loop(self, stop: LoopStop) -> None:
-        # Often enough that a dead monitor's claims and share are taken back within the failover bound.
-        every = min(UPKEEP_EVERY_S, self.lease.total_seconds() / 3, self.gone_after.total_seconds() / 2)
+        every = min(UPKEEP_EVERY_S, self.lease.total_seconds() / 3)
+        if not self.database.is_sqlite:
+            # Often enough that a dead monitor's claims and share are taken back within the failover bound.
+            every = min(every, self.gone_after.total_seconds() / 2)
         while not stop.requested:
             try:
                 await self._renew_leases()

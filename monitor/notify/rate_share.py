@@ -25,7 +25,7 @@ async def monitors_running(database: Database, instance_id: str, now: datetime, 
     """Note that ``instance_id`` is running at ``now``; how many monitors are (itself included)."""
 
     async def note_running(session: AsyncSession) -> int:
-        await monitor_instances.note_alive(session, instance_id, now)
+        await monitor_instances.note_alive(session, instance_id, now, gone_after)
         running = await session.scalar(
             select(func.count()).select_from(MonitorInstance).where(monitor_instances.alive(now, gone_after))
         )
