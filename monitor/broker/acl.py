@@ -221,7 +221,8 @@ def credentials(all_accounts: Iterable[Account], existing: Mapping[str, str], mo
         elif stored is not None:
             hashes[username] = stored
         else:
-            new_passwords[username] = secrets.token_urlsafe(18)
+            # hex: nothing a spreadsheet (device-credentials.csv) or a shell would read otherwise
+            new_passwords[username] = secrets.token_hex(18)
             hashes[username] = hash_password(new_passwords[username])
     removed = tuple(sorted(set(existing) - set(wanted)))
     return Credentials(hashes, new_passwords, removed)

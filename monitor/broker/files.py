@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,6 +20,7 @@ from monitor.broker.acl import (
     password_file_text,
 )
 from monitor.config.settings import MqttSettings
+from monitor.core.csv_cells import write_csv
 from monitor.core.errors import UserError
 from monitor.store.database import Database
 from monitor.store.models import Device
@@ -86,14 +85,14 @@ def write_files(wanted: list[Account], monitor: tuple[str, str], out: Path) -> W
 
 
 def _credentials_csv(all_accounts: list[Account], new_passwords: dict[str, str]) -> str:
-    text = io.StringIO()
-    writer = csv.writer(text)
-    writer.writerow(["username", "password", "may_publish", "may_read"])
-    for account in all_accounts:
-        if account.username in new_passwords:
-            password = new_passwords[account.username]
-            writer.writerow([account.username, password, " ".join(account.publish), " ".join(account.subscribe)])
-    return text.getvalue()
+    return write_csv(
+        ["username", "password", "may_publish", "may_read"],
+        (
+            [account.username, new_passwords[account.username], " ".join(account.publish), " ".join(account.subscribe)]
+            for account in all_accounts
+            if account.username in new_passwords
+        ),
+    )
 
 
 def _write_private(path: Path, text: str) -> None:

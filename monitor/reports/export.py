@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
+from monitor.core.csv_cells import write_csv
 from monitor.reports.figures import Durations, Report, Share
 
 
@@ -87,8 +86,4 @@ def report_csv(report: Report) -> str:
         rows += [(f"volunteer:{load['id']}", key, load[key]) for key in ("name", "asked", "took", "declined")]
     for day in data["days"]:
         rows += [(f"day:{day['day']}", key, day[key]) for key in ("alerts", "urgent", "acknowledged_within_60s")]
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["section", "key", "value"])
-    writer.writerows(("" if value is None else value for value in row) for row in rows)
-    return out.getvalue()
+    return write_csv(["section", "key", "value"], rows)

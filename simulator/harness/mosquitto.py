@@ -30,6 +30,9 @@ MOSQUITTO_CANDIDATES = ("mosquitto", "/usr/sbin/mosquitto", "/usr/local/sbin/mos
 START_TIMEOUT_S = 10.0
 STOP_TIMEOUT_S = 10.0
 POLL_S = 0.05
+#: The largest MQTT packet a broker of ours takes, as ``max_packet_size`` in config/mosquitto.conf
+#: (also the demo's embedded broker, ``simulator.broker``).
+MAX_PACKET_BYTES = 256 * 1024
 
 
 def find_mosquitto() -> str | None:
@@ -62,6 +65,8 @@ def private_config(host: str, port: int, folder: Path) -> str:
             # how many messages may await the monitor's acknowledgement (after its commit):
             # the ceiling of one batch, so of throughput (config/mosquitto.conf explains)
             "max_inflight_messages 1000",
+            # as config/mosquitto.conf: a client sending a bigger packet is cut off before it is read
+            f"max_packet_size {MAX_PACKET_BYTES}",
             f"log_dest file {folder}/mosquitto.log",
             "log_type error",
             "log_type warning",

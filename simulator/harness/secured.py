@@ -7,9 +7,9 @@ give the monitor its account and the CA, and start the broker.
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
+from monitor.core.csv_cells import read_csv
 from monitor.directory.file import load_directory
 from monitor.directory.sync import import_directory
 from monitor.store.database import Database
@@ -37,5 +37,5 @@ async def secure(deployment: Deployment, broker: ShippedBroker) -> dict[str, str
 
 
 def read_credentials(path: Path) -> dict[str, str]:
-    with path.open(newline="") as handle:
-        return {row["username"]: row["password"] for row in csv.DictReader(handle)}
+    _, rows = read_csv(path.read_text())
+    return {row["username"]: row["password"] for row in rows}

@@ -29,9 +29,11 @@ from pydantic import ValidationError
 
 import devices
 from monitor.broker.acl import Account, AclError, accounts, acl_text, credentials, password_file_text
+from monitor.core.csv_cells import write_csv
 from monitor.directory.model import Device
 from monitor.directory.rules import duplicate_problems
 from monitor.ingest.mqtt_client import subscription_topic
+from monitor.web.forms import directory_forms
 from tests.broker.mosquitto_model import (
     Grant,
     acl_grants,
@@ -166,3 +168,23 @@ def test_the_model_reads_an_injected_acl_as_mosquitto_did() -> None:
     assert Grant("x/event", "read", "callwatch/+/event") in acl_grants(injected)
     assert acl_grants("user a \ntopic write  b/c\t\n") == [Grant("a", "write", "b/c")]
     assert not takes_subscription("site\t2/+/event") and takes_subscription("site 2/+/event")
+
+
+@settings(max_examples=200, deadline=None)
+@given(document=entries)
+def test_a_csv_file_or_a_form_accepts_exactly_the_entries_the_directory_file_does(document: dict[str, str]) -> None:
+    """The console's doors (a form's text values, a CSV file as exported and imported) hand the
+    same validation the same entry: none lets through what the properties above did not cover,
+    and CSV's formula guard gives back every topic as written (one starting with '-' or '=' too)."""
+    # what a person types in a form or a spreadsheet: blanks at either end are not kept, nor empty fields
+    typed = {key: value.strip() for key, value in document.items() if value.strip()}
+    try:
+        expected: Device | None = Device.model_validate(typed)
+    except ValidationError:
+        expected = None
+    section = directory_forms.SECTIONS["devices"]
+    names = [field.name for field in section.file_fields]
+    from_form, _ = directory_forms.parse_entry(section, typed)
+    from_csv, _ = directory_forms.read_csv(section, write_csv(names, [[typed.get(name, "") for name in names]]))
+    assert from_form == expected
+    assert from_csv == ([expected] if expected is not None else [])

@@ -11,8 +11,6 @@ volunteer's on-call windows are ``mon-fri 18:00-08:00`` and exceptions
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -23,12 +21,16 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import devices
+from monitor.core import csv_cells
+from monitor.core.csv_cells import write_csv
 from monitor.directory import model as file_model
 from monitor.directory.rules import database_problems
 from monitor.oncall.schedule import day_names
 from monitor.store import models
 
 MAX_CSV_ROWS = 5000
+#: Columns of phone numbers: left as they are in CSV exports when in E.164 form
+PHONE_COLUMNS = frozenset({"phone"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -468,34 +470,32 @@ def coordinates_text(lat: object, lon: object) -> str:
 
 async def export_csv(session: AsyncSession, section: Section) -> str:
     rows = (await session.scalars(select(section.table).order_by(section.table.id))).all()  # type: ignore[attr-defined]
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
     names = [field.name for field in section.file_fields]
-    writer.writerow(names)
+    lines = []
     for row in rows:
         values = await raw_values(session, section, row)
         if isinstance(row, models.EscalationPolicy):
             values["tiers"] = tiers_text(row.tiers, " | ")
-        writer.writerow([values.get(name, "") for name in names])
-    return out.getvalue()
+        lines.append([values.get(name, "") for name in names])
+    return write_csv(names, lines, phone_columns=PHONE_COLUMNS)
 
 
 def read_csv(section: Section, text: str) -> tuple[list[file_model.Entry], list[str]]:
     """The entries of a CSV file with a header row of field names; problems as sentences."""
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    columns, rows = csv_cells.read_csv(text)
     known = {field.name for field in section.file_fields}
-    unknown = [name for name in reader.fieldnames or [] if name not in known]
-    if not reader.fieldnames or "id" not in reader.fieldnames:
+    unknown = [name for name in columns if name not in known]
+    if "id" not in columns:
         return [], [f"the first row must name the columns: {', '.join(sorted(known))}"]
     if unknown:
         return [], [f"unknown column(s) {', '.join(unknown)}; use {', '.join(sorted(known))}"]
     entries: list[file_model.Entry] = []
     problems: list[str] = []
-    for number, row in enumerate(reader, start=2):
+    for number, row in enumerate(rows, start=2):
         if number > MAX_CSV_ROWS + 1:
             problems.append(f"more than {MAX_CSV_ROWS} rows; split the file")
             break
-        entry, entry_problems = parse_entry(section, {key: value or "" for key, value in row.items() if key})
+        entry, entry_problems = parse_entry(section, dict(row))
         for field, messages in entry_problems.items():
             problems += [
                 f"row {number} ({row.get('id') or '?'}): {field or 'entry'}: {message}" for message in messages
