@@ -14,7 +14,8 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitor.actions.alert_actions import AlertActions, Taker
-from monitor.alerts.lifecycle import AlertState, Outcome, can_transition
+from monitor.alerts.in_hand import IN_HAND
+from monitor.alerts.lifecycle import URGENT_KINDS, AlertKind, AlertState, Outcome, can_transition
 from monitor.alerts.log import log_entry
 from monitor.core.effects import Effects
 from monitor.store.models import Alert, Volunteer
@@ -24,6 +25,20 @@ MAX_NOTE = 2000
 
 class ActionRefused(Exception):
     """The alert is not in a state that allows the action."""
+
+
+#: Alerts during which staff may look through a consenting resident's camera: someone may be
+#: lying hurt at home (a press, a fall, no answer at a check-in), never a device's battery.
+CAMERA_KINDS: frozenset[AlertKind] = URGENT_KINDS | {AlertKind.MISSED_CHECKIN}
+
+
+def camera_refusal(alert: Alert) -> str | None:
+    """Why the resident's camera may not be opened for ``alert`` now, or None when it may."""
+    if alert.kind not in CAMERA_KINDS:
+        return "the camera opens only for an SOS, a fall or a missed check-in"
+    if alert.state not in IN_HAND:
+        return f"alert {alert.id} is {alert.state}; the camera opens only while an alert is being handled"
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +134,10 @@ class ConsoleActions:
     async def record_camera_view(
         self, session: AsyncSession, effects: Effects, alert: Alert, *, user: ConsoleUserRef, now: datetime
     ) -> None:
-        """Looking into someone's home is recorded, every time."""
+        """Looking into someone's home is allowed only while an urgent alert is in hand, and recorded, every time."""
+        refusal = camera_refusal(alert)
+        if refusal is not None:
+            raise ActionRefused(refusal)
         log_entry(
             session,
             alert.id,

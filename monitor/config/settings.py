@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import tomllib
@@ -202,6 +203,22 @@ class WebSettings(Section):
     #: Map tiles for the console's alert map ({z}/{x}/{y}); empty shows coordinates and a map link only.
     map_tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
     map_attribution: str = "© OpenStreetMap contributors"
+    #: Reverse proxies (addresses or networks) whose X-Forwarded-For names the client; from
+    #: anyone else the header is ignored, so nobody can choose the address sign-in limits count.
+    trusted_proxies: list[str] = Field(default_factory=list)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, proxies: list[str]) -> list[str]:
+        for proxy in proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"{proxy!r} is not an IP address or network; give your reverse proxy's address, "
+                    'for example ["127.0.0.1"] or ["10.0.0.0/24"]'
+                ) from None
+        return proxies
 
     @field_validator("map_tile_url")
     @classmethod

@@ -210,7 +210,12 @@ class Monitor:
             ),
         )
         self.web = await stack.enter_async_context(
-            WebServer(create_app(context), self.settings.web.host, self.settings.web.port)
+            WebServer(
+                create_app(context),
+                self.settings.web.host,
+                self.settings.web.port,
+                trusted_proxies=self.settings.web.trusted_proxies,
+            )
         )
         stack.push_async_callback(self._stop_loops)
         loops = [

@@ -475,7 +475,24 @@ class SignInAttempt(Base):
     at: Mapped[datetime]
     name: Mapped[str] = mapped_column(String(64))
     address: Mapped[str] = mapped_column(String(64))
+    #: the SHA-256 of the browser's known-browser cookie when that browser had signed in as ``name``
+    #: before (its tries are counted apart from strangers'), else None
+    browser: Mapped[str | None] = mapped_column(String(64))
+    #: False from the moment the try is taken (before the password is checked) until it succeeds
     succeeded: Mapped[bool] = mapped_column(Boolean)
+
+
+class KnownBrowser(Base):
+    """A browser that signed in as a user before: its cookie's SHA-256 (never the secret).
+
+    Sign-in failures by strangers do not hold such a browser back (``monitor.users.throttle``).
+    """
+
+    __tablename__ = "known_browsers"
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("console_users.id"), primary_key=True, index=True)
+    first_signed_in_at: Mapped[datetime]
+    last_signed_in_at: Mapped[datetime]
 
 
 class ConsoleAudit(Base):
@@ -494,6 +511,22 @@ class ConsoleAudit(Base):
     #: what was acted on: "resident:r-0001", "user:bob"
     target: Mapped[str] = mapped_column(String(200))
     detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class CameraLink(Base):
+    """A one-use, short-lived link to a resident's camera, made for one console user and one
+    alert; the camera's address itself is never handed out (``monitor.users.camera_links``)."""
+
+    __tablename__ = "camera_links"
+    #: SHA-256 of the link's secret
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id"), index=True)
+    #: "user:<name>", as in the audit log
+    actor: Mapped[str] = mapped_column(String(100))
+    display_name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
 
 
 class ResidentCard(Base):

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitor.store.models import ApiToken, ConsoleSession, ConsoleUser
 from monitor.users import audit
+from monitor.users.browsers import forget_browsers
 from monitor.users.identity import Role
 from monitor.users.passwords import Passwords, password_problem
 
@@ -89,13 +90,16 @@ async def list_users(session: AsyncSession) -> Sequence[ConsoleUser]:
     return (await session.scalars(select(ConsoleUser).order_by(ConsoleUser.name))).all()
 
 
-async def set_password(session: AsyncSession, passwords: Passwords, user: ConsoleUser, password: str) -> None:
-    """A new password ends every session of the user (whoever had the old one is signed out)."""
+async def set_password(
+    session: AsyncSession, passwords: Passwords, user: ConsoleUser, password: str, now: datetime
+) -> None:
+    """A new password (changed or reset) signs the user out everywhere: whoever had the old one
+    loses its sessions, API tokens and known browsers."""
     problem = password_problem(password)
     if problem:
         raise AccountError("password", problem)
     user.password_hash = passwords.hash(password)
-    await end_sessions(session, user)
+    await sign_out_everywhere(session, user, now)
 
 
 def set_profile(user: ConsoleUser, *, display_name: str, language: str) -> None:
@@ -108,18 +112,20 @@ def set_profile(user: ConsoleUser, *, display_name: str, language: str) -> None:
 
 
 async def set_access(session: AsyncSession, user: ConsoleUser, *, role: Role, active: bool, now: datetime) -> None:
-    """Change role or (de)activate; deactivating signs the user out and revokes their API tokens."""
+    """Change role or (de)activate; deactivating signs the user out everywhere."""
     user.role = role.value
     user.active = active
     if not active:
-        await end_sessions(session, user)
-        await session.execute(
-            update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)).values(revoked_at=now)
-        )
+        await sign_out_everywhere(session, user, now)
 
 
-async def end_sessions(session: AsyncSession, user: ConsoleUser) -> None:
+async def sign_out_everywhere(session: AsyncSession, user: ConsoleUser, now: datetime) -> None:
+    """End the user's sessions, revoke their API tokens and forget the browsers they signed in from."""
     await session.execute(delete(ConsoleSession).where(ConsoleSession.user_id == user.id))
+    await session.execute(
+        update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)).values(revoked_at=now)
+    )
+    await forget_browsers(session, user.id)
 
 
 async def count_active_admins(session: AsyncSession) -> int:

@@ -122,11 +122,12 @@ async def _passwd(database: Database, arguments: argparse.Namespace) -> int:
     try:
         async with database.write() as session:
             user = await _account(session, arguments.name)
-            await set_password(session, Passwords(), user, password)
-            audit.record(session, actor=_actor(), action="user_password_reset", target=f"user:{user.name}", now=_now())
+            now = _now()
+            await set_password(session, Passwords(), user, password, now)
+            audit.record(session, actor=_actor(), action="user_password_reset", target=f"user:{user.name}", now=now)
     except AccountError as error:
         raise UserError(f"{error.field}: {error.message}.") from None
-    print(f"password of {arguments.name} changed; their sessions ended")
+    print(f"password of {arguments.name} changed; their sessions ended and their API tokens were revoked")
     return 0
 
 

@@ -25,8 +25,19 @@ LONGEST = timedelta(days=7)
 TOUCH_EVERY = timedelta(minutes=5)
 
 
+#: A cookie or link secret longer than this was not made here.
+LONGEST_SECRET = 128
+
+
 def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def secret_digest(secret: str | None) -> str | None:
+    """The digest a secret from a cookie or a link is stored by, or None for none or a malformed one."""
+    if not secret or len(secret) > LONGEST_SECRET:
+        return None
+    return digest(secret)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,9 +67,10 @@ async def start_session(session: AsyncSession, user: ConsoleUser, now: datetime)
 
 async def load_session(session: AsyncSession, secret: str, now: datetime) -> tuple[ConsoleSession, ConsoleUser] | None:
     """The live session for a cookie secret and its (active) user, or None."""
-    if not secret or len(secret) > 128:
+    key = secret_digest(secret)
+    if key is None:
         return None
-    row = await session.get(ConsoleSession, digest(secret))
+    row = await session.get(ConsoleSession, key)
     if row is None or row.expires_at <= now:
         return None
     user = await session.get(ConsoleUser, row.user_id)

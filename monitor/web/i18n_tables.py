@@ -420,8 +420,18 @@ ZH: dict[str, str] = {
     "choose a role": "请选择角色",
     "The sign-in form had expired; please try again.": "登录页面已过期，请重试。",
     "Wrong name or password.": "用户名或密码不对。",
-    "Too many failed sign-ins. Try again in {minutes} min, or ask an administrator.": (
-        "登录失败次数太多。请 {minutes} 分钟后再试，或联系管理员。"
+    "Too many failed sign-ins. Try again in {seconds} s, or ask an administrator.": (
+        "登录失败次数太多。请 {seconds} 秒后再试，或联系管理员。"
+    ),
+    "too many wrong passwords; wait a few minutes and try again": "密码错误次数太多；请等几分钟再试",
+    "The camera is closed": "摄像头已关闭",
+    "Opening the camera": "正在打开摄像头",
+    "This look is recorded.": "这次查看会被记录。",
+    "Open the camera": "打开摄像头",
+    "A camera link works once, for a minute, while an SOS, a fall or a missed check-in is being handled. "
+    "Open the camera again from the alert.": (
+        "摄像头链接只能用一次、一分钟内有效，且只在处理紧急求助、跌倒或未按时报平安的警报时可用。"
+        "请从警报页面重新打开摄像头。"
     ),
     "Sign in first": "请先登录",
     "Your session has ended. Sign in again, then repeat what you did.": "登录已过期。请重新登录后再操作一次。",

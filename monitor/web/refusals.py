@@ -15,6 +15,14 @@ class PageNotFound(Exception):
     """The alert, resident or user asked for does not exist."""
 
 
+class CameraClosed(Exception):
+    """A camera link that was used, expired, or is for an alert that no longer allows a look."""
+
+    def __init__(self, status_code: int) -> None:
+        super().__init__(status_code)
+        self.status_code = status_code
+
+
 def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
@@ -64,9 +72,21 @@ async def not_found(request: Request, exc: Exception) -> Response:
     return await _page(request, 404, "Not found", "There is nothing at this address.")
 
 
+async def camera_closed(request: Request, exc: Exception) -> Response:
+    status_code = exc.status_code if isinstance(exc, CameraClosed) else 410
+    return await _page(
+        request,
+        status_code,
+        "The camera is closed",
+        "A camera link works once, for a minute, while an SOS, a fall or a missed check-in is being "
+        "handled. Open the camera again from the alert.",
+    )
+
+
 HANDLERS = {
     SignInRequired: sign_in_required,
     NotAllowed: not_allowed,
     CsrfRejected: csrf_rejected,
     PageNotFound: not_found,
+    CameraClosed: camera_closed,
 }

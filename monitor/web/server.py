@@ -1,6 +1,7 @@
 """uvicorn inside the monitor's own event loop, as an async context manager.
 
 The monitor handles SIGTERM/SIGINT itself, so uvicorn must not install its own handlers.
+Proxy headers are read from ``trusted_proxies`` alone (``[web] trusted_proxies``).
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ import asyncio
 import contextlib
 import logging
 import socket
-from collections.abc import Generator
+from collections.abc import Generator, Sequence
 from types import TracebackType
 from typing import Protocol, runtime_checkable
 
@@ -35,8 +36,17 @@ class _EmbeddedServer(uvicorn.Server):
 class WebServer:
     """Serves ``app`` on ``host:port`` (port 0 picks a free one; see ``port`` after start)."""
 
-    def __init__(self, app: ASGIApp, host: str, port: int, *, setting: str = "[web] listen") -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        host: str,
+        port: int,
+        *,
+        setting: str = "[web] listen",
+        trusted_proxies: Sequence[str] = (),
+    ) -> None:
         self.app = app
+        self.trusted_proxies = list(trusted_proxies)
         self.host = host
         self.requested_port = port
         self.setting = setting
@@ -53,7 +63,10 @@ class WebServer:
             access_log=False,
             lifespan="off",
             timeout_graceful_shutdown=3,
-            proxy_headers=True,
+            # X-Forwarded-For/-Proto from the proxies in ``[web] trusted_proxies`` only (uvicorn's
+            # own default trusts 127.0.0.1, i.e. any local client could pick its address).
+            proxy_headers=bool(self.trusted_proxies),
+            forwarded_allow_ips=self.trusted_proxies,
         )
         self._server = _EmbeddedServer(config)
         self._task = asyncio.create_task(self._server.serve(sockets=[listener]))

@@ -28,6 +28,10 @@ class Cookies:
     def sign_in(self) -> str:
         return "__Host-callwatch_signin" if self.secure else "callwatch_signin"
 
+    @property
+    def known_browser(self) -> str:
+        return "__Host-callwatch_browser" if self.secure else "callwatch_browser"
+
     @classmethod
     def for_url(cls, public_url: str) -> Cookies:
         return cls(secure=urlsplit(public_url).scheme == "https")

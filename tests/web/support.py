@@ -3,16 +3,34 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from types import TracebackType
 
 import httpx
 
 from monitor.runtime.service import Monitor
+from monitor.store.models import ResidentCard
 from monitor.users.accounts import NewUser, create_user
 from monitor.users.identity import Role
 from monitor.users.passwords import Passwords
+from tests.support.deployment import REPO
 
 PASSWORD = "correct horse battery"
+#: a consenting resident's camera (``consenting_camera``)
+CAMERA = "https://camera.example/home-1?key=s3cret"
+
+
+def callwatch(*arguments: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "monitor", *arguments],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=60,
+        check=False,
+    )
 
 
 async def add_user(
@@ -27,6 +45,19 @@ async def add_user(
             ),
             monitor.clock.now(),
             actor="test",
+        )
+
+
+async def consenting_camera(monitor: Monitor, resident_id: str) -> None:
+    async with monitor.database.write() as session:
+        session.add(
+            ResidentCard(
+                resident_id=resident_id,
+                camera_url=CAMERA,
+                camera_consent=True,
+                updated_at=monitor.clock.now(),
+                updated_by="test",
+            )
         )
 
 

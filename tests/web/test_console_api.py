@@ -5,26 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
-import sys
 
 import httpx
 
-from tests.support.deployment import REPO, Deployment
+from tests.support.deployment import Deployment
+from tests.web.support import callwatch
 
 LEGACY = {"Authorization": "Bearer test-api-token-0123456789"}
-
-
-def callwatch(*arguments: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "monitor", *arguments],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        timeout=60,
-        check=False,
-    )
 
 
 async def test_tokens_from_the_command_line_act_as_their_user(deployment: Deployment) -> None:

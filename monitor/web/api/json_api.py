@@ -27,8 +27,9 @@ from monitor.users.identity import Principal, Role, Via
 from monitor.web.auth import require_user
 from monitor.web.forms import directory_forms
 from monitor.web.pages import alert_ops, directory_pages, report_pages
-from monitor.web.pages.alert_detail import consented_camera, load_alert_detail
+from monitor.web.pages.alert_detail import load_alert_detail
 from monitor.web.pages.board_data import load_board
+from monitor.web.pages.camera_pages import NoCamera, issue_camera_link
 from monitor.web.refusals import PageNotFound
 from monitor.web.services import context_of, services_of
 
@@ -170,14 +171,18 @@ async def resolve(request: Request) -> Response:
 
 
 async def camera(request: Request) -> Response:
+    """A one-use link to the camera, for a person's browser; the camera's address is never given out."""
     principal = await require_user(request)
-    alert_id = int(request.path_params["alert_id"])
-    async with context_of(request).database.read() as session:
-        url = await consented_camera(session, alert_id)
-    if url is None:
+    try:
+        path, expires_at = await issue_camera_link(request, principal, int(request.path_params["alert_id"]))
+    except alert_ops.AlertMissing:
+        return _error("no such alert", 404)
+    except NoCamera:
         return _error("no camera the resident consented to", 404)
-    await alert_ops.act(request, principal, alert_id, alert_ops.camera_viewed)
-    return JSONResponse({"url": url})
+    except ActionRefused as refused:
+        return _error(str(refused), 409)
+    link = context_of(request).settings.web.public_url + path
+    return JSONResponse({"link": link, "expires_at": expires_at.isoformat(), "uses": 1})
 
 
 def _section(request: Request) -> directory_forms.Section:

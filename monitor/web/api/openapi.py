@@ -173,7 +173,10 @@ def openapi_document() -> dict[str, Any]:
                     },
                 },
             ),
-            "/api/alerts/{alert_id}/camera": _alert_action("the consented camera link; the view is recorded"),
+            "/api/alerts/{alert_id}/camera": _alert_action(
+                "a one-use link (valid 60 s) to the consented camera, during an SOS, fall or missed check-in "
+                "being handled; following it records the view"
+            ),
             "/api/directory/{section}": {
                 "get": _operation(
                     "list or search a directory section",

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -13,7 +11,10 @@ from monitor.users.accounts import AccountError, set_password, set_profile
 from monitor.users.identity import Principal
 from monitor.users.tokens import issue_token, revoke_token, user_tokens
 from monitor.web.auth import SignInRequired, require_user
+from monitor.web.password_tries import TooManyTries, attempt_of, check_password
 from monitor.web.services import context_of, services_of
+
+TOO_MANY_TRIES = "too many wrong passwords; wait a few minutes and try again"
 
 
 def _own_account(principal: Principal) -> int:
@@ -66,6 +67,23 @@ async def update_profile(request: Request) -> Response:
     return RedirectResponse("/account?saved=profile", status_code=303)
 
 
+async def _current_password_problem(
+    request: Request, principal: Principal, account: ConsoleUser, field: str
+) -> Response | None:
+    """The account page with a problem beside ``field`` unless the form's current password is right
+    (tried under the same throttle as sign-in: a stolen session cannot guess it)."""
+    form = await request.form()
+    try:
+        verdict = await check_password(
+            request, attempt_of(request, principal.name), account.password_hash, str(form.get(field, ""))
+        )
+    except TooManyTries:
+        return await account_page(request, problems={field: TOO_MANY_TRIES}, status_code=429)
+    if not verdict.ok:
+        return await account_page(request, problems={field: "this is not your current password"}, status_code=400)
+    return None
+
+
 async def change_password(request: Request) -> Response:
     principal = await require_user(request)
     context = context_of(request)
@@ -74,35 +92,37 @@ async def change_password(request: Request) -> Response:
     async with context.database.read() as session:
         account = await session.get(ConsoleUser, _own_account(principal))
     assert account is not None
-    verdict = await asyncio.to_thread(services.passwords.verify, account.password_hash, str(form.get("current", "")))
-    if not verdict.ok:
-        return await account_page(request, problems={"current": "this is not your current password"}, status_code=400)
+    refused = await _current_password_problem(request, principal, account, "current")
+    if refused is not None:
+        return refused
     try:
         async with context.database.write() as session:
             fresh = await session.get(ConsoleUser, account.id)
             assert fresh is not None
-            await set_password(session, services.passwords, fresh, str(form.get("password", "")))
-            audit.record(
-                session,
-                actor=principal.actor,
-                action="password_change",
-                target=principal.actor,
-                now=context.clock.now(),
-            )
+            now = context.clock.now()
+            await set_password(session, services.passwords, fresh, str(form.get("password", "")), now)
+            audit.record(session, actor=principal.actor, action="password_change", target=principal.actor, now=now)
     except AccountError as error:
         return await account_page(request, problems={error.field: error.message}, status_code=400)
-    # Every session ended with the old password, this one too: sign in with the new one.
+    # Signed out everywhere, this session too, and every API token revoked: sign in with the new one.
     return RedirectResponse("/login", status_code=303)
 
 
 async def create_token(request: Request) -> Response:
+    """A token acts as its user until revoked: only for someone who knows the user's password."""
     principal = await require_user(request)
     context = context_of(request)
     form = await request.form()
-    async with context.database.write() as session:
+    async with context.database.read() as session:
         account = await session.get(ConsoleUser, _own_account(principal))
-        assert account is not None
-        row, token = await issue_token(session, account, str(form.get("label", "")), context.clock.now())
+    assert account is not None
+    refused = await _current_password_problem(request, principal, account, "token_current")
+    if refused is not None:
+        return refused
+    async with context.database.write() as session:
+        fresh = await session.get(ConsoleUser, account.id)
+        assert fresh is not None
+        row, token = await issue_token(session, fresh, str(form.get("label", "")), context.clock.now())
         audit.record(
             session,
             actor=principal.actor,

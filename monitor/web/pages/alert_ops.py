@@ -81,10 +81,6 @@ def resolve(outcome: Outcome, text: str) -> Action:
     return run
 
 
-async def camera_viewed(on: OnAlert) -> None:
-    await on.actions.record_camera_view(on.session, on.effects, on.alert, user=on.user, now=on.now)
-
-
 def parse_outcome(value: object) -> Outcome:
     try:
         return Outcome(str(value))

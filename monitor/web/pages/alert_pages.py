@@ -1,17 +1,18 @@
 """The alert page and its actions: acknowledge (for oneself or on behalf of a volunteer),
-escalate now, add a note, resolve with an outcome, open the camera (recorded)."""
+escalate now, add a note, resolve with an outcome, open the camera (during an urgent alert, recorded)."""
 
 from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from monitor.actions.console import ActionRefused
+from monitor.actions.console import ActionRefused, camera_refusal
 from monitor.alerts.lifecycle import Outcome
 from monitor.users.identity import Principal
 from monitor.web.auth import require_user
 from monitor.web.pages import alert_ops
-from monitor.web.pages.alert_detail import consented_camera, load_alert_detail
+from monitor.web.pages.alert_detail import load_alert_detail
+from monitor.web.pages.camera_pages import NoCamera, issue_camera_link
 from monitor.web.refusals import PageNotFound
 from monitor.web.services import context_of, services_of
 
@@ -31,6 +32,7 @@ async def _page(
         principal,
         status_code=status_code,
         detail=detail,
+        camera_open=camera_refusal(detail.alert) is None,
         outcomes=[outcome.value for outcome in Outcome],
         error=error,
         done=request.query_params.get("done"),
@@ -85,12 +87,16 @@ async def resolve(request: Request) -> Response:
 
 
 async def open_camera(request: Request) -> Response:
-    """Record the look, then send the browser to the camera (only where the resident consented)."""
+    """Send the browser to the camera through a one-use link (only where the resident consented,
+    during an urgent alert in hand); following the link records the view. A page that refreshes
+    to the link, not a redirect: CSP's form-action would stop the form's navigation at the
+    camera's site."""
     principal = await require_user(request)
     alert_id = int(request.path_params["alert_id"])
-    async with context_of(request).database.read() as session:
-        url = await consented_camera(session, alert_id)
-    if url is None:
-        raise PageNotFound
-    await alert_ops.act(request, principal, alert_id, alert_ops.camera_viewed)
-    return RedirectResponse(url, status_code=303)
+    try:
+        link, _ = await issue_camera_link(request, principal, alert_id)
+    except (alert_ops.AlertMissing, NoCamera):
+        raise PageNotFound from None
+    except ActionRefused as refused:
+        return await _page(request, principal, alert_id, error=str(refused), status_code=409)
+    return services_of(request).renderer.render(request, "camera_opening.html", principal, link=link)

@@ -1,14 +1,13 @@
 """Signing in and out.
 
 The sign-in form carries a token that must match a short-lived cookie (a double-submit
-CSRF token: there is no session yet to hold one). Failed attempts are counted per name
-and per address (``monitor.users.throttle``); the password check runs in a thread, as
-argon2 is deliberately slow.
+CSRF token: there is no session yet to hold one). Tries are throttled
+(``monitor.web.password_tries``); a browser that signed in gets a known-browser cookie, so
+that strangers' failures for the same name never hold it back.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import secrets
 
@@ -16,13 +15,16 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from monitor.users.accounts import find_user
+from monitor.users.browsers import remember_browser
 from monitor.users.sessions import IDLE, end_session, start_session
-from monitor.users.throttle import record_attempt, wait_before_trying
 from monitor.web.auth import authenticate, require_user
+from monitor.web.password_tries import TooManyTries, attempt_of, check_password
 from monitor.web.rendering import language_of
 from monitor.web.services import context_of, services_of
 
 SIGN_IN_FORM_S = 3600
+#: A browser stays known this long after its last sign-in (browsers keep a cookie 400 days at most).
+KNOWN_BROWSER_S = 400 * 24 * 3600
 
 
 def _safe_next(target: str | None) -> str:
@@ -81,44 +83,39 @@ async def sign_in(request: Request) -> Response:
     given = str(form.get("sign_in_token", ""))
     if not expected or not hmac.compare_digest(expected.encode(), given.encode()):
         return _form_page(request, error="The sign-in form had expired; please try again.", status_code=403, name=name)
-    address = request.client.host if request.client else "unknown"
-    now = context.clock.now()
     async with context.database.read() as session:
-        wait = await wait_before_trying(session, name, address, now)
         user = await find_user(session, name) if name else None
-    if wait is not None:
-        minutes = max(1, round(wait.total_seconds() / 60))
-        return _form_page(
+    stored = user.password_hash if user is not None and user.active else None
+    try:
+        verdict = await check_password(request, attempt_of(request, name or "-"), stored, password)
+    except TooManyTries as refused:
+        response = _form_page(
             request,
-            error="Too many failed sign-ins. Try again in {minutes} min, or ask an administrator.",
-            error_values={"minutes": minutes},
+            error="Too many failed sign-ins. Try again in {seconds} s, or ask an administrator.",
+            error_values={"seconds": refused.seconds},
             status_code=429,
             name=name,
         )
-    stored = user.password_hash if user is not None and user.active else None
-    verdict = await asyncio.to_thread(services.passwords.verify, stored, password)
-    async with context.database.write() as session:
-        record_attempt(session, name or "-", address, now, succeeded=verdict.ok)
-        if not verdict.ok or user is None:
-            started = None
-        else:
-            account = await session.get(type(user), user.id)
-            assert account is not None
-            if verdict.new_hash:
-                account.password_hash = verdict.new_hash
-            started = await start_session(session, account, now)
-    if started is None:
+        response.headers["Retry-After"] = str(refused.seconds)
+        return response
+    if not verdict.ok or user is None:
         return _form_page(request, error="Wrong name or password.", status_code=401, name=name)
+    now = context.clock.now()
+    async with context.database.write() as session:
+        account = await session.get(type(user), user.id)
+        assert account is not None
+        if verdict.new_hash:
+            account.password_hash = verdict.new_hash
+        started = await start_session(session, account, now)
+        browser = await remember_browser(session, account.id, request.cookies.get(services.cookies.known_browser), now)
     response = RedirectResponse(_safe_next(str(form.get("next", "")) or None), status_code=303)
-    response.set_cookie(
-        services.cookies.session,
-        started.secret,
-        max_age=int(IDLE.total_seconds()),
-        path="/",
-        secure=services.cookies.secure,
-        httponly=True,
-        samesite="strict",
-    )
+    for cookie, value, max_age in (
+        (services.cookies.session, started.secret, int(IDLE.total_seconds())),
+        (services.cookies.known_browser, browser, KNOWN_BROWSER_S),
+    ):
+        response.set_cookie(
+            cookie, value, max_age=max_age, path="/", secure=services.cookies.secure, httponly=True, samesite="strict"
+        )
     response.delete_cookie(services.cookies.sign_in, path="/", secure=services.cookies.secure, httponly=True)
     return response
 

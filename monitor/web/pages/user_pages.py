@@ -130,13 +130,10 @@ async def reset_password(request: Request) -> Response:
             user = await find_user(session, request.path_params["name"])
             if user is None:
                 raise PageNotFound
-            await set_password(session, services_of(request).passwords, user, str(form.get("password", "")))
+            now = context.clock.now()
+            await set_password(session, services_of(request).passwords, user, str(form.get("password", "")), now)
             audit.record(
-                session,
-                actor=principal.actor,
-                action="user_password_reset",
-                target=f"user:{user.name}",
-                now=context.clock.now(),
+                session, actor=principal.actor, action="user_password_reset", target=f"user:{user.name}", now=now
             )
     except AccountError as error:
         return await edit_page(request, problems={error.field: error.message}, status_code=400)

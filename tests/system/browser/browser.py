@@ -50,6 +50,13 @@ async def sign_in(page: Page, base_url: str, name: str) -> None:
     await expect(page.locator("h1")).to_have_text("Alert board")
 
 
+async def confirm(page: Page, button: str) -> None:
+    """Click an action, then confirm it in the dialog."""
+    await page.click(button)
+    await expect(page.locator("#confirm-dialog")).to_be_visible()
+    await page.click("#confirm-yes")
+
+
 @asynccontextmanager
 async def board_with_banner(deployment: Deployment, page: Page) -> AsyncIterator[tuple[Monitor, Locator]]:
     """The deployment's monitor running and duty's board open on ``page``, its health banner

@@ -6,11 +6,11 @@ import asyncio
 import re
 
 import pytest
-from playwright.async_api import Page, expect
+from playwright.async_api import expect
 
 from monitor.users.identity import Role
 from tests.support.deployment import Deployment
-from tests.system.browser.browser import chromium, screenshot_path, sign_in
+from tests.system.browser.browser import chromium, confirm, screenshot_path, sign_in
 from tests.web.support import add_user
 
 pytestmark = pytest.mark.browser
@@ -28,13 +28,6 @@ id = "btn-x"
 resident = "r-x"
 protocol = "native"
 """
-
-
-async def confirm(page: Page, button: str) -> None:
-    """Click an action, then confirm it in the dialog."""
-    await page.click(button)
-    await expect(page.locator("#confirm-dialog")).to_be_visible()
-    await page.click("#confirm-yes")
 
 
 async def test_a_shift_from_sign_in_to_the_report(deployment: Deployment) -> None:

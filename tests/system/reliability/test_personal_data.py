@@ -99,7 +99,14 @@ async def test_health_notes_are_shown_to_signed_in_staff_only(deployment: Deploy
         await deployment.press("btn-1")
         await deployment.sandbox.wait_for_messages(2)
         alert_id = await alert_of(monitor)
-        values = {"alert_id": str(alert_id), "section": "residents", "entry_id": "r-1", "name": "duty", "token_id": "1"}
+        values = {
+            "alert_id": str(alert_id),
+            "section": "residents",
+            "entry_id": "r-1",
+            "name": "duty",
+            "token_id": "1",
+            "secret": "not-a-link",
+        }
         async with httpx.AsyncClient(base_url=deployment.web_url) as stranger:
             for route in routes():
                 if isinstance(route, Route) and "GET" in (route.methods or ()) and route.path != "/events":

@@ -62,7 +62,8 @@ async def test_a_whole_flow_writes_no_secret_to_the_log(deployment: Deployment, 
         assert (await console.sign_in("duty", WRONG_PASSWORD)).status_code != 303
         assert (await console.sign_in("duty")).status_code == 303
         secrets["session cookie"] = console.http.cookies["callwatch_session"]
-        account = await console.post("/account/tokens", {"label": "script"})
+        secrets["known-browser cookie"] = console.http.cookies["callwatch_browser"]
+        account = await console.post("/account/tokens", {"label": "script", "token_current": PASSWORD})
         token = re.search(r'id="new-token">([^<]+)<', account.text)
         assert token is not None
         secrets["personal API token"] = token.group(1)
