@@ -22,7 +22,7 @@ from pathlib import Path
 
 from sqlalchemy import select, update
 
-from bench.harness import BenchFailure, BenchMonitor, command_line, machine, note, percentile, verdict
+from bench.harness import BenchFailure, BenchMonitor, command_line, lateness_table, note, percentile, verdict
 from monitor.store.database import Database
 from monitor.store.models import Alert, AlertEvent
 from simulator.harness.mosquitto import Mosquitto
@@ -121,18 +121,11 @@ async def main(alerts: int, tier2_timeout: int) -> None:
                     broker, sandbox, database, plan, alerts, 0, tier2_timeout
                 )
                 note(f"storm done in {time.monotonic() - started:.0f} s")
-    print(f"\nEscalation timing: lateness after the due time, seconds (tier 2 timeout {tier2_timeout} s)")
-    print(f"machine: {machine()}")
-    print(f"{'run':<22} {'what':<18} {'n':>6} {'p50 s':>8} {'p99 s':>8} {'max s':>8}")
-    worst = 0.0
-    for run, figures in results.items():
-        for what, samples in figures.items():
-            p99 = percentile(samples, 0.99)
-            worst = max(worst, p99) if run != "1 alert (baseline)" else worst
-            print(
-                f"{run:<22} {what:<18} {len(samples):>6} {percentile(samples, 0.5):>8.3f} {p99:>8.3f} "
-                f"{max(samples):>8.3f}"
-            )
+    lateness_table(
+        f"Escalation timing: lateness after the due time, seconds (tier 2 timeout {tier2_timeout} s)", results
+    )
+    storm_runs = [figures for run, figures in results.items() if run != "1 alert (baseline)"]
+    worst = max(percentile(samples, 0.99) for figures in storm_runs for samples in figures.values())
     print(f"storm: worst p99 {worst:.3f} s {verdict(f'p99 < {GOAL_S:g} s', worst < GOAL_S)}")
 
 

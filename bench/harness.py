@@ -111,6 +111,19 @@ def verdict(goal: str, met: bool) -> str:
     return f"{'meets' if met else 'MISSES'} the goal: {goal}"
 
 
+def lateness_table(title: str, results: dict[str, dict[str, list[float]]]) -> None:
+    """Print ``results`` (run -> what -> lateness samples in seconds) as a table: n, p50, p99, max."""
+    print(f"\n{title}")
+    print(f"machine: {machine()}")
+    print(f"{'run':<22} {'what':<18} {'n':>6} {'p50 s':>8} {'p99 s':>8} {'max s':>8}")
+    for run, figures in results.items():
+        for what, samples in figures.items():
+            print(
+                f"{run:<22} {what:<18} {len(samples):>6} {percentile(samples, 0.5):>8.3f} "
+                f"{percentile(samples, 0.99):>8.3f} {max(samples):>8.3f}"
+            )
+
+
 class BenchMonitor(MonitorProcess):
     """`callwatch run` on a config of its own in ``folder`` (the harness's ``MonitorProcess``),
     taking device messages from ``broker`` and sending SMS to ``sandbox``: killable and

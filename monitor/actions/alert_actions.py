@@ -1,4 +1,5 @@
-"""What people, devices and supervision do to alerts: raise, take, resolve, cancel, decline.
+"""What people, devices and supervision do to alerts: raise, take, set off, arrive, hand back,
+resolve, cancel, decline.
 
 The single door: device events (``monitor.ingest.device_events``), SMS replies
 (``monitor.actions.replies``), the console and the API (``monitor.actions.console``) and
@@ -11,25 +12,28 @@ queues the notifications it implies and the device feedback, and leaves the rest
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitor.actions.feedback import first_name, queue_feedback
-from monitor.alerts.lifecycle import AlertKind, AlertState, Outcome, transition
+from monitor.alerts.follow_up import Deadlines, FollowUp, schedule, stamp
+from monitor.alerts.lifecycle import ESCALATING_KINDS, AlertKind, AlertState, Outcome, transition
 from monitor.alerts.log import log_entry
 from monitor.core.effects import Effects
 from monitor.core.metrics import Metrics
-from monitor.directory.model import DEFAULT_POLICY_ID
+from monitor.directory.model import DEFAULT_ARRIVE_WITHIN_S, DEFAULT_POLICY_ID, DEFAULT_RESOLVE_WITHIN_S
 from monitor.escalation.engine import Escalation
 from monitor.escalation.policy import policy_id_for
+from monitor.escalation.step_reads import StepReads
 from monitor.notify import texts
 from monitor.notify.facts import load_facts
 from monitor.notify.requests import ASKING, NotificationStatus, Purpose, queue_sms
-from monitor.oncall.inform import inform_ended
-from monitor.oncall.people import holder_of
+from monitor.oncall.inform import inform_ended, inform_progress
+from monitor.oncall.people import Recipient, holder_of
 from monitor.store.models import (
     Alert,
     AlertEvent,
@@ -44,6 +48,8 @@ from monitor.store.models import (
 
 #: latitude, longitude, accuracy in metres, when the fix was taken
 Fix = tuple[float, float, float | None, datetime | None]
+#: A message to whoever holds an alert, in their language.
+HolderMessage = Callable[[texts.AlertFacts, str], texts.Message]
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +87,13 @@ class Taker:
     @classmethod
     def family_taker(cls, contact: FamilyContact) -> Taker:
         return cls(actor=f"family:{contact.id}", by=f"family:{contact.id}", name=contact.name, family=contact)
+
+    @property
+    def language(self) -> str | None:
+        """What the volunteer or family member reads (console users are not written to)."""
+        if self.volunteer is not None:
+            return self.volunteer.language
+        return self.family.language if self.family is not None else None
 
     @property
     def phone(self) -> str | None:
@@ -172,12 +185,12 @@ class AlertActions:
             .values(status=NotificationStatus.CANCELLED.value, status_at=now, error_message="alert taken")
         )
         facts, resident_language = await load_facts(session, alert)
-        for phone, volunteer_id in await self._asked(session, alert, exclude_phone=taker.phone):
+        for phone, volunteer_id, language in await self._asked(session, alert, exclude_phone=taker.phone):
             await queue_sms(
                 session,
                 effects,
                 phone=phone,
-                message=texts.taken(facts, taker.name, resident_language),
+                message=texts.taken(facts, taker.name, language or resident_language),
                 purpose=Purpose.TAKEN,
                 now=now,
                 alert_id=alert.id,
@@ -188,9 +201,7 @@ class AlertActions:
                 session,
                 effects,
                 phone=taker.phone,
-                message=texts.ack_confirmation(
-                    facts, taker.family.language if taker.family is not None else resident_language
-                ),
+                message=texts.ack_confirmation(facts, taker.language or resident_language),
                 purpose=Purpose.CONFIRMATION,
                 now=now,
                 alert_id=alert.id,
@@ -198,6 +209,163 @@ class AlertActions:
                 key=confirmation_key,
             )
         await queue_feedback(session, effects, alert, "acknowledged", by=first_name(taker.name))
+        await inform_progress(session, effects, alert, "taken", helper=first_name(taker.name), eta="", now=now)
+        await self.follow_up(session, effects, alert, now)
+
+    async def set_off(
+        self,
+        session: AsyncSession,
+        effects: Effects,
+        alert: Alert,
+        *,
+        taker: Taker,
+        now: datetime,
+        minutes: int | None,
+        via: str,
+    ) -> None:
+        """Whoever holds ``alert`` is on the way, there in ``minutes`` when they said; said again on
+        the way, it is a new estimate. The arrival deadline follows an estimate that runs over."""
+        eta = now + timedelta(minutes=minutes) if minutes is not None else None
+        said = f"{taker.name} on the way{f', there in {minutes} min' if minutes is not None else ''} ({via})"
+        if alert.state == AlertState.EN_ROUTE:
+            alert.eta = eta or alert.eta
+            log_entry(session, alert.id, at=now, kind="eta", detail=said, actor=taker.actor)
+        else:
+            session.add(transition(alert, AlertState.EN_ROUTE, at=now, actor=taker.actor, detail=said, eta=eta))
+        effects.changed_alert_ids.add(alert.id)
+        await queue_feedback(session, effects, alert, "en_route", by=first_name(taker.name), eta_min=minutes)
+        eta_text = self.escalation.style.local_time(alert.eta) if alert.eta is not None else ""
+        await inform_progress(
+            session, effects, alert, "on_the_way", helper=first_name(taker.name), eta=eta_text, now=now
+        )
+        await self.follow_up(session, effects, alert, now)
+
+    async def arrive(
+        self, session: AsyncSession, effects: Effects, alert: Alert, *, taker: Taker, now: datetime, via: str
+    ) -> None:
+        """Whoever holds ``alert`` is with the resident (``via``: how we know: their reply, the
+        responder page, their phone's position, duty staff on their behalf)."""
+        session.add(
+            transition(
+                alert,
+                AlertState.ON_SITE,
+                at=now,
+                actor=taker.actor,
+                by=taker.by,
+                detail=f"{taker.name} on site ({via})",
+            )
+        )
+        effects.changed_alert_ids.add(alert.id)
+        await queue_feedback(session, effects, alert, "on_site", by=first_name(taker.name))
+        await inform_progress(session, effects, alert, "arrived", helper=first_name(taker.name), eta="", now=now)
+        await self.follow_up(session, effects, alert, now)
+
+    async def hand_back(
+        self, session: AsyncSession, effects: Effects, alert: Alert, *, taker: Taker, now: datetime, reason: str
+    ) -> None:
+        """The holder cannot go after all: the alert is open again, the next people (the next nearest,
+        or the next tier) are asked now, and duty staff are told who handed it back and why."""
+        why = reason.strip()[:200]
+        await self.reopen(
+            session,
+            effects,
+            alert,
+            actor=taker.actor,
+            now=now,
+            detail=f"{taker.name} handed it back" + (f": {why}" if why else " (no reason given)"),
+            duty_reason="handed_back",
+            why=why,
+        )
+        await self.escalation.step(session, alert, now, effects, f"{taker.name} handed it back")
+
+    async def reopen(
+        self,
+        session: AsyncSession,
+        effects: Effects,
+        alert: Alert,
+        *,
+        actor: str,
+        now: datetime,
+        detail: str,
+        duty_reason: str | None,
+        why: str = "",
+        reads: StepReads | None = None,
+    ) -> Recipient | None:
+        """Take a taken ``alert`` back from its holder: open again, to be asked further by the caller.
+        Duty staff are told when there is a ``duty_reason`` (handed_back, arrival_overdue; not when
+        they did it themselves at the console). Returns the former holder, if they have a phone."""
+        holder_name, since = await self._holder_name(session, alert), alert.taken_at or now
+        holder = await holder_of(session, alert.acknowledged_by)
+        session.add(transition(alert, AlertState.OPEN, at=now, actor=actor, detail=detail))
+        alert.unanswered = False  # asked again from where it stood, whoever had been asked before
+        effects.changed_alert_ids.add(alert.id)
+        await queue_feedback(session, effects, alert, "received")
+        if duty_reason is None:
+            return holder
+        reads = reads or self.escalation.reads(session, now)
+        facts, _ = await reads.facts(alert)
+        style = self.escalation.style
+        await self.escalation.tell_duty(
+            reads,
+            alert,
+            effects,
+            lambda language: texts.duty_notice(
+                facts, duty_reason, holder=holder_name, since=since, language=language, style=style, why=why
+            ),
+            occasion=f"{duty_reason}:{stamp(since)}",
+        )
+        return holder
+
+    async def tell_holder(
+        self,
+        session: AsyncSession,
+        effects: Effects,
+        alert: Alert,
+        holder: Recipient | None,
+        message: HolderMessage,
+        *,
+        occasion: str,
+        now: datetime,
+    ) -> None:
+        """Send whoever holds (or held) ``alert`` ``message``, in their language, once per ``occasion``."""
+        if holder is None:
+            return
+        facts, _ = await load_facts(session, alert)
+        await queue_sms(
+            session,
+            effects,
+            phone=holder.phone,
+            message=message(facts, holder.language),
+            purpose=Purpose.FOLLOW_UP,
+            now=now,
+            alert_id=alert.id,
+            volunteer_id=holder.volunteer_id,
+            key=f"{alert.id}:follow_up:{occasion}:{holder.phone}",
+        )
+
+    async def follow_up(
+        self, session: AsyncSession, effects: Effects, alert: Alert, now: datetime, *, after: FollowUp | None = None
+    ) -> None:
+        """Set the taken ``alert``'s next follow-through step (``monitor.alerts.follow_up``): only for
+        alerts that escalate and a holder who can be reached (not a console user handling it)."""
+        if alert.kind not in ESCALATING_KINDS or (alert.acknowledged_by or "user:").startswith("user:"):
+            alert.follow_up = alert.follow_up_at = None
+            return
+        policy = await self.escalation.policy_for(self.escalation.reads(session, now), alert)
+        deadlines = Deadlines(
+            timedelta(seconds=policy.arrive_within_s if policy else DEFAULT_ARRIVE_WITHIN_S),
+            timedelta(seconds=policy.resolve_within_s if policy else DEFAULT_RESOLVE_WITHIN_S),
+        )
+        schedule(alert, deadlines, now, after=after)
+        if alert.follow_up_at is not None:
+            effects.timer_set(alert.follow_up_at)
+
+    async def _holder_name(self, session: AsyncSession, alert: Alert) -> str:
+        """Who holds ``alert``, as people call them (a console user's name after "user:")."""
+        holder = await holder_of(session, alert.acknowledged_by)
+        if holder is not None:
+            return holder.name
+        return (alert.acknowledged_by or "?").removeprefix("user:")
 
     async def resolve(
         self,
@@ -228,12 +396,12 @@ class AlertActions:
             .values(status=NotificationStatus.CANCELLED.value, status_at=now, error_message="alert cancelled")
         )
         facts, resident_language = await load_facts(session, alert)
-        for phone, volunteer_id in await self._asked(session, alert):
+        for phone, volunteer_id, language in await self._asked(session, alert):
             await queue_sms(
                 session,
                 effects,
                 phone=phone,
-                message=texts.cancelled(facts, resident_language),
+                message=texts.cancelled(facts, language or resident_language),
                 purpose=Purpose.CANCELLED,
                 now=now,
                 alert_id=alert.id,
@@ -258,12 +426,12 @@ class AlertActions:
         taker = await holder_of(session, alert.acknowledged_by)
         if taker is None:
             return
-        facts, resident_language = await load_facts(session, alert)
+        facts, _ = await load_facts(session, alert)
         await queue_sms(
             session,
             effects,
             phone=taker.phone,
-            message=texts.cancel_after_ack(facts, taker.language if taker.family else resident_language),
+            message=texts.cancel_after_ack(facts, taker.language),
             purpose=Purpose.CANCELLED,
             now=now,
             alert_id=alert.id,
@@ -305,9 +473,10 @@ class AlertActions:
 
     async def _asked(
         self, session: AsyncSession, alert: Alert, exclude_phone: str | None = None
-    ) -> list[tuple[str, str | None]]:
+    ) -> list[tuple[str, str | None, str | None]]:
         """Everyone a request SMS for ``alert`` actually went out to (not those cancelled before
-        sending), volunteers and family alike: (phone, volunteer id or None), in phone order."""
+        sending), volunteers and family alike: (phone, volunteer id or None, their language when
+        known), in phone order."""
         asked = (
             await session.execute(
                 select(Notification.phone, func.max(Notification.volunteer_id))
@@ -322,4 +491,17 @@ class AlertActions:
                 .order_by(Notification.phone)
             )
         ).all()
-        return [(phone, volunteer_id) for phone, volunteer_id in asked if phone != exclude_phone]
+        phones = [phone for phone, _ in asked if phone != exclude_phone]
+        languages = dict(
+            (
+                await session.execute(
+                    select(FamilyContact.phone, FamilyContact.language).where(FamilyContact.phone.in_(phones))
+                )
+            ).all()
+        )
+        languages |= dict(
+            (
+                await session.execute(select(Volunteer.phone, Volunteer.language).where(Volunteer.phone.in_(phones)))
+            ).all()
+        )
+        return [(phone, volunteer_id, languages.get(phone)) for phone, volunteer_id in asked if phone != exclude_phone]

@@ -15,7 +15,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from monitor.actions.replies import InboundReply, ReplyHandler, ReplyOutcome
+from monitor.actions.replies import InboundReply, ReplyHandler
+from monitor.actions.responses import ReplyOutcome
 from monitor.alerts.lifecycle import AlertState
 from monitor.core.effects import Effects
 from monitor.notify import texts

@@ -34,11 +34,13 @@ async def queue_feedback(
     by: str | None = None,
     *,
     event_id: str | None = None,
+    eta_min: int | None = None,
 ) -> None:
-    """Tell the alert's device its new ``state`` (received/acknowledged/resolved/cancelled).
+    """Tell the alert's device its new ``state`` (received/acknowledged/en_route/on_site/resolved/cancelled).
 
     ``event_id``: the press this answers, when it is not the one that raised the alert (a
     resident pressing again): the device matches feedback to its own press by that id.
+    ``eta_min``: with en_route, in how many minutes the person on the way expects to be there.
     """
     if alert.device_id is None or alert.kind not in URGENT_KINDS:
         return  # only a press (an SOS, a fall) asked for an answer; supervision's alerts asked nothing
@@ -52,6 +54,12 @@ async def queue_feedback(
     effects.feedback.append(
         DeviceFeedback(
             topic=topic,
-            payload={"event_id": event_id or alert.event_id, "alert_id": alert.id, "state": state, "by": by},
+            payload={
+                "event_id": event_id or alert.event_id,
+                "alert_id": alert.id,
+                "state": state,
+                "by": by,
+                **({"eta_min": eta_min} if eta_min is not None else {}),
+            },
         )
     )

@@ -19,7 +19,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, or_, select
@@ -27,15 +26,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitor.actions.alert_actions import AlertActions, Taker
 from monitor.actions.reply_grammar import Intent, Reply, parse_reply
-from monitor.alerts.lifecycle import AlertState, Outcome
+from monitor.actions.responses import ReplyOutcome, Responses
+from monitor.alerts.lifecycle import TAKEN, AlertState
 from monitor.alerts.log import log_entry
 from monitor.core.effects import Effects
 from monitor.directory.model import normalize_phone
 from monitor.notify import texts
-from monitor.notify.facts import load_facts
 from monitor.notify.requests import ASKING, Purpose, queue_sms
 from monitor.oncall import availability
-from monitor.oncall.people import holder_of
 from monitor.oncall.standing import standings, zone_of
 from monitor.store.models import Alert, FamilyContact, InboundSms, Notification, Volunteer
 from monitor.store.statements import insert_unless_exists
@@ -46,21 +44,8 @@ log = logging.getLogger("callwatch.replies")
 HELP_QUIET = timedelta(minutes=10)
 #: Words about the sender's availability rather than about an alert.
 AVAILABILITY: frozenset[Intent] = frozenset({Intent.OFF, Intent.ON, Intent.PAUSE, Intent.STATUS})
-
-
-class ReplyOutcome(StrEnum):
-    REPLAY = "replay"  # the same provider message id again: already handled
-    UNKNOWN_NUMBER = "unknown_number"
-    UNPARSED = "unparsed"
-    NO_ALERT = "no_alert"  # nothing this phone was asked about matches
-    ACKNOWLEDGED = "acknowledged"
-    ALREADY_TAKEN = "already_taken"
-    CLOSED = "closed"
-    RESOLVED = "resolved"
-    DECLINED = "declined"
-    AVAILABILITY = "availability"  # OFF, ON, PAUSE or STATUS, answered
-    OPTED_OUT = "opted_out"  # STOP
-    OPTED_IN = "opted_in"  # START after a STOP
+#: Words about an alert.
+ABOUT_ALERTS: frozenset[Intent] = frozenset({Intent.ACK, Intent.DONE, Intent.DECLINE, Intent.GO, Intent.HERE})
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +101,7 @@ class Sender:
 class ReplyHandler:
     def __init__(self, actions: AlertActions) -> None:
         self.actions = actions
+        self.responses = Responses(actions)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -157,7 +143,7 @@ class ReplyHandler:
         if reply is not None and reply.intent in AVAILABILITY and sender.volunteer is not None:
             await self._availability(session, effects, sender.volunteer, reply, now, reply_sms)
             return self._finish(inbound, ReplyOutcome.AVAILABILITY, reply.intent.value)
-        if reply is None or reply.intent not in (Intent.ACK, Intent.DONE, Intent.DECLINE):
+        if reply is None or reply.intent not in ABOUT_ALERTS:
             # (START from a phone that never opted out is most likely a "yes" to an alert: explain ACK.)
             await self._help(session, effects, sender, now, reply_sms.provider_id)
             return self._finish(inbound, ReplyOutcome.UNPARSED)
@@ -166,7 +152,17 @@ class ReplyHandler:
             await self._answer(session, effects, sender, texts.nothing_to_answer(sender.language), now, reply_sms)
             return self._finish(inbound, ReplyOutcome.NO_ALERT, f"{reply.intent} {reply.alert_code or ''}")
         inbound.alert_id = alert.id
-        outcome, answer = await self._apply(session, effects, sender, reply, alert, now, reply_sms)
+        taker = await self._taker(session, sender, alert)
+        outcome, answer = await self.responses.respond(
+            session,
+            effects,
+            taker,
+            reply,
+            alert,
+            now,
+            said="on a call" if reply_sms.key_press else "by SMS",
+            key=f"reply:{reply_sms.provider_id}",
+        )
         if answer is not None and reply_sms.key_press is None:  # on a call, the answer is spoken
             await self._answer(session, effects, sender, answer, now, reply_sms, alert)
         did = reply_sms.key_press or f"replied {reply_sms.body[:160]!r}"
@@ -176,61 +172,10 @@ class ReplyHandler:
             at=now,
             kind="reply",
             detail=f"{sender.name} {did}: {outcome.value}",
-            actor=(await self._taker(session, sender, alert)).actor,
+            actor=taker.actor,
         )
         effects.changed_alert_ids.add(alert.id)
         return self._finish(inbound, outcome)
-
-    async def _apply(
-        self,
-        session: AsyncSession,
-        effects: Effects,
-        sender: Sender,
-        reply: Reply,
-        alert: Alert,
-        now: datetime,
-        reply_sms: InboundReply,
-    ) -> tuple[ReplyOutcome, texts.Message | None]:
-        """Carry out the reply; what became of it and the text to answer with (None: already answered)."""
-        facts, resident_language = await load_facts(session, alert)
-        taker = await self._taker(session, sender, alert)
-        language = taker.family.language if taker.family is not None else resident_language
-        state = AlertState(alert.state)
-        if state is AlertState.OPEN and reply.intent in (Intent.ACK, Intent.DONE):
-            await self.actions.acknowledge(
-                session,
-                effects,
-                alert,
-                taker=taker,
-                now=now,
-                via=reply_sms.key_press or ("replied by SMS" if reply.intent is Intent.ACK else "replied DONE by SMS"),
-                confirmation_key=f"reply:{reply_sms.provider_id}:confirmation",
-            )
-            if reply.intent is Intent.ACK:
-                return ReplyOutcome.ACKNOWLEDGED, None  # taking it sends its own confirmation
-            state = AlertState.ACKNOWLEDGED
-        if reply.intent in (Intent.ACK, Intent.DONE) and state is AlertState.ACKNOWLEDGED:
-            if alert.acknowledged_by != taker.by:
-                # Only whoever took it closes it: they are the one on the way.
-                holder = await holder_of(session, alert.acknowledged_by)
-                return ReplyOutcome.ALREADY_TAKEN, texts.already_taken(facts, holder.name if holder else "?", language)
-            if reply.intent is Intent.ACK:
-                return ReplyOutcome.ACKNOWLEDGED, texts.ack_confirmation(facts, language)
-            await self.actions.resolve(
-                session,
-                effects,
-                alert,
-                actor=taker.actor,
-                by=taker.by,
-                now=now,
-                outcome=Outcome.VOLUNTEER_VISITED,
-                detail=f"{sender.name} replied DONE by SMS",
-            )
-            return ReplyOutcome.RESOLVED, texts.resolved_confirmation(facts, language)
-        if reply.intent is Intent.DECLINE and state is AlertState.OPEN:
-            await self.actions.decline(session, effects, alert, taker=taker, now=now)
-            return ReplyOutcome.DECLINED, texts.decline_confirmation(facts, language)
-        return ReplyOutcome.CLOSED, texts.closed(facts, state, language)
 
     async def _availability(
         self,
@@ -268,15 +213,18 @@ class ReplyHandler:
             return await session.scalar(
                 select(Alert).where(Alert.id == reply.alert_code, Alert.id.in_(asked)).with_for_update()
             )
+        # Without a number: first the alerts the reply most likely means, then any this phone was asked about.
+        held = [state.value for state in TAKEN]
+        mine = select(Alert).where(Alert.id.in_(asked), Alert.state.in_(held), sender.took())
+        still_open = select(Alert).where(Alert.id.in_(asked), Alert.state == AlertState.OPEN)
         preferred = {
-            Intent.ACK: [AlertState.OPEN],
-            Intent.DECLINE: [AlertState.OPEN],
-            Intent.DONE: [AlertState.ACKNOWLEDGED, AlertState.OPEN],
+            Intent.ACK: [still_open],
+            Intent.DECLINE: [still_open, mine],
+            Intent.DONE: [mine, still_open],
+            Intent.GO: [mine, still_open],
+            Intent.HERE: [mine, still_open],
         }[reply.intent]
-        for state in preferred:
-            query = select(Alert).where(Alert.id.in_(asked), Alert.state == state)
-            if reply.intent is Intent.DONE and state is AlertState.ACKNOWLEDGED:
-                query = query.where(sender.took())
+        for query in preferred:
             found = await session.scalar(query.order_by(Alert.id.desc()).limit(1).with_for_update())
             if found is not None:
                 return found

@@ -13,11 +13,11 @@ from functools import cache
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from monitor.alerts.lifecycle import AlertKind, AlertState
+from monitor.alerts.lifecycle import TAKEN, AlertKind, AlertState
 from monitor.store.models import Alert
 
 #: The states of an alert someone still has to act on.
-IN_HAND: tuple[AlertState, ...] = (AlertState.OPEN, AlertState.ACKNOWLEDGED)
+IN_HAND: tuple[AlertState, ...] = (AlertState.OPEN, *TAKEN)
 
 
 @cache

@@ -1,8 +1,15 @@
 """The alert state machine. Every state change of an alert goes through ``transition``.
 
-open ──► acknowledged ──► resolved
+open ──► acknowledged ──► en_route ──► on_site ──► resolved
+  │           │  └──────────┼────────────┴──────────► resolved  (from any taken state)
+  │           └─────────────┴──► on_site              (arrived without saying "on my way")
+  │     acknowledged, en_route, on_site ──► open      (handed back, overdue, re-escalated: asked again)
   ├────► cancelled          (the resident cancelled before anyone took it)
   └────► resolved           (device-health alerts only: the condition cleared by itself)
+
+"Taken" (``TAKEN``) is acknowledged, en_route or on_site: someone has the alert in hand.
+``acknowledged_at`` is when the alert was first answered (the answering figures); ``taken_at``
+when its present holder took it (their arrival clock starts there).
 """
 
 from __future__ import annotations
@@ -16,6 +23,8 @@ from monitor.store.models import Alert, AlertEvent
 class AlertState(StrEnum):
     OPEN = "open"
     ACKNOWLEDGED = "acknowledged"
+    EN_ROUTE = "en_route"
+    ON_SITE = "on_site"
     RESOLVED = "resolved"
     CANCELLED = "cancelled"
 
@@ -53,11 +62,18 @@ class Outcome(StrEnum):
     CLEARED = "cleared"  # a device-health condition ended by itself (back online, battery charged)
 
 
+#: Someone has the alert in hand: took it, is on the way, or is there.
+TAKEN: tuple[AlertState, ...] = (AlertState.ACKNOWLEDGED, AlertState.EN_ROUTE, AlertState.ON_SITE)
+
 ALLOWED: frozenset[tuple[AlertState, AlertState]] = frozenset(
     {
         (AlertState.OPEN, AlertState.ACKNOWLEDGED),
         (AlertState.OPEN, AlertState.CANCELLED),
-        (AlertState.ACKNOWLEDGED, AlertState.RESOLVED),
+        (AlertState.ACKNOWLEDGED, AlertState.EN_ROUTE),
+        (AlertState.ACKNOWLEDGED, AlertState.ON_SITE),
+        (AlertState.EN_ROUTE, AlertState.ON_SITE),
+        *((taken, AlertState.RESOLVED) for taken in TAKEN),
+        *((taken, AlertState.OPEN) for taken in TAKEN),
     }
 )
 #: Allowed for HEALTH_KINDS only: nobody needs to take a device that came back by itself.
@@ -80,27 +96,44 @@ def transition(
     by: str | None = None,
     detail: str = "",
     outcome: Outcome | None = None,
+    eta: datetime | None = None,
 ) -> AlertEvent:
     """Move ``alert`` to ``target``, stamping who and when; the returned event is its record.
 
     ``actor`` goes into the audit log ("volunteer:v-01"); ``by`` is what the alert itself
-    keeps as who acknowledged or resolved it (the volunteer's id; ``actor`` when not given).
-    Leaving ``open`` ends the escalation: nothing more is scheduled for the alert.
+    keeps as who acknowledged, arrived or resolved (the volunteer's id; ``actor`` when not
+    given); ``eta``: when someone on the way expects to be there. Leaving ``open`` ends the
+    escalation and any state change ends the follow-up timer of the state left: whoever moves
+    the alert sets the next one (``monitor.actions.follow_through``).
     """
     if not can_transition(alert, target):
         raise InvalidTransition(alert, target)
     alert.state = target
     alert.next_escalation_at = None
+    alert.follow_up = None
+    alert.follow_up_at = None
     if target is AlertState.ACKNOWLEDGED:
-        alert.acknowledged_at = at
+        alert.acknowledged_at = alert.acknowledged_at or at
         alert.acknowledged_by = by or actor
+        alert.taken_at = at
+    elif target is AlertState.EN_ROUTE:
+        alert.en_route_at = at
+        alert.eta = eta
+    elif target is AlertState.ON_SITE:
+        alert.on_site_at = at
+        alert.on_site_by = by or actor
+    elif target is AlertState.OPEN:
+        # asked again: nobody holds it now (the log keeps who did)
+        alert.acknowledged_by = None
+        alert.taken_at = alert.en_route_at = alert.eta = alert.on_site_at = alert.on_site_by = None
     elif target is AlertState.RESOLVED:
         alert.resolved_at = at
         alert.resolved_by = by or actor
         alert.outcome = (outcome or Outcome.OTHER).value
     elif target is AlertState.CANCELLED:
         alert.cancelled_at = at
-    return AlertEvent(alert_id=alert.id, at=at, kind=target.value, actor=actor, detail=detail)
+    kind = "reopened" if target is AlertState.OPEN else target.value
+    return AlertEvent(alert_id=alert.id, at=at, kind=kind, actor=actor, detail=detail)
 
 
 def can_transition(alert: Alert, target: AlertState) -> bool:

@@ -151,6 +151,10 @@ class SmsSettings(Section):
     send_rate_per_s: float = Field(default=10.0, gt=0, le=1000)
     #: A message the provider keeps refusing for temporary reasons is retried until it is this old.
     give_up_after_s: float = Field(default=3600.0, ge=60)
+    #: Each ask carries a short link to the responder page ([web] public_url + /r/...). Turn it
+    #: off where the provider or network refuses SMS with links (mainland China's do): the ask
+    #: then carries the map link, and says everything essential without a page either way.
+    responder_links: bool = True
 
     @model_validator(mode="after")
     def _twilio_configured(self) -> SmsSettings:

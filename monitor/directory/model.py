@@ -141,6 +141,8 @@ class Resident(Entry):
     home: Coordinates | None = None
     #: emergency contacts; when left out, those already on record (e.g. entered at the console) are kept
     family: list[FamilyContact] | None = None
+    #: the resident wants an SMS on ``phone`` when someone takes her alert and when they set off
+    sms_updates: bool = False
 
     @field_validator("phone")
     @classmethod
@@ -429,6 +431,13 @@ class Tier(BaseModel):
         return self.order == "nearest"
 
 
+#: A taken alert's follow-through when the policy says nothing: on site within 30 minutes,
+#: resolved within two hours of arriving.
+DEFAULT_ARRIVE_WITHIN_S = 1800
+DEFAULT_RESOLVE_WITHIN_S = 7200
+DEFAULT_ARRIVAL_RADIUS_M = 100
+
+
 class Policy(Entry):
     tiers: list[Tier] = Field(min_length=1)
     repeat: int = Field(default=0, ge=0, le=10)
@@ -437,6 +446,15 @@ class Policy(Entry):
     kinds: list[str] = Field(default_factory=list)
     #: told when an alert is raised and when it ends, never asked: "family"
     inform: list[str] = Field(default_factory=list)
+    #: follow-through: whoever took an alert is reminded half-way to this and, if they have not
+    #: arrived by then, the alert is asked again and flagged overdue
+    #: (its range is checked with the directory's rules, ``monitor.directory.rules``)
+    arrive_within_s: int = DEFAULT_ARRIVE_WITHIN_S
+    #: once someone is on site: reminded half-way to this, duty staff told when it passes
+    resolve_within_s: int = DEFAULT_RESOLVE_WITHIN_S
+    #: whoever took an alert is on site once their shared phone position is this close to the
+    #: resident's home (or the alert's own fix)
+    arrival_radius_m: int = DEFAULT_ARRIVAL_RADIUS_M
 
     @field_validator("inform")
     @classmethod

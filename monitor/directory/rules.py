@@ -179,6 +179,10 @@ def _resident_problems(resident: Resident, known: Known) -> list[Problem]:
                 'safe_zone needs a device of kind "gps_phone" for this resident; add one or remove safe_zone',
             )
         )
+    if resident.sms_updates and not resident.phone:
+        problems.append(
+            Problem("sms_updates", "sms_updates needs the resident's phone; add phone or set sms_updates = false")
+        )
     for phone, count in Counter(contact.phone for contact in resident.family or []).items():
         if count > 1:
             problems.append(Problem("family", f'phone "{phone}" is listed {count} times; list each contact once'))
@@ -251,6 +255,34 @@ def _policy_problems(policy: Policy, known: Known) -> list[Problem]:
                 "inform",
                 f'"{FAMILY_TARGET}" is also a tier target of this policy; family contacts are either asked '
                 "(in a tier) or only informed, so remove one of them",
+            )
+        )
+    return problems + _follow_through_problems(policy)
+
+
+#: (key, least, most, what the limits mean) of a policy's follow-through deadlines
+FOLLOW_THROUGH_LIMITS: tuple[tuple[str, int, int, str], ...] = (
+    ("arrive_within_s", 10, 86400, "up to a day"),
+    ("resolve_within_s", 10, 7 * 86400, "up to a week"),
+)
+#: how close a shared position must come to count as arrived: not closer than a phone can tell, not a district
+ARRIVAL_RADIUS_LIMITS = (20, 2000)
+
+
+def _follow_through_problems(policy: Policy) -> list[Problem]:
+    """Deadlines with room for a reminder at half-time, and short enough to still mean something;
+    an arrival radius a phone's fix can tell."""
+    problems = []
+    for key, least, most, meaning in FOLLOW_THROUGH_LIMITS:
+        seconds = getattr(policy, key)
+        if not least <= seconds <= most:
+            problems.append(Problem(key, f"{key} is {seconds}; give between {least} and {most} seconds ({meaning})"))
+    least, most = ARRIVAL_RADIUS_LIMITS
+    if not least <= policy.arrival_radius_m <= most:
+        problems.append(
+            Problem(
+                "arrival_radius_m",
+                f"arrival_radius_m is {policy.arrival_radius_m}; give between {least} and {most} metres",
             )
         )
     return problems

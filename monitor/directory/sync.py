@@ -176,6 +176,9 @@ def _policy_values(policy: file_model.Policy) -> dict[str, Any]:
         "repeat": policy.repeat,
         "kinds": list(policy.kinds),
         "inform": list(policy.inform),
+        "arrive_within_s": policy.arrive_within_s,
+        "resolve_within_s": policy.resolve_within_s,
+        "arrival_radius_m": policy.arrival_radius_m,
     }
 
 
@@ -193,6 +196,7 @@ def _resident_values(resident: file_model.Resident) -> dict[str, Any]:
         **_safe_zone_values(resident.safe_zone),
         "home_lat": resident.home.lat if resident.home else None,
         "home_lon": resident.home.lon if resident.home else None,
+        "sms_updates": resident.sms_updates,
     }
 
 

@@ -27,7 +27,7 @@ Policies that inform the family tell them when the alert is raised (here) and wh
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
@@ -51,12 +51,13 @@ from monitor.notify.requests import (
     channel_noun,
     queue_many,
 )
+from monitor.notify.responder_links import links_for
 from monitor.notify.texts import MessageStyle
 from monitor.oncall.calls import takes_calls
 from monitor.oncall.fairness import Load
 from monitor.oncall.inform import inform_raised
 from monitor.oncall.people import Recipient
-from monitor.store.models import Alert, AlertEvent, Notification, SmsOptOut
+from monitor.store.models import Alert, AlertEvent, Notification, SmsOptOut, Volunteer
 
 log = logging.getLogger("callwatch.escalation")
 
@@ -98,7 +99,7 @@ class Escalation:
             await self._record(reads, alert, opening)
             return
         with session.no_autoflush:
-            policy = await self._policy(reads, alert)
+            policy = await self.policy_for(reads, alert)
         if policy is None:
             await self._record(reads, alert, opening)
             await self._flag_unanswered(reads, alert, effects, "no escalation policy applies")
@@ -125,7 +126,7 @@ class Escalation:
         if alert.state != AlertState.OPEN or alert.unanswered:
             return
         reads = reads or self.reads(session, now)
-        policy = await self._policy(reads, alert)
+        policy = await self.policy_for(reads, alert)
         tier = policy.tiers[alert.tier] if policy is not None and alert.tier < len(policy.tiers) else None
         if tier is not None and tier.one_at_a_time:
             audience = await self._audience(reads, alert, tier, fresh_round=False)
@@ -155,13 +156,44 @@ class Escalation:
             return
         reads = reads or self.reads(session, now)
         escalated = AlertEvent(alert_id=alert.id, at=now, kind="escalated", actor="system", detail=reason)
-        policy = await self._policy(reads, alert)
+        policy = await self.policy_for(reads, alert)
         following = next_position(policy, alert.tier, alert.round) if policy else None
         if policy is None or following is None:
             await self._record(reads, alert, escalated)
             await self._flag_unanswered(reads, alert, effects, "every tier was asked and nobody took it")
             return
         await self._ask_from(reads, alert, policy, following, effects, escalated)
+
+    async def ask_named(
+        self,
+        session: AsyncSession,
+        alert: Alert,
+        volunteer: Volunteer,
+        now: datetime,
+        effects: Effects,
+        *,
+        occasion: str,
+    ) -> None:
+        """Ask ``volunteer`` about the open ``alert`` now, on the current tier's channels (duty staff
+        gave it to them); if nobody takes it within that tier's timeout, escalation goes on from there.
+        ``occasion`` makes the ask unique (they may have been asked in this tier already)."""
+        reads = self.reads(session, now)
+        policy = await self.policy_for(reads, alert)
+        tier = policy.tiers[alert.tier] if policy is not None and alert.tier < len(policy.tiers) else None
+        facts, _ = await reads.facts(alert)
+        recipient = Recipient(volunteer.phone, volunteer.name, volunteer.language, volunteer=volunteer)
+        links = await self._links(reads, alert, [recipient])
+        message = texts.ask(
+            facts, recipient.language, self.style, round_number=alert.round, link=links.get(recipient.phone)
+        )
+        channels = self._channels(reads, alert, tier.channels if tier is not None else STAFF_CHANNELS)
+        if tier is not None and not alert.unanswered:
+            alert.next_escalation_at = now + timedelta(seconds=tier.ack_timeout_s)
+            effects.timer_set(alert.next_escalation_at)
+        await self._queue_requests(
+            reads, alert, [recipient], [message], Purpose.ALERT, channels, effects, occasion=occasion
+        )
+        effects.changed_alert_ids.add(alert.id)
 
     async def on_unreachable(
         self, session: AsyncSession, notification: Notification, now: datetime, effects: Effects
@@ -302,14 +334,16 @@ class Escalation:
                 detail=f"no position known for this alert (device or resident's home): "
                 f"tier {alert.tier + 1} asked together, not nearest first",
             )
-        facts, language = await reads.facts(alert)
+        facts, _ = await reads.facts(alert)
+        links = await self._links(reads, alert, chosen)
         messages = [
             texts.ask(
                 facts,
-                recipient.language if recipient.family is not None else language,
+                recipient.language,
                 self.style,
                 round_number=alert.round,
                 distance_m=recipient.distance_m,
+                link=links.get(recipient.phone),
             )
             for recipient in chosen
         ]
@@ -320,6 +354,16 @@ class Escalation:
         )
         effects.timer_set(alert.next_escalation_at)
         effects.changed_alert_ids.add(alert.id)
+
+    async def _links(self, reads: StepReads, alert: Alert, recipients: Sequence[Recipient]) -> dict[str, str]:
+        """Each recipient's responder-page link (phone -> URL), when the service sends links."""
+        if self.style.link_base is None:
+            return {}
+        with reads.session.no_autoflush:
+            tokens = await links_for(
+                reads.session, alert.id, [(person.phone, person.volunteer_id) for person in recipients], reads.now
+            )
+        return {phone: f"{self.style.link_base}{token}" for phone, token in tokens.items()}
 
     async def _record(self, reads: StepReads, alert: Alert, entry: AlertEvent) -> None:
         """Give a new alert its id and put ``entry`` in its log (once)."""
@@ -357,12 +401,39 @@ class Escalation:
                 detail="no duty staff phone (role staff) in the directory to tell",
             )
             return
-        facts, language = await reads.facts(alert)
-        message = texts.unanswered(facts, language, self.style)
+        facts, _ = await reads.facts(alert)
         recipients = [Recipient(person.phone, person.name, person.language, volunteer=person) for person in duty]
+        messages = [texts.unanswered(facts, recipient.language, self.style) for recipient in recipients]
         channels = self._channels(reads, alert, self.staff_channels)
+        await self._queue_requests(reads, alert, recipients, messages, Purpose.UNANSWERED, channels, effects)
+
+    async def tell_duty(
+        self,
+        reads: StepReads,
+        alert: Alert,
+        effects: Effects,
+        message: Callable[[str], texts.Message],
+        *,
+        occasion: str,
+    ) -> None:
+        """Tell duty staff on call (else every reachable staff phone) about ``alert`` at once, each in
+        their language (``message(language)``); ``occasion`` makes each one's notice unique
+        ("handed_back:<when>"), so a step that runs twice tells nobody twice."""
+        duty, _ = await reads.staff_on_call()
+        if not duty:
+            log_entry(
+                reads.session,
+                alert.id,
+                at=reads.now,
+                kind="note",
+                detail="no duty staff phone (role staff) in the directory to tell",
+            )
+            return
+        recipients = [Recipient(person.phone, person.name, person.language, volunteer=person) for person in duty]
+        channels = self._channels(reads, alert, STAFF_CHANNELS)
+        messages = [message(recipient.language) for recipient in recipients]
         await self._queue_requests(
-            reads, alert, recipients, [message] * len(recipients), Purpose.UNANSWERED, channels, effects
+            reads, alert, recipients, messages, Purpose.DUTY, channels, effects, occasion=occasion
         )
 
     def _channels(self, reads: StepReads, alert: Alert, wanted: Sequence[str]) -> tuple[str, ...]:
@@ -392,9 +463,11 @@ class Escalation:
         effects: Effects,
         *,
         after_s: Mapping[str, int] | None = None,
+        occasion: str | None = None,
     ) -> None:
         """Ask each of ``recipients`` with their message on every one of ``channels`` they may be
-        reached on now; ``after_s``: channels whose ask waits that long (``call_after_s``)."""
+        reached on now; ``after_s``: channels whose ask waits that long (``call_after_s``);
+        ``occasion``: what makes these rows unique instead of the alert's tier and round."""
         session, now = reads.session, reads.now
         # Each request's log entry states the volunteer's recent load, so duty staff can spread it.
         with session.no_autoflush:
@@ -418,6 +491,7 @@ class Escalation:
                     after_s=(after_s or {}).get(channel, 0),
                     # At the provider's gate (calls go one a second), SOS and falls first.
                     rank=0 if alert.kind in URGENT_KINDS else 1,
+                    key=f"{alert.id}:{purpose}:{occasion}:{recipient.phone}:{channel}" if occasion else None,
                 ),
             )
             for recipient, message in zip(recipients, messages, strict=True)
@@ -426,7 +500,7 @@ class Escalation:
         ]
         with session.no_autoflush:
             queued = await queue_many(session, effects, [request for _, request in asks], now, opted_out=opted_out)
-        where = "duty staff" if purpose is Purpose.UNANSWERED else f"tier {alert.tier + 1}"
+        where = "duty staff" if purpose in (Purpose.UNANSWERED, Purpose.DUTY) else f"tier {alert.tier + 1}"
         for (recipient, request), notification_id in zip(asks, queued, strict=True):
             if notification_id is None:
                 continue
@@ -445,7 +519,7 @@ class Escalation:
                 detail += f"; {load.get(recipient.volunteer_id, Load()).text()}"
             log_entry(session, alert.id, at=now, kind="notified", detail=detail, notification_id=notification_id)
 
-    async def _policy(self, reads: StepReads, alert: Alert) -> Policy | None:
+    async def policy_for(self, reads: StepReads, alert: Alert) -> Policy | None:
         """The alert's policy, else the default one (the alert's was removed since it was raised)."""
         for policy_id in (alert.policy_id, DEFAULT_POLICY_ID):
             if policy_id is not None and (policy := await reads.policy(policy_id)) is not None:

@@ -26,7 +26,16 @@ def policy_of(row: EscalationPolicy) -> Policy | None:
     """The policy a row holds, or None (logged) if it no longer validates: the alert then goes
     straight to duty staff rather than nowhere."""
     try:
-        kept = {"id": row.id, "tiers": row.tiers, "repeat": row.repeat, "kinds": row.kinds, "inform": row.inform}
+        kept = {
+            "id": row.id,
+            "tiers": row.tiers,
+            "repeat": row.repeat,
+            "kinds": row.kinds,
+            "inform": row.inform,
+            "arrive_within_s": row.arrive_within_s,
+            "resolve_within_s": row.resolve_within_s,
+            "arrival_radius_m": row.arrival_radius_m,
+        }
         return Policy.model_validate({key: value for key, value in kept.items() if value is not None})
     except ValidationError as exc:
         log.error("escalation policy %r in the database is not valid, so it is not followed: %s", row.id, exc)

@@ -1,6 +1,8 @@
 """Escalation's timers: the loop that runs every step whose time has come.
 
-Timers are the alerts' ``next_escalation_at``. The loop looks at least every
+Timers are the open alerts' ``next_escalation_at`` and the taken alerts' ``follow_up_at``
+(reminders and deadlines of whoever took them: ``monitor.alerts.follow_up``, run through the
+``follow_up`` hook, ``monitor.actions.follow_through``). The loop looks at least every
 ``IDLE_CHECK_S`` (other monitors set timers too, and clocks jump), and sooner when a
 committed transaction set an earlier one (``timer_set``). Due alerts are claimed with
 ``FOR UPDATE SKIP LOCKED``, a batch per transaction, so several monitors never step the
@@ -17,13 +19,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from monitor.alerts.lifecycle import AlertState
+from monitor.alerts.lifecycle import TAKEN, AlertState
 from monitor.core.clock import Clock
 from monitor.core.effects import AfterCommit, Effects, commit_then_apply
 from monitor.core.heartbeat import Heartbeat
 from monitor.core.loop_stop import LoopStop
 from monitor.core.metrics import Metrics
 from monitor.escalation.engine import Escalation
+from monitor.escalation.step_reads import StepReads
 from monitor.store.database import Database
 from monitor.store.models import Alert
 
@@ -40,13 +43,25 @@ DUE_BATCH = 100
 BATCH_HANDOVER_WAIT_S = 1.0
 #: The open alerts whose timer has run out, the earliest first.
 DUE = select(Alert).where(Alert.state == AlertState.OPEN, Alert.next_escalation_at.is_not(None))
+#: The taken alerts with a follow-through step to come.
+FOLLOW_UPS = select(Alert).where(Alert.state.in_([state.value for state in TAKEN]), Alert.follow_up_at.is_not(None))
+#: Runs a taken alert's due follow-through step, inside the timer's transaction (the alert locked).
+FollowUpStep = Callable[[AsyncSession, Effects, Alert, StepReads], Awaitable[None]]
 
 
 class EscalationTimer:
     def __init__(
-        self, engine: Escalation, database: Database, clock: Clock, metrics: Metrics, *, after_commit: AfterCommit
+        self,
+        engine: Escalation,
+        database: Database,
+        clock: Clock,
+        metrics: Metrics,
+        *,
+        after_commit: AfterCommit,
+        follow_up: FollowUpStep | None = None,
     ) -> None:
         self.engine = engine
+        self.follow_up = follow_up
         self.database = database
         self.clock = clock
         self.metrics = metrics
@@ -65,7 +80,8 @@ class EscalationTimer:
             self._wake.set()
 
     async def run_due(self) -> int:
-        """Step every open alert whose timeout has passed (one batch); how many were stepped."""
+        """Step the open alerts whose timeout has passed and the taken alerts whose follow-up is
+        due (at most a batch of each); how many of the larger kind were stepped."""
         now = self.clock.now()
 
         async def step_due(session: AsyncSession, effects: Effects) -> int:
@@ -87,16 +103,37 @@ class EscalationTimer:
                         self.metrics.escalation_lag.observe((now - alert.next_escalation_at).total_seconds())
                     reason = f"nobody took it within tier {alert.tier + 1}'s timeout"
                     await self.engine.step(session, alert, now, effects, reason, reads)
-            return len(due)
+            if self.follow_up is None:
+                return len(due)
+            following = (
+                await session.scalars(
+                    FOLLOW_UPS.where(Alert.follow_up_at <= now)
+                    .order_by(Alert.follow_up_at)
+                    .limit(DUE_BATCH)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            with session.no_autoflush:
+                await reads.prefetch(following)
+                for alert in following:
+                    if alert.follow_up_at is not None:
+                        self.metrics.escalation_lag.observe((now - alert.follow_up_at).total_seconds())
+                    await self.follow_up(session, effects, alert, reads)
+            return max(len(due), len(following))
 
         return await commit_then_apply(self.database, self.after_commit, step_due, urgent=True)
 
     async def next_due(self) -> datetime | None:
         async with self.database.read() as session:
-            result: datetime | None = await session.scalar(
+            escalation: datetime | None = await session.scalar(
                 select(func.min(Alert.next_escalation_at)).where(Alert.state == AlertState.OPEN)
             )
-            return result
+            if self.follow_up is None:
+                return escalation
+            follow_up: datetime | None = await session.scalar(
+                select(func.min(Alert.follow_up_at)).where(Alert.state.in_([state.value for state in TAKEN]))
+            )
+            return min((due for due in (escalation, follow_up) if due is not None), default=None)
 
     async def run(self, heartbeat: Heartbeat, stop: LoopStop, handed_over: HandedOver | None = None) -> None:
         """Keep every escalation on time until stopped, beating ``heartbeat`` as the loop turns.

@@ -17,12 +17,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from devices.base import DeviceEvent, EventType
 from monitor.actions.alert_actions import AlertActions, NewAlert
+from monitor.actions.arrival import arrive_by_position
 from monitor.actions.feedback import queue_feedback
 from monitor.alerts.in_hand import latest_in_hand
 from monitor.alerts.lifecycle import URGENT_KINDS, AlertKind, AlertState
 from monitor.alerts.log import log_entry
 from monitor.core.effects import Effects
-from monitor.store.models import Alert, Device, Resident
+from monitor.oncall.geo import Point
+from monitor.store.models import Alert, Device, Resident, Volunteer, VolunteerPhone
 from monitor.watch.checkins import CheckinRecorder, is_checkin
 from monitor.watch.device_state import last_position
 from monitor.watch.geofence import GeofenceWatch
@@ -82,6 +84,24 @@ class DeviceEventHandler:
             await self._raise(session, effects, device, event, RAISING[event.type], now, device_message_id)
         elif event.type is EventType.CANCEL:
             await self._cancel(session, effects, device, now)
+
+    async def volunteer_located(
+        self, session: AsyncSession, effects: Effects, volunteer: Volunteer, phone: VolunteerPhone, *, now: datetime
+    ) -> None:
+        """A volunteer's phone reported a newer position (kept with their consent): an alert they
+        took may be on site now (``monitor.actions.arrival``)."""
+        if phone.last_lat is None or phone.last_lon is None or phone.last_fix_at is None:
+            return
+        await arrive_by_position(
+            self.actions,
+            session,
+            effects,
+            volunteer,
+            Point(phone.last_lat, phone.last_lon),
+            accuracy_m=phone.last_accuracy_m,
+            fixed_at=phone.last_fix_at,
+            now=now,
+        )
 
     async def _raise(
         self,

@@ -86,6 +86,8 @@ class _Read:
     fresh: list[DeviceEvent] = field(default_factory=list)
     #: the fresh events the alert handler must see (the others only changed the device's state)
     acting: list[DeviceEvent] = field(default_factory=list)
+    #: a volunteer whose phone reported a newer position (kept with their consent)
+    located: tuple[Volunteer, VolunteerPhone] | None = None
 
 
 class MessageProcessor:
@@ -130,6 +132,9 @@ class MessageProcessor:
                     await self.handler.apply(
                         session, effects, read.device, event, now=read.message.received_at, device_message_id=stored_id
                     )
+        for read in reads:
+            if read.located is not None:
+                await self.handler.volunteer_located(session, effects, *read.located, now=read.message.received_at)
         return [self._outcome(read) for read in reads]
 
     # -- finding the devices ---------------------------------------------------------------
@@ -236,7 +241,10 @@ class MessageProcessor:
             return self._rejected(message, parsed)
         phone.adapter_state = dict(parsed.state)
         volunteer = await session.get(Volunteer, phone.volunteer_id)
-        return _Read(message, detail=record_volunteer_fix(phone, volunteer, parsed.events, message.received_at))
+        known = phone.last_fix_at
+        detail = record_volunteer_fix(phone, volunteer, parsed.events, message.received_at)
+        moved = volunteer is not None and phone.last_fix_at is not None and phone.last_fix_at != known
+        return _Read(message, detail=detail, located=(volunteer, phone) if moved and volunteer is not None else None)
 
     async def _drop_seen(self, session: AsyncSession, reads: Sequence[_Read]) -> None:
         """Keep as fresh only the events whose id this device has not sent before.

@@ -48,6 +48,8 @@ class Purpose(StrEnum):
     DIGEST = "digest"  # what a phone's limit held back, in one SMS
     WATCHDOG = "watchdog"  # to duty staff: the monitor itself is in trouble
     INFORM = "inform"  # to a resident's family: an alert about her was raised, or has ended
+    FOLLOW_UP = "follow_up"  # to whoever took an alert: are you on the way, is it over, others asked too
+    DUTY = "duty"  # to duty staff: a taken alert needs them (handed back, nobody arrived, not resolved)
 
 
 #: Lower goes first: people being asked to help before everything else.
@@ -55,6 +57,8 @@ PRIORITY: dict[Purpose, int] = {
     Purpose.ALERT: 0,
     Purpose.UNANSWERED: 0,
     Purpose.WATCHDOG: 0,
+    Purpose.DUTY: 0,
+    Purpose.FOLLOW_UP: 1,
     Purpose.CONFIRMATION: 2,
     Purpose.TAKEN: 3,
     Purpose.CANCELLED: 3,

@@ -7,9 +7,10 @@ Chinese SMS providers). Escalation, actions and supervision say which message an
 they never write text themselves.
 
 An ask must let a volunteer act without opening anything else: who, where, what happened
-and when, where the resident was last located, and how to reply. The language is the
-resident's for messages about them (the directory's ``language``), falling back to the
-volunteer's own for messages about the volunteer.
+and when, where the resident was last located, and how to reply. Every message is in the
+language of the person it goes to (the directory's ``language`` of the volunteer, staff phone
+or family contact): an English-speaking volunteer asked about a Chinese-speaking resident reads
+English, with the resident's name and address as the directory has them.
 """
 
 from __future__ import annotations
@@ -74,6 +75,9 @@ class MessageStyle:
 
     timezone: ZoneInfo
     map_url_template: str
+    #: where responder-page links start ("https://host/r/"); None where the provider refuses
+    #: SMS with links: the ask then carries the map link and everything essential without a page
+    link_base: str | None = None
 
     def local_time(self, moment: datetime) -> str:
         return moment.astimezone(self.timezone).strftime("%H:%M")
@@ -101,16 +105,23 @@ DEFAULT_HAPPENED: dict[str, str] = {"en": "at {when}", "zh": "{when}求助"}
 
 
 def _alert_text(
-    facts: AlertFacts, language: str, style: MessageStyle, *, round_number: int = 0, distance_m: float | None = None
+    facts: AlertFacts,
+    language: str,
+    style: MessageStyle,
+    *,
+    round_number: int = 0,
+    distance_m: float | None = None,
+    link: str | None = None,
 ) -> str:
     """The SMS asking a volunteer (or a family member) to take an alert; ``distance_m``: how far
-    the resident is from them, when both positions are known."""
+    the resident is from them, when both positions are known; ``link``: their responder page,
+    in place of the map link."""
     lang = language_of(language)
     kind = KIND_NAMES[lang].get(facts.kind, facts.kind)
     happened = (
         WHAT_HAPPENED[lang].get(facts.kind, DEFAULT_HAPPENED[lang]).format(when=style.local_time(facts.raised_at))
     )
-    location = _location(facts, lang, style)
+    location = _location(facts, lang, style, link)
     again = {"en": " (reminder)", "zh": "（再次提醒）"}[lang] if round_number > 0 else ""
     away = distance_text(distance_m, lang) if distance_m is not None else ""
     if lang == "zh":
@@ -138,8 +149,12 @@ def distance_text(metres: float, language: str) -> str:
     return f"距您约{kilometres}公里" if zh else f"about {kilometres} km from you"
 
 
-def _location(facts: AlertFacts, lang: str, style: MessageStyle) -> str:
-    """Where the resident was last located: accuracy, fix time, its age when the alert was raised, map link."""
+def _location(facts: AlertFacts, lang: str, style: MessageStyle, page: str | None = None) -> str:
+    """Where the resident was last located: accuracy, fix time, its age when the alert was raised,
+    and the map link; or, with the responder ``page``, only that link: the page has the map and
+    the fix, and a Chinese ask with a position stays within two segments."""
+    if page is not None:
+        return f"详情：{page} " if lang == "zh" else f" Details: {page}"
     if facts.lat is None or facts.lon is None:
         return ""
     link = style.map_link(facts.lat, facts.lon)
@@ -164,11 +179,11 @@ def _ack_confirmation_text(facts: AlertFacts, language: str) -> str:
     if language_of(language) == "zh":
         return (
             f"已确认由您接手{facts.resident_name}的求助（{facts.code}），地址：{facts.address}。"
-            f"处理完毕请回复“完成 {facts.code}”。"
+            f"出发请回复“出发 分钟数”，到达请回复“到了”，处理完毕请回复“完成 {facts.code}”。"
         )
     return (
         f"Thank you: alert {facts.code} for {facts.resident_name} is yours. {facts.address}. "
-        f"Reply DONE {facts.code} when it is resolved."
+        f"Reply OMW <minutes> when you set off, HERE when you arrive, DONE {facts.code} when it is resolved."
     )
 
 
@@ -471,6 +486,164 @@ def _watchdog_text(loop: str, stalled_s: float, host: str, language: str) -> str
     )
 
 
+# -- follow-through: on the way, on site, handed back, overdue -------------------------------------
+
+#: What a volunteer may reply about an alert in each state, for the answer to a reply that does
+#: not fit it ({code}: the alert's number).
+REPLIES_NOW: dict[str, dict[str, str]] = {
+    "en": {
+        "open": "ACK {code} to take it, NO {code} to pass",
+        "holder": "OMW <minutes> when you set off, HERE when you arrive, DONE {code} when it is over, "
+        "NO {code} to hand it back",
+        "on_site": "DONE {code} when it is over",
+        "other": "nothing: no need to reply",
+    },
+    "zh": {
+        "open": "“收到 {code}”接手，“不行 {code}”转给他人",
+        "holder": "“出发 分钟数”表示已出发，“到了”表示已到达，“完成 {code}”表示处理完毕，“不行 {code}”交还",
+        "on_site": "处理完毕请回复“完成 {code}”",
+        "other": "无需回复",
+    },
+}
+#: An alert's state as a volunteer is told it.
+STATE_WORDS: dict[str, dict[str, str]] = {
+    "en": {
+        "open": "waiting for someone to take it",
+        "acknowledged": "taken by {holder}",
+        "en_route": "taken by {holder}, who is on the way",
+        "on_site": "being handled by {holder} on site",
+        "resolved": "resolved",
+        "cancelled": "cancelled",
+    },
+    "zh": {
+        "open": "正在等待接手",
+        "acknowledged": "已由{holder}接手",
+        "en_route": "已由{holder}接手，正在赶往",
+        "on_site": "{holder}已到达现场处理",
+        "resolved": "已处理完毕",
+        "cancelled": "已取消",
+    },
+}
+
+
+def _state_hint_text(facts: AlertFacts, state: str, holder: str, replies: str, language: str) -> str:
+    lang = language_of(language)
+    said = STATE_WORDS[lang].get(state, state).format(holder=holder)
+    can = REPLIES_NOW[lang][replies].format(code=facts.code)
+    if lang == "zh":
+        return f"{facts.resident_name}的求助（{facts.code}）{said}。您可回复：{can}。"
+    return f"Alert {facts.code} for {facts.resident_name} is {said}. You can reply {can}."
+
+
+def _on_the_way_text(facts: AlertFacts, eta: str, language: str) -> str:
+    if language_of(language) == "zh":
+        expected = f"，预计{eta}到达" if eta else ""
+        return f"已记录您正赶往{facts.resident_name}处（{facts.code}）{expected}。到达后请回复“到了”。"
+    expected = f", expected at {eta}" if eta else ""
+    return (
+        f"Noted: you are on your way to {facts.resident_name} (alert {facts.code}){expected}. "
+        "Reply HERE when you arrive."
+    )
+
+
+def _on_site_text(facts: AlertFacts, language: str) -> str:
+    if language_of(language) == "zh":
+        return f"已记录您到达{facts.resident_name}处（{facts.code}）。处理完毕请回复“完成 {facts.code}”。"
+    return f"Noted: you are with {facts.resident_name} (alert {facts.code}). Reply DONE {facts.code} when it is over."
+
+
+def _handed_back_confirmation_text(facts: AlertFacts, language: str) -> str:
+    if language_of(language) == "zh":
+        return f"好的，{facts.resident_name}的求助（{facts.code}）已交还，正在转给其他人。"
+    return f"Understood: alert {facts.code} for {facts.resident_name} is handed back and going to others now."
+
+
+def _arrival_reminder_text(facts: AlertFacts, language: str) -> str:
+    if language_of(language) == "zh":
+        return (
+            f"您在赶往{facts.resident_name}处（{facts.code}，{facts.address}）的路上吗？"
+            f"到达后请回复“到了”，无法前往请回复“不行 {facts.code}”。"
+        )
+    return (
+        f"Are you on the way to {facts.resident_name} (alert {facts.code}, {facts.address})? "
+        f"Reply HERE when you arrive, NO {facts.code} to hand it back."
+    )
+
+
+def _asked_again_text(facts: AlertFacts, language: str) -> str:
+    """To whoever took it, at the arrival deadline: others are asked now, their HERE still counts."""
+    if language_of(language) == "zh":
+        return (
+            f"{facts.resident_name}的求助（{facts.code}）已超时无人到达，已同时请其他人前往。"
+            "如您仍在路上，到达后请回复“到了”。"
+        )
+    return (
+        f"Nobody has arrived at {facts.resident_name}'s (alert {facts.code}) in time, so others are asked too. "
+        "If you are still going, reply HERE when you arrive."
+    )
+
+
+def _resolve_reminder_text(facts: AlertFacts, language: str) -> str:
+    if language_of(language) == "zh":
+        return f"{facts.resident_name}的求助（{facts.code}）仍未结束。处理完毕请回复“完成 {facts.code}”。"
+    return f"Alert {facts.code} for {facts.resident_name} is still open. Reply DONE {facts.code} when it is over."
+
+
+#: Why duty staff hear of a taken alert.
+DUTY_REASONS: dict[str, dict[str, str]] = {
+    "en": {
+        "handed_back": "{holder} handed it back{why}; the next people are being asked",
+        "arrival_overdue": "taken by {holder} at {since}, nobody on site yet; the next people are being asked",
+        "resolve_overdue": "{holder} on site since {since} and not resolved yet; please check",
+    },
+    "zh": {
+        "handed_back": "{holder}已交还{why}，正在转给其他人",
+        "arrival_overdue": "{holder}于{since}接手，至今无人到达，正在转给其他人",
+        "resolve_overdue": "{holder}自{since}在现场，至今未结束，请跟进",
+    },
+}
+
+
+def _duty_text(
+    facts: AlertFacts, reason: str, holder: str, since: datetime, why: str, language: str, style: MessageStyle
+) -> str:
+    lang = language_of(language)
+    kind = KIND_NAMES[lang].get(facts.kind, facts.kind)
+    explained = f"（{why}）" if why and lang == "zh" else (f" ({why})" if why else "")
+    said = DUTY_REASONS[lang][reason].format(holder=holder, since=style.local_time(since), why=explained)
+    if lang == "zh":
+        flag = "【已交还】" if reason == "handed_back" else "【超时】"
+        return f"{flag}{kind}：{facts.resident_name}（{facts.area_name}，{facts.address}）{said}。编号{facts.code}。"
+    flag = "HANDED BACK" if reason == "handed_back" else "OVERDUE"
+    return f"{flag} {kind} {facts.code}: {facts.resident_name} ({facts.area_name}, {facts.address}): {said}."
+
+
+#: Help on its way, as the family (taken, arrived) and the resident (taken, on the way) are told it.
+PROGRESS: dict[str, dict[str, str]] = {
+    "en": {
+        "family:taken": "{helper} has taken the alert ({code}) for {resident} and is going to help",
+        "family:arrived": "{helper} is with {resident} now (alert {code})",
+        "resident:taken": "{helper} has your call for help and is coming",
+        "resident:on_the_way": "{helper} is on the way to you{eta}",
+    },
+    "zh": {
+        "family:taken": "{resident}的求助（{code}）已由{helper}接手，正在前往",
+        "family:arrived": "{helper}已到达{resident}身边（{code}）",
+        "resident:taken": "{helper}已收到您的求助，正在赶来",
+        "resident:on_the_way": "{helper}正在赶来{eta}",
+    },
+}
+
+
+def _progress_text(facts: AlertFacts, stage: str, helper: str, eta: str, language: str) -> str:
+    lang = language_of(language)
+    when = (f"，预计{eta}到达" if lang == "zh" else f", expected at {eta}") if eta else ""
+    said = PROGRESS[lang][stage].format(helper=helper, resident=facts.resident_name, code=facts.code, eta=when)
+    if lang == "zh":
+        return f"{said}。无需回复。"
+    return f"{said}. No need to reply."
+
+
 # -- messages: each one's template name and parameters beside its text ------------------------
 
 
@@ -492,17 +665,25 @@ def _short(facts: AlertFacts) -> dict[str, str]:
 
 
 def ask(
-    facts: AlertFacts, language: str, style: MessageStyle, *, round_number: int = 0, distance_m: float | None = None
+    facts: AlertFacts,
+    language: str,
+    style: MessageStyle,
+    *,
+    round_number: int = 0,
+    distance_m: float | None = None,
+    link: str | None = None,
 ) -> Message:
     """Asking a volunteer (or a family member) to take an alert; ``distance_m``: how far the
-    resident is from them, when both positions are known; a later round is a reminder."""
+    resident is from them, when both positions are known; ``link``: their responder page; a
+    later round is a reminder."""
     lang = language_of(language)
     params = _about(facts, lang, style) | {
         "phone": facts.resident_phone or "",
         "distance": distance_text(distance_m, lang) if distance_m is not None else "",
         "location": style.map_link(facts.lat, facts.lon) if facts.lat is not None and facts.lon is not None else "",
+        "link": link or "",
     }
-    text = _alert_text(facts, lang, style, round_number=round_number, distance_m=distance_m)
+    text = _alert_text(facts, lang, style, round_number=round_number, distance_m=distance_m, link=link)
     return Message("reminder" if round_number > 0 else "ask", text, params)
 
 
@@ -601,6 +782,65 @@ def watchdog(loop: str, stalled_s: float, host: str, language: str) -> Message:
     """To duty staff: a loop of the monitor stopped and it is restarting."""
     params = {"loop": loop, "seconds": str(round(stalled_s)), "host": host}
     return Message("watchdog", _watchdog_text(loop, stalled_s, host, language), params)
+
+
+def state_hint(facts: AlertFacts, state: str, holder: str, replies: str, language: str) -> Message:
+    """The answer to a reply that does not fit the alert's state: what the state is, what can be replied
+    (``replies``: "open", "holder", "on_site" or "other", the keys of ``REPLIES_NOW``)."""
+    text = _state_hint_text(facts, state, holder, replies, language)
+    return Message("state_hint", text, _short(facts) | {"state": state, "holder": holder})
+
+
+def on_the_way(facts: AlertFacts, eta: str, language: str) -> Message:
+    """To whoever took it, after OMW: noted, with the time they expect to be there (``eta``, local)."""
+    return Message("on_the_way", _on_the_way_text(facts, eta, language), _short(facts) | {"eta": eta})
+
+
+def on_site(facts: AlertFacts, language: str) -> Message:
+    """To whoever took it, after HERE (or an arrival seen otherwise): noted, how to close it."""
+    return Message("on_site", _on_site_text(facts, language), _short(facts))
+
+
+def handed_back_confirmation(facts: AlertFacts, language: str) -> Message:
+    return Message("handed_back_confirmation", _handed_back_confirmation_text(facts, language), _short(facts))
+
+
+def arrival_reminder(facts: AlertFacts, language: str) -> Message:
+    """To whoever took it, half-way to the arrival deadline."""
+    params = _short(facts) | {"address": facts.address}
+    return Message("arrival_reminder", _arrival_reminder_text(facts, language), params)
+
+
+def asked_again(facts: AlertFacts, language: str) -> Message:
+    """To whoever took it, at the arrival deadline: others are asked too; HERE still counts."""
+    return Message("asked_again", _asked_again_text(facts, language), _short(facts))
+
+
+def resolve_reminder(facts: AlertFacts, language: str) -> Message:
+    """To whoever is on site, half-way to the resolution deadline."""
+    return Message("resolve_reminder", _resolve_reminder_text(facts, language), _short(facts))
+
+
+def duty_notice(
+    facts: AlertFacts,
+    reason: str,
+    *,
+    holder: str,
+    since: datetime,
+    language: str,
+    style: MessageStyle,
+    why: str = "",
+) -> Message:
+    """To duty staff about a taken alert (``reason``: handed_back, arrival_overdue, resolve_overdue)."""
+    params = _about(facts, language, style) | {"reason": reason, "holder": holder, "why": why}
+    return Message(reason, _duty_text(facts, reason, holder, since, why, language, style), params)
+
+
+def progress(facts: AlertFacts, stage: str, *, helper: str, eta: str, language: str) -> Message:
+    """Help on its way (``stage``: family:taken, family:arrived, resident:taken, resident:on_the_way);
+    ``helper``: the first name of whoever took it; ``eta``: when they expect to be there, or ""."""
+    params = _short(facts) | {"stage": stage, "helper": helper, "eta": eta}
+    return Message(stage.replace(":", "_"), _progress_text(facts, stage, helper, eta, language), params)
 
 
 # -- what a call says (monitor.notify.voice): spoken, so no links, codes said once -------------

@@ -16,6 +16,7 @@ from monitor.reports.charts import render_chart
 from monitor.reports.export import report_csv, report_data
 from monitor.reports.figures import Report, build_report
 from monitor.reports.period import PeriodError, make_period
+from monitor.reports.responders import ResponderFigures
 from monitor.store.database import Database
 
 
@@ -83,9 +84,33 @@ def text_report(report: Report) -> str:
             f"acknowledged within {label}: {_percent(share.value)} ({share.within} of {share.of}; "
             f"target {share.target * 100:g} %){verdict}"
         )
+    if report.responders is not None:
+        lines += _responder_lines(report.responders.overall, "on site")
+        lines += [line for area in report.responders.areas for line in _responder_lines(area, f"  area {area.name}")]
+        lines += [
+            line
+            for volunteer in report.responders.volunteers
+            for line in _responder_lines(volunteer, f"  {volunteer.name} ({volunteer.key})")
+        ]
     lines.append(f"outcomes: {', '.join(f'{o} {n}' for o, n in report.outcomes.items()) or 'none'}")
     for load in report.volunteers:
         lines.append(
             f"  {load.name} ({load.volunteer_id}): asked {load.asked}, took {load.took}, declined {load.declined}"
         )
     return "\n".join(lines) + "\n"
+
+
+def _responder_lines(figures: ResponderFigures, label: str) -> list[str]:
+    """A group's responder figures: the shares on site in 45 and 60 minutes, times, hand-backs, overdue."""
+    judged = "" if figures.enough else f" (too few calls to judge: {figures.calls})"
+    shares = ", ".join(
+        f"{_percent(share.value)} within {minutes} min (target {share.target * 100:g} %)"
+        for minutes, share in ((45, figures.within_45), (60, figures.within_60))
+    )
+    return [
+        f"{label}: {figures.arrivals} of {figures.calls} calls; {shares}{judged}",
+        f"{' ' * (len(label) - len(label.lstrip()))}  press to on site median "
+        f"{_seconds(figures.press_to_on_site.median_s)}, p90 {_seconds(figures.press_to_on_site.p90_s)}; "
+        f"taken to on site median {_seconds(figures.taken_to_on_site.median_s)}, "
+        f"p90 {_seconds(figures.taken_to_on_site.p90_s)}; handed back {figures.handed_back}, overdue {figures.overdue}",
+    ]

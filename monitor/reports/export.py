@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from monitor.core.csv_cells import write_csv
-from monitor.reports.figures import Durations, Report, Share
+from monitor.reports.figures import Report
+from monitor.reports.measures import Durations, Share
+from monitor.reports.responders import ResponderFigures, Responders
 
 
 def report_data(report: Report) -> dict[str, Any]:
@@ -41,9 +43,36 @@ def report_data(report: Report) -> dict[str, Any]:
                 "alerts": day.alerts,
                 "urgent": day.urgent,
                 "acknowledged_within_60s": day.answered_60s,
+                "responder_calls": day.responder_calls,
+                "on_site_within_45min": day.on_site_45_min,
             }
             for day in report.days
         ],
+        "responders": _responders(report.responders) if report.responders is not None else None,
+    }
+
+
+def _responders(responders: Responders) -> dict[str, Any]:
+    return {
+        **_responder_group(responders.overall),
+        "areas": [_responder_group(area) for area in responders.areas],
+        "volunteers": [_responder_group(volunteer) for volunteer in responders.volunteers],
+    }
+
+
+def _responder_group(figures: ResponderFigures) -> dict[str, Any]:
+    return {
+        "id": figures.key,
+        "name": figures.name,
+        "calls": figures.calls,
+        "arrivals": figures.arrivals,
+        "enough_to_judge": figures.enough,
+        "on_site_within_45min": _share(figures.within_45),
+        "on_site_within_60min": _share(figures.within_60),
+        "press_to_on_site_s": _durations(figures.press_to_on_site),
+        "taken_to_on_site_s": _durations(figures.taken_to_on_site),
+        "handed_back": figures.handed_back,
+        "overdue": figures.overdue,
     }
 
 
@@ -85,5 +114,26 @@ def report_csv(report: Report) -> str:
     for load in data["volunteers"]:
         rows += [(f"volunteer:{load['id']}", key, load[key]) for key in ("name", "asked", "took", "declined")]
     for day in data["days"]:
-        rows += [(f"day:{day['day']}", key, day[key]) for key in ("alerts", "urgent", "acknowledged_within_60s")]
+        rows += [
+            (f"day:{day['day']}", key, day[key])
+            for key in ("alerts", "urgent", "acknowledged_within_60s", "responder_calls", "on_site_within_45min")
+        ]
+    responders = data["responders"]
+    if responders is not None:
+        for group, section in [
+            (responders, "responders"),
+            *((area, f"responders:area:{area['id']}") for area in responders["areas"]),
+            *((volunteer, f"responders:volunteer:{volunteer['id']}") for volunteer in responders["volunteers"]),
+        ]:
+            rows += _responder_rows(section, group)
     return write_csv(["section", "key", "value"], rows)
+
+
+def _responder_rows(section: str, group: dict[str, Any]) -> list[tuple[str, str, object]]:
+    """One group's responder figures as rows: plain values, then each measure's parts ("on_site_within_45min.share")."""
+    rows: list[tuple[str, str, object]] = [
+        (section, key, group[key]) for key in ("name", "calls", "arrivals", "enough_to_judge", "handed_back", "overdue")
+    ]
+    for measure in ("on_site_within_45min", "on_site_within_60min", "press_to_on_site_s", "taken_to_on_site_s"):
+        rows += [(section, f"{measure}.{key}", value) for key, value in group[measure].items()]
+    return rows

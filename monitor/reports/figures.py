@@ -1,4 +1,5 @@
-"""The figures of a report, computed from the alerts, SMS and audit log of a period.
+"""The figures of a report, computed from the alerts, SMS and audit log of a period (the
+responder figures beside them: ``monitor.reports.responders``).
 
 The answer-time figures (time to acknowledgement, shares within 60 s and 180 s) are about
 urgent alerts (SOS, fall), the calls the telecare targets are set for: 97.5 % answered
@@ -9,8 +10,6 @@ Percentiles are nearest-rank: p90 is the smallest time at least 90 % of the aler
 
 from __future__ import annotations
 
-import math
-import statistics
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -23,46 +22,14 @@ from sqlalchemy.sql.selectable import ScalarSelect
 
 from monitor.alerts.lifecycle import URGENT_KINDS, AlertKind, AlertState, Outcome
 from monitor.notify.requests import Purpose
+from monitor.reports.measures import Durations, Share
 from monitor.reports.period import Period
+from monitor.reports.responders import Responders, needed_a_responder, responder_figures
 from monitor.store.models import Alert, AlertEvent, Area, Notification, Volunteer
 
 TARGET_60S = 0.975
 TARGET_180S = 0.99
 URGENT = frozenset(kind.value for kind in URGENT_KINDS)
-
-
-@dataclass(frozen=True, slots=True)
-class Durations:
-    count: int
-    median_s: float | None
-    p90_s: float | None
-    p99_s: float | None
-
-    @classmethod
-    def of(cls, seconds: Sequence[float]) -> Durations:
-        if not seconds:
-            return cls(0, None, None, None)
-        ordered = sorted(seconds)
-        return cls(len(ordered), statistics.median(ordered), nearest_rank(ordered, 0.90), nearest_rank(ordered, 0.99))
-
-
-def nearest_rank(ordered: Sequence[float], share: float) -> float:
-    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
-
-
-@dataclass(frozen=True, slots=True)
-class Share:
-    within: int
-    of: int
-    target: float
-
-    @property
-    def value(self) -> float | None:
-        return self.within / self.of if self.of else None
-
-    @property
-    def meets_target(self) -> bool | None:
-        return None if self.value is None else self.value >= self.target
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +47,9 @@ class Day:
     alerts: int
     urgent: int
     answered_60s: int
+    #: SOS and fall calls that needed someone there, and how many had someone there within 45 minutes
+    responder_calls: int = 0
+    on_site_45_min: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +68,7 @@ class Report:
     outcomes: dict[str, int]
     volunteers: list[VolunteerLoad] = field(default_factory=list)
     days: list[Day] = field(default_factory=list)
+    responders: Responders | None = None
 
 
 async def build_report(session: AsyncSession, period: Period, area_id: str | None = None) -> Report:
@@ -148,6 +119,7 @@ async def build_report(session: AsyncSession, period: Period, area_id: str | Non
         ),
         volunteers=await _volunteer_load(session, alerts, alert_ids),
         days=_days(period, alerts),
+        responders=await responder_figures(session, alerts, alert_ids),
     )
 
 
@@ -219,5 +191,10 @@ def _days(period: Period, alerts: Sequence[Alert]) -> list[Day]:
             alert.acknowledged_at is not None and (alert.acknowledged_at - alert.raised_at).total_seconds() <= 60
             for alert in urgent
         )
-        days.append(Day(day, len(those), len(urgent), answered))
+        called = [alert for alert in those if needed_a_responder(alert)]
+        on_site = sum(
+            alert.on_site_at is not None and (alert.on_site_at - alert.raised_at).total_seconds() <= 45 * 60
+            for alert in called
+        )
+        days.append(Day(day, len(those), len(urgent), answered, len(called), on_site))
     return days

@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 import aiomqtt
 
 from monitor.actions.alert_actions import AlertActions
+from monitor.actions.follow_through import FollowThrough
 from monitor.actions.replies import ReplyHandler
 from monitor.config.settings import Settings
 from monitor.core.clock import Clock, SystemClock
@@ -121,13 +122,22 @@ class Monitor:
         channels = configured_channels(self.settings)
         for channel in channels.values():
             await stack.enter_async_context(channel)
-        style = MessageStyle(ZoneInfo(self.settings.service.timezone), self.settings.service.map_url_template)
+        style = MessageStyle(
+            ZoneInfo(self.settings.service.timezone),
+            self.settings.service.map_url_template,
+            link_base=f"{self.settings.web.public_url}/r/" if self.settings.sms.responder_links else None,
+        )
         staff_channels = (SMS, VOICE) if self.settings.voice.duty_calls else (SMS,)
         self.escalation = Escalation(style, self.metrics, channels=channels.keys(), staff_channels=staff_channels)
-        self.timer = EscalationTimer(
-            self.escalation, self.database, self.clock, self.metrics, after_commit=self.after_commit
-        )
         self.actions = AlertActions(self.escalation, self.metrics)
+        self.timer = EscalationTimer(
+            self.escalation,
+            self.database,
+            self.clock,
+            self.metrics,
+            after_commit=self.after_commit,
+            follow_up=FollowThrough(self.actions).step,
+        )
         rules = SupervisionRules.from_settings(self.settings.supervision)
         self.supervision = Supervision(
             self.database, self.clock, self.actions, style, rules, after_commit=self.after_commit

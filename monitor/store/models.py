@@ -93,6 +93,8 @@ class Resident(Base):
     #: where the resident lives: the alert's position for "nearest first" when the device has none
     home_lat: Mapped[float | None] = mapped_column(Float)
     home_lon: Mapped[float | None] = mapped_column(Float)
+    #: she wants an SMS on her phone when someone takes her alert and when they set off
+    sms_updates: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class FamilyContact(Base):
@@ -225,6 +227,12 @@ class EscalationPolicy(Base):
     kinds: Mapped[list[str]] = mapped_column(JSON, default=list)
     #: told when an alert is raised and when it ends, never asked: ["family"]
     inform: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: follow-through: seconds from taking an alert to arriving, and from arriving to resolving it
+    #: (NULL: the directory's defaults, ``monitor.directory.model.Policy``)
+    arrive_within_s: Mapped[int | None] = mapped_column(Integer)
+    resolve_within_s: Mapped[int | None] = mapped_column(Integer)
+    #: how close a shared phone position counts as arrived (NULL: the default)
+    arrival_radius_m: Mapped[int | None] = mapped_column(Integer)
 
 
 class Alert(Base):
@@ -234,6 +242,7 @@ class Alert(Base):
         Index("ix_alerts_resident_state", "resident_id", "state"),
         # who took how many alerts lately, for the escalation log's load figures (monitor.oncall.fairness)
         Index("ix_alerts_acknowledged_by", "acknowledged_by", "acknowledged_at"),
+        Index("ix_alerts_follow_up", "state", "follow_up_at"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     kind: Mapped[str] = mapped_column(String(32))
@@ -244,8 +253,22 @@ class Alert(Base):
     #: the device event that raised it, for the record
     event_id: Mapped[str | None] = mapped_column(String(128))
     raised_at: Mapped[datetime]
+    #: when the alert was first answered (the answering figures); a hand-back does not undo it
     acknowledged_at: Mapped[datetime | None]
+    #: who holds it now (taken, on the way or there); NULL while it is open
     acknowledged_by: Mapped[str | None] = mapped_column(String(100))
+    #: follow-through (``monitor.alerts.lifecycle``): when the present holder took it, set off
+    #: (and the time they gave), arrived (and who)
+    taken_at: Mapped[datetime | None]
+    en_route_at: Mapped[datetime | None]
+    eta: Mapped[datetime | None]
+    on_site_at: Mapped[datetime | None]
+    on_site_by: Mapped[str | None] = mapped_column(String(100))
+    #: nobody arrived (or resolved it) in time: duty staff see it flagged until it is resolved
+    overdue: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: a taken alert's next follow-through step ("remind_arrival", "arrival_due", ...) and when
+    follow_up: Mapped[str | None] = mapped_column(String(32))
+    follow_up_at: Mapped[datetime | None]
     resolved_at: Mapped[datetime | None]
     resolved_by: Mapped[str | None] = mapped_column(String(100))
     outcome: Mapped[str | None] = mapped_column(String(32))
@@ -538,5 +561,24 @@ class ResidentCard(Base):
     camera_url: Mapped[str | None] = mapped_column(Text)
     #: the resident (or their guardian) agreed that duty staff may look at the camera
     camera_consent: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: the key safe's code: shown on the responder page only to whoever took her alert, never in SMS
+    key_safe_code: Mapped[str | None] = mapped_column(String(64))
     updated_at: Mapped[datetime]
     updated_by: Mapped[str] = mapped_column(String(100))
+
+
+class ResponderLink(Base):
+    """A link to the responder page (``/r/<token>``) for one person about one alert: random and
+    unguessable, made when the person is first asked and sent in their SMS; dead an hour after
+    the alert ended (``monitor.notify.responder_links``)."""
+
+    __tablename__ = "responder_links"
+    __table_args__ = (UniqueConstraint("alert_id", "phone"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    token: Mapped[str] = mapped_column(String(32), unique=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id"), index=True)
+    phone: Mapped[str] = mapped_column(String(32))
+    volunteer_id: Mapped[str | None] = mapped_column(ForeignKey("volunteers.id"))
+    #: what the page's forms must send back (a form from another site cannot)
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]

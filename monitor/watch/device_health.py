@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitor.actions.alert_actions import AlertActions, NewAlert
-from monitor.alerts.lifecycle import AlertKind, AlertState, Outcome, transition
+from monitor.alerts.lifecycle import TAKEN, AlertKind, AlertState, Outcome, transition
 from monitor.alerts.log import log_entry
 from monitor.core.effects import Effects
 from monitor.store.models import Alert, AlertDevice, Device, Resident
@@ -30,7 +30,7 @@ from monitor.watch.device_state import last_position
 from monitor.watch.rules import SupervisionRules
 
 REVIEW_BATCH = 500
-ONGOING = (AlertState.OPEN.value, AlertState.ACKNOWLEDGED.value)
+ONGOING = (AlertState.OPEN.value, *(state.value for state in TAKEN))
 
 
 class DeviceHealth:

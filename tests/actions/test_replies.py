@@ -12,7 +12,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from monitor.actions.replies import ReplyOutcome
+from monitor.actions.responses import ReplyOutcome
 from monitor.core.effects import Effects
 from monitor.store.models import FamilyContact, SmsOptOut, VolunteerAvailability
 from simulator.directory_entries import policy

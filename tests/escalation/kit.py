@@ -22,7 +22,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitor.actions.alert_actions import AlertActions, Fix, NewAlert
-from monitor.actions.replies import InboundReply, ReplyHandler, ReplyOutcome
+from monitor.actions.follow_through import FollowThrough
+from monitor.actions.replies import InboundReply, ReplyHandler
+from monitor.actions.responses import ReplyOutcome
 from monitor.alerts.lifecycle import AlertKind
 from monitor.core.effects import Effects, commit_then_apply
 from monitor.core.metrics import Metrics
@@ -151,7 +153,14 @@ class World:
         self.escalation = Escalation(STYLE, self.metrics, channels=channels)
         self.actions = AlertActions(self.escalation, self.metrics)
         self.replies = ReplyHandler(self.actions)
-        self.timer = EscalationTimer(self.escalation, database, clock, self.metrics, after_commit=self.after_commit)
+        self.timer = EscalationTimer(
+            self.escalation,
+            database,
+            clock,
+            self.metrics,
+            after_commit=self.after_commit,
+            follow_up=FollowThrough(self.actions).step,
+        )
         self.rules = SupervisionRules()
         #: the effects of every committed transaction, in order
         self.applied: list[Effects] = []

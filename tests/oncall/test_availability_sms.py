@@ -37,7 +37,7 @@ async def test_pause_2h_keeps_a_volunteer_out_for_two_hours_and_says_until_when(
         assert paused.body == "已暂停至21:00，此前不会收到求助短信。回复“上班”可提前恢复。"
 
         await deployment.press("btn-1")
-        await deployment.sandbox.wait_for_messages(1, to=ZHANG_WEI, body_contains="收到 ")
+        await deployment.sandbox.wait_for_messages(1, to=ZHANG_WEI, body_contains="Reply ACK")
         [first] = await alerts(monitor, "sos")
         assert alert_requests(deployment, LI_MING) == []
         assert await zhang_wei.reply(f"DONE {first.id}") == 200
@@ -55,7 +55,7 @@ async def test_pause_2h_keeps_a_volunteer_out_for_two_hours_and_says_until_when(
         second = (await alerts(monitor, "sos"))[-1]
         notified = [entry.detail for entry in await alert_log(monitor, second.id, "notified")]
 
-    assert "Reply ACK" in request.body
+    assert "回复“收到" in request.body  # in his own language, about an English-speaking resident
     assert on_call.body == "您目前在值班，至23:00。"
     # the escalation log states each volunteer's recent load beside the request
     assert f"SMS to Zhang Wei ({ZHANG_WEI}), tier 1, round 1; asked 1, took 1 in the last 30 days" in notified
@@ -91,12 +91,12 @@ async def test_stop_ends_every_message_to_that_number_until_start(deployment: De
         [team] = [area for area in roster["areas"] if area["id"] == "a-1"]
 
         await deployment.press("btn-1")
-        await deployment.sandbox.wait_for_messages(1, to=ZHANG_WEI, body_contains="收到 ")
+        await deployment.sandbox.wait_for_messages(1, to=ZHANG_WEI, body_contains="Reply ACK")
         [alert] = await alerts(monitor, "sos")
         assert await li_ming.reply(f"ACK {alert.id}") == 200  # he was not asked: it stays open, and no answer
         assert await li_ming.reply("STATUS") == 200  # no answer either
         assert await zhang_wei.reply("ACK") == 200
-        await deployment.sandbox.wait_for_messages(1, to=ZHANG_WEI, body_contains="完成")
+        await deployment.sandbox.wait_for_messages(1, to=ZHANG_WEI, body_contains="is yours")
         [taken] = await alerts(monitor, "sos")
         stopped_rows = await sms_rows(monitor, LI_MING)
         assert deployment.sandbox.messages(to=LI_MING) == []

@@ -24,9 +24,10 @@ async def test_the_log_and_the_report_count_alerts_asked_and_taken_per_volunteer
     async with monitor_on(deployment, clock) as monitor:
         li_ming, zhang_wei = deployment.sandbox.phone(LI_MING), deployment.sandbox.phone(ZHANG_WEI)
         await deployment.press("btn-1")
-        await deployment.sandbox.wait_for_messages(2, body_contains="收到 ")
+        await deployment.sandbox.wait_for_messages(2, body_contains="王秀英")
         clock.advance(seconds=61)  # nobody answered: the reminder round asks both again
-        await deployment.sandbox.wait_for_messages(2, body_contains="再次提醒")
+        await deployment.sandbox.wait_for_messages(1, to=LI_MING, body_contains="再次提醒")
+        await deployment.sandbox.wait_for_messages(1, to=ZHANG_WEI, body_contains="(reminder)")
         assert await zhang_wei.reply("ACK") == 200
 
         await deployment.press("btn-2")
@@ -48,7 +49,7 @@ async def test_steps_taken_together_count_the_requests_queued_before_them(deploy
     clock = ShiftedClock(WEDNESDAY_1900)
     async with monitor_on(deployment, clock) as monitor:
         await deployment.press("btn-1")
-        await deployment.sandbox.wait_for_messages(2, body_contains="收到 ")
+        await deployment.sandbox.wait_for_messages(2, body_contains="王秀英")
         await deployment.press("btn-2")
         await deployment.sandbox.wait_for_messages(2, body_contains="Margaret Chen")
         clock.advance(seconds=61)  # both alerts' tier 2 (the leader) fall due at once: one batch of steps

@@ -1,4 +1,4 @@
-"""Family contacts: informed ones hear that an alert was raised and that it ended, nothing else;
+"""Family contacts: informed ones hear that an alert was raised, who took it, and that it ended, nothing else;
 as a tier target they are asked like volunteers and can take the alert."""
 
 from __future__ import annotations
@@ -40,25 +40,29 @@ async def test_informed_family_hear_of_the_alert_and_its_end_and_nothing_else(de
     async with monitor_on(deployment, ShiftedClock(WEDNESDAY_1900)) as monitor:
         alert, son_raised, granddaughter_raised = await press_and_hear_from_family(deployment, monitor)
         assert await deployment.sandbox.phone(LI_MING).reply("收到") == 200
-        await deployment.sandbox.wait_for_messages(1, to=ZHANG_WEI, body_contains="已由Li Ming接手")
+        await deployment.sandbox.wait_for_messages(1, to=ZHANG_WEI, body_contains="Li Ming has taken")
+        son_taken = (await deployment.sandbox.wait_for_messages(2, to=WANG_LEI))[1]
         assert await deployment.sandbox.phone(LI_MING).reply("完成") == 200
-        son_ended = (await deployment.sandbox.wait_for_messages(2, to=WANG_LEI))[1]
-        granddaughter_ended = (await deployment.sandbox.wait_for_messages(2, to=AMY_WANG))[1]
+        son_ended = (await deployment.sandbox.wait_for_messages(3, to=WANG_LEI))[2]
+        granddaughter_ended = (await deployment.sandbox.wait_for_messages(3, to=AMY_WANG))[2]
         rows = [row for phone in (WANG_LEI, AMY_WANG) for row in await sms_rows(monitor, phone)]
         informed = [entry.detail for entry in await alert_log(monitor, alert.id, "informed")]
 
     assert son_raised.startswith("【紧急求助】您的家人王秀英（12栋3单元201）")
     assert "无需回复" in son_raised and "收到" not in son_raised  # never asked to act
     assert granddaughter_raised.startswith("SOS: 王秀英 (12栋3单元201) raised an alert at 19:00")
+    assert son_taken.body == f"王秀英的求助（{alert.id}）已由Li接手，正在前往。无需回复。"
     assert son_ended.body == f"王秀英的求助（{alert.id}）已结束：志愿者已上门处理。无需回复。"
     assert (
         granddaughter_ended.body == f"The alert ({alert.id}) for 王秀英 is over: a volunteer visited. No need to reply."
     )
-    # exactly two SMS each, both "inform": no request, no "taken" notice, no reminder
-    assert [row.purpose for row in rows] == [Purpose.INFORM] * 4
+    # exactly three SMS each, all "inform": no request, no "taken" notice, no reminder
+    assert [row.purpose for row in rows] == [Purpose.INFORM] * 6
     assert informed == [
         f"SMS to Wang Lei (son, {WANG_LEI}), family, told it was raised",
         f"SMS to Amy Wang (granddaughter, {AMY_WANG}), family, told it was raised",
+        f"SMS to Wang Lei (son, {WANG_LEI}), family, told Li took it",
+        f"SMS to Amy Wang (granddaughter, {AMY_WANG}), family, told Li took it",
         f"SMS to Wang Lei (son, {WANG_LEI}), family, told it ended (volunteer visited)",
         f"SMS to Amy Wang (granddaughter, {AMY_WANG}), family, told it ended (volunteer visited)",
     ]

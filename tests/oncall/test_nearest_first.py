@@ -33,7 +33,10 @@ DIRECTORY = directory_file(
     entry("residents", **people.MARGARET_CHEN),
     entry("devices", id="gps-1", resident=people.RESIDENT_EN, kind="gps_phone", heartbeat_s=0),
     RITAS_PHONE,
-    *(entry("volunteers", **volunteer, areas=["a-1"]) for volunteer in (NEAR_NEIGHBOUR, FAR_FRIEND, ROAMING_RITA)),
+    *(
+        entry("volunteers", **volunteer, areas=["a-1"], language="en")
+        for volunteer in (NEAR_NEIGHBOUR, FAR_FRIEND, ROAMING_RITA)
+    ),
     entry(
         "policies",
         id="default",

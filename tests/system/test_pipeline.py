@@ -14,6 +14,7 @@ import httpx
 from sqlalchemy import select
 
 from monitor.store.models import DeviceMessage
+from simulator.harness.deployment import set_setting
 from simulator.sandbox import Outcome
 from tests.support.deployment import STAFF, STRANGER, TIER1, TIER2, Deployment, FeedbackListener
 from tests.support.waiting import until
@@ -32,9 +33,13 @@ async def test_sos_reaches_the_area_team_with_what_they_need_to_act(deployment: 
 
     assert {first.to, second.to} == set(TIER1)
     [alert] = deployment.alerts()
-    for body in (first.body, second.body):
+    bodies = {message.to: message.body for message in (first, second)}
+    for body in bodies.values():
         assert "王秀英" in body and "12栋3单元201" in body and "Tianxian 3" in body
-        assert f"回复“收到 {alert['id']}”" in body  # how to reply, with the alert's number
+        assert f"{deployment.web_url}/r/" in body  # their own link to the responder page
+    # how to reply, with the alert's number, in each volunteer's own language
+    assert f"回复“收到 {alert['id']}”" in bodies[TIER1[0]]
+    assert f"Reply ACK {alert['id']} to take it" in bodies[TIER1[1]]
     assert first.from_ == deployment.sandbox.from_number
     assert alert["kind"] == "sos" and alert["state"] == "open"
     assert (alert["device_id"], alert["resident_id"], alert["tier"]) == ("btn-1", "r-1", 1)
@@ -42,10 +47,12 @@ async def test_sos_reaches_the_area_team_with_what_they_need_to_act(deployment: 
     assert received == {"event_id": "press-1", "alert_id": alert["id"], "state": "received", "by": None}
 
 
-async def test_english_resident_gets_english_sms_with_map_link(deployment: Deployment) -> None:
+async def test_where_links_are_refused_the_sms_carries_the_map_link(deployment: Deployment) -> None:
+    set_setting(deployment, "sms", "responder_links", "false")
     async with deployment.monitor():
         await deployment.press("btn-2", "fall", lat=30.27411, lon=120.15515, acc=12)
-        first, _ = await deployment.sandbox.wait_for_messages(2)
+        [first] = await deployment.sandbox.wait_for_messages(1, to=TIER1[1])  # Zhang Wei reads English
+    assert "/r/" not in first.body
     assert first.body.startswith("FALL DETECTED: Margaret Chen, 8 Riverside Lane, Flat 4")
     assert "https://www.openstreetmap.org/?mlat=30.27411&mlon=120.15515" in first.body
     assert "±12m" in first.body
@@ -131,7 +138,10 @@ async def test_cancel_before_anyone_takes_it_tells_those_asked(deployment: Deplo
         await deployment.press("btn-1", event_id="p")
         await deployment.sandbox.wait_for_messages(2)
         await deployment.press("btn-1", "cancel", event_id="c")
-        told = await deployment.sandbox.wait_for_messages(2, body_contains="取消")
+        told = [
+            *await deployment.sandbox.wait_for_messages(1, to=TIER1[0], body_contains="取消"),
+            *await deployment.sandbox.wait_for_messages(1, to=TIER1[1], body_contains="cancelled"),
+        ]
         cancelled = await feedback.wait_for("cancelled")
     assert {message.to for message in told} == set(TIER1)
     [alert] = deployment.alerts()
@@ -248,7 +258,7 @@ async def test_only_those_asked_can_take_it_and_a_second_taker_is_told_who_has_i
         await deployment.wait_for_alerts(lambda alerts: alerts[0]["state"] == "open")
         assert await deployment.sandbox.phone(TIER1[0]).reply("收到") == 200
         assert await deployment.sandbox.phone(TIER1[1]).reply("ACK") == 200
-        await deployment.sandbox.wait_for_messages(1, to=TIER1[1], body_contains="已由Li Ming接手")
+        await deployment.sandbox.wait_for_messages(1, to=TIER1[1], body_contains="Li Ming has taken")
     assert "没有待处理的求助" in not_yours.body  # the leader writes zh (the default)
     [alert] = deployment.alerts()
     assert (alert["state"], alert["acknowledged_by"]) == ("acknowledged", "v-1")

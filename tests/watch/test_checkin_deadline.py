@@ -81,12 +81,21 @@ async def test_a_missed_check_in_sends_the_area_team_and_leader_to_the_door(depl
         assert (missed.policy_id, missed.state) == ("knock-first", "open")
         asked = await deployment.sandbox.wait_for_messages(3)
         assert {message.to for message in asked} == {*TIER1, TIER2}
-        for message in asked:
-            assert message.body.startswith("【未按时报平安】赵桂兰（Tianxian 3，5栋1单元101）截至10:00未报平安")
-            assert f"回复“收到 {missed.id}”接手" in message.body
+        for message in asked:  # each in their own language: Zhang Wei reads English
+            if message.to == TIER1[1]:
+                assert message.body.startswith(
+                    "MISSED CHECK-IN: 赵桂兰, 5栋1单元101, Tianxian 3, no check-in as of 10:00"
+                )
+                assert f"Reply ACK {missed.id} to take it" in message.body
+            else:
+                assert message.body.startswith("【未按时报平安】赵桂兰（Tianxian 3，5栋1单元101）截至10:00未报平安")
+                assert f"回复“收到 {missed.id}”接手" in message.body
 
         await press_checkin_button(deployment, monitor)  # she checks in after all
-        told = await deployment.sandbox.wait_for_messages(3, body_contains="已报平安")
+        told = [
+            *await deployment.sandbox.wait_for_messages(2, body_contains="已报平安"),
+            *await deployment.sandbox.wait_for_messages(1, body_contains="has checked in after all"),
+        ]
         assert {message.to for message in told} == {*TIER1, TIER2}
         [missed] = await alerts(monitor)
         assert missed.state == "cancelled"

@@ -10,6 +10,7 @@ from datetime import timedelta
 from devices.base import DeviceMessage
 from monitor.core.effects import Effects
 from monitor.runtime.service import Monitor
+from simulator.harness.deployment import set_setting
 from tests.support.deployment import TIER1, Deployment
 from tests.watch.kit import alert_log, alerts, device, eventually
 
@@ -74,6 +75,7 @@ async def locate(deployment: Deployment, monitor: Monitor, lat: float, lon: floa
 
 async def test_leaving_the_safe_zone_alerts_the_area_team_with_the_position(deployment: Deployment) -> None:
     deployment.write_files(directory_extra=WANDERERS)
+    set_setting(deployment, "sms", "responder_links", "false")  # the position itself in the SMS
     async with deployment.monitor() as monitor:
         await locate(deployment, monitor, *HOME, age_s=300)
         assert await alerts(monitor) == []
@@ -84,7 +86,7 @@ async def test_leaving_the_safe_zone_alerts_the_area_team_with_the_position(depl
         assert (alert.lat, alert.lon, alert.accuracy_m) == (30.2941, 120.1551, 15)
         asked = await deployment.sandbox.wait_for_messages(2)
         assert {message.to for message in asked} == set(TIER1)
-        body = asked[0].body
+        [body] = [message.body for message in asked if message.to == TIER1[1]]  # Zhang Wei reads English
         assert body.startswith("LEFT SAFE ZONE: Zhou Lan, 3 Garden Road, Tianxian 3, left the safe zone at ")
         assert " Location ±15m " in body and " (2 min old): " in body
         assert "https://www.openstreetmap.org/?mlat=30.29410&mlon=120.15510" in body
@@ -99,6 +101,7 @@ async def test_leaving_the_safe_zone_alerts_the_area_team_with_the_position(depl
 
 async def test_the_phone_saying_it_left_its_home_region_is_believed(deployment: Deployment) -> None:
     deployment.write_files(directory_extra=WANDERERS)
+    set_setting(deployment, "sms", "responder_links", "false")
     async with deployment.monitor() as monitor:
         leave = {"_type": "transition", "event": "leave", "desc": "home", "lat": 30.28, "lon": 120.16, "acc": 40}
         await deployment.publish("owntracks/wu/phone/event", json.dumps({**leave, "tst": int(time.time())}))
@@ -111,7 +114,9 @@ async def test_the_phone_saying_it_left_its_home_region_is_believed(deployment: 
             120.16,
             40,
         )
-        assert all("LEFT SAFE ZONE: Wu Fang" in message.body and "Location ±40m" in message.body for message in asked)
+        [english] = [message.body for message in asked if message.to == TIER1[1]]
+        assert "LEFT SAFE ZONE: Wu Fang" in english and "Location ±40m" in english
+        assert all("±40m" in message.body for message in asked)
 
 
 async def test_in_one_batch_only_the_phone_with_a_safe_zone_can_leave_it(deployment: Deployment) -> None:

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from monitor.reports.figures import Durations, Share, nearest_rank
+from monitor.reports.measures import Durations, Share, nearest_rank
 from monitor.reports.period import PeriodError, make_period
 from monitor.users.passwords import Passwords, password_problem
 from monitor.web.i18n import translator

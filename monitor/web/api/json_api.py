@@ -156,7 +156,20 @@ async def acknowledge(request: Request) -> Response:
 
 
 async def escalate(request: Request) -> Response:
-    return await _act(request, lambda body: alert_ops.escalate)
+    return await _act(request, lambda body: alert_ops.escalate(str(body.get("reason") or "")))
+
+
+async def reassign(request: Request) -> Response:
+    return await _act(
+        request, lambda body: alert_ops.reassign(str(body.get("volunteer_id") or ""), str(body.get("reason") or ""))
+    )
+
+
+async def mark_arrived(request: Request) -> Response:
+    return await _act(
+        request,
+        lambda body: alert_ops.mark_arrived(str(body.get("reason") or ""), str(body.get("volunteer_id") or "") or None),
+    )
 
 
 async def add_note(request: Request) -> Response:
@@ -305,6 +318,8 @@ def routes() -> list[BaseRoute]:
         Route(alert_path, alert, methods=["GET"]),
         Route(f"{alert_path}/ack", acknowledge, methods=["POST"]),
         Route(f"{alert_path}/escalate", escalate, methods=["POST"]),
+        Route(f"{alert_path}/reassign", reassign, methods=["POST"]),
+        Route(f"{alert_path}/arrived", mark_arrived, methods=["POST"]),
         Route(f"{alert_path}/notes", add_note, methods=["POST"]),
         Route(f"{alert_path}/resolve", resolve, methods=["POST"]),
         Route(f"{alert_path}/camera", camera, methods=["POST"]),

@@ -85,7 +85,13 @@ def openapi_document() -> dict[str, Any]:
                         "resident_id": {"type": ["string", "null"]},
                         "raised_at": {"type": "string", "format": "date-time"},
                         "acknowledged_at": {"type": ["string", "null"], "format": "date-time"},
-                        "acknowledged_by": {"type": ["string", "null"]},
+                        "acknowledged_by": {"type": ["string", "null"], "description": "who holds it now"},
+                        "taken_at": {"type": ["string", "null"], "format": "date-time"},
+                        "en_route_at": {"type": ["string", "null"], "format": "date-time"},
+                        "eta": {"type": ["string", "null"], "format": "date-time"},
+                        "on_site_at": {"type": ["string", "null"], "format": "date-time"},
+                        "on_site_by": {"type": ["string", "null"]},
+                        "overdue": {"type": "boolean"},
                         "resolved_at": {"type": ["string", "null"], "format": "date-time"},
                         "outcome": {"type": ["string", "null"]},
                         "tier": {"type": "integer"},
@@ -159,7 +165,22 @@ def openapi_document() -> dict[str, Any]:
                 "acknowledge, for yourself or on behalf of a volunteer",
                 {"type": "object", "properties": {"volunteer_id": {"type": "string"}}},
             ),
-            "/api/alerts/{alert_id}/escalate": _alert_action("ask the next tier now"),
+            "/api/alerts/{alert_id}/escalate": _alert_action(
+                "ask the next tier now; a taken alert is taken back from whoever holds it (they are told)",
+                {"type": "object", "properties": {"reason": {"type": "string"}}},
+            ),
+            "/api/alerts/{alert_id}/reassign": _alert_action(
+                "ask a named volunteer by SMS now (a taken alert is taken back first)",
+                {
+                    "type": "object",
+                    "required": ["volunteer_id"],
+                    "properties": {"volunteer_id": {"type": "string"}, "reason": {"type": "string"}},
+                },
+            ),
+            "/api/alerts/{alert_id}/arrived": _alert_action(
+                "record that whoever took it (or, for an open alert, volunteer_id) is with the resident",
+                {"type": "object", "properties": {"volunteer_id": {"type": "string"}, "reason": {"type": "string"}}},
+            ),
             "/api/alerts/{alert_id}/notes": _alert_action(
                 "add a note", {"type": "object", "required": ["text"], "properties": {"text": {"type": "string"}}}
             ),

@@ -94,6 +94,12 @@ SECTIONS: dict[str, Section] = {
                 ),
                 Field("camera_url", "Camera link", hint="http(s) address of the resident's camera", card=True),
                 Field("camera_consent", "The resident consented to camera views", "checkbox", card=True),
+                Field(
+                    "key_safe_code",
+                    "Key safe code",
+                    hint="shown only to whoever takes her alert, on their responder page; never in SMS",
+                    card=True,
+                ),
             ),
             ("id", "name", "address", "phone"),
         ),
@@ -514,6 +520,7 @@ class CardValues:
     contacts: list[file_model.FamilyContact]
     camera_url: str | None
     camera_consent: bool
+    key_safe_code: str | None = None
 
 
 def parse_card(raw: Mapping[str, str], problems: FormProblems) -> CardValues:
@@ -543,7 +550,8 @@ def parse_card(raw: Mapping[str, str], problems: FormProblems) -> CardValues:
     consent = raw.get("camera_consent", "") in ("on", "1", "true", "yes")
     if consent and not camera_url:
         problems.add("camera_url", "give the camera's address, or untick the consent")
-    return CardValues(contacts=contacts, camera_url=camera_url, camera_consent=consent)
+    key_safe_code = raw.get("key_safe_code", "").strip()[:64] or None
+    return CardValues(contacts=contacts, camera_url=camera_url, camera_consent=consent, key_safe_code=key_safe_code)
 
 
 def card_raw(card: Mapping[str, Any]) -> dict[str, str]:
@@ -553,6 +561,7 @@ def card_raw(card: Mapping[str, Any]) -> dict[str, str]:
         "emergency_contacts": card_text(contacts if isinstance(contacts, list) else []),
         "camera_url": str(card.get("camera_url") or ""),
         "camera_consent": "on" if card.get("camera_consent") is True else "",
+        "key_safe_code": str(card.get("key_safe_code") or ""),
     }
 
 

@@ -18,7 +18,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from twilio.request_validator import RequestValidator
 
-from monitor.actions.replies import InboundReply, ReplyOutcome
+from monitor.actions.replies import InboundReply
+from monitor.actions.responses import ReplyOutcome
 from monitor.core.effects import Effects, commit_then_apply
 from monitor.notify.requests import SMS
 from monitor.web.context import WebContext

@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from monitor.actions.call_answers import CallAnswers, CallTurn
-from monitor.actions.replies import ReplyOutcome
+from monitor.actions.responses import ReplyOutcome
 from monitor.core.effects import Effects, commit_then_apply
 from monitor.notify.requests import VOICE
 from monitor.notify.texts import call_goodbye

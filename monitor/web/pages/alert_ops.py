@@ -63,8 +63,29 @@ def acknowledge(volunteer_id: str | None) -> Action:
     return run
 
 
-async def escalate(on: OnAlert) -> None:
-    await on.actions.escalate_now(on.session, on.effects, on.alert, user=on.user, now=on.now)
+def escalate(reason: str = "") -> Action:
+    async def run(on: OnAlert) -> None:
+        await on.actions.escalate_now(on.session, on.effects, on.alert, user=on.user, now=on.now, reason=reason)
+
+    return run
+
+
+def reassign(volunteer_id: str, reason: str) -> Action:
+    async def run(on: OnAlert) -> None:
+        await on.actions.reassign(
+            on.session, on.effects, on.alert, user=on.user, now=on.now, volunteer_id=volunteer_id, reason=reason
+        )
+
+    return run
+
+
+def mark_arrived(reason: str, volunteer_id: str | None = None) -> Action:
+    async def run(on: OnAlert) -> None:
+        await on.actions.mark_arrived(
+            on.session, on.effects, on.alert, user=on.user, now=on.now, reason=reason, on_behalf_of=volunteer_id
+        )
+
+    return run
 
 
 def note(text: str) -> Action:

@@ -1,5 +1,6 @@
 """The alert page and its actions: acknowledge (for oneself or on behalf of a volunteer),
-escalate now, add a note, resolve with an outcome, open the camera (during an urgent alert, recorded)."""
+escalate now (a taken alert too), reassign to a named volunteer, mark arrived on someone's
+behalf, add a note, resolve with an outcome, open the camera (during an urgent alert, recorded)."""
 
 from __future__ import annotations
 
@@ -66,7 +67,20 @@ async def acknowledge(request: Request) -> Response:
 
 
 async def escalate(request: Request) -> Response:
-    return await _run(request, alert_ops.escalate, "escalated")
+    form = await request.form()
+    return await _run(request, alert_ops.escalate(str(form.get("reason", ""))), "escalated")
+
+
+async def reassign(request: Request) -> Response:
+    form = await request.form()
+    action = alert_ops.reassign(str(form.get("volunteer_id", "")).strip(), str(form.get("reason", "")))
+    return await _run(request, action, "reassigned")
+
+
+async def mark_arrived(request: Request) -> Response:
+    form = await request.form()
+    volunteer_id = str(form.get("volunteer_id", "")).strip() or None
+    return await _run(request, alert_ops.mark_arrived(str(form.get("reason", "")), volunteer_id), "arrived")
 
 
 async def add_note(request: Request) -> Response:

@@ -2,7 +2,8 @@
 
 Order: UNANSWERED first (every tier asked, nobody took it), then open alerts by kind
 priority (SOS before fall before device health) and longest waiting first, then alerts
-someone took but nobody closed yet, then the last hour's closed alerts for context.
+someone took but nobody closed yet (overdue ones first: nobody arrived, or it is not resolved
+in time), then the last hour's closed alerts for context.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from monitor.alerts.in_hand import IN_HAND
 from monitor.alerts.lifecycle import URGENT_KINDS, AlertState
 from monitor.notify.requests import ASKING, SMS
 from monitor.store.models import Alert, Area, ConsoleUser, FamilyContact, Notification, Resident, Volunteer
@@ -63,6 +65,11 @@ class BoardRow:
     taken_by: str | None
     outcome: str | None
     told: list[Told] = field(default_factory=list)
+    #: follow-through: when the present holder took it, their ETA, when they arrived; nobody in time
+    taken_at: datetime | None = None
+    eta: datetime | None = None
+    on_site_at: datetime | None = None
+    overdue: bool = False
 
     @property
     def urgent(self) -> bool:
@@ -71,6 +78,11 @@ class BoardRow:
     @property
     def is_open(self) -> bool:
         return self.state == AlertState.OPEN
+
+    @property
+    def stage_since(self) -> datetime | None:
+        """When the present stage of a taken alert began (the board's clock): arrived, else taken."""
+        return self.on_site_at or self.taken_at
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -87,6 +99,10 @@ class BoardRow:
             "round": self.round,
             "taken_by": self.taken_by,
             "outcome": self.outcome,
+            "taken_at": self.taken_at.isoformat() if self.taken_at else None,
+            "eta": self.eta.isoformat() if self.eta else None,
+            "on_site_at": self.on_site_at.isoformat() if self.on_site_at else None,
+            "overdue": self.overdue,
             "told": [
                 {
                     "name": told.name,
@@ -121,7 +137,7 @@ class Board:
 
 
 def board_order(row: BoardRow) -> tuple[int, int, int, datetime]:
-    state_rank = 0 if row.is_open else 1
+    state_rank = 0 if row.is_open else (1 if row.overdue else 2)
     return (0 if row.is_open and row.unanswered else 1, state_rank, KIND_PRIORITY.get(row.kind, 9), row.raised_at)
 
 
@@ -129,7 +145,7 @@ async def load_board(session: AsyncSession, now: datetime) -> Board:
     active = (
         await session.scalars(
             select(Alert)
-            .where(Alert.state.in_([AlertState.OPEN.value, AlertState.ACKNOWLEDGED.value]))
+            .where(Alert.state.in_([state.value for state in IN_HAND]))
             .order_by(Alert.raised_at)
             .limit(ACTIVE_LIMIT)
         )
@@ -210,6 +226,10 @@ async def rows_for(session: AsyncSession, alerts: list[Alert]) -> list[BoardRow]
             taken_by=names.get(alert.acknowledged_by, alert.acknowledged_by) if alert.acknowledged_by else None,
             outcome=alert.outcome,
             told=told.get(alert.id, []),
+            taken_at=alert.taken_at,
+            eta=alert.eta,
+            on_site_at=alert.on_site_at,
+            overdue=alert.overdue,
         )
         for alert in alerts
     ]

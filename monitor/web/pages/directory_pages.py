@@ -195,6 +195,7 @@ async def edit_page(request: Request) -> Response:
             if card is not None:
                 raw["camera_url"] = card.camera_url or ""
                 raw["camera_consent"] = "on" if card.camera_consent else ""
+                raw["key_safe_code"] = card.key_safe_code or ""
     return await _form_page(request, principal, section, raw, creating=False)
 
 
@@ -274,5 +275,6 @@ async def _save_card(
         session.add(row)
     row.camera_url = card.camera_url
     row.camera_consent = card.camera_consent
+    row.key_safe_code = card.key_safe_code
     row.updated_at = now
     row.updated_by = principal.actor

@@ -1,4 +1,4 @@
-// The alert page's map (Leaflet, vendored); the coordinates and a map link are always shown above it.
+// The alert page's and the responder page's map (Leaflet, vendored); a map link is always shown above it.
 "use strict";
 
 (function () {
@@ -21,4 +21,10 @@
   tiles.addTo(map);
   L.marker([lat, lon]).addTo(map);
   if (accuracy > 0) L.circle([lat, lon], { radius: accuracy }).addTo(map);
+  // The responder page: where the volunteer is, when they share it, and both in view.
+  if (box.dataset.ownLat) {
+    const own = [Number(box.dataset.ownLat), Number(box.dataset.ownLon)];
+    L.circleMarker(own, { radius: 8, color: "#2e7d32" }).addTo(map);
+    map.fitBounds([[lat, lon], own], { padding: [30, 30], maxZoom: 17 });
+  }
 })();

@@ -37,6 +37,12 @@
       const until = el.dataset.until ? Number(el.dataset.until) : now;
       el.textContent = duration(until - since);
     });
+    // An ETA counting down, then how late it is (red).
+    document.querySelectorAll(".countdown[data-to]").forEach(function (el) {
+      const left = Number(el.dataset.to) - now;
+      el.textContent = left >= 0 ? "−" + duration(left) : "+" + duration(-left);
+      el.classList.toggle("late", left < 0);
+    });
   }
   window.callwatchTick = tick;
   setInterval(tick, 1000);

@@ -106,6 +106,7 @@ async def test_health_notes_are_shown_to_signed_in_staff_only(deployment: Deploy
             "name": "duty",
             "token_id": "1",
             "secret": "not-a-link",
+            "token": "not-a-responder-link",  # a stranger guessing at /r/<token>
         }
         async with httpx.AsyncClient(base_url=deployment.web_url) as stranger:
             for route in routes():
