@@ -59,7 +59,11 @@ class CallAnswers:
         return self.replies.actions.escalation.style
 
     async def answered(self, session: AsyncSession, notification_id: int) -> CallTurn:
-        """The call was answered by a person: ask about the alert while it is open, else say how it stands."""
+        """The call was answered by a person: ask about the alert while it is open, else say how it
+        stands; a call about no alert (the watchdog's alarm) says its message."""
+        notice = await self._notice(session, notification_id)
+        if notice is not None:
+            return notice
         found = await self._call(session, notification_id)
         if found is None:
             return HANG_UP
@@ -94,6 +98,15 @@ class CallAnswers:
         if outcome is ReplyOutcome.DECLINED:
             return CallTurn(texts.decline_confirmation(facts, language), language), outcome
         return CallTurn(await self._standing(session, notification, alert, facts, language), language), outcome
+
+    async def _notice(self, session: AsyncSession, notification_id: int) -> CallTurn | None:
+        """What a call about no alert says (its message, then it hangs up); None for any other call."""
+        notification = await session.get(Notification, notification_id)
+        if notification is None or notification.channel != VOICE or notification.alert_id is not None:
+            return None
+        volunteer = await session.get(Volunteer, notification.volunteer_id) if notification.volunteer_id else None
+        message = Message(notification.template or "", notification.body)
+        return CallTurn(message, volunteer.language if volunteer is not None else "en")
 
     async def _call(self, session: AsyncSession, notification_id: int) -> tuple[Notification, Alert] | None:
         """The call's notification and its alert (None for anything else: nothing to say)."""

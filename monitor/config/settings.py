@@ -188,7 +188,7 @@ class VoiceSettings(Section):
     machine_detection: bool = True
     #: how long the person has to press a key after the message was said (each time)
     key_wait_s: int = Field(default=6, ge=2, le=30)
-    #: duty staff's UNANSWERED alarm is a call as well as an SMS
+    #: duty staff's UNANSWERED alarm and the watchdog's alarm are a call as well as an SMS
     duty_calls: bool = False
 
     @field_validator("from_number")

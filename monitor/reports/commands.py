@@ -93,6 +93,8 @@ def text_report(report: Report) -> str:
             for line in _responder_lines(volunteer, f"  {volunteer.name} ({volunteer.key})")
         ]
     lines.append(f"outcomes: {', '.join(f'{o} {n}' for o, n in report.outcomes.items()) or 'none'}")
+    lines.append(f"asks by channel: {', '.join(f'{c} {n}' for c, n in report.asks_by_channel.items()) or 'none'}")
+    lines.append(f"taken by: {', '.join(f'{c} {n}' for c, n in report.taken_by_channel.items()) or 'none'}")
     for load in report.volunteers:
         lines.append(
             f"  {load.name} ({load.volunteer_id}): asked {load.asked}, took {load.took}, declined {load.declined}"

@@ -27,6 +27,8 @@ def report_data(report: Report) -> dict[str, Any]:
         "acknowledged_within_180s": _share(report.within_180s),
         "unanswered": report.unanswered,
         "outcomes": report.outcomes,
+        "asks_by_channel": report.asks_by_channel,
+        "taken_by_channel": report.taken_by_channel,
         "volunteers": [
             {
                 "id": load.volunteer_id,
@@ -111,6 +113,8 @@ def report_csv(report: Report) -> str:
     ):
         rows += [(section, key, value) for key, value in data[section].items()]
     rows += [("outcomes", outcome, count) for outcome, count in data["outcomes"].items()]
+    rows += [("asks_by_channel", channel, count) for channel, count in data["asks_by_channel"].items()]
+    rows += [("taken_by_channel", channel, count) for channel, count in data["taken_by_channel"].items()]
     for load in data["volunteers"]:
         rows += [(f"volunteer:{load['id']}", key, load[key]) for key in ("name", "asked", "took", "declined")]
     for day in data["days"]:

@@ -20,12 +20,14 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.selectable import ScalarSelect
 
+from monitor.actions.call_answers import is_call_key
+from monitor.actions.responses import ReplyOutcome
 from monitor.alerts.lifecycle import URGENT_KINDS, AlertKind, AlertState, Outcome
-from monitor.notify.requests import Purpose
+from monitor.notify.requests import SMS, VOICE, Purpose
 from monitor.reports.measures import Durations, Share
 from monitor.reports.period import Period
 from monitor.reports.responders import Responders, needed_a_responder, responder_figures
-from monitor.store.models import Alert, AlertEvent, Area, Notification, Volunteer
+from monitor.store.models import Alert, AlertEvent, Area, InboundSms, Notification, Volunteer
 
 TARGET_60S = 0.975
 TARGET_180S = 0.99
@@ -69,6 +71,15 @@ class Report:
     volunteers: list[VolunteerLoad] = field(default_factory=list)
     days: list[Day] = field(default_factory=list)
     responders: Responders | None = None
+    #: asks to take an alert, per channel ("sms", "voice")
+    asks_by_channel: dict[str, int] = field(default_factory=dict)
+    #: alerts taken, per the way the taker answered: "sms", "voice" (a key), "console" (or the API)
+    taken_by_channel: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def channels(self) -> list[str]:
+        """Every channel people were asked on or took alerts by, asks' first."""
+        return list(dict.fromkeys([*self.asks_by_channel, *self.taken_by_channel]))
 
 
 async def build_report(session: AsyncSession, period: Period, area_id: str | None = None) -> Report:
@@ -120,7 +131,41 @@ async def build_report(session: AsyncSession, period: Period, area_id: str | Non
         volunteers=await _volunteer_load(session, alerts, alert_ids),
         days=_days(period, alerts),
         responders=await responder_figures(session, alerts, alert_ids),
+        asks_by_channel=await _asks_by_channel(session, alert_ids),
+        taken_by_channel=await _taken_by_channel(session, alerts, alert_ids),
     )
+
+
+async def _asks_by_channel(session: AsyncSession, alert_ids: ScalarSelect[Any]) -> dict[str, int]:
+    counts = (
+        await session.execute(
+            select(Notification.channel, func.count())
+            .where(Notification.alert_id.in_(alert_ids), Notification.purpose == Purpose.ALERT.value)
+            .group_by(Notification.channel)
+        )
+    ).all()
+    return _ordered_counts(Counter({channel: int(count) for channel, count in counts}), [SMS, VOICE])
+
+
+async def _taken_by_channel(
+    session: AsyncSession, alerts: Sequence[Alert], alert_ids: ScalarSelect[Any]
+) -> dict[str, int]:
+    """How each taken alert was taken: the reply that took it (an SMS, or a key on a call), else
+    the console or the API."""
+    replies = (
+        await session.execute(
+            select(InboundSms.alert_id, InboundSms.provider_id)
+            .where(InboundSms.alert_id.in_(alert_ids), InboundSms.outcome == ReplyOutcome.ACKNOWLEDGED.value)
+            .order_by(InboundSms.id)
+        )
+    ).all()
+    first_reply: dict[int | None, str] = {}
+    for alert_id, provider_id in replies:  # a second ACK from the taker is acknowledged too
+        first_reply.setdefault(alert_id, provider_id)
+    by_reply = Counter(VOICE if is_call_key(provider_id) else SMS for provider_id in first_reply.values())
+    taken = sum(alert.acknowledged_at is not None for alert in alerts)
+    by_reply["console"] = max(0, taken - sum(by_reply.values()))
+    return _ordered_counts(+by_reply, [SMS, VOICE, "console"])
 
 
 def _ordered_counts(counts: Counter[str], order: list[str]) -> dict[str, int]:

@@ -1,10 +1,11 @@
-"""The duty alarm: an SMS to every duty-staff phone when the monitor itself is in trouble.
+"""The duty alarm: an SMS (and a call, with ``[voice] duty_calls``) to every duty-staff phone
+when the monitor itself is in trouble.
 
 Raised by the watchdog (``monitor.runtime.watchdog``) when a loop stalls. The usual way is the
 usual way of every SMS: a row in the database, sent at once. A stalled loop often means
 the database does not answer, so if that way does not finish in time, the alarm goes to
-the provider directly, without a record, to the staff phones learned at start (and every
-few minutes since).
+the provider directly, by SMS, without a record, to the staff phones learned at start (and
+every few minutes since).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,7 +24,7 @@ from monitor.core.effects import AfterCommit, Effects, commit_then_apply
 from monitor.core.loop_stop import LoopStop
 from monitor.notify.channel import Channel, Outgoing, SendFailure
 from monitor.notify.outbox import Outbox
-from monitor.notify.requests import NotificationRequest, Purpose, queue_many
+from monitor.notify.requests import SMS, NotificationRequest, Purpose, queue_many
 from monitor.notify.texts import watchdog
 from monitor.oncall.people import staff
 from monitor.store.database import Database
@@ -51,11 +53,14 @@ class DutyAlarm:
         instance_id: str,
         after_commit: AfterCommit,
         direct: Channel,
+        channels: Sequence[str] = (SMS,),
     ) -> None:
         self.database = database
         self.outbox = outbox
         #: the channel the alarm goes through when the database cannot carry it (SMS)
         self.direct = direct
+        #: the channels the alarm goes by through the database
+        self.channels = tuple(channels)
         self.clock = clock
         self.instance_id = instance_id
         self.after_commit = after_commit
@@ -85,9 +90,12 @@ class DutyAlarm:
                     message=watchdog(loop, silent_s, self.host, person.language),
                     purpose=Purpose.WATCHDOG,
                     volunteer_id=person.id,
-                    key=f"watchdog:{self.instance_id}:{loop}:{person.phone}",
+                    channel=channel,
+                    key=f"watchdog:{self.instance_id}:{loop}:{person.phone}"
+                    + ("" if channel == SMS else f":{channel}"),
                 )
                 for person in await staff(session)
+                for channel in self.channels
             ]
             queued = await queue_many(session, effects, requests, now)
             return sum(1 for row_id in queued if row_id is not None)
@@ -102,6 +110,11 @@ class DutyAlarm:
             return
         await self.outbox.drain(within_s=DIRECT_SEND_S)
         log.warning("duty alarm queued for %d staff phones", queued)
+
+    def _key(self, loop: str, phone: str, channel: str) -> str:
+        """One alarm per monitor, loop, phone and channel (an SMS's key names no channel, as before)."""
+        key = f"watchdog:{self.instance_id}:{loop}:{phone}"
+        return key if channel == SMS else f"{key}:{channel}"
 
     async def _directly(self, person: StaffPhone, loop: str, silent_s: float) -> None:
         message = watchdog(loop, silent_s, self.host, person.language)

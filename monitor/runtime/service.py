@@ -127,7 +127,7 @@ class Monitor:
             self.settings.service.map_url_template,
             link_base=f"{self.settings.web.public_url}/r/" if self.settings.sms.responder_links else None,
         )
-        staff_channels = (SMS, VOICE) if self.settings.voice.duty_calls else (SMS,)
+        staff_channels = (SMS, VOICE) if self.settings.voice.duty_calls and VOICE in channels else (SMS,)
         self.escalation = Escalation(style, self.metrics, channels=channels.keys(), staff_channels=staff_channels)
         self.actions = AlertActions(self.escalation, self.metrics)
         self.timer = EscalationTimer(
@@ -191,6 +191,7 @@ class Monitor:
             instance_id=self.instance_id,
             after_commit=self.after_commit,
             direct=channels[SMS],
+            channels=staff_channels,
         )
         watchdog = Watchdog(
             [ingest_beat, escalation_beat],

@@ -39,6 +39,8 @@ EN: dict[str, str] = {
     "sms:undelivered": "undelivered",
     "sms:failed": "failed",
     "channel:voice": "call",
+    "channel:sms": "SMS",
+    "channel:console": "console",
     "voice:pending": "call waiting",
     "voice:claimed": "calling",
     "voice:unconfirmed": "unconfirmed",
@@ -147,6 +149,9 @@ ZH: dict[str, str] = {
     "sms:undelivered": "未送达",
     "sms:failed": "发送失败",
     "channel:voice": "电话",
+    "channel:sms": "短信",
+    "channel:console": "值班台",
+    "By channel": "按渠道",
     "voice:pending": "稍后呼叫",
     "voice:claimed": "呼叫中",
     "voice:unconfirmed": "待确认",
@@ -500,9 +505,15 @@ ZH: dict[str, str] = {
     "e.g. long=cancel, *=sos": "例如 long=cancel, *=sos",
     "area ids, separated by commas": "片区编号，用逗号分隔",
     "empty: default": "留空：默认",
-    "one tier per line: who ; seconds to wait, e.g. area ; 60 then v-09, role:leader ; 120": (
-        "每行一级：通知谁 ; 等待秒数，例如 area ; 60，下一行 v-09, role:leader ; 120"
+    "one tier per line: who ; seconds to wait, e.g. area ; 60 then v-09, role:leader ; 120; "
+    "more after a semicolon: nearest 60, by sms voice, call after 60": (
+        "每行一级：通知谁 ; 等待秒数，例如 area ; 60，下一行 v-09, role:leader ; 120；"
+        "分号后还可写：nearest 60（由近及远）、by sms voice（短信并电话）、call after 60（60秒未答复则打电话）"
     ),
+    "May be called": "可以打电话",
+    "no: tiers that call text them": "否：需要打电话的级别只发短信",
+    "Call only at": "只在此时段打电话",
+    "e.g. 22:00-07:00 in their time zone; empty: whenever": "例如 22:00-07:00（本人时区）；留空：任何时间",
     "run the tiers again this many times, then UNANSWERED": "全部各级再通知几轮，之后标记无人响应",
     # messages from the code
     "must be at least 10 characters long": "至少要 10 个字符",

@@ -12,6 +12,7 @@ import httpx
 from sqlalchemy import func, select
 
 from monitor.notify.voice.paths import GATHER_PATH, STATUS_PATH, TWIML_PATH
+from monitor.runtime.duty_alarm import DutyAlarm
 from monitor.store.database import Database
 from monitor.store.models import AlertEvent, InboundSms, Notification
 from simulator.directory_entries import TomlValue
@@ -79,6 +80,9 @@ async def test_a_tier_that_calls_rings_and_texts_and_key_1_takes_it(deployment: 
     assert key is not None and (key.provider_id, key.volunteer_id, key.outcome) == (call.sid, "v-1", "acknowledged")
     assert len(deployment.sandbox.calls(to=LI_MING)) == 1
     assert "key pressed on a call by Li Ming" in timeline and "voice to Li Ming" in timeline
+    today = deployment.today()
+    report = deployment.cli("report", "--config", str(deployment.config_path), "--from", today, "--to", today)
+    assert "asks by channel: sms 2, voice 2" in report.stdout and "taken by: voice 1" in report.stdout
 
 
 async def test_call_after_s_calls_only_when_the_sms_went_unanswered(deployment: Deployment) -> None:
@@ -90,7 +94,8 @@ async def test_call_after_s_calls_only_when_the_sms_went_unanswered(deployment: 
         assert deployment.sandbox.calls() == []
         calls = await deployment.sandbox.wait_for_calls(2, timeout=10)
     assert {call.to for call in calls} == set(TIER1)
-    assert all(5.0 <= call.arrived_monotonic - pressed < 7.0 for call in calls)
+    # Not before call_after_s; the outbox looks for due rows every second (more under a loaded machine).
+    assert all(5.0 <= call.arrived_monotonic - pressed < 10.0 for call in calls)
 
 
 async def test_an_sms_ack_before_call_after_s_means_nobody_is_called(deployment: Deployment) -> None:
@@ -182,11 +187,12 @@ async def test_forged_or_unsigned_call_requests_are_refused_and_a_replay_changes
     deployment: Deployment,
 ) -> None:
     calling(deployment, BOTH)
-    deployment.sandbox.script_calls(LI_MING, CallScript.answers(after=1.5, press="1"))
+    deployment.sandbox.script_calls(LI_MING, CallScript.by_hand(after=0))  # listens until the test presses 1
     deployment.sandbox.script_calls(ZHANG_WEI, CallScript.never_answers(ring=4))
     async with deployment.monitor() as monitor, httpx.AsyncClient(base_url=deployment.web_url) as web:
         await deployment.press("btn-1")
         [ringing] = await deployment.sandbox.wait_for_calls(1, to=LI_MING)
+        await until(lambda: deployment.sandbox.waiting_for_key(ringing.sid), what="Li Ming listening")
         [row] = [row for row in await voice_rows(monitor.database) if row.phone == LI_MING]
         key = {"CallSid": ringing.sid, "From": ringing.from_, "To": LI_MING, "Digits": "1"}
         refused = [
@@ -195,6 +201,7 @@ async def test_forged_or_unsigned_call_requests_are_refused_and_a_replay_changes
             for headers in ({}, {SIGNATURE_HEADER: "Zm9yZ2Vk"})
         ]
         still_open = await deployment.wait_for_alerts(lambda alerts: alerts[0]["state"] == "open")
+        assert deployment.sandbox.press_key(ringing.sid, "1")
         await deployment.sandbox.wait_for_calls(1, to=LI_MING, ended=True)
         [gathered] = [
             delivery
@@ -226,6 +233,26 @@ async def test_unanswered_alarm_calls_duty_staff_when_configured(deployment: Dep
     assert call.keys == ["1"]
     [alert] = deployment.alerts()
     assert (alert["state"], alert["acknowledged_by"]) == ("acknowledged", "duty-1")
+
+
+async def test_the_watchdogs_alarm_calls_duty_staff_when_configured(deployment: Deployment) -> None:
+    calling(deployment, voice={**VOICE_ON, "duty_calls": True})
+    deployment.sandbox.script_calls(STAFF, CallScript.answers())
+    async with deployment.monitor() as monitor:
+        alarm = DutyAlarm(
+            monitor.database,
+            monitor.outbox,
+            monitor.clock,
+            instance_id="voice-test",
+            after_commit=monitor.after_commit,
+            direct=monitor.outbox.channels["sms"],
+            channels=("sms", "voice"),
+        )
+        await alarm.raise_alarm("mqtt-ingest", 90)
+        [sms] = await deployment.sandbox.wait_for_messages(1, to=STAFF)
+        [call] = await deployment.sandbox.wait_for_calls(1, to=STAFF, ended=True)
+    assert call.heard == [sms.body]  # said, then the call hangs up: there is no alert to take
+    assert "系统故障" in sms.body
 
 
 async def test_a_call_claimed_before_a_crash_rings_the_phone_once(deployment: Deployment) -> None:

@@ -149,6 +149,8 @@ SECTIONS: dict[str, Section] = {
                     "home", "Home (lat, lon)", hint="for asking the nearest first when the phone's position is unknown"
                 ),
                 Field("share_location", "Agreed to share the phone's position", "checkbox"),
+                Field("voice", "May be called", "select", choices=("yes", "no"), hint="no: tiers that call text them"),
+                Field("voice_hours", "Call only at", hint="e.g. 22:00-07:00 in their time zone; empty: whenever"),
             ),
             ("id", "name", "phone"),
         ),
@@ -175,7 +177,8 @@ SECTIONS: dict[str, Section] = {
                     "tiers",
                     "Tiers",
                     "textarea",
-                    hint="one tier per line: who ; seconds to wait, e.g. area ; 60 then v-09, role:leader ; 120",
+                    hint="one tier per line: who ; seconds to wait, e.g. area ; 60 then v-09, role:leader ; 120; "
+                    "more after a semicolon: nearest 60, by sms voice, call after 60",
                     required=True,
                 ),
                 Field("repeat", "Repeat", "number", hint="run the tiers again this many times, then UNANSWERED"),
@@ -203,24 +206,48 @@ def _split(text: str) -> list[str]:
     return [part.strip() for part in re.split(r"[,\s]+", text) if part.strip()]
 
 
+#: what may follow a tier's seconds, each after a semicolon
+_TIER_OPTIONS = (
+    (re.compile(r"nearest(?:\s+(\d+))?"), "order"),
+    (re.compile(r"by\s+([a-z][a-z0-9_]*(?:[\s,+]+[a-z][a-z0-9_]*)*)"), "channels"),
+    (re.compile(r"call\s+after\s+(\d+)"), "call_after_s"),
+)
+
+
 def _tiers(text: str, problems: FormProblems) -> list[dict[str, Any]]:
     tiers = []
     for number, line in enumerate([line for line in re.split(r"[\n|]", text) if line.strip()], start=1):
         who, _, rest = line.partition(";")
-        seconds, _, order = rest.partition(";")
-        nearest = re.fullmatch(r"\s*nearest(?:\s+(\d+))?\s*", order)
-        if not seconds.strip().isdigit() or (order.strip() and nearest is None):
+        seconds, *options = rest.split(";")
+        tier: dict[str, Any] = {"notify": _split(who), "ack_timeout_s": 0}
+        if not seconds.strip().isdigit() or not all(_tier_option(option.strip(), tier) for option in options):
             problems.add(
-                "tiers", f"tier {number}: write who to tell, a semicolon and the seconds to wait (then ; nearest 60)"
+                "tiers",
+                f"tier {number}: write who to tell, a semicolon and the seconds to wait "
+                "(then ; nearest 60 ; by sms voice ; call after 60)",
             )
             continue
-        tier: dict[str, Any] = {"notify": _split(who), "ack_timeout_s": int(seconds.strip())}
-        if nearest is not None:
-            tier["order"] = "nearest"
-            if nearest[1]:
-                tier["per_person_timeout_s"] = int(nearest[1])
+        tier["ack_timeout_s"] = int(seconds.strip())
         tiers.append(tier)
     return tiers
+
+
+def _tier_option(option: str, tier: dict[str, Any]) -> bool:
+    """Add one option of a tier's line to ``tier``; False when it is none of them."""
+    for pattern, key in _TIER_OPTIONS:
+        found = pattern.fullmatch(option)
+        if found is None:
+            continue
+        if key == "order":
+            tier["order"] = "nearest"
+            if found[1]:
+                tier["per_person_timeout_s"] = int(found[1])
+        elif key == "channels":
+            tier["channels"] = re.split(r"[\s,+]+", found[1])
+        else:
+            tier[key] = int(found[1])
+        return True
+    return False
 
 
 def _windows(text: str, problems: FormProblems) -> list[dict[str, Any]]:
@@ -412,6 +439,8 @@ async def raw_values(session: AsyncSession, section: Section, row: Any) -> dict[
             "exceptions": exceptions_text(row.schedule.get("exceptions", [])),
             "home": coordinates_text(row.home_lat, row.home_lon),
             "share_location": "on" if row.share_location else "",
+            "voice": "yes" if row.voice else "no",
+            "voice_hours": row.voice_hours or "",
         }
     if section.key == "areas":
         return {"id": row.id, "name": row.name, "policy": row.policy_id or ""}
@@ -447,7 +476,10 @@ def text_values(section: Section, document: Mapping[str, Any]) -> dict[str, str]
 def tiers_text(tiers: Iterable[Mapping[str, Any]], separator: str = "\n") -> str:
     def line(tier: Mapping[str, Any]) -> str:
         nearest = f" ; nearest {tier.get('per_person_timeout_s', 60)}" if tier.get("order") == "nearest" else ""
-        return f"{', '.join(tier['notify'])} ; {tier.get('ack_timeout_s', 120)}{nearest}"
+        channels = tier.get("channels") or ["sms"]
+        by = "" if list(channels) == ["sms"] else f" ; by {' '.join(channels)}"
+        later = f" ; call after {tier['call_after_s']}" if tier.get("call_after_s") else ""
+        return f"{', '.join(tier['notify'])} ; {tier.get('ack_timeout_s', 120)}{nearest}{by}{later}"
 
     return separator.join(line(tier) for tier in tiers)
 
