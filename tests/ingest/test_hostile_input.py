@@ -7,10 +7,13 @@ import re
 
 import aiomqtt
 
+from devices.base import MAX_PAYLOAD_BYTES
+from simulator.harness.mosquitto import MAX_PACKET_BYTES
 from tests.support.deployment import TIER1, Deployment
 from tests.support.waiting import until
 
-ONE_MEGABYTE = b"{" + b'"x":' * 262_143 + b"1}"
+#: over the monitor's limit on a payload, under the broker's on a packet (which cuts the sender off)
+OVERSIZED = b"{" + b'"x":' * ((MAX_PAYLOAD_BYTES + MAX_PACKET_BYTES) // 8) + b"1}"
 
 
 def hostile_payloads() -> list[tuple[str, bytes]]:
@@ -21,7 +24,7 @@ def hostile_payloads() -> list[tuple[str, bytes]]:
     payloads += [(f"{own}/event", json.dumps({"type": wrong_types[n % 5]}).encode()) for n in range(100)]
     payloads += [(f"{own}/event", json.dumps({"type": "sos", "id": {"n": n}}).encode()) for n in range(50)]
     payloads += [(f"{own}/event", json.dumps([{"type": "sos"}] * 3).encode()) for _ in range(50)]
-    payloads += [(f"{own}/event", ONE_MEGABYTE) for _ in range(10)]
+    payloads += [(f"{own}/event", OVERSIZED) for _ in range(10)]
     payloads += [(f"callwatch/nobody-{n}/event", b'{"type": "sos"}') for n in range(200)]
     payloads += [(f"{own}/event", bytes([0xFF, 0xFE, n % 256, 0x80])) for n in range(100)]
     payloads += [(f"{own}/event", json.dumps({"type": "explode", "id": str(n)}).encode()) for n in range(100)]
