@@ -49,7 +49,8 @@ def test_bad_directory_entry_exits_1_naming_entry_and_key(tmp_path: Path) -> Non
     assert_one_sentence_error(
         callwatch("check-config", str(config)), str(directory), 'residents[1] (id "r-0002"): area "nowhere"'
     )
-    assert_one_sentence_error(callwatch("run", "--config", str(config)), 'area "nowhere"')
+    # in tmp_path: the config's default database (callwatch.db, relative) must not land in the checkout
+    assert_one_sentence_error(callwatch("run", "--config", str(config), cwd=tmp_path), 'area "nowhere"')
 
 
 def test_unreachable_database_is_one_sentence(tmp_path: Path) -> None:
