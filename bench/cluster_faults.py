@@ -14,7 +14,9 @@ and none early; plus how late timers and SMS were while a monitor was dead.
 
 Mosquitto hands a shared subscription's messages to its members in turn, also to a member
 whose persistent session is offline: what falls to the dead monitor waits in its session at
-the broker until it is back (it is not lost; "press to first ask" shows the wait).
+the broker until it is back, or until a survivor takes the session over once the monitor has
+been silent for ``[mqtt] failover_s`` / 2 (bench/failover.py measures that; "press to first
+ask" shows the wait).
 """
 
 from __future__ import annotations

@@ -12,6 +12,8 @@ from starlette.types import ASGIApp
 
 #: How long in-flight requests get to finish when the server stops.
 GRACEFUL_SHUTDOWN_S = 2
+#: how long an idle client connection stays open (nginx and aiohttp also keep 75 s)
+KEEP_ALIVE_S = 75
 
 
 class EmbeddedServer(uvicorn.Server):
@@ -70,6 +72,10 @@ async def serving(app: ASGIApp, *, host: str = "127.0.0.1", port: int = 0) -> As
         log_config=None,  # leave the host program's logging alone
         access_log=False,  # one line per request would cost the latency benchmark
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+        # uvicorn's own 5 s would close the clients' pooled connections just as a monitor that
+        # was quiet for a few seconds reuses one (a request cut off: in doubt, resent a lease
+        # later); a provider's API keeps them open far longer
+        timeout_keep_alive=KEEP_ALIVE_S,
     )
     server = EmbeddedServer(config)
     serve_task = asyncio.get_running_loop().create_task(server.serve(sockets=[sock]), name="http server")
