@@ -15,12 +15,15 @@ async def test_health_reports_each_component(deployment: Deployment) -> None:
     assert answer.status_code == 200
     report = answer.json()
     assert report["status"] == "ok"
-    assert {name: part["ok"] for name, part in report["components"].items()} == {
+    expected = {
         "broker": True,
         "database": True,
         "sms": True,
         "loops": True,  # the watchdog's view of ingest and escalation (monitor.runtime.watchdog)
     }
+    if deployment.database_url.startswith("postgresql"):
+        expected["monitors"] = True  # the monitors alive on this database (monitor.ingest.failover)
+    assert {name: part["ok"] for name, part in report["components"].items()} == expected
 
 
 async def test_metrics_count_messages_alerts_and_sms(deployment: Deployment) -> None:
