@@ -57,7 +57,8 @@ PRIORITY: dict[Purpose, int] = {
     Purpose.ALERT: 0,
     Purpose.UNANSWERED: 0,
     Purpose.WATCHDOG: 0,
-    Purpose.DUTY: 0,
+    # after the asks a re-escalation makes (those are what gets someone there), before the rest
+    Purpose.DUTY: 1,
     Purpose.FOLLOW_UP: 1,
     Purpose.CONFIRMATION: 2,
     Purpose.TAKEN: 3,

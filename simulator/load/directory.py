@@ -48,8 +48,11 @@ def directory_lines(
     yield entry("volunteers", id="v-load", name="Load Responder", phone=RESPONDER_PHONE, areas=areas, language="en")
     tiers: list[TomlValue] = [{"notify": ["area"], "ack_timeout_s": ack_timeout_s}]
     if second_tier_timeout_s is not None:
-        yield entry("volunteers", id="v-leader", name="Load Leader", phone="+8613900000009", role="leader")
-        yield entry("volunteers", id="duty", name="Duty Desk", phone=STAFF_PHONE, role="staff")
+        # English, as everyone here: each person reads their own language, and benchmarks read the codes
+        yield entry(
+            "volunteers", id="v-leader", name="Load Leader", phone="+8613900000009", role="leader", language="en"
+        )
+        yield entry("volunteers", id="duty", name="Duty Desk", phone=STAFF_PHONE, role="staff", language="en")
         tiers.append({"notify": ["role:leader"], "ack_timeout_s": second_tier_timeout_s})
     yield entry("policies", id="default", tiers=tiers)
     yield from pressing_residents(pressers, area_id(0))
