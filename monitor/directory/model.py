@@ -351,6 +351,8 @@ class Volunteer(Entry):
     voice: bool = True
     #: "22:00-07:00": called only inside these hours of their time zone (``monitor.oncall.calls``)
     voice_hours: str | None = None
+    #: false: retired, never asked again and on no list (``monitor.directory.retire``); kept for the record
+    active: bool = True
 
     @field_validator("phone")
     @classmethod

@@ -1,9 +1,11 @@
 """Importing a directory file into the database: an idempotent upsert.
 
 Entries are matched by id; new ones are added, changed ones updated, and entries missing
-from the file are left as they are (a file may hold one area's people only). Importing
-the same file twice changes nothing. Every import that changes something bumps the
-directory revision, which running monitors watch to subscribe for new devices.
+from the file are left as they are (a file may hold one area's people only), unless the
+import prunes: then volunteers it no longer lists are retired (``monitor.directory.retire``,
+as are those it marks ``active = false``). Importing the same file twice changes nothing.
+Every import that changes something bumps the directory revision, which running monitors
+watch to subscribe for new devices.
 
 Devices with ``volunteer`` are volunteers' own phones (``volunteer_phones``), subscribed
 to like residents' devices but only ever read for their position. A resident's
@@ -22,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import devices
 from monitor.directory import model as file_model
+from monitor.directory.retire import described, refuse_while_holding_alerts, retire, volunteers_to_retire
 from monitor.oncall.family import ContactValues, replace_family
 from monitor.store import models
 from monitor.store.database import Database
@@ -37,10 +40,12 @@ class ImportSummary:
     added: dict[str, int] = field(default_factory=dict)
     changed: dict[str, int] = field(default_factory=dict)
     unchanged: dict[str, int] = field(default_factory=dict)
+    #: the volunteers this import retired, described (``retire.described``)
+    retired: list[str] = field(default_factory=list)
 
     @property
     def changed_anything(self) -> bool:
-        return any(self.added.values()) or any(self.changed.values())
+        return any(self.added.values()) or any(self.changed.values()) or bool(self.retired)
 
     def lines(self) -> list[str]:
         lines = [
@@ -58,15 +63,23 @@ class ImportSummary:
                 "volunteer phones: "
                 + ", ".join(f"{getattr(self, kind).get('volunteer phones', 0)} {kind}" for kind in phones)
             )
+        if self.retired:
+            lines.append(f"volunteers retired: {', '.join(self.retired)}")
         return lines
 
 
-async def import_directory(database: Database, directory: file_model.Directory) -> ImportSummary:
+async def import_directory(
+    database: Database, directory: file_model.Directory, *, prune: bool = False
+) -> ImportSummary:
+    """Upsert ``directory``; with ``prune``, retire the volunteers it no longer lists. Refused
+    (a UserError, nothing written) while a volunteer it retires holds an alert."""
     summary = ImportSummary()
     async with database.write() as session:
         if not database.is_sqlite:
             # Each import reads what exists, then inserts the rest: two at once would insert the same ids.
             await session.execute(text(f"SELECT pg_advisory_xact_lock({IMPORT_LOCK})"))
+        leaving = await volunteers_to_retire(session, directory, prune=prune)
+        await refuse_while_holding_alerts(session, leaving)
         await _upsert(session, summary, "areas", models.Area, directory.areas, _area_values)
         await _upsert(session, summary, "policies", models.EscalationPolicy, directory.policies, _policy_values)
         await _restart_changed_checkins(session, directory.residents)
@@ -78,6 +91,8 @@ async def import_directory(database: Database, directory: file_model.Directory) 
             session, summary, "volunteers", models.Volunteer, directory.volunteers, _volunteer_values
         )
         await _sync_volunteer_areas(session, summary, directory.volunteers, added_volunteers)
+        retire(leaving)
+        summary.retired = described(leaving)
         volunteer_phones = [device for device in directory.devices if device.volunteer is not None]
         await _upsert(
             session, summary, "volunteer phones", models.VolunteerPhone, volunteer_phones, _volunteer_phone_values
@@ -231,7 +246,7 @@ def _volunteer_values(volunteer: file_model.Volunteer) -> dict[str, Any]:
         "phone": volunteer.phone,
         "language": volunteer.language,
         "role": volunteer.role,
-        "active": True,
+        "active": volunteer.active,
         "timezone": volunteer.timezone,
         "schedule": volunteer.schedule_json(),
         "home_lat": volunteer.home.lat if volunteer.home else None,

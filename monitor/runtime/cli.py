@@ -22,6 +22,7 @@ from monitor.alerts.views import alert_summary, list_alerts
 from monitor.config.settings import Settings, load_settings
 from monitor.core.errors import UserError
 from monitor.directory.file import load_directory
+from monitor.directory.retire import retirement_preview
 from monitor.directory.sync import import_directory
 from monitor.reports.commands import add_report_command, run_report
 from monitor.runtime.logs import configure_logging
@@ -72,6 +73,10 @@ def build_parser() -> argparse.ArgumentParser:
     importer = commands.add_parser("import", help="upsert a directory file into the database (idempotent)")
     importer.add_argument("file", type=Path, help="directory file (TOML)")
     importer.add_argument("--config", required=True, type=Path, help="service config (TOML)")
+    importer.add_argument(
+        "--prune", action="store_true", help="retire the volunteers the file no longer lists (asks first)"
+    )
+    importer.add_argument("--yes", action="store_true", help="with --prune: retire them without asking")
     importer.set_defaults(command=cmd_import)
 
     alerts = commands.add_parser("alerts", help="list alerts")
@@ -186,11 +191,28 @@ async def cmd_import(arguments: argparse.Namespace) -> int:
     directory = load_directory(arguments.file)
     async with _OpenDatabase(settings, arguments.config) as database:
         await upgrade(database)
-        summary = await import_directory(database, directory)
+        if arguments.prune and not arguments.yes:
+            leaving = await retirement_preview(database, directory, prune=True)
+            if leaving and not _retiring_confirmed(arguments.file, leaving):
+                print(f"{arguments.file}: not imported, nothing was changed")
+                return 1
+        summary = await import_directory(database, directory, prune=arguments.prune)
     print(f"imported {arguments.file}:")
     for line in summary.lines():
         print(f"  {line}")
     return 0
+
+
+def _retiring_confirmed(path: Path, leaving: list[str]) -> bool:
+    """Show who importing ``path`` retires and ask; anything but yes (or no terminal to answer) is no."""
+    print(f"importing {path} retires {len(leaving)} volunteers, who will never be asked again:")
+    for line in leaving:
+        print(f"  {line}")
+    try:
+        answer = input("retire them? [y/N] ")
+    except EOFError:
+        answer = ""
+    return answer.strip().lower() in ("y", "yes")
 
 
 async def cmd_alerts(arguments: argparse.Namespace) -> int:

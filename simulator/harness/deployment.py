@@ -206,10 +206,12 @@ log_level = "INFO"
         """Today's date where the service is (its time zone), as reports take periods."""
         return datetime.now(ZoneInfo(self.settings.service.timezone)).date().isoformat()
 
-    def cli(self, *arguments: str) -> subprocess.CompletedProcess[str]:
-        """`callwatch ARGUMENTS...` (this interpreter's), as an operator would run it; not checked."""
+    def cli(self, *arguments: str, typed: str = "") -> subprocess.CompletedProcess[str]:
+        """`callwatch ARGUMENTS...` (this interpreter's), as an operator would run it, with ``typed``
+        as what they type at its questions; not checked."""
         return subprocess.run(  # noqa: S603 - this interpreter, arguments of our own
             [sys.executable, "-m", "monitor", *arguments],
+            input=typed,
             capture_output=True,
             text=True,
             cwd=SOURCE_ROOT,

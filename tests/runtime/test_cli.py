@@ -8,6 +8,8 @@ from pathlib import Path
 
 import httpx
 
+from simulator.directory_entries import entry
+from simulator.harness import neighbourhood as people
 from tests.support.broker import free_port
 from tests.support.deployment import REPO, Deployment
 from tests.support.waiting import until
@@ -68,6 +70,28 @@ def test_import_is_idempotent(deployment: Deployment) -> None:
     assert "devices: 2 added, 0 changed, 0 unchanged" in first.stdout
     assert "devices: 0 added, 0 changed, 2 unchanged" in second.stdout
     assert "volunteers: 0 added, 0 changed, 4 unchanged" in second.stdout
+
+
+def test_import_prune_lists_whom_it_retires_and_asks_first(deployment: Deployment) -> None:
+    config = str(deployment.config_path)
+    assert deployment.cli("import", str(deployment.directory_path), "--config", config).returncode == 0
+    without_zhang_wei = deployment.folder / "without-zhang-wei.toml"
+    without_zhang_wei.write_text(
+        deployment.directory_path.read_text(encoding="utf-8").replace(entry("volunteers", **people.ZHANG_WEI), ""),
+        encoding="utf-8",
+    )
+    file = str(without_zhang_wei)
+
+    declined = deployment.cli("import", file, "--config", config, "--prune", typed="n\n")
+    confirmed = deployment.cli("import", file, "--config", config, "--prune", typed="y\n")
+    again = deployment.cli("import", file, "--config", config, "--prune", "--yes")
+
+    assert declined.returncode == 1, declined.stderr
+    assert "retires 1 volunteers, who will never be asked again:\n  v-2 (Zhang Wei, volunteer)\n" in declined.stdout
+    assert "not imported, nothing was changed" in declined.stdout
+    assert confirmed.returncode == 0, confirmed.stderr
+    assert "volunteers retired: v-2 (Zhang Wei, volunteer)" in confirmed.stdout
+    assert again.returncode == 0 and "retire" not in again.stdout  # already retired: nothing to ask or do
 
 
 async def test_unreachable_broker_is_reported_and_retried_not_fatal(deployment: Deployment) -> None:
