@@ -71,11 +71,7 @@ async def sandbox(web_port: int) -> AsyncIterator[SmsSandbox]:
 
 
 @pytest.fixture
-def deployment(
-    tmp_path: Path, broker: Broker, sandbox: SmsSandbox, database_url: str, web_port: int
-) -> Deployment:
-    prepared = Deployment(
-        folder=tmp_path, broker=broker, sandbox=sandbox, database_url=database_url, web_port=web_port
-    )
+def deployment(tmp_path: Path, broker: Broker, sandbox: SmsSandbox, database_url: str, web_port: int) -> Deployment:
+    prepared = Deployment(folder=tmp_path, broker=broker, sandbox=sandbox, database_url=database_url, web_port=web_port)
     prepared.write_files()
     return prepared

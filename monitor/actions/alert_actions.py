@@ -261,10 +261,20 @@ class AlertActions:
         await self.follow_up(session, effects, alert, now)
 
     async def hand_back(
-        self, session: AsyncSession, effects: Effects, alert: Alert, *, taker: Taker, now: datetime, reason: str
+        self,
+        session: AsyncSession,
+        effects: Effects,
+        alert: Alert,
+        *,
+        taker: Taker,
+        now: datetime,
+        reason: str,
+        ask_now: bool = True,
     ) -> None:
         """The holder cannot go after all: the alert is open again, the next people (the next nearest,
-        or the next tier) are asked now, and duty staff are told who handed it back and why."""
+        or the next tier) are asked now, and duty staff are told who handed it back and why.
+        ``ask_now=False``, for a process that sends nothing itself (``callwatch import --reassign``):
+        the next people are asked by whichever monitor's escalation timer looks first (within a second)."""
         why = reason.strip()[:200]
         await self.reopen(
             session,
@@ -276,7 +286,11 @@ class AlertActions:
             duty_reason="handed_back",
             why=why,
         )
-        await self.escalation.step(session, alert, now, effects, f"{taker.name} handed it back")
+        if ask_now:
+            await self.escalation.step(session, alert, now, effects, f"{taker.name} handed it back")
+        else:
+            alert.next_escalation_at = now
+            effects.timer_set(now)
 
     async def reopen(
         self,

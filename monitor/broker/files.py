@@ -42,7 +42,9 @@ async def device_profiles(database: Database) -> list[tuple[str, DeviceProfile]]
     async with database.read() as session:
         rows = (
             await session.execute(
-                select(Device.protocol, Device.id, Device.kind, Device.topic, Device.serial).order_by(Device.id)
+                select(Device.protocol, Device.id, Device.kind, Device.topic, Device.serial)
+                .where(Device.active.is_(True))  # a retired device's account is dropped
+                .order_by(Device.id)
             )
         ).all()
     return [

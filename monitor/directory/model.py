@@ -143,6 +143,8 @@ class Resident(Entry):
     family: list[FamilyContact] | None = None
     #: the resident wants an SMS on ``phone`` when someone takes her alert and when they set off
     sms_updates: bool = False
+    #: false: retired with her devices, kept for the record (``monitor.directory.retire``)
+    active: bool = True
 
     @field_validator("phone")
     @classmethod
@@ -177,6 +179,8 @@ class Device(Entry):
     heartbeat_s: int | None = Field(default=None, ge=0, le=7 * 86400)
     #: press action -> meaning, e.g. { long = "cancel", "*" = "sos" }
     actions: dict[str, str] = Field(default_factory=dict)
+    #: false: retired (handed back), no longer supervised nor let on the broker (``monitor.directory.retire``)
+    active: bool = True
 
     @field_validator("protocol")
     @classmethod

@@ -1,71 +1,182 @@
-"""Retiring volunteers through the directory file: retire, don't break.
+"""Retiring volunteers, residents and devices through the directory file: retire, don't break.
 
-A volunteer whose entry says ``active = false`` is retired; with ``prune`` (``callwatch import
---prune``), so is every active volunteer the file no longer lists. A retired volunteer keeps
-their row (alerts and logs name them) but is never asked again: every audience, schedule and
-nearest-first list reads active volunteers only (``monitor.oncall.people``). Listing them again
-with ``active = true`` (the default) brings them back.
+An entry that says ``active = false`` is retired; with ``prune`` (``callwatch import --prune``),
+so is every active volunteer, resident and resident's device the file no longer lists. A
+retired resident's devices retire with her. Retired rows are kept (alerts and logs name them):
 
-Someone who holds an alert (took it, is on the way or there) is not retired behind that
-alert's back: the import is refused, naming the alert, until it is ended or handed back.
+- a volunteer is never asked again: every audience, schedule and nearest-first list reads
+  active volunteers only (``monitor.oncall.people``);
+- a resident's check-ins are no longer judged (``monitor.watch.supervision``);
+- a device is no longer supervised (``monitor.watch.device_health``), has no broker account
+  (``monitor.broker.files``) and its messages are refused as from an unknown device
+  (``monitor.ingest.processor``).
+
+Listing them again with ``active = true`` (the default) brings them back.
+
+Nobody is retired behind an alert's back. A resident or device with an alert not yet ended
+(its own, or an area outage listing the device) is not retired: the import is refused, naming
+the alert, as there is nobody to hand it to. A volunteer holding an alert (took it, is on the
+way or there) is refused too, unless the import hands such alerts back (``hand_back``, the
+actions' door: ``callwatch import --reassign``), as if they had replied NO.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from monitor.alerts.lifecycle import TAKEN
+from monitor.alerts.lifecycle import TAKEN, AlertState
+from monitor.core.effects import Effects
 from monitor.core.errors import UserError
 from monitor.directory import model as file_model
 from monitor.store import models
 from monitor.store.database import Database
 
+#: Hands an alert its holder can no longer keep back to escalation, in the import's transaction.
+HandBack = Callable[[AsyncSession, Effects, models.Alert, models.Volunteer], Awaitable[None]]
+#: Alerts not ended yet: someone is being asked, or has it in hand.
+NOT_ENDED = (AlertState.OPEN.value, *(state.value for state in TAKEN))
+NOTHING_CHANGED = "then import again (nothing was changed)."
+Retirable = TypeVar("Retirable", models.Volunteer, models.Resident)
 
-async def volunteers_to_retire(
-    session: AsyncSession, directory: file_model.Directory, *, prune: bool
-) -> list[models.Volunteer]:
-    """The active volunteers this import retires, in id order: those the file marks
-    ``active = false`` and, with ``prune``, those it does not list."""
-    listed = {volunteer.id: volunteer.active for volunteer in directory.volunteers}
-    active = await session.scalars(
-        select(models.Volunteer).where(models.Volunteer.active.is_(True)).order_by(models.Volunteer.id)
+
+@dataclass(frozen=True)
+class Retiring:
+    """Who and what an import retires, each in id order."""
+
+    volunteers: Sequence[models.Volunteer] = ()
+    residents: Sequence[models.Resident] = ()
+    devices: Sequence[models.Device] = ()
+    #: the residents retired once the import is done (those it retires and those it leaves retired)
+    retired_residents: frozenset[str] = frozenset()
+
+    def described(self) -> dict[str, list[str]]:
+        """``{"volunteers": ["v-3 (Sun Li, volunteer)"], "devices": ["btn-1 (button of r-1)"]}``,
+        the sections with somebody or something in them, for the import's summary and prompt."""
+        sections = {
+            "volunteers": [f"{volunteer.id} ({volunteer.name}, {volunteer.role})" for volunteer in self.volunteers],
+            "residents": [f"{resident.id} ({resident.name})" for resident in self.residents],
+            "devices": [f"{device.id} ({device.kind} of {device.resident_id})" for device in self.devices],
+        }
+        return {section: lines for section, lines in sections.items() if lines}
+
+    def apply(self) -> None:
+        for volunteer in self.volunteers:
+            volunteer.active = False
+        for resident in self.residents:
+            resident.active = False
+        for device in self.devices:
+            device.active = False
+            device.review_at = None  # supervision has nothing more to look at
+
+
+async def retiring(session: AsyncSession, directory: file_model.Directory, *, prune: bool) -> Retiring:
+    """What importing ``directory`` retires: entries it marks ``active = false``, with ``prune``
+    the active ones it does not list, and the devices of every resident retired after it."""
+    listed_volunteers = {entry.id: entry.active for entry in directory.volunteers}
+    volunteers = await _leaving(session, models.Volunteer, listed_volunteers, prune)
+    listed_residents = {entry.id: entry.active for entry in directory.residents}
+    residents = await _leaving(session, models.Resident, listed_residents, prune)
+    already_retired = (await session.scalars(select(models.Resident.id).where(models.Resident.active.is_(False)))).all()
+    retired_residents = frozenset(
+        {resident.id for resident in residents}
+        | {resident_id for resident_id in already_retired if not listed_residents.get(resident_id, False)}
     )
-    return [volunteer for volunteer in active if listed.get(volunteer.id, not prune) is False]
+    listed_devices = {entry.id: entry.active for entry in directory.devices if entry.volunteer is None}
+    active_devices = await session.scalars(
+        select(models.Device).where(models.Device.active.is_(True)).order_by(models.Device.id)
+    )
+    devices = [
+        device
+        for device in active_devices
+        if device.resident_id in retired_residents or listed_devices.get(device.id, not prune) is False
+    ]
+    return Retiring(volunteers, residents, devices, retired_residents)
 
 
-async def refuse_while_holding_alerts(session: AsyncSession, leaving: Sequence[models.Volunteer]) -> None:
-    """Raise a UserError naming the first alert a leaving volunteer still holds."""
-    if not leaving:
+async def _leaving(
+    session: AsyncSession, model: type[Retirable], listed: dict[str, bool], prune: bool
+) -> list[Retirable]:
+    active = await session.scalars(select(model).where(model.active.is_(True)).order_by(model.id))
+    return [row for row in active if listed.get(row.id, not prune) is False]
+
+
+async def refuse_while_alerts_are_open(session: AsyncSession, leaving: Retiring) -> None:
+    """Raise a UserError naming the first alert not yet ended of a leaving resident or device."""
+    residents = {resident.id: resident.name for resident in leaving.residents}
+    devices = [device.id for device in leaving.devices]
+    if not residents and not devices:
         return
-    names = {volunteer.id: volunteer.name for volunteer in leaving}
-    held = await session.scalar(
+    outage_devices = select(models.AlertDevice.alert_id).where(models.AlertDevice.device_id.in_(devices))
+    alert = await session.scalar(
         select(models.Alert)
-        .where(models.Alert.acknowledged_by.in_(names), models.Alert.state.in_(TAKEN))
+        .where(
+            models.Alert.state.in_(NOT_ENDED),
+            or_(
+                models.Alert.resident_id.in_(residents),
+                models.Alert.device_id.in_(devices),
+                models.Alert.id.in_(outage_devices),
+            ),
+        )
         .order_by(models.Alert.id)
         .limit(1)
     )
-    if held is not None:
-        volunteer_id = str(held.acknowledged_by)
-        raise UserError(
-            f'volunteer "{volunteer_id}" ({names[volunteer_id]}) still holds alert {held.id} ({held.state}); '
-            "end that alert or have them hand it back, then import again (nothing was changed)."
+    if alert is None:
+        return
+    if alert.resident_id in residents:
+        whose = f'resident "{alert.resident_id}" ({residents[alert.resident_id]})'
+    elif alert.device_id in devices:
+        whose = f'device "{alert.device_id}"'
+    else:
+        listed = await session.scalars(
+            select(models.AlertDevice.device_id)
+            .where(models.AlertDevice.alert_id == alert.id, models.AlertDevice.device_id.in_(devices))
+            .order_by(models.AlertDevice.device_id)
         )
+        whose = f'device "{listed.first()}"'
+    raise UserError(
+        f"{whose} has alert {alert.id} ({alert.kind}, {alert.state}), and there is nobody to hand it to; "
+        f"end that alert (resolve or cancel it at the console), {NOTHING_CHANGED}"
+    )
 
 
-def retire(leaving: Sequence[models.Volunteer]) -> None:
-    for volunteer in leaving:
-        volunteer.active = False
+async def hand_back_or_refuse(
+    session: AsyncSession, effects: Effects, leaving: Sequence[models.Volunteer], hand_back: HandBack | None
+) -> list[int]:
+    """The alerts leaving volunteers hold, handed back with ``hand_back``; without it, a UserError
+    naming the first of them. The ids of the alerts handed back."""
+    if not leaving:
+        return []
+    by_id = {volunteer.id: volunteer for volunteer in leaving}
+    held = (
+        await session.scalars(
+            select(models.Alert)
+            .where(models.Alert.acknowledged_by.in_(by_id), models.Alert.state.in_([state.value for state in TAKEN]))
+            .order_by(models.Alert.id)
+            .with_for_update()
+        )
+    ).all()
+    if held and hand_back is None:
+        first = held[0]
+        volunteer = by_id[str(first.acknowledged_by)]
+        raise UserError(
+            f'volunteer "{volunteer.id}" ({volunteer.name}) still holds alert {first.id} ({first.state}); '
+            f"end that alert or have them hand it back, or import with --reassign to hand it back to escalation, "
+            f"{NOTHING_CHANGED}"
+        )
+    for alert in held:
+        assert hand_back is not None
+        await hand_back(session, effects, alert, by_id[str(alert.acknowledged_by)])
+    return [alert.id for alert in held]
 
 
-def described(volunteers: Sequence[models.Volunteer]) -> list[str]:
-    """``v-3 (Sun Li, volunteer)``: one line per volunteer, for the import's summary and prompt."""
-    return [f"{volunteer.id} ({volunteer.name}, {volunteer.role})" for volunteer in volunteers]
-
-
-async def retirement_preview(database: Database, directory: file_model.Directory, *, prune: bool) -> list[str]:
-    """Who importing ``directory`` would retire, described, without changing anything."""
+async def retirement_preview(
+    database: Database, directory: file_model.Directory, *, prune: bool
+) -> dict[str, list[str]]:
+    """Who and what importing ``directory`` would retire, described, without changing anything."""
     async with database.read() as session:
-        return described(await volunteers_to_retire(session, directory, prune=prune))
+        return (await retiring(session, directory, prune=prune)).described()

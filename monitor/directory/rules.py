@@ -208,6 +208,12 @@ def _device_problems(device: Device, known: Known) -> list[Problem]:
             problems.append(Problem("resident", f'resident "{device.resident}" does not exist; add it or fix the id'))
         return problems
     volunteer = str(device.volunteer)
+    if not device.active:
+        problems.append(
+            Problem(
+                "active", "a volunteer's own phone is not retired by itself; remove its entry or retire the volunteer"
+            )
+        )
     if volunteer not in known.volunteers:
         problems.append(Problem("volunteer", f'volunteer "{volunteer}" does not exist; add them or fix the id'))
     elif device.protocol not in VOLUNTEER_PHONE_PROTOCOLS:

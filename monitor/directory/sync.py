@@ -2,8 +2,9 @@
 
 Entries are matched by id; new ones are added, changed ones updated, and entries missing
 from the file are left as they are (a file may hold one area's people only), unless the
-import prunes: then volunteers it no longer lists are retired (``monitor.directory.retire``,
-as are those it marks ``active = false``). Importing the same file twice changes nothing.
+import prunes: then the volunteers, residents and devices it no longer lists are retired
+(``monitor.directory.retire``, as are those it marks ``active = false``, and a retired
+resident's devices). Importing the same file twice changes nothing.
 Every import that changes something bumps the directory revision, which running monitors
 watch to subscribe for new devices.
 
@@ -23,8 +24,9 @@ from sqlalchemy import delete, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import devices
+from monitor.core.effects import AfterCommit, Effects, commit_then_apply
 from monitor.directory import model as file_model
-from monitor.directory.retire import described, refuse_while_holding_alerts, retire, volunteers_to_retire
+from monitor.directory.retire import HandBack, hand_back_or_refuse, refuse_while_alerts_are_open, retiring
 from monitor.oncall.family import ContactValues, replace_family
 from monitor.store import models
 from monitor.store.database import Database
@@ -40,8 +42,10 @@ class ImportSummary:
     added: dict[str, int] = field(default_factory=dict)
     changed: dict[str, int] = field(default_factory=dict)
     unchanged: dict[str, int] = field(default_factory=dict)
-    #: the volunteers this import retired, described (``retire.described``)
-    retired: list[str] = field(default_factory=list)
+    #: who and what this import retired, described by section (``Retiring.described``)
+    retired: dict[str, list[str]] = field(default_factory=dict)
+    #: the alerts handed back to escalation from volunteers it retired (``--reassign``)
+    handed_back: list[int] = field(default_factory=list)
 
     @property
     def changed_anything(self) -> bool:
@@ -63,43 +67,62 @@ class ImportSummary:
                 "volunteer phones: "
                 + ", ".join(f"{getattr(self, kind).get('volunteer phones', 0)} {kind}" for kind in phones)
             )
-        if self.retired:
-            lines.append(f"volunteers retired: {', '.join(self.retired)}")
+        lines += [f"{section} retired: {', '.join(described)}" for section, described in self.retired.items()]
+        if self.handed_back:
+            lines.append(f"alerts handed back to escalation: {', '.join(map(str, self.handed_back))}")
         return lines
 
 
 async def import_directory(
-    database: Database, directory: file_model.Directory, *, prune: bool = False
+    database: Database,
+    directory: file_model.Directory,
+    *,
+    prune: bool = False,
+    hand_back: HandBack | None = None,
+    after_commit: AfterCommit | None = None,
 ) -> ImportSummary:
-    """Upsert ``directory``; with ``prune``, retire the volunteers it no longer lists. Refused
-    (a UserError, nothing written) while a volunteer it retires holds an alert."""
-    summary = ImportSummary()
-    async with database.write() as session:
+    """Upsert ``directory``; with ``prune``, retire what it no longer lists. Refused (a UserError,
+    nothing written) while a resident or device it retires has an alert not ended, or a volunteer
+    it retires holds one and there is no ``hand_back`` (whose effects ``after_commit`` carries out)."""
+
+    async def write(session: AsyncSession, effects: Effects) -> ImportSummary:
+        summary = ImportSummary()  # afresh should the database run the transaction again
         if not database.is_sqlite:
             # Each import reads what exists, then inserts the rest: two at once would insert the same ids.
             await session.execute(text(f"SELECT pg_advisory_xact_lock({IMPORT_LOCK})"))
-        leaving = await volunteers_to_retire(session, directory, prune=prune)
-        await refuse_while_holding_alerts(session, leaving)
+        leaving = await retiring(session, directory, prune=prune)
+        await refuse_while_alerts_are_open(session, leaving)
+        summary.handed_back = await hand_back_or_refuse(session, effects, leaving.volunteers, hand_back)
         await _upsert(session, summary, "areas", models.Area, directory.areas, _area_values)
         await _upsert(session, summary, "policies", models.EscalationPolicy, directory.policies, _policy_values)
         await _restart_changed_checkins(session, directory.residents)
         await _upsert(session, summary, "residents", models.Resident, directory.residents, _resident_values)
         await _sync_family(session, summary, directory.residents)
         residents_devices = [device for device in directory.devices if device.volunteer is None]
-        await _upsert(session, summary, "devices", models.Device, residents_devices, _device_values)
+
+        def device_values(device: file_model.Device) -> dict[str, Any]:
+            return _device_values(device, resident_retired=device.resident in leaving.retired_residents)
+
+        await _upsert(session, summary, "devices", models.Device, residents_devices, device_values)
         added_volunteers = await _upsert(
             session, summary, "volunteers", models.Volunteer, directory.volunteers, _volunteer_values
         )
         await _sync_volunteer_areas(session, summary, directory.volunteers, added_volunteers)
-        retire(leaving)
-        summary.retired = described(leaving)
+        leaving.apply()
+        summary.retired = leaving.described()
         volunteer_phones = [device for device in directory.devices if device.volunteer is not None]
         await _upsert(
             session, summary, "volunteer phones", models.VolunteerPhone, volunteer_phones, _volunteer_phone_values
         )
         if summary.changed_anything:
             await session.merge(models.ServiceMeta(key=DIRECTORY_REVISION_KEY, value=uuid.uuid4().hex))
-    return summary
+        return summary
+
+    return await commit_then_apply(database, after_commit or _nothing_follows, write)
+
+
+async def _nothing_follows(effects: Effects) -> None:
+    """Without a hand-back an import changes no alert: nothing to carry out after its commit."""
 
 
 async def _upsert(
@@ -209,6 +232,7 @@ def _resident_values(resident: file_model.Resident) -> dict[str, Any]:
         "timezone": resident.timezone,
         "checkin_by": resident.checkin_by,
         **_safe_zone_values(resident.safe_zone),
+        "active": resident.active,
         "home_lat": resident.home.lat if resident.home else None,
         "home_lon": resident.home.lon if resident.home else None,
         "sms_updates": resident.sms_updates,
@@ -224,7 +248,7 @@ def _safe_zone_values(zone: file_model.SafeZone | None) -> dict[str, Any]:
     }
 
 
-def _device_values(device: file_model.Device) -> dict[str, Any]:
+def _device_values(device: file_model.Device, *, resident_retired: bool) -> dict[str, Any]:
     profile = device.profile()
     return {
         "id": device.id,
@@ -236,6 +260,7 @@ def _device_values(device: file_model.Device) -> dict[str, Any]:
         "ref": devices.registry()[device.protocol].device_ref(profile),
         "heartbeat_s": device.heartbeat_interval_s,
         "action_map": dict(device.actions),
+        "active": device.active and not resident_retired,
     }
 
 

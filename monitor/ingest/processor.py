@@ -211,7 +211,8 @@ class MessageProcessor:
                 message,
                 Rejection(
                     RejectReason.UNKNOWN_DEVICE,
-                    f"no {adapter.protocol} device {ref!r} in the directory; add it and run callwatch import",
+                    f"no {adapter.protocol} device {ref!r} in the directory, or it is retired; "
+                    "add it (active) and run callwatch import",
                 ),
             )
         adapter, target = match
@@ -343,16 +344,19 @@ async def _locked(
 def _lookup(holder: type[Device] | type[VolunteerPhone], protocols: tuple[str, ...]) -> Select[Any]:
     """``(protocol, ref) IN keys``, written per protocol: SQLite answers a row-value IN by
     scanning every device (8 ms a batch at 10,000 devices), but this through the unique index.
-    Ordered by id: every writer locks rows in the same order, so two monitors never deadlock."""
+    Ordered by id: every writer locks rows in the same order, so two monitors never deadlock.
+    A retired device is not found: its messages are refused as from an unknown device."""
+    retired_left_out = (Device.active.is_(True),) if holder is Device else ()
     return (
         select(holder)
         .where(
+            *retired_left_out,
             or_(
                 *(
                     and_(holder.protocol == protocol, holder.ref.in_(bindparam(f"refs_{index}", expanding=True)))
                     for index, protocol in enumerate(protocols)
                 )
-            )
+            ),
         )
         .order_by(holder.id)
         .with_for_update()

@@ -17,17 +17,22 @@ from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from monitor.alerts.lifecycle import AlertState
 from monitor.alerts.views import alert_summary, list_alerts
 from monitor.config.settings import Settings, load_settings
+from monitor.core.clock import SystemClock
+from monitor.core.effects import Effects
 from monitor.core.errors import UserError
 from monitor.directory.file import load_directory
-from monitor.directory.retire import retirement_preview
+from monitor.directory.retire import HandBack, retirement_preview
 from monitor.directory.sync import import_directory
 from monitor.reports.commands import add_report_command, run_report
 from monitor.runtime.logs import configure_logging
 from monitor.store.database import SQLITE_BUSY_TIMEOUT_MS, Database, is_unavailable
 from monitor.store.migrate import schema_is_current, upgrade
+from monitor.store.models import Alert, Volunteer
 from monitor.users.commands import add_user_commands
 
 Command = Callable[[argparse.Namespace], Coroutine[Any, Any, int]]
@@ -74,9 +79,16 @@ def build_parser() -> argparse.ArgumentParser:
     importer.add_argument("file", type=Path, help="directory file (TOML)")
     importer.add_argument("--config", required=True, type=Path, help="service config (TOML)")
     importer.add_argument(
-        "--prune", action="store_true", help="retire the volunteers the file no longer lists (asks first)"
+        "--prune",
+        action="store_true",
+        help="retire the volunteers, residents and devices the file no longer lists (asks first)",
     )
     importer.add_argument("--yes", action="store_true", help="with --prune: retire them without asking")
+    importer.add_argument(
+        "--reassign",
+        action="store_true",
+        help="hand the alerts retired volunteers hold back to escalation, instead of refusing the import",
+    )
     importer.set_defaults(command=cmd_import)
 
     alerts = commands.add_parser("alerts", help="list alerts")
@@ -196,18 +208,39 @@ async def cmd_import(arguments: argparse.Namespace) -> int:
             if leaving and not _retiring_confirmed(arguments.file, leaving):
                 print(f"{arguments.file}: not imported, nothing was changed")
                 return 1
-        summary = await import_directory(database, directory, prune=arguments.prune)
+        hand_back = _hand_back_to_escalation(settings) if arguments.reassign else None
+        summary = await import_directory(database, directory, prune=arguments.prune, hand_back=hand_back)
     print(f"imported {arguments.file}:")
     for line in summary.lines():
         print(f"  {line}")
     return 0
 
 
-def _retiring_confirmed(path: Path, leaving: list[str]) -> bool:
-    """Show who importing ``path`` retires and ask; anything but yes (or no terminal to answer) is no."""
-    print(f"importing {path} retires {len(leaving)} volunteers, who will never be asked again:")
-    for line in leaving:
-        print(f"  {line}")
+def _hand_back_to_escalation(settings: Settings) -> HandBack:
+    """A retired volunteer's alert goes back to escalation as if they had replied NO; the running
+    monitors ask the next people (this process sends nothing)."""
+    from monitor.actions.alert_actions import AlertActions, Taker
+    from monitor.core.metrics import Metrics
+    from monitor.notify.channels import configured_channels
+    from monitor.runtime.service import escalation_for
+
+    metrics = Metrics()
+    actions = AlertActions(escalation_for(settings, metrics, configured_channels(settings).keys()), metrics)
+
+    async def hand_back(session: AsyncSession, effects: Effects, alert: Alert, volunteer: Volunteer) -> None:
+        taker = Taker.volunteer_taker(volunteer)
+        await actions.hand_back(
+            session, effects, alert, taker=taker, now=SystemClock().now(), reason="retired", ask_now=False
+        )
+
+    return hand_back
+
+
+def _retiring_confirmed(path: Path, leaving: dict[str, list[str]]) -> bool:
+    """Show who and what importing ``path`` retires and ask; anything but yes (or no terminal to answer) is no."""
+    print(f"importing {path} retires, never to be asked, supervised or let in again:")
+    for section, described in leaving.items():
+        print(f"  {section}: {', '.join(described)}")
     try:
         answer = input("retire them? [y/N] ")
     except EOFError:

@@ -19,6 +19,7 @@ import logging
 import os
 import socket
 import uuid
+from collections.abc import Collection
 from pathlib import Path
 from types import TracebackType
 from zoneinfo import ZoneInfo
@@ -122,13 +123,9 @@ class Monitor:
         channels = configured_channels(self.settings)
         for channel in channels.values():
             await stack.enter_async_context(channel)
-        style = MessageStyle(
-            ZoneInfo(self.settings.service.timezone),
-            self.settings.service.map_url_template,
-            link_base=f"{self.settings.web.public_url}/r/" if self.settings.sms.responder_links else None,
-        )
-        staff_channels = (SMS, VOICE) if self.settings.voice.duty_calls and VOICE in channels else (SMS,)
-        self.escalation = Escalation(style, self.metrics, channels=channels.keys(), staff_channels=staff_channels)
+        style = message_style(self.settings)
+        staff_channels = duty_channels(self.settings, channels)
+        self.escalation = escalation_for(self.settings, self.metrics, channels)
         self.actions = AlertActions(self.escalation, self.metrics)
         self.timer = EscalationTimer(
             self.escalation,
@@ -323,3 +320,23 @@ class Monitor:
             )
         except (aiomqtt.MqttError, TimeoutError) as exc:
             log.warning("feedback to %s not sent: %s", feedback.topic, exc)
+
+
+def message_style(settings: Settings) -> MessageStyle:
+    return MessageStyle(
+        ZoneInfo(settings.service.timezone),
+        settings.service.map_url_template,
+        link_base=f"{settings.web.public_url}/r/" if settings.sms.responder_links else None,
+    )
+
+
+def duty_channels(settings: Settings, channels: Collection[str]) -> tuple[str, ...]:
+    """How duty staff are reached: called as well as texted when ``[voice] duty_calls`` and voice is there."""
+    return (SMS, VOICE) if settings.voice.duty_calls and VOICE in channels else (SMS,)
+
+
+def escalation_for(settings: Settings, metrics: Metrics, channels: Collection[str]) -> Escalation:
+    """The escalation engine on these channels (by name), as a monitor and ``callwatch import --reassign`` use it."""
+    return Escalation(
+        message_style(settings), metrics, channels=channels, staff_channels=duty_channels(settings, channels)
+    )

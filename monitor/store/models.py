@@ -95,6 +95,8 @@ class Resident(Base):
     home_lon: Mapped[float | None] = mapped_column(Float)
     #: she wants an SMS on her phone when someone takes her alert and when they set off
     sms_updates: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: false: retired (``monitor.directory.retire``): kept for the record, no check-in, her devices retired too
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class FamilyContact(Base):
@@ -145,6 +147,8 @@ class Device(Base):
     outside_zone: Mapped[bool | None] = mapped_column(Boolean)
     #: when supervision next looks at this device; NULL when nothing is pending or due
     review_at: Mapped[datetime | None] = mapped_column(index=True)
+    #: false: retired (handed back): not supervised, no broker account, its messages refused as unknown
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class Volunteer(Base):

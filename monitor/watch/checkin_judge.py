@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitor.actions.alert_actions import AlertActions, Fix, NewAlert
@@ -36,10 +36,7 @@ class CheckinJudge:
         residents = (
             await session.scalars(
                 select(Resident)
-                .where(
-                    Resident.checkin_by.is_not(None),
-                    or_(Resident.checkin_due_at.is_(None), Resident.checkin_due_at <= now),
-                )
+                .where(*checkins_due(now))
                 .order_by(Resident.id)
                 .limit(JUDGE_BATCH)
                 .with_for_update(skip_locked=True, key_share=True)
@@ -67,6 +64,15 @@ class CheckinJudge:
             detail=f"no check-in by {deadline.isoformat(timespec='minutes')}; last check-in {last}",
         )
         await self.actions.raise_alert(session, effects, new, now=now)
+
+
+def checkins_due(now: datetime) -> tuple[ColumnElement[bool], ...]:
+    """Residents whose check-in is to be judged now or first worked out; not the retired."""
+    return (
+        Resident.active.is_(True),
+        Resident.checkin_by.is_not(None),
+        or_(Resident.checkin_due_at.is_(None), Resident.checkin_due_at <= now),
+    )
 
 
 async def _where_last_seen(session: AsyncSession, resident_id: str) -> Fix | None:

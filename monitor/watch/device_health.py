@@ -18,7 +18,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitor.actions.alert_actions import AlertActions, NewAlert
@@ -43,7 +43,7 @@ class DeviceHealth:
         due = (
             await session.scalars(
                 select(Device)
-                .where(Device.review_at <= now)
+                .where(*devices_due(now))
                 .order_by(Device.id)
                 .limit(REVIEW_BATCH)
                 .with_for_update(skip_locked=True, key_share=True)
@@ -84,7 +84,12 @@ class DeviceHealth:
                 await session.scalars(
                     select(Device)
                     .join(Resident, Resident.id == Device.resident_id)
-                    .where(Resident.area_id == area_id, Device.online.is_(False), Device.offline_noticed.is_(False))
+                    .where(
+                        Resident.area_id == area_id,
+                        Device.active.is_(True),
+                        Device.online.is_(False),
+                        Device.offline_noticed.is_(False),
+                    )
                     .order_by(Device.id)
                     .with_for_update(skip_locked=True, of=Device, key_share=True)
                 )
@@ -219,6 +224,11 @@ class DeviceHealth:
             transition(alert, AlertState.RESOLVED, at=now, actor="system", detail=detail, outcome=Outcome.CLEARED)
         )
         effects.changed_alert_ids.add(alert.id)
+
+
+def devices_due(now: datetime) -> tuple[ColumnElement[bool], ...]:
+    """Devices whose review has come; never a retired one (handed back: nobody supervises it)."""
+    return (Device.active.is_(True), Device.review_at <= now)
 
 
 def _at(moment: datetime | None) -> str:

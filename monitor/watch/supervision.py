@@ -15,7 +15,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, or_, select, text
+from sqlalchemy import delete, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitor.actions.alert_actions import AlertActions
@@ -25,8 +25,8 @@ from monitor.core.loop_stop import LoopStop
 from monitor.notify.texts import MessageStyle
 from monitor.store.database import Database
 from monitor.store.models import Device, Resident, SeenDeviceEvent
-from monitor.watch.checkin_judge import JUDGE_BATCH, CheckinJudge
-from monitor.watch.device_health import REVIEW_BATCH, DeviceHealth
+from monitor.watch.checkin_judge import JUDGE_BATCH, CheckinJudge, checkins_due
+from monitor.watch.device_health import REVIEW_BATCH, DeviceHealth, devices_due
 from monitor.watch.health_reports import HealthReports
 from monitor.watch.rules import SEEN_EVENTS_KEPT, SupervisionRules
 
@@ -98,13 +98,10 @@ class Supervision:
             self._pruned_at = now
 
     async def _devices_due(self, session: AsyncSession, now: datetime) -> bool:
-        return await session.scalar(select(Device.id).where(Device.review_at <= now).limit(1)) is not None
+        return await session.scalar(select(Device.id).where(*devices_due(now)).limit(1)) is not None
 
     async def _checkins_due(self, session: AsyncSession, now: datetime) -> bool:
-        due = select(Resident.id).where(
-            Resident.checkin_by.is_not(None), or_(Resident.checkin_due_at.is_(None), Resident.checkin_due_at <= now)
-        )
-        return await session.scalar(due.limit(1)) is not None
+        return await session.scalar(select(Resident.id).where(*checkins_due(now)).limit(1)) is not None
 
     async def _write(self, work: Work, now: datetime) -> int:
         """Run one pass in its own transaction, then carry out its effects; how much it did."""

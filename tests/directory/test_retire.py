@@ -1,19 +1,23 @@
-"""Retiring volunteers through the directory file: ``active = false`` and ``import --prune``
-retire them, a retired volunteer is never asked again (tiers and nearest-first lists), and
-someone holding an alert is not retired behind its back."""
+"""Retiring volunteers, residents and devices through the directory file: ``active = false`` and
+``import --prune`` retire them, a retired volunteer is never asked again (tiers and nearest-first
+lists), a retired resident's devices retire with her, and nobody is retired behind an alert's back
+(refused, or with a hand-back, the alert goes back to escalation)."""
 
 from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from monitor.actions.alert_actions import Taker
+from monitor.core.effects import Effects
 from monitor.core.errors import UserError
 from monitor.directory.model import Directory
-from monitor.directory.retire import retirement_preview
+from monitor.directory.retire import HandBack, retirement_preview
 from monitor.directory.sync import import_directory
-from monitor.store.models import Volunteer
+from monitor.store.models import Alert, Device, Resident, Volunteer
 from tests.escalation.kit import NEAREST_FIRST, World, directory, phones, world
-from tests.oncall.kit import FAR, LI_MING, ZHANG_WEI
+from tests.oncall.kit import CHEN_JING, FAR, LI_MING, ZHANG_WEI
 
 
 def marked_inactive(file: Directory, *volunteer_ids: str) -> Directory:
@@ -25,15 +29,35 @@ def marked_inactive(file: Directory, *volunteer_ids: str) -> Directory:
     return file.model_copy(update={"volunteers": volunteers})
 
 
-def without(file: Directory, *volunteer_ids: str) -> Directory:
-    """``file`` no longer listing these volunteers."""
-    kept = [volunteer for volunteer in file.volunteers if volunteer.id not in volunteer_ids]
-    return file.model_copy(update={"volunteers": kept})
+def without(file: Directory, *volunteer_ids: str, section: str = "volunteers") -> Directory:
+    """``file`` no longer listing these volunteers (or entries of ``section``)."""
+    kept = [entry for entry in getattr(file, section) if entry.id not in volunteer_ids]
+    return file.model_copy(update={section: kept})
 
 
-async def active_ids(w: World) -> list[str]:
+def retired_in_file(file: Directory, section: str, *ids: str) -> Directory:
+    """``file`` with ``active = false`` on these entries of ``section`` (residents, devices)."""
+    entries = [
+        entry.model_copy(update={"active": False}) if entry.id in ids else entry for entry in getattr(file, section)
+    ]
+    return file.model_copy(update={section: entries})
+
+
+async def active_ids(w: World, model: type[Volunteer] | type[Resident] | type[Device] = Volunteer) -> list[str]:
     async with w.database.read() as session:
-        return sorted((await session.scalars(select(Volunteer.id).where(Volunteer.active.is_(True)))).all())
+        return sorted((await session.scalars(select(model.id).where(model.active.is_(True)))).all())
+
+
+def hand_back_to_escalation(w: World) -> HandBack:
+    """What ``callwatch import --reassign`` does: the holder's alert handed back, asked further by the timer."""
+
+    async def hand_back(session: AsyncSession, effects: Effects, alert: Alert, volunteer: Volunteer) -> None:
+        taker = Taker.volunteer_taker(volunteer)
+        await w.actions.hand_back(
+            session, effects, alert, taker=taker, now=w.clock.now(), reason="retired", ask_now=False
+        )
+
+    return hand_back
 
 
 async def test_a_volunteer_marked_inactive_is_retired_and_the_next_sos_never_asks_them(database_url: str) -> None:
@@ -48,9 +72,9 @@ async def test_a_volunteer_marked_inactive_is_retired_and_the_next_sos_never_ask
         asks_after_return = await w.asks(second)
 
     assert "volunteers retired: v-1 (Li Ming, volunteer)" in summary.lines()
-    assert not again.changed_anything and again.retired == []
+    assert not again.changed_anything and again.retired == {}
     assert phones(asks) == [ZHANG_WEI]  # tier 1 is the area team without Li Ming
-    assert back.changed["volunteers"] == 1 and back.retired == []
+    assert back.changed["volunteers"] == 1 and back.retired == {}
     assert sorted(phones(asks_after_return)) == [LI_MING, ZHANG_WEI]
 
 
@@ -72,8 +96,8 @@ async def test_prune_retires_whom_the_file_no_longer_lists_once(database_url: st
         again = await import_directory(w.database, smaller, prune=True)
         left = await active_ids(w)
 
-    assert plain.retired == []  # without --prune, missing entries are left as they are
-    assert preview == ["lead-2 (Gao Yan, leader)", "v-4 (Sun Li, volunteer)"]
+    assert plain.retired == {}  # without --prune, missing entries are left as they are
+    assert preview == {"volunteers": ["lead-2 (Gao Yan, leader)", "v-4 (Sun Li, volunteer)"]}
     assert pruned.retired == preview and pruned.changed_anything
     assert not again.changed_anything
     assert "v-4" not in left and "lead-2" not in left and "v-1" in left
@@ -89,6 +113,79 @@ async def test_a_volunteer_holding_an_alert_is_not_retired_until_it_ends(databas
 
     assert str(refused.value) == (
         f'volunteer "v-1" (Li Ming) still holds alert {alert_id} (acknowledged); '
-        "end that alert or have them hand it back, then import again (nothing was changed)."
+        "end that alert or have them hand it back, or import with --reassign to hand it back to escalation, "
+        "then import again (nothing was changed)."
     )
     assert "v-1" in left and "v-4" in left  # nothing retired, not even the one without an alert
+
+
+async def test_a_retired_resident_takes_her_devices_with_her_until_she_is_listed_again(database_url: str) -> None:
+    async with world(database_url) as w:
+        retiring = retired_in_file(directory(), "residents", "r-3")
+        summary = await import_directory(w.database, retiring)
+        again = await import_directory(w.database, retiring)
+        residents_left, devices_left = await active_ids(w, Resident), await active_ids(w, Device)
+        back = await import_directory(w.database, directory())
+        devices_back = await active_ids(w, Device)
+
+    assert summary.retired == {
+        "residents": ["r-3 (Zhao Min)"],
+        "devices": ["btn-3 (button of r-3)", "hall-button (button of r-3)"],
+    }
+    assert "devices retired: btn-3 (button of r-3), hall-button (button of r-3)" in summary.lines()
+    assert not again.changed_anything  # her devices, listed as active, stay retired with her
+    assert "r-3" not in residents_left and "r-1" in residents_left
+    assert devices_left == ["btn-1", "btn-2", "btn-n"]
+    assert back.retired == {} and back.changed["residents"] == 1 and back.changed["devices"] == 2
+    assert devices_back == ["btn-1", "btn-2", "btn-3", "btn-n", "hall-button"]
+
+
+async def test_prune_retires_the_devices_the_file_no_longer_lists(database_url: str) -> None:
+    async with world(database_url) as w:
+        handed_in = without(directory(), "hall-button", section="devices")
+        preview = await retirement_preview(w.database, handed_in, prune=True)
+        pruned = await import_directory(w.database, handed_in, prune=True)
+        again = await import_directory(w.database, handed_in, prune=True)
+        left = await active_ids(w, Device)
+
+    assert preview == {"devices": ["hall-button (button of r-3)"]} == pruned.retired
+    assert not again.changed_anything
+    assert "hall-button" not in left and "btn-3" in left
+
+
+async def test_a_resident_or_device_with_an_open_alert_is_not_retired(database_url: str) -> None:
+    async with world(database_url) as w:
+        alert_id = await w.raise_sos("r-1", "btn-1")
+        with pytest.raises(UserError) as device_refused:
+            await import_directory(w.database, retired_in_file(directory(), "devices", "btn-1"))
+        with pytest.raises(UserError) as resident_refused:
+            await import_directory(w.database, without(directory(), "r-1", section="residents"), prune=True)
+        residents_left, devices_left = await active_ids(w, Resident), await active_ids(w, Device)
+
+    nobody = "and there is nobody to hand it to; end that alert (resolve or cancel it at the console), "
+    assert str(device_refused.value) == (
+        f'device "btn-1" has alert {alert_id} (sos, open), {nobody}then import again (nothing was changed).'
+    )
+    assert str(resident_refused.value) == (
+        f'resident "r-1" (王秀英) has alert {alert_id} (sos, open), {nobody}then import again (nothing was changed).'
+    )
+    assert "r-1" in residents_left and "btn-1" in devices_left
+
+
+async def test_a_retiring_volunteers_alert_is_handed_back_to_escalation(database_url: str) -> None:
+    async with world(database_url) as w:
+        alert_id = await w.raise_sos()
+        await w.reply(LI_MING, "ACK")
+        summary = await import_directory(
+            w.database, without(directory(), "v-1"), prune=True, hand_back=hand_back_to_escalation(w)
+        )
+        handed_back = await w.alert(alert_id)
+        await w.after(seconds=1)  # a running monitor's escalation timer takes it from here
+        asks = await w.asks(alert_id)
+        log = await w.log(alert_id, "reopened")
+
+    assert summary.retired == {"volunteers": ["v-1 (Li Ming, volunteer)"]} and summary.handed_back == [alert_id]
+    assert "alerts handed back to escalation: " + str(alert_id) in summary.lines()
+    assert (handed_back.state, handed_back.acknowledged_by) == ("open", None)
+    assert phones(asks) == [LI_MING, ZHANG_WEI, CHEN_JING]  # tier 1 before, the area leader now
+    assert [entry.detail for entry in log] == ["Li Ming handed it back: retired"]

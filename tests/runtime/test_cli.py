@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 from pathlib import Path
@@ -87,11 +88,46 @@ def test_import_prune_lists_whom_it_retires_and_asks_first(deployment: Deploymen
     again = deployment.cli("import", file, "--config", config, "--prune", "--yes")
 
     assert declined.returncode == 1, declined.stderr
-    assert "retires 1 volunteers, who will never be asked again:\n  v-2 (Zhang Wei, volunteer)\n" in declined.stdout
+    assert "retires, never to be asked, supervised or let in again:\n  volunteers: v-2 (Zhang Wei, volunteer)\n" in (
+        declined.stdout
+    )
     assert "not imported, nothing was changed" in declined.stdout
     assert confirmed.returncode == 0, confirmed.stderr
     assert "volunteers retired: v-2 (Zhang Wei, volunteer)" in confirmed.stdout
     assert again.returncode == 0 and "retire" not in again.stdout  # already retired: nothing to ask or do
+
+
+def without_zhang_wei(deployment: Deployment) -> str:
+    """The deployment's directory file without volunteer v-2 (Zhang Wei), written beside it."""
+    file = deployment.folder / "without-zhang-wei.toml"
+    file.write_text(
+        deployment.directory_path.read_text(encoding="utf-8").replace(entry("volunteers", **people.ZHANG_WEI), ""),
+        encoding="utf-8",
+    )
+    return str(file)
+
+
+async def test_import_reassign_hands_a_retired_volunteers_alert_back_to_the_running_monitor(
+    deployment: Deployment,
+) -> None:
+    config, file = str(deployment.config_path), without_zhang_wei(deployment)
+    async with deployment.monitor():
+        await deployment.press("btn-1")
+        await deployment.sandbox.wait_for_messages(2)  # tier 1: Li Ming and Zhang Wei
+        assert await deployment.sandbox.phone(people.TIER1[1]).reply("ACK") == 200
+        await deployment.sandbox.wait_for_messages(1, to=people.TIER1[0], body_contains="Zhang Wei")
+
+        refused = await asyncio.to_thread(deployment.cli, "import", file, "--config", config, "--prune", "--yes")
+        handed = await asyncio.to_thread(
+            deployment.cli, "import", file, "--config", config, "--prune", "--yes", "--reassign"
+        )
+        [asked] = await deployment.sandbox.wait_for_messages(1, to=people.TIER2, timeout=10)
+
+    assert_one_sentence_error(refused, 'volunteer "v-2" (Zhang Wei) still holds alert 1 (acknowledged)', "--reassign")
+    assert handed.returncode == 0, handed.stderr
+    assert "volunteers retired: v-2 (Zhang Wei, volunteer)" in handed.stdout
+    assert "alerts handed back to escalation: 1" in handed.stdout
+    assert "王秀英" in asked.body  # the area leader is asked now, not a tier timeout later
 
 
 async def test_unreachable_broker_is_reported_and_retried_not_fatal(deployment: Deployment) -> None:

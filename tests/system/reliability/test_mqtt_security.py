@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import signal
 
 import pytest
 from sqlalchemy import func, select
 
+from monitor.directory.file import load_directory
+from monitor.directory.sync import import_directory
 from monitor.store.database import Database
 from monitor.store.models import Alert, DeviceMessage
 from simulator.harness.secured import MONITOR_PASSWORD, MONITOR_USER, secure
@@ -100,3 +104,31 @@ async def test_a_device_reads_its_own_feedback_and_nobody_elses(deployment: Depl
         for client in (own, nosy, monitor_account):
             client.close()
     assert {topic for topic, _ in nosy.received} == {"callwatch/btn-2/feedback"}
+
+
+async def login_refused(client: DeviceClient) -> bool:
+    try:
+        (await connected(client)).close()
+    except Refused:
+        return True
+    return False
+
+
+async def test_a_retired_devices_account_is_dropped_and_the_broker_refuses_its_login(
+    deployment: Deployment, shipped: ShippedBroker
+) -> None:
+    passwords = await secure(deployment, shipped)
+    file = load_directory(deployment.directory_path)
+    handed_back = [
+        entry.model_copy(update={"active": False}) if entry.id == "btn-2" else entry for entry in file.devices
+    ]
+    async with Database(deployment.database_url) as database:
+        await import_directory(database, file.model_copy(update={"devices": handed_back}))
+    result = deployment.cli("acl", "--config", str(deployment.config_path), "--out", str(shipped.password_file.parent))
+    os.kill(shipped.pid, signal.SIGHUP)  # Mosquitto reads its password file and ACL again
+
+    await until(lambda: login_refused(DeviceClient(shipped, "btn-2", passwords["btn-2"])), what="btn-2 refused")
+    still_there = await connected(DeviceClient(shipped, "btn-1", passwords["btn-1"]))
+    still_there.close()
+    assert result.returncode == 0, result.stderr
+    assert "btn-2" not in shipped.password_file.read_text()
