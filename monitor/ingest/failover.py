@@ -14,7 +14,8 @@ hands it the session: the messages delivered but never acknowledged first, then 
 unsubscribes it from the shared subscription at once, so that the broker hands everything
 from then on to the living, stores and acknowledges what the session held through the same
 commit as its own ingest, and once nothing more comes for ``DRAIN_QUIET_S`` leaves the empty
-session behind and deletes the dead monitor's row. Device event ids make any message
+session behind and notes the dead monitor's row drained (it stays for the console and the duty
+alarm: ``monitor.runtime.gone_monitors``). Device event ids make any message
 processed twice on the way (the dead one committed, then died before acknowledging)
 harmless, as after any restart. If the dead monitor comes back meanwhile, its connection
 takes the session back from the survivor, which simply stops. If the survivor dies while
@@ -32,7 +33,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import aiomqtt
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import or_, select, update
 
 from monitor.config.settings import MqttSettings
 from monitor.core.clock import Clock
@@ -92,7 +93,20 @@ class SessionFailover:
         """This monitor is alive and holds its client id's session: before it connects, so that
         no survivor takes the session of a monitor that is starting again."""
         async with self.database.write() as session:
-            await note_alive(session, self.instance_id, self.clock.now(), self.gone_after, self.settings.client_id)
+            back = await note_alive(
+                session, self.instance_id, self.clock.now(), self.gone_after, self.settings.client_id
+            )
+        for life in back:
+            if life.stopped_at is None:
+                log.warning(
+                    "this monitor (MQTT client id %r) is back: as %s it had been gone since %s%s",
+                    life.mqtt_client_id,
+                    life.instance_id,
+                    life.seen_at.isoformat(timespec="seconds"),
+                    f"; duty staff were told at {life.alarmed_at.isoformat(timespec='seconds')}"
+                    if life.alarmed_at
+                    else "",
+                )
 
     async def run(self, stop: LoopStop) -> None:
         """Note this monitor alive and drain dead monitors' sessions, until stopped."""
@@ -124,6 +138,7 @@ class SessionFailover:
                         ~alive(now, self.gone_after),
                         MonitorInstance.mqtt_client_id.is_not(None),
                         MonitorInstance.mqtt_client_id.not_in(held),
+                        MonitorInstance.drained_at.is_(None),
                         or_(
                             MonitorInstance.adopted_by.is_(None),
                             MonitorInstance.adopted_by.not_in(alive_ids(now, self.gone_after)),
@@ -140,7 +155,11 @@ class SessionFailover:
             # Every dead row of that session (a monitor that came back and died again left two).
             await session.execute(
                 update(MonitorInstance)
-                .where(MonitorInstance.mqtt_client_id == client_id, ~alive(now, self.gone_after))
+                .where(
+                    MonitorInstance.mqtt_client_id == client_id,
+                    ~alive(now, self.gone_after),
+                    MonitorInstance.drained_at.is_(None),
+                )
                 .values(adopted_by=self.instance_id)
             )
         return Orphan(instance_id=str(instance_id), client_id=str(client_id))
@@ -166,11 +185,16 @@ class SessionFailover:
             return
         if stop.requested:
             return
+        now = self.clock.now()
         async with self.database.write() as session:
             await session.execute(
-                delete(MonitorInstance).where(
-                    MonitorInstance.mqtt_client_id == orphan.client_id, ~alive(self.clock.now(), self.gone_after)
+                update(MonitorInstance)
+                .where(
+                    MonitorInstance.mqtt_client_id == orphan.client_id,
+                    ~alive(now, self.gone_after),
+                    MonitorInstance.drained_at.is_(None),
                 )
+                .values(drained_at=now)
             )
         log.warning(
             "the broker session of %r is drained (%d messages stored) and out of the shared subscription; "
@@ -232,18 +256,25 @@ class SessionFailover:
                         MonitorInstance.mqtt_client_id,
                         MonitorInstance.seen_at,
                         MonitorInstance.adopted_by,
+                        MonitorInstance.drained_at,
                     ).order_by(MonitorInstance.instance_id)
                 )
             ).all()
         living = [
             f"{instance_id} ({client_id})"
-            for instance_id, client_id, seen_at, _ in rows
+            for instance_id, client_id, seen_at, _, _ in rows
             if seen_at >= now - self.gone_after
         ]
         dead = [
             f"{client_id} silent {(now - seen_at).total_seconds():.0f} s, "
-            + (f"drained by {adopted_by}" if adopted_by else "not taken over yet")
-            for _, client_id, seen_at, adopted_by in rows
+            + (
+                f"drained by {adopted_by}"
+                if drained_at
+                else f"draining by {adopted_by}"
+                if adopted_by
+                else "not taken over yet"
+            )
+            for _, client_id, seen_at, adopted_by, drained_at in rows
             if seen_at < now - self.gone_after and client_id is not None
         ]
         detail = f"{len(living)} alive: {', '.join(living)}"

@@ -42,7 +42,7 @@ from monitor.notify.channel import Channel, FailureKind, Outgoing, SendFailure, 
 from monitor.notify.delivery import STRAY_REPORT, UnreachableHook, apply_delivery_reports, apply_stray_reports
 from monitor.notify.pacing import SendGate
 from monitor.notify.provider_watch import ProviderWatch
-from monitor.notify.rate_share import leave, monitors_running
+from monitor.notify.rate_share import leave, monitors_running, share_of
 from monitor.notify.requests import ASKING, SMS, NotificationStatus, claimed_notification, lock_notification, note_about
 from monitor.notify.sms.phone_limit import ClaimPass, PhoneLimit
 from monitor.notify.texts import Message
@@ -195,7 +195,7 @@ class Outbox:
         running = await monitors_running(self.database, self.instance_id, self.clock.now(), self.gone_after)
         for name, gate in self.gates.items():
             shared = self.sender_rates[name]
-            rate = shared / running
+            rate = share_of(shared, running)
             if rate != gate.rate_per_s:
                 log.info("sending at %g %s/s: %d monitors share the sender's %g/s", rate, name, running, shared)
                 gate.set_rate(rate)

@@ -21,6 +21,11 @@ from monitor.store.database import Database
 from monitor.store.models import MonitorInstance
 
 
+def share_of(rate_per_s: float, running: int) -> float:
+    """One monitor's share of the sender's ``rate_per_s`` while ``running`` monitors are alive."""
+    return rate_per_s / max(1, running)
+
+
 async def monitors_running(database: Database, instance_id: str, now: datetime, gone_after: timedelta) -> int:
     """Note that ``instance_id`` is running at ``now``; how many monitors are (itself included)."""
 

@@ -486,6 +486,20 @@ def _watchdog_text(loop: str, stalled_s: float, host: str, language: str) -> str
     )
 
 
+def _monitor_gone_text(client_id: str, instance_id: str, silent_s: float, language: str) -> str:
+    """To duty staff: one of several monitors died and nobody restarted it; the others do its work."""
+    if language_of(language) == "zh":
+        return (
+            f"【系统故障】callwatch监控实例{client_id}（{instance_id}）已{round(silent_s)}秒无响应，"
+            "其工作已由其他实例接管。请尽快修复该主机并重启它：在此之前，可接替下一次故障的实例少了一个。"
+        )
+    return (
+        f"CALLWATCH FAULT: monitor {client_id} ({instance_id}) has been silent for {round(silent_s)} s; "
+        "the other monitors took over its work. Fix its host and start it again: until then one monitor "
+        "fewer stands by for the next failure."
+    )
+
+
 # -- follow-through: on the way, on site, handed back, overdue -------------------------------------
 
 #: What a volunteer may reply about an alert in each state, for the answer to a reply that does
@@ -782,6 +796,12 @@ def watchdog(loop: str, stalled_s: float, host: str, language: str) -> Message:
     """To duty staff: a loop of the monitor stopped and it is restarting."""
     params = {"loop": loop, "seconds": str(round(stalled_s)), "host": host}
     return Message("watchdog", _watchdog_text(loop, stalled_s, host, language), params)
+
+
+def monitor_gone(client_id: str, instance_id: str, silent_s: float, language: str) -> Message:
+    """To duty staff: a monitor has been silent past ``[mqtt] failover_s`` without having stopped."""
+    params = {"client_id": client_id, "instance": instance_id, "seconds": str(round(silent_s))}
+    return Message("monitor_gone", _monitor_gone_text(client_id, instance_id, silent_s, language), params)
 
 
 def state_hint(facts: AlertFacts, state: str, holder: str, replies: str, language: str) -> Message:

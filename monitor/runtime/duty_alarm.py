@@ -1,11 +1,14 @@
 """The duty alarm: an SMS (and a call, with ``[voice] duty_calls``) to every duty-staff phone
 when the monitor itself is in trouble.
 
-Raised by the watchdog (``monitor.runtime.watchdog``) when a loop stalls. The usual way is the
+Raised by the watchdog (``monitor.runtime.watchdog``) when a loop stalls, and by a survivor
+when another monitor has died and stayed dead past ``[mqtt] failover_s``
+(``monitor.runtime.gone_monitors``). The usual way is the
 usual way of every SMS: a row in the database, sent at once. A stalled loop often means
 the database does not answer, so if that way does not finish in time, the alarm goes to
 the provider directly, by SMS, without a record, to the staff phones learned at start (and
-every few minutes since).
+every few minutes since). A dead monitor is known only from the database, so that alarm goes
+only through it.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,9 +28,10 @@ from monitor.core.loop_stop import LoopStop
 from monitor.notify.channel import Channel, Outgoing, SendFailure
 from monitor.notify.outbox import Outbox
 from monitor.notify.requests import SMS, NotificationRequest, Purpose, queue_many
-from monitor.notify.texts import watchdog
+from monitor.notify.texts import Message, monitor_gone, watchdog
 from monitor.oncall.people import staff
 from monitor.store.database import Database
+from monitor.store.monitor_instances import GoneMonitor, claim_alarm
 
 log = logging.getLogger("callwatch.duty_alarm")
 
@@ -81,24 +85,15 @@ class DutyAlarm:
             self._staff = [StaffPhone(one.id, one.phone, one.language) for one in await staff(session)]
 
     async def raise_alarm(self, loop: str, silent_s: float) -> None:
-        now = self.clock.now()
+        """A loop of this monitor stalled (the watchdog)."""
 
         async def queue(session: AsyncSession, effects: Effects) -> int:
-            requests = [
-                NotificationRequest(
-                    phone=person.phone,
-                    message=watchdog(loop, silent_s, self.host, person.language),
-                    purpose=Purpose.WATCHDOG,
-                    volunteer_id=person.id,
-                    channel=channel,
-                    key=f"watchdog:{self.instance_id}:{loop}:{person.phone}"
-                    + ("" if channel == SMS else f":{channel}"),
-                )
-                for person in await staff(session)
-                for channel in self.channels
-            ]
-            queued = await queue_many(session, effects, requests, now)
-            return sum(1 for row_id in queued if row_id is not None)
+            return await self._queue_to_staff(
+                session,
+                effects,
+                lambda language: watchdog(loop, silent_s, self.host, language),
+                alarm=f"watchdog:{self.instance_id}:{loop}",
+            )
 
         try:
             queued = await finish_within(
@@ -111,9 +106,61 @@ class DutyAlarm:
         await self.outbox.drain(within_s=DIRECT_SEND_S)
         log.warning("duty alarm queued for %d staff phones", queued)
 
-    def _key(self, loop: str, phone: str, channel: str) -> str:
-        """One alarm per monitor, loop, phone and channel (an SMS's key names no channel, as before)."""
-        key = f"watchdog:{self.instance_id}:{loop}:{phone}"
+    async def monitor_gone(self, gone: GoneMonitor) -> bool:
+        """Another monitor died and has stayed dead past the failover bound; whether this monitor
+        told duty staff. Only one monitor ever does, once for that monitor (``claim_alarm``; the
+        rows' keys would refuse a second alarm too)."""
+        now = self.clock.now()
+        silent_s = (now - gone.seen_at).total_seconds()
+        client_id = gone.mqtt_client_id or gone.instance_id
+
+        async def queue(session: AsyncSession, effects: Effects) -> int | None:
+            if not await claim_alarm(session, gone.instance_id, self.instance_id, now):
+                return None
+            return await self._queue_to_staff(
+                session,
+                effects,
+                lambda language: monitor_gone(client_id, gone.instance_id, silent_s, language),
+                alarm=f"monitor-gone:{gone.instance_id}",
+            )
+
+        queued = await commit_then_apply(self.database, self.after_commit, queue, urgent=True)
+        if queued is None:
+            return False
+        await self.outbox.drain(within_s=DIRECT_SEND_S)
+        log.warning(
+            "monitor %s (MQTT client id %r) has been silent for %.0f s: duty alarm queued for %d staff phones",
+            gone.instance_id,
+            client_id,
+            silent_s,
+            queued,
+        )
+        return True
+
+    async def _queue_to_staff(
+        self, session: AsyncSession, effects: Effects, message: Callable[[str], Message], *, alarm: str
+    ) -> int:
+        """Queue ``message`` (in each person's language) to every duty-staff phone on each of the
+        alarm's channels; how many rows were new. One row per ``alarm``, phone and channel."""
+        requests = [
+            NotificationRequest(
+                phone=person.phone,
+                message=message(person.language),
+                purpose=Purpose.WATCHDOG,
+                volunteer_id=person.id,
+                channel=channel,
+                key=self._key(alarm, person.phone, channel),
+            )
+            for person in await staff(session)
+            for channel in self.channels
+        ]
+        queued = await queue_many(session, effects, requests, self.clock.now())
+        return sum(1 for row_id in queued if row_id is not None)
+
+    @staticmethod
+    def _key(alarm: str, phone: str, channel: str) -> str:
+        """One row per alarm, phone and channel (an SMS's key names no channel, as before)."""
+        key = f"{alarm}:{phone}"
         return key if channel == SMS else f"{key}:{channel}"
 
     async def _directly(self, person: StaffPhone, loop: str, silent_s: float) -> None:

@@ -53,6 +53,7 @@ from monitor.notify.outbox import Outbox
 from monitor.notify.requests import SMS, VOICE
 from monitor.notify.texts import MessageStyle
 from monitor.runtime.duty_alarm import DutyAlarm
+from monitor.runtime.gone_monitors import GoneMonitors
 from monitor.runtime.sd_notify import SystemdNotifier
 from monitor.runtime.watchdog import EXIT_STALLED, LastResort, Watchdog
 from monitor.store.database import Database
@@ -237,6 +238,8 @@ class Monitor:
             loops.append((watchdog.run(self._loop_stop), "watchdog"))
         if self.failover is not None:
             loops.append((self.failover.run(self._loop_stop), "failover"))
+            gone_monitors = GoneMonitors(self.settings.mqtt, self.database, self.clock, duty_alarm)
+            loops.append((gone_monitors.run(self._loop_stop), "gone-monitors"))
         loops.append((self.ingest.run(), "mqtt-ingest"))  # last: _stop_loops stops it first
         self._tasks = [asyncio.create_task(loop, name=name) for loop, name in loops]
         self.notifier.ready()

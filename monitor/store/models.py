@@ -422,15 +422,23 @@ class SeenDeviceEvent(Base):
 
 class MonitorInstance(Base):
     """A monitor running on this database and when it last said so: the sender's rate is shared
-    among the living, and a survivor drains the broker session of one that died."""
+    among the living, a survivor drains the broker session of one that died, and the console
+    shows them all (a dead one's row stays until it comes back, or a week)."""
 
     __tablename__ = "monitor_instances"
     instance_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     seen_at: Mapped[datetime]
     #: its MQTT client id: the broker session that holds its share of the device messages
     mqtt_client_id: Mapped[str | None] = mapped_column(String(128))
-    #: the monitor draining that session since this one stopped noting itself alive
+    #: the monitor draining that session since this one stopped noting itself alive (or that drained it)
     adopted_by: Mapped[str | None] = mapped_column(String(128))
+    #: it stopped cleanly (a planned stop: no duty alarm)
+    stopped_at: Mapped[datetime | None]
+    #: its session was drained by ``adopted_by``: nothing of it is left to take over
+    drained_at: Mapped[datetime | None]
+    #: duty staff were told it is gone (monitor.runtime.gone_monitors), by the monitor ``alarmed_by``
+    alarmed_at: Mapped[datetime | None]
+    alarmed_by: Mapped[str | None] = mapped_column(String(128))
 
 
 class ServiceMeta(Base):

@@ -13,7 +13,7 @@ from monitor.web.i18n_tables import EN, ZH
 
 LANGUAGES = ("zh", "en")
 #: Prefixes of names of things; an unknown name shows as its plain value ("event:sms_failed" -> "sms failed").
-NAME_PREFIXES = ("kind", "state", "outcome", "sms", "role", "device", "source", "event", "done", "duty")
+NAME_PREFIXES = ("kind", "state", "outcome", "sms", "role", "device", "source", "event", "done", "duty", "monitor")
 
 
 def translator(language: str) -> Callable[..., str]:

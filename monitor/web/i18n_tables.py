@@ -114,6 +114,9 @@ EN: dict[str, str] = {
     "reply:refused": "That could not be done from this link.",
     "done:arrived": "Recorded as on site.",
     "event:reassigned": "reassigned",
+    "monitor:alive": "alive",
+    "monitor:stopped": "stopped",
+    "monitor:gone": "GONE",
 }
 
 ZH: dict[str, str] = {
@@ -569,4 +572,30 @@ ZH: dict[str, str] = {
     "Until then, take calls by phone. This page reloads by itself.": (
         "不会丢失任何求助：设备消息暂存在消息服务器上，数据库恢复后会全部处理。在此之前请电话值守。本页面会自动刷新。"
     ),
+    # the monitors page (monitors.html)
+    "Monitors": "监控实例",
+    "monitor:alive": "运行中",
+    "monitor:stopped": "已停止",
+    "monitor:gone": "已失联",
+    "One monitor runs on this database (SQLite): there is no other to take over if it stops.": (
+        "本数据库（SQLite）只运行一个监控实例：它停止时没有其他实例接替。"
+    ),
+    "{n} alive": "{n} 个运行中",
+    "{n} gone": "{n} 个已失联",
+    "A monitor silent for {s} s has its work taken over by the others, and duty staff are told by SMS once.": (
+        "监控实例无响应超过 {s} 秒，其工作即由其他实例接管，并以短信通知值班人员一次。"
+    ),
+    "Monitor": "监控实例",
+    "Since": "时间",
+    "SMS rate share": "短信发送速率份额",
+    "SMS claimed": "正在发送的短信",
+    "Took over from dead monitors": "接管的失联实例",
+    "Duty staff told": "已通知值班人员",
+    "heard {time}": "最近响应 {time}",
+    "{d} ago": "{d} 前",
+    "{rate}/s of {total}/s": "{rate}/秒（共 {total}/秒）",
+    "drained {time}": "已于 {time} 接管完毕",
+    "draining": "正在接管",
+    "{time} by {monitor}": "{time}，由 {monitor} 发出",
+    "not yet": "尚未",
 }

@@ -87,7 +87,7 @@ class Engines:
         clock, metrics = SystemClock(), Metrics()
         self.clock = clock
         self.escalation = Escalation(STYLE, metrics)
-        self.timer = EscalationTimer(self.escalation, self.database, clock, metrics, after_commit=self._after_commit)
+        self.timer = EscalationTimer(self.escalation, self.database, clock, metrics, after_commit=self.after_commit)
         self.outbox = outbox_for(
             self.database,
             {"sms": self.channel},
@@ -95,7 +95,7 @@ class Engines:
             metrics=metrics,
             instance_id=self.name,
             lease_s=LEASE_S,
-            after_commit=self._after_commit,
+            after_commit=self.after_commit,
             on_unreachable=self.escalation.on_unreachable,
             phone_limit=100,
             rate_per_s=1000,
@@ -107,7 +107,7 @@ class Engines:
     ) -> None:
         await self.database.__aexit__(exc_type, exc, tb)
 
-    async def _after_commit(self, effects: Effects) -> None:
+    async def after_commit(self, effects: Effects) -> None:
         self.claimed.extend(effects.to_send)
 
 
