@@ -1,8 +1,8 @@
 """monitors seen by operators: a monitor that stopped cleanly, a dead one's session drained (and
 by whom), and the duty staff told that it is gone (once, and by which survivor)
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0013
+Revises: 0012
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from alembic import op
 
 import monitor.store.models
 
-revision: str = "0012"
-down_revision: str | Sequence[str] | None = "0011"
+revision: str = "0013"
+down_revision: str | Sequence[str] | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
