@@ -136,9 +136,55 @@ class SandboxSettings(Section):
         )
 
 
+class AliyunTemplate(Section):
+    """One approved template: its code, and which of callwatch's parameters its variables are."""
+
+    code: str = Field(pattern=r"^SMS_[0-9A-Za-z_]+$")
+    #: the variable names of the approved template (``${resident}``), each one callwatch fills
+    params: list[str] = Field(default_factory=list)
+
+
+class AliyunSettings(Section):
+    """Alibaba Cloud SMS (阿里云短信服务): a sign name, an AccessKey pair, and an approved template
+    for every message callwatch sends (``docs/configuration.md``)."""
+
+    sign_name: str = Field(min_length=1)
+    access_key_id: str = Field(min_length=1)
+    access_key_secret: str = Field(min_length=1, repr=False)
+    #: the SMS API's address; the sandbox's (``http://127.0.0.1:8025``) in tests and the demo
+    endpoint: str = "https://dysmsapi.aliyuncs.com"
+    timeout_s: float = Field(default=10.0, gt=0, le=60)
+    #: the secret part of the SmsUp push address ``[web] public_url`` + /aliyun/sms-up/<token>: the
+    #: pushes carry no signature, so knowing the address is what lets a push in
+    push_token: str = Field(min_length=16, repr=False)
+    #: where pushes may come from (addresses or networks); empty = anywhere with the token
+    push_allow: list[str] = Field(default_factory=list)
+    #: by message (``ask``, ``reminder``, ``taken``...): the approved template that carries it
+    templates: dict[str, AliyunTemplate] = Field(default_factory=dict)
+
+    @field_validator("endpoint")
+    @classmethod
+    def _http_url(cls, endpoint: str) -> str:
+        parts = urlsplit(endpoint)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/"):
+            raise ValueError("must be the API's http(s) address without a path, like https://dysmsapi.aliyuncs.com")
+        return endpoint.rstrip("/")
+
+    @field_validator("push_allow")
+    @classmethod
+    def _networks(cls, allowed: list[str]) -> list[str]:
+        for network in allowed:
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError:
+                raise ValueError(f"{network!r} is not an IP address or network, like 106.11.0.0/16") from None
+        return allowed
+
+
 class SmsSettings(Section):
-    provider: Literal["twilio", "sandbox", "console"] = "console"
+    provider: Literal["twilio", "sandbox", "console", "aliyun"] = "console"
     twilio: TwilioSettings | None = None
+    aliyun: AliyunSettings | None = None
     sandbox: SandboxSettings = SandboxSettings()
     #: How long a claimed message may stay unconfirmed before another sender may look at it;
     #: also how long a request the provider did not answer may still be in flight there.
@@ -160,6 +206,11 @@ class SmsSettings(Section):
     def _twilio_configured(self) -> SmsSettings:
         if self.provider == "twilio" and self.twilio is None:
             raise ValueError("needs a [sms.twilio] section with account_sid, auth_token and from_number")
+        if self.provider == "aliyun" and self.aliyun is None:
+            raise ValueError(
+                "needs a [sms.aliyun] section with sign_name, access_key_id, access_key_secret, push_token "
+                "and [sms.aliyun.templates]"
+            )
         return self
 
     def gateway_settings(self) -> TwilioSettings | None:
@@ -429,7 +480,7 @@ def describe_validation_error(path: Path, error: ValidationError) -> str:
 
 
 #: Settings whose values are secrets: an error message names them but never repeats them.
-SECRET_KEYS = frozenset({"auth_token", "api_token", "password"})
+SECRET_KEYS = frozenset({"auth_token", "api_token", "password", "access_key_secret", "push_token"})
 
 
 def _shown_value(location: list[str], value: object) -> object:

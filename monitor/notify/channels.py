@@ -5,6 +5,7 @@ from __future__ import annotations
 from monitor.config.settings import Settings
 from monitor.notify.channel import Channel
 from monitor.notify.log_channel import LogChannel
+from monitor.notify.sms.aliyun import AliyunSms
 from monitor.notify.sms.twilio import TwilioSms
 from monitor.notify.voice.twilio_voice import TwilioVoice
 
@@ -16,12 +17,14 @@ def configured_channels(settings: Settings) -> dict[str, Channel]:
     """Each configured channel by the name tiers use for it; SMS always (a log stand-in without a
     provider), voice when ``[voice] enabled`` (the settings make sure it has a Twilio account)."""
     twilio = settings.sms.gateway_settings()
-    sms: Channel = (
-        LogChannel()
-        if twilio is None
-        else TwilioSms(twilio, status_callback_url=settings.web.public_url + STATUS_CALLBACK_PATH)
-    )
-    channels = {sms.name: sms}
+    sms: Channel
+    if settings.sms.provider == "aliyun" and settings.sms.aliyun is not None:
+        sms = AliyunSms(settings.sms.aliyun)
+    elif twilio is not None:
+        sms = TwilioSms(twilio, status_callback_url=settings.web.public_url + STATUS_CALLBACK_PATH)
+    else:
+        sms = LogChannel()
+    channels: dict[str, Channel] = {sms.name: sms}
     caller_id = settings.caller_id()
     if settings.voice.enabled and twilio is not None and caller_id is not None:
         voice = TwilioVoice(twilio, settings.voice, caller_id=caller_id, public_url=settings.web.public_url)

@@ -661,6 +661,48 @@ def _progress_text(facts: AlertFacts, stage: str, helper: str, eta: str, languag
 # -- messages: each one's template name and parameters beside its text ------------------------
 
 
+#: The parameters every message about an alert fills (``_about``), and a short one's (``_short``).
+ABOUT_PARAMS = ("code", "kind", "resident", "address", "area", "when")
+SHORT_PARAMS = ("code", "resident")
+
+#: Every SMS callwatch sends, by template name, with the parameters it fills: what a provider
+#: that sends only approved templates needs a template for (``[sms.aliyun.templates]``).
+SMS_TEMPLATES: dict[str, tuple[str, ...]] = {
+    "ask": (*ABOUT_PARAMS, "phone", "distance", "location", "link"),
+    "reminder": (*ABOUT_PARAMS, "phone", "distance", "location", "link"),
+    "unanswered": ABOUT_PARAMS,
+    "taken": (*SHORT_PARAMS, "taker"),
+    "ack_confirmation": (*SHORT_PARAMS, "address"),
+    "already_taken": (*SHORT_PARAMS, "taker"),
+    "closed": (*SHORT_PARAMS, "state"),
+    "resolved_confirmation": SHORT_PARAMS,
+    "decline_confirmation": SHORT_PARAMS,
+    "cancelled": SHORT_PARAMS,
+    "checked_in": SHORT_PARAMS,
+    "cancel_after_ack": SHORT_PARAMS,
+    "checked_in_after_ack": SHORT_PARAMS,
+    "health_report": ("count", "more"),
+    "area_digest": ("area", "count", "more"),
+    "help": (),
+    "help_family": (),
+    "nothing_to_answer": (),
+    **{f"availability_{duty}": ("until", "after") for duty in ("on_call", "off_schedule", "off", "paused")},
+    "family_raised": ABOUT_PARAMS,
+    "family_ended": (*SHORT_PARAMS, "ending"),
+    "digest": ("count", "limit"),
+    "watchdog": ("loop", "seconds", "host"),
+    "state_hint": (*SHORT_PARAMS, "state", "holder"),
+    "on_the_way": (*SHORT_PARAMS, "eta"),
+    "on_site": SHORT_PARAMS,
+    "handed_back_confirmation": SHORT_PARAMS,
+    "arrival_reminder": (*SHORT_PARAMS, "address"),
+    "asked_again": SHORT_PARAMS,
+    "resolve_reminder": SHORT_PARAMS,
+    **{reason: (*ABOUT_PARAMS, "reason", "holder", "why") for reason in DUTY_REASONS["en"]},
+    **{stage.replace(":", "_"): (*SHORT_PARAMS, "stage", "helper", "eta") for stage in PROGRESS["en"]},
+}
+
+
 def _about(facts: AlertFacts, language: str, style: MessageStyle) -> dict[str, str]:
     """The parameters of a message about an alert: what, who, where and when."""
     return {

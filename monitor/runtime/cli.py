@@ -28,6 +28,8 @@ from monitor.core.errors import UserError
 from monitor.directory.file import load_directory
 from monitor.directory.retire import HandBack, retirement_preview
 from monitor.directory.sync import import_directory
+from monitor.directory.template_fit import template_lines
+from monitor.notify.sms.template_check import require_templates
 from monitor.reports.commands import add_report_command, run_report
 from monitor.runtime.logs import configure_logging
 from monitor.store.database import SQLITE_BUSY_TIMEOUT_MS, Database, is_unavailable
@@ -122,6 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _settings(path: Path) -> Settings:
     settings = load_settings(path)
+    require_templates(path, settings)
     configure_logging(settings.service.log_format, settings.service.log_level)
     return settings
 
@@ -285,14 +288,17 @@ async def cmd_db_upgrade(arguments: argparse.Namespace) -> int:
 
 async def cmd_check_config(arguments: argparse.Namespace) -> int:
     settings = load_settings(arguments.file)
+    require_templates(arguments.file, settings)
     print(f"{arguments.file}: config OK (mqtt {settings.mqtt.host}:{settings.mqtt.port}, sms {settings.sms.provider})")
-    if settings.directory.file:
-        directory = load_directory(Path(settings.directory.file))
+    directory = load_directory(Path(settings.directory.file)) if settings.directory.file else None
+    if directory is not None:
         print(
             f"{settings.directory.file}: directory OK ({len(directory.areas)} areas, "
             f"{len(directory.residents)} residents, {len(directory.devices)} devices, "
             f"{len(directory.volunteers)} volunteers, {len(directory.policies)} policies)"
         )
+    if settings.sms.aliyun is not None and settings.sms.provider == "aliyun":
+        print("\n".join(template_lines(settings.sms.aliyun, directory)))
     return 0
 
 

@@ -18,7 +18,7 @@ from monitor.web import ops, refusals
 from monitor.web.api import json_api
 from monitor.web.api.openapi import openapi_document
 from monitor.web.context import WebContext
-from monitor.web.hooks import twilio_hooks, voice_hooks
+from monitor.web.hooks import aliyun_hooks, twilio_hooks, voice_hooks
 from monitor.web.pages import (
     account_pages,
     alert_pages,
@@ -57,6 +57,7 @@ def routes() -> list[BaseRoute]:
     return [
         Route("/twilio/sms", twilio_hooks.inbound_sms, methods=["POST"]),
         Route("/twilio/status", twilio_hooks.status_callback, methods=["POST"]),
+        Route(aliyun_hooks.SMS_UP_PATH + "{token}", aliyun_hooks.sms_up, methods=["POST"]),
         Route(TWIML_PATH, voice_hooks.call_answered, methods=["POST"]),
         Route(GATHER_PATH, voice_hooks.key_pressed, methods=["POST"]),
         Route(STATUS_PATH, voice_hooks.call_status, methods=["POST"]),

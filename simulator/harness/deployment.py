@@ -25,7 +25,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from monitor.config.settings import Settings, load_settings
+from monitor.notify.texts import SMS_TEMPLATES
 from monitor.runtime.service import Monitor
+from monitor.web.hooks.aliyun_hooks import SMS_UP_PATH
 from simulator.directory_entries import TomlValue, area_then_leaders, directory_file, entry, toml_value
 from simulator.harness import neighbourhood as people
 from simulator.harness.monitor_process import SOURCE_ROOT, MonitorProcess, wait_until_healthy
@@ -58,6 +60,16 @@ def directory_text(
     )
 
 
+#: The test deployments' Alibaba Cloud sign name and SmsUp push token
+ALIYUN_SIGN_NAME = "呼援守护"
+ALIYUN_PUSH_TOKEN = "sandbox-push-token-0123456789"  # noqa: S105 - a test deployment's, not a secret
+
+
+def aliyun_template_code(purpose: str) -> str:
+    """The template code a test deployment gives a message: its place in the list of messages."""
+    return f"SMS_{100001 + list(SMS_TEMPLATES).index(purpose)}"
+
+
 @dataclass
 class Deployment:
     folder: Path
@@ -72,6 +84,8 @@ class Deployment:
     tier_keys: Sequence[Mapping[str, TomlValue]] = ()
     #: ``[voice]`` settings; calls are off without them (``{"enabled": True, "ring_timeout_s": 5}``)
     voice: Mapping[str, TomlValue] | None = None
+    #: "sandbox" (Twilio's API) or "aliyun" (Alibaba Cloud's, with a template for every message)
+    sms_provider: str = "sandbox"
     client_id: str = field(default_factory=lambda: f"callwatch-test-{uuid.uuid4().hex[:8]}")
 
     @property
@@ -108,7 +122,7 @@ reconnect_max_s = 1.0
 url = "{self.database_url}"
 
 [sms]
-provider = "sandbox"
+provider = "{self.sms_provider}"
 send_lease_s = 2
 
 [sms.sandbox]
@@ -117,6 +131,7 @@ account_sid = "{self.sandbox.account_sid}"
 auth_token = "{self.sandbox.auth_token}"
 from_number = "{self.sandbox.from_number}"
 
+{self._aliyun_section()}
 {self._voice_section()}
 [web]
 listen = "127.0.0.1:{self.web_port}"
@@ -133,6 +148,25 @@ log_level = "INFO"
 """,
             encoding="utf-8",
         )
+
+    def _aliyun_section(self) -> str:
+        """Alibaba Cloud at the sandbox, a template for every message; the sandbox pushes replies here."""
+        if self.sms_provider != "aliyun":
+            return ""
+        self.sandbox.set_sms_up_url(self.web_url + SMS_UP_PATH + ALIYUN_PUSH_TOKEN)
+        templates = "".join(
+            f"{purpose} = {toml_value({'code': aliyun_template_code(purpose), 'params': list(params)})}\n"
+            for purpose, params in SMS_TEMPLATES.items()
+        )
+        return f"""[sms.aliyun]
+sign_name = "{ALIYUN_SIGN_NAME}"
+access_key_id = "{self.sandbox.aliyun_access_key_id}"
+access_key_secret = "{self.sandbox.aliyun_access_key_secret}"
+endpoint = "{self.sandbox.base_url}"
+push_token = "{ALIYUN_PUSH_TOKEN}"
+
+[sms.aliyun.templates]
+{templates}"""
 
     def _voice_section(self) -> str:
         if self.voice is None:

@@ -1,4 +1,4 @@
-"""The sandbox's ASGI app: Twilio's REST API, the control API and the inbox page."""
+"""The sandbox's ASGI app: Twilio's REST API, Alibaba Cloud's SMS API, the control API and the inbox page."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
+from simulator.sandbox.aliyun_api import AliyunSmsApi
 from simulator.sandbox.control_api import ControlApi
 from simulator.sandbox.core import SandboxCore
 from simulator.sandbox.inbox_page import InboxPage
@@ -27,5 +28,6 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 def build_app(core: SandboxCore) -> Starlette:
     rest = TwilioRestApi(core.settings, core.store, core.exchange, core.faults, core.stopping, core.calls)
-    routes = [*rest.routes(), *ControlApi(core).routes(), *InboxPage(core).routes()]
+    aliyun = AliyunSmsApi(core.settings, core.store, core.exchange)
+    routes = [*rest.routes(), *aliyun.routes(), *ControlApi(core).routes(), *InboxPage(core).routes()]
     return Starlette(routes=routes, exception_handlers={HTTPException: _http_error})

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from monitor.notify.sms.segments import count_segments
 from simulator.sandbox.outcomes import Outcome, OutcomeBook, OutcomeKind
@@ -33,6 +33,12 @@ class MessageRequest:
     from_: str | None = None
     messaging_service_sid: str | None = None
     status_callback: str | None = None
+    #: "aliyun" for Alibaba Cloud's SendSms: the template and parameters it carried
+    provider: str = "twilio"
+    template_code: str | None = None
+    template_params: dict[str, str] = field(default_factory=dict)
+    sign_name: str | None = None
+    out_id: str | None = None
 
 
 def status_steps(outcome: Outcome, *, via_messaging_service: bool) -> list[tuple[MessageStatus, int | None]]:
@@ -91,6 +97,11 @@ class SmsExchange:
             arrived_wall=arrived_wall,
             status=MessageStatus.ACCEPTED if via_service else MessageStatus.QUEUED,
             updated_wall=arrived_wall,
+            provider=request.provider,
+            template_code=request.template_code,
+            template_params=dict(request.template_params),
+            sign_name=request.sign_name,
+            out_id=request.out_id,
         )
         self._phones.phone(message.to)  # so the inbox page lists every number texted
         self._store.add(message)

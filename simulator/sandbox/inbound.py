@@ -1,7 +1,13 @@
-"""SMS from a phone to the monitor: the inbound-message webhook Twilio would POST."""
+"""SMS from a phone to the monitor: the inbound-message webhook Twilio would POST, or the SmsUp
+push Alibaba Cloud would (for a phone answering a message that came through its API)."""
 
 from __future__ import annotations
 
+import itertools
+import time
+from datetime import datetime
+
+from monitor.notify.sms.aliyun import PROVIDER_ZONE, provider_number
 from monitor.notify.sms.segments import count_segments
 from simulator.sandbox.records import WebhookDelivery, WebhookKind
 from simulator.sandbox.resources import API_VERSION
@@ -26,11 +32,28 @@ def country_of(number: str) -> str | None:
 
 
 class InboundSms:
-    """Builds and sends the form Twilio POSTs for an incoming SMS."""
+    """Builds and sends the form Twilio POSTs for an incoming SMS, or Alibaba Cloud's SmsUp push."""
 
     def __init__(self, settings: SandboxSettings, webhooks: WebhookSender) -> None:
         self._settings = settings
         self._webhooks = webhooks
+        #: SmsUp's sequence_id: one per message pushed
+        self._sequence = itertools.count(int(time.time() * 1000))
+
+    async def push_sms_up(self, *, from_: str, body: str) -> WebhookDelivery:
+        """The reply as one SmsUp message: the number as the provider writes it, Beijing time."""
+        url = self._settings.sms_up_url
+        if url is None:
+            raise NoInboundUrlError("set the sandbox's SmsUp URL (the monitor's /aliyun/sms-up/<token>) first")
+        sequence_id = str(next(self._sequence))
+        item = {
+            "phone_number": provider_number(from_),
+            "content": body,
+            "send_time": datetime.now(PROVIDER_ZONE).strftime("%Y-%m-%d %H:%M:%S"),
+            "dest_code": "1234",
+            "sequence_id": sequence_id,
+        }
+        return await self._webhooks.post_json(WebhookKind.SMS_UP, url=url, items=[item], message_sid=sequence_id)
 
     async def send(
         self,

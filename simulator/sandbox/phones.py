@@ -179,7 +179,9 @@ class SimulatedPhone:
     async def _reply_later(self, body: str, delay: float, message: OutboundMessage) -> None:
         await asyncio.sleep(delay)
         try:
-            await self._send(body, to=message.from_, messaging_service_sid=message.messaging_service_sid)
+            await self._send(
+                body, to=message.from_, messaging_service_sid=message.messaging_service_sid, provider=message.provider
+            )
         except ReplyDeliveryError as exc:
             logger.warning("scripted reply from %s was not delivered: %s", self.number, exc)
 
@@ -197,19 +199,30 @@ class SimulatedPhone:
             to=to or (latest.from_ if latest else None),
             messaging_service_sid=latest.messaging_service_sid if latest else None,
             correctly_signed=correctly_signed,
+            provider=latest.provider if latest else "twilio",
         )
 
     async def _send(
-        self, body: str, *, to: str | None, messaging_service_sid: str | None, correctly_signed: bool = True
+        self,
+        body: str,
+        *,
+        to: str | None,
+        messaging_service_sid: str | None,
+        correctly_signed: bool = True,
+        provider: str = "twilio",
     ) -> int:
+        """Reply the way the provider that carried the message would: an SmsUp push for Alibaba Cloud."""
         try:
-            delivery = await self._inbound.send(
-                from_=self.number,
-                to=to,
-                body=body,
-                messaging_service_sid=messaging_service_sid,
-                correctly_signed=correctly_signed,
-            )
+            if provider == "aliyun":
+                delivery = await self._inbound.push_sms_up(from_=self.number, body=body)
+            else:
+                delivery = await self._inbound.send(
+                    from_=self.number,
+                    to=to,
+                    body=body,
+                    messaging_service_sid=messaging_service_sid,
+                    correctly_signed=correctly_signed,
+                )
         except NoInboundUrlError as exc:
             raise ReplyDeliveryError(str(exc)) from exc
         self.replies.append(delivery)

@@ -54,6 +54,13 @@ class OutboundMessage:
     updated_wall: float = 0.0
     sent_wall: float | None = None
     history: list[StatusChange] = field(default_factory=list)
+    #: which provider's API it came through: "twilio", or "aliyun" (template and parameters, no text)
+    provider: str = "twilio"
+    #: Alibaba Cloud's SendSms fields: the template code, its parameters, the sign name and OutId
+    template_code: str | None = None
+    template_params: dict[str, str] = field(default_factory=dict)
+    sign_name: str | None = None
+    out_id: str | None = None
 
     @property
     def num_segments(self) -> int:
@@ -114,6 +121,8 @@ class WebhookKind(StrEnum):
     CALL_TWIML = "call_twiml"
     #: a call's progress
     CALL_STATUS = "call_status"
+    #: a reply pushed as Alibaba Cloud's SmsUp (JSON, unsigned)
+    SMS_UP = "sms_up"
 
 
 @dataclass(frozen=True, slots=True)

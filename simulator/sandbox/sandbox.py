@@ -17,6 +17,8 @@ from simulator.sandbox.records import CreateAttempt, OutboundMessage, PlacedCall
 from simulator.sandbox.server import serving
 from simulator.sandbox.settings import (
     DEFAULT_ACCOUNT_SID,
+    DEFAULT_ALIYUN_ACCESS_KEY_ID,
+    DEFAULT_ALIYUN_ACCESS_KEY_SECRET,
     DEFAULT_AUTH_TOKEN,
     DEFAULT_FROM_NUMBER,
     DEFAULT_STATUS_STEP_DELAY_S,
@@ -45,6 +47,7 @@ class SmsSandbox:
         signing_url: str | None = None,
         status_step_delay: float = DEFAULT_STATUS_STEP_DELAY_S,
         webhook_timeout: float = DEFAULT_WEBHOOK_TIMEOUT_S,
+        sms_up_url: str | None = None,
     ) -> None:
         self.settings = SandboxSettings(
             account_sid=account_sid,
@@ -54,6 +57,9 @@ class SmsSandbox:
             signing_url=signing_url,
             status_step_delay=status_step_delay,
             webhook_timeout=webhook_timeout,
+            aliyun_access_key_id=DEFAULT_ALIYUN_ACCESS_KEY_ID,
+            aliyun_access_key_secret=DEFAULT_ALIYUN_ACCESS_KEY_SECRET,
+            sms_up_url=sms_up_url,
         )
         self._host, self._port = host, port
         self._core = SandboxCore(self.settings)
@@ -103,6 +109,18 @@ class SmsSandbox:
     @property
     def from_number(self) -> str:
         return self.settings.from_number
+
+    @property
+    def aliyun_access_key_id(self) -> str:
+        return self.settings.aliyun_access_key_id
+
+    @property
+    def aliyun_access_key_secret(self) -> str:
+        return self.settings.aliyun_access_key_secret
+
+    def set_sms_up_url(self, sms_up_url: str | None) -> None:
+        """Where replies to Alibaba Cloud messages are pushed (the monitor's ``/aliyun/sms-up/<token>``)."""
+        self.settings.sms_up_url = sms_up_url
 
     def set_inbound_url(self, inbound_url: str | None, *, signing_url: str | None = None) -> None:
         """Where phones' replies go (the monitor's ``POST /twilio/sms``) and the URL they are signed for."""

@@ -15,6 +15,9 @@ DEFAULT_FROM_NUMBER = "+15005550006"
 DEFAULT_STATUS_STEP_DELAY_S = 0.05
 #: How long a webhook (status callback or inbound SMS) may take before it counts as failed.
 DEFAULT_WEBHOOK_TIMEOUT_S = 15.0
+#: The AccessKey pair the sandbox's Alibaba Cloud SMS API accepts when none is configured.
+DEFAULT_ALIYUN_ACCESS_KEY_ID = "LTAI5tSandboxKey0000"
+DEFAULT_ALIYUN_ACCESS_KEY_SECRET = "sandbox-access-key-secret"  # noqa: S105 - a published test credential
 
 
 @dataclass(slots=True)
@@ -30,6 +33,11 @@ class SandboxSettings:
     signing_url: str | None = None
     status_step_delay: float = DEFAULT_STATUS_STEP_DELAY_S
     webhook_timeout: float = DEFAULT_WEBHOOK_TIMEOUT_S
+    aliyun_access_key_id: str = DEFAULT_ALIYUN_ACCESS_KEY_ID
+    aliyun_access_key_secret: str = DEFAULT_ALIYUN_ACCESS_KEY_SECRET
+    #: where replies to Alibaba Cloud messages are pushed as SmsUp (the monitor's
+    #: ``/aliyun/sms-up/<token>``); None = nowhere yet
+    sms_up_url: str | None = None
 
     @property
     def inbound_signing_url(self) -> str | None:

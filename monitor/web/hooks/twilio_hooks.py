@@ -31,7 +31,7 @@ EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 MAX_WEBHOOK_BYTES = 64 * 1024
 
 
-async def _bounded_body(request: Request) -> bytes | None:
+async def bounded_body(request: Request) -> bytes | None:
     """The body, or None as soon as it is known to be over MAX_WEBHOOK_BYTES."""
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > MAX_WEBHOOK_BYTES:
@@ -51,7 +51,7 @@ async def verified_form(request: Request, *, forged: Counter | None = None) -> d
     gateway = context.settings.sms.gateway_settings()
     if gateway is None:
         return Response("no SMS provider configured", status_code=403)
-    body = await _bounded_body(request)
+    body = await bounded_body(request)
     if body is None:
         log.warning("webhook %s over %d bytes refused unread", request.url.path, MAX_WEBHOOK_BYTES)
         return Response("too large", status_code=413)
