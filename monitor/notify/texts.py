@@ -691,6 +691,7 @@ SMS_TEMPLATES: dict[str, tuple[str, ...]] = {
     "family_ended": (*SHORT_PARAMS, "ending"),
     "digest": ("count", "limit"),
     "watchdog": ("loop", "seconds", "host"),
+    "monitor_gone": ("client_id", "instance", "seconds"),
     "state_hint": (*SHORT_PARAMS, "state", "holder"),
     "on_the_way": (*SHORT_PARAMS, "eta"),
     "on_site": SHORT_PARAMS,
