@@ -58,6 +58,7 @@ def routes() -> list[BaseRoute]:
         Route("/twilio/sms", twilio_hooks.inbound_sms, methods=["POST"]),
         Route("/twilio/status", twilio_hooks.status_callback, methods=["POST"]),
         Route(aliyun_hooks.SMS_UP_PATH + "{token}", aliyun_hooks.sms_up, methods=["POST"]),
+        Route(aliyun_hooks.SMS_REPORT_PATH + "{token}", aliyun_hooks.sms_report, methods=["POST"]),
         Route(TWIML_PATH, voice_hooks.call_answered, methods=["POST"]),
         Route(GATHER_PATH, voice_hooks.key_pressed, methods=["POST"]),
         Route(STATUS_PATH, voice_hooks.call_status, methods=["POST"]),

@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 from monitor.config.settings import Settings, load_settings
 from monitor.notify.texts import SMS_TEMPLATES
 from monitor.runtime.service import Monitor
-from monitor.web.hooks.aliyun_hooks import SMS_UP_PATH
+from monitor.web.hooks.aliyun_hooks import SMS_REPORT_PATH, SMS_UP_PATH
 from simulator.directory_entries import TomlValue, area_then_leaders, directory_file, entry, toml_value
 from simulator.harness import neighbourhood as people
 from simulator.harness.monitor_process import SOURCE_ROOT, MonitorProcess, wait_until_healthy
@@ -153,7 +153,9 @@ log_level = "INFO"
         """Alibaba Cloud at the sandbox, a template for every message; the sandbox pushes replies here."""
         if self.sms_provider != "aliyun":
             return ""
-        self.sandbox.set_sms_up_url(self.web_url + SMS_UP_PATH + ALIYUN_PUSH_TOKEN)
+        self.sandbox.set_aliyun_push_urls(
+            self.web_url + SMS_UP_PATH + ALIYUN_PUSH_TOKEN, self.web_url + SMS_REPORT_PATH + ALIYUN_PUSH_TOKEN
+        )
         templates = "".join(
             f"{purpose} = {toml_value({'code': aliyun_template_code(purpose), 'params': list(params)})}\n"
             for purpose, params in SMS_TEMPLATES.items()

@@ -7,7 +7,9 @@ from __future__ import annotations
 import asyncio
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 
+from monitor.notify.sms.aliyun import PROVIDER_ZONE, provider_number
 from monitor.notify.sms.segments import count_segments
 from simulator.sandbox.outcomes import Outcome, OutcomeBook, OutcomeKind
 from simulator.sandbox.phones import PhoneBook
@@ -39,6 +41,10 @@ class MessageRequest:
     template_params: dict[str, str] = field(default_factory=dict)
     sign_name: str | None = None
     out_id: str | None = None
+
+
+#: the statuses Alibaba Cloud reports (SmsReport): the message's last
+FINAL = frozenset({MessageStatus.DELIVERED, MessageStatus.UNDELIVERED, MessageStatus.FAILED})
 
 
 def status_steps(outcome: Outcome, *, via_messaging_service: bool) -> list[tuple[MessageStatus, int | None]]:
@@ -120,6 +126,25 @@ class SmsExchange:
             if message.status_callback is not None:
                 # Awaited one by one so the monitor sees the callbacks in order, as from Twilio.
                 await self._announce(message, message.status_callback)
+            if message.provider == "aliyun" and status in FINAL and self._settings.sms_report_url is not None:
+                await self._report(message, self._settings.sms_report_url)
+
+    async def _report(self, message: OutboundMessage, url: str) -> None:
+        """Alibaba Cloud's SmsReport push for a message's final status (it sends none before)."""
+        delivered = message.status is MessageStatus.DELIVERED
+        at = datetime.fromtimestamp(message.updated_wall, PROVIDER_ZONE).strftime("%Y-%m-%d %H:%M:%S")
+        item = {
+            "phone_number": provider_number(message.to),
+            "send_time": at,
+            "report_time": at,
+            "success": delivered,
+            "err_code": "DELIVERED" if delivered else str(message.error_code or "UNDELIVERED"),
+            "err_msg": "用户接收成功" if delivered else "用户接收失败",
+            "sms_size": str(message.num_segments),
+            "biz_id": message.sid,
+            "out_id": message.out_id or "",
+        }
+        await self._webhooks.post_json(WebhookKind.SMS_REPORT, url=url, items=[item], message_sid=message.sid)
 
     async def _announce(self, message: OutboundMessage, callback_url: str) -> None:
         params = {

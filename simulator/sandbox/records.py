@@ -123,6 +123,8 @@ class WebhookKind(StrEnum):
     CALL_STATUS = "call_status"
     #: a reply pushed as Alibaba Cloud's SmsUp (JSON, unsigned)
     SMS_UP = "sms_up"
+    #: a delivery report pushed as Alibaba Cloud's SmsReport (JSON, unsigned)
+    SMS_REPORT = "sms_report"
 
 
 @dataclass(frozen=True, slots=True)

@@ -118,9 +118,11 @@ class SmsSandbox:
     def aliyun_access_key_secret(self) -> str:
         return self.settings.aliyun_access_key_secret
 
-    def set_sms_up_url(self, sms_up_url: str | None) -> None:
-        """Where replies to Alibaba Cloud messages are pushed (the monitor's ``/aliyun/sms-up/<token>``)."""
+    def set_aliyun_push_urls(self, sms_up_url: str | None, sms_report_url: str | None) -> None:
+        """Where replies to Alibaba Cloud messages (the monitor's ``/aliyun/sms-up/<token>``) and their
+        delivery reports (``/aliyun/sms-report/<token>``) are pushed."""
         self.settings.sms_up_url = sms_up_url
+        self.settings.sms_report_url = sms_report_url
 
     def set_inbound_url(self, inbound_url: str | None, *, signing_url: str | None = None) -> None:
         """Where phones' replies go (the monitor's ``POST /twilio/sms``) and the URL they are signed for."""

@@ -38,6 +38,9 @@ class SandboxSettings:
     #: where replies to Alibaba Cloud messages are pushed as SmsUp (the monitor's
     #: ``/aliyun/sms-up/<token>``); None = nowhere yet
     sms_up_url: str | None = None
+    #: where delivery reports of Alibaba Cloud messages are pushed as SmsReport (the monitor's
+    #: ``/aliyun/sms-report/<token>``); None = not pushed
+    sms_report_url: str | None = None
 
     @property
     def inbound_signing_url(self) -> str | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import Self
 
@@ -108,10 +108,10 @@ class WebhookSender:
         return delivery, text
 
     async def post_json(
-        self, kind: WebhookKind, *, url: str, items: list[dict[str, str]], message_sid: str
+        self, kind: WebhookKind, *, url: str, items: Sequence[Mapping[str, object]], message_sid: str
     ) -> WebhookDelivery:
         """POST ``items`` as a JSON array, unsigned (as Alibaba Cloud pushes); never raises for HTTP
-        trouble. The delivery's ``params`` are the first item's fields, so a test can push it again."""
+        trouble. The delivery's ``params`` are the first item's fields (as text), so a test can push it again."""
         if self._client is None:
             raise RuntimeError("WebhookSender is used outside its 'async with' block")
         sent_monotonic, sent_wall = time.monotonic(), time.time()
@@ -119,7 +119,7 @@ class WebhookSender:
         error: str | None = None
         timeout = aiohttp.ClientTimeout(total=self._settings.webhook_timeout)
         try:
-            async with self._client.post(url, json=items, timeout=timeout) as response:
+            async with self._client.post(url, json=[dict(item) for item in items], timeout=timeout) as response:
                 await response.read()
                 status = response.status
         except (TimeoutError, aiohttp.ClientError) as exc:
@@ -128,7 +128,7 @@ class WebhookSender:
             kind=kind,
             url=url,
             signed_url=url,
-            params=dict(items[0]) if items else {},
+            params={key: str(value) for key, value in items[0].items()} if items else {},
             signature="",
             correctly_signed=True,
             message_sid=message_sid,

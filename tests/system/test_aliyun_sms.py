@@ -6,14 +6,15 @@ from __future__ import annotations
 
 import json
 import re
+import time
 
 import httpx
 from sqlalchemy import func, select
 
 from monitor.store.models import AlertEvent, InboundSms, Notification
 from simulator.harness.deployment import ALIYUN_SIGN_NAME, aliyun_template_code
-from simulator.sandbox import WebhookKind
-from tests.support.deployment import TIER1, Deployment
+from simulator.sandbox import Outcome, WebhookKind
+from tests.support.deployment import TIER1, TIER2, Deployment
 
 LI_MING, ZHANG_WEI = TIER1
 #: what a reply applied twice would add to: the alert's log, and messages to send
@@ -123,3 +124,22 @@ def test_check_config_shows_each_template_s_parameters_against_the_limit(deploym
     assert f"address {len(long_address)}/35 too long, cut" in ask
     assert "at most 35 characters" in result.stdout
     assert json.dumps(ALIYUN_SIGN_NAME, ensure_ascii=False).strip('"') in result.stdout
+
+
+async def test_an_smsreport_failure_moves_the_tier_on_as_an_undelivered_twilio_sms_does(
+    deployment: Deployment,
+) -> None:
+    deployment.tier1_timeout_s = 60
+    on_aliyun(deployment)
+    for phone in TIER1:
+        deployment.sandbox.outcomes.set(phone, Outcome.undelivered(30003))
+    async with deployment.monitor():
+        started = time.monotonic()
+        await deployment.press("btn-1")
+        [tier2] = await deployment.sandbox.wait_for_messages(1, to=TIER2, timeout=10)
+        reports = deployment.sandbox.webhooks(kind=WebhookKind.SMS_REPORT)
+    assert tier2.arrived_monotonic - started < 5, "tier 2 should not wait out tier 1's 60 s timeout"
+    assert tier2.template_code == aliyun_template_code("ask")
+    failed = [report for report in reports if report.params["success"] == "False"]
+    assert {report.params["phone_number"] for report in failed} == {phone.removeprefix("+86") for phone in TIER1}
+    assert all(report.answered_status == 200 for report in reports)

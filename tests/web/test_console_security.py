@@ -17,9 +17,17 @@ from tests.support.deployment import Deployment
 from tests.web.support import PASSWORD, ConsoleClient, add_user
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
-#: Protected otherwise: Twilio's signature, the sign-in form's own token, and the responder page's
-#: unguessable link with its own CSRF token (tests/system/browser/test_responder_browser.py).
-EXEMPT = {"/twilio/sms", "/twilio/status", "/aliyun/sms-up/{token}", "/login", "/r/{token}"}
+#: Protected otherwise: Twilio's signature, Alibaba Cloud's pushes' secret path token, the sign-in
+#: form's own token, and the responder page's unguessable link with its own CSRF token
+#: (tests/system/browser/test_responder_browser.py).
+EXEMPT = {
+    "/twilio/sms",
+    "/twilio/status",
+    "/aliyun/sms-up/{token}",
+    "/aliyun/sms-report/{token}",
+    "/login",
+    "/r/{token}",
+}
 PATH_VALUES = {"alert_id": "1", "section": "residents", "entry_id": "r-1", "name": "alice", "token_id": "1"}
 
 
