@@ -4,6 +4,9 @@ SDK calls it: ``POST /`` with the action in ``x-acs-action`` and the parameters 
 ``SendSms``            PhoneNumbers, SignName, TemplateCode, TemplateParam (JSON), OutId
 ``QuerySendDetails``   PhoneNumber, SendDate (yyyyMMdd), PageSize, CurrentPage
 
+``SendSms`` meets the same scripted faults as Twilio's message creates (``sandbox.faults``): an
+HTTP error in Alibaba Cloud's shape, a slow answer (created all the same), or none at all.
+
 Every request must carry the SDK's ``ACS3-HMAC-SHA256`` signature made with the sandbox's
 AccessKey pair, checked as the service checks it (canonical request over the method, path,
 sorted query, the signed headers and the payload's hash); a wrong one is refused with
@@ -12,6 +15,7 @@ sorted query, the signed headers and the payload's hash); a wrong one is refused
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -27,6 +31,7 @@ from starlette.routing import BaseRoute, Route
 
 from monitor.notify.sms.aliyun import PROVIDER_ZONE, VARIABLE_LIMIT, e164_number, provider_number
 from simulator.sandbox.exchange import MessageRequest, SmsExchange
+from simulator.sandbox.faults import MESSAGES, FaultKind, FaultPlan, hold
 from simulator.sandbox.records import CreateAttempt, MessageStatus, OutboundMessage
 from simulator.sandbox.settings import SandboxSettings
 from simulator.sandbox.store import MessageStore
@@ -70,10 +75,20 @@ def expected_signature(request: Request, body: bytes, signed_headers: str, secre
 
 
 class AliyunSmsApi:
-    def __init__(self, settings: SandboxSettings, store: MessageStore, exchange: SmsExchange) -> None:
+    def __init__(
+        self,
+        settings: SandboxSettings,
+        store: MessageStore,
+        exchange: SmsExchange,
+        faults: FaultPlan,
+        stopping: asyncio.Event,
+    ) -> None:
         self._settings = settings
         self._store = store
         self._exchange = exchange
+        self._faults = faults
+        #: set when the sandbox stops: held requests are let go then
+        self._stopping = stopping
 
     def routes(self) -> list[BaseRoute]:
         return [Route("/", self.action, methods=["POST"])]
@@ -85,7 +100,7 @@ class AliyunSmsApi:
             return refused
         action = request.headers.get("x-acs-action", "")
         if action == "SendSms":
-            return self._send_sms(dict(request.query_params))
+            return await self._send_sms(dict(request.query_params))
         if action == "QuerySendDetails":
             return self._query_send_details(dict(request.query_params))
         return _answer("InvalidAction.NotFound", f"{action or 'no action'} is not supported here", status=404)
@@ -99,10 +114,11 @@ class AliyunSmsApi:
             return _answer("SignatureDoesNotMatch", "Specified signature does not match our calculation.", status=400)
         return None
 
-    def _send_sms(self, query: dict[str, str]) -> Response:
+    async def _send_sms(self, query: dict[str, str]) -> Response:
         attempt = CreateAttempt(arrived_monotonic=time.monotonic(), arrived_wall=time.time())
         self._store.attempts.append(attempt)
-        answer = self._sent_or_refused(query, attempt)
+        attempt.to = e164_number(query.get("PhoneNumbers", "")) if query.get("PhoneNumbers", "").isdigit() else None
+        answer = await self._trouble(attempt.to) or self._sent_or_refused(query, attempt)
         attempt.answered_status = answer.status_code
         self._store.attempts.touch()
         return answer
@@ -148,6 +164,18 @@ class AliyunSmsApi:
             arrived_monotonic=attempt.arrived_monotonic,
             arrived_wall=attempt.arrived_wall,
         )
+
+    async def _trouble(self, to: str | None) -> Response | None:
+        """The scripted fault's answer for this SendSms, if any; None = go on (after a slow one's wait)."""
+        fault = self._faults.take(to, MESSAGES)
+        if fault is None:
+            return None
+        if fault.kind is FaultKind.ERROR:
+            code = "Throttling.User" if fault.status == 429 else ("isp.SYSTEM_ERROR" if fault.status >= 500 else "")
+            return _answer(code or "isv.INVALID_PARAMETERS", "scripted fault", status=fault.status)
+        if not await hold(self._stopping, None if fault.kind is FaultKind.HANG else fault.delay):
+            return _answer("ServiceUnavailable", "the sandbox is stopping", status=503)
+        return None
 
     def _query_send_details(self, query: dict[str, str]) -> Response:
         number, day = query.get("PhoneNumber", ""), query.get("SendDate", "")

@@ -28,6 +28,6 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 def build_app(core: SandboxCore) -> Starlette:
     rest = TwilioRestApi(core.settings, core.store, core.exchange, core.faults, core.stopping, core.calls)
-    aliyun = AliyunSmsApi(core.settings, core.store, core.exchange)
+    aliyun = AliyunSmsApi(core.settings, core.store, core.exchange, core.faults, core.stopping)
     routes = [*rest.routes(), *aliyun.routes(), *ControlApi(core).routes(), *InboxPage(core).routes()]
     return Starlette(routes=routes, exception_handlers={HTTPException: _http_error})

@@ -8,6 +8,7 @@ is None.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -134,3 +135,13 @@ class FaultPlan:
 
     def clear(self) -> None:
         self._faults.clear()
+
+
+async def hold(stopping: asyncio.Event, seconds: float | None) -> bool:
+    """Wait ``seconds`` (None = until the sandbox stops); False when cut short by the stop."""
+    try:
+        async with asyncio.timeout(seconds):
+            await stopping.wait()
+    except TimeoutError:
+        return True
+    return False

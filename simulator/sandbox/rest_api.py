@@ -27,7 +27,7 @@ from starlette.routing import BaseRoute, Route
 
 from simulator.sandbox.calls import CallExchange
 from simulator.sandbox.exchange import PHONE_NUMBER, MessageRequest, SmsExchange
-from simulator.sandbox.faults import CALLS, MESSAGES, FaultKind, FaultPlan
+from simulator.sandbox.faults import CALLS, MESSAGES, FaultKind, FaultPlan, hold
 from simulator.sandbox.records import CreateAttempt, OutboundMessage
 from simulator.sandbox.resources import API_VERSION, call_json, calls_path, message_json, messages_path, page_json
 from simulator.sandbox.settings import SandboxSettings
@@ -111,7 +111,7 @@ class TwilioRestApi:
         fault = self._faults.take(to, resource)
         if fault is not None and fault.kind is FaultKind.ERROR:
             raise TwilioApiError(fault.error)
-        if fault is not None and not await self._hold(None if fault.kind is FaultKind.HANG else fault.delay):
+        if fault is not None and not await hold(self._stopping, None if fault.kind is FaultKind.HANG else fault.delay):
             raise TwilioApiError(http_failure(503))
 
     async def _create(self, request: Request, attempt: CreateAttempt) -> Response:
@@ -126,15 +126,6 @@ class TwilioRestApi:
         )
         attempt.message_sid = message.sid
         return JSONResponse(message_json(message), status_code=201)
-
-    async def _hold(self, seconds: float | None) -> bool:
-        """Wait ``seconds`` (None = until the sandbox stops); False when cut short by the stop."""
-        try:
-            async with asyncio.timeout(seconds):
-                await self._stopping.wait()
-        except TimeoutError:
-            return True
-        return False
 
     async def fetch_message(self, request: Request) -> Response:
         try:
