@@ -15,6 +15,7 @@ from monitor.store.models import AlertEvent, InboundSms, Notification
 from simulator.harness.deployment import ALIYUN_SIGN_NAME, aliyun_template_code
 from simulator.sandbox import Outcome, WebhookKind
 from tests.support.deployment import TIER1, TIER2, Deployment
+from tests.support.waiting import until
 
 LI_MING, ZHANG_WEI = TIER1
 #: what a reply applied twice would add to: the alert's log, and messages to send
@@ -143,3 +144,25 @@ async def test_an_smsreport_failure_moves_the_tier_on_as_an_undelivered_twilio_s
     failed = [report for report in reports if report.params["success"] == "False"]
     assert {report.params["phone_number"] for report in failed} == {phone.removeprefix("+86") for phone in TIER1}
     assert all(report.answered_status == 200 for report in reports)
+
+
+async def test_sigkill_while_sendsms_is_in_flight_sends_each_ask_exactly_once(deployment: Deployment) -> None:
+    on_aliyun(deployment)
+    # Li Ming's SendSms is sent at the provider 3 s later (after the kill); Zhang Wei's never is.
+    deployment.sandbox.faults.slow_next(1, delay=3, to=LI_MING)
+    deployment.sandbox.faults.hang_next(1, to=ZHANG_WEI)
+
+    def requests_to(phone: str) -> int:
+        return len([attempt for attempt in deployment.sandbox.create_attempts() if attempt.to == phone])
+
+    async with deployment.process() as monitor:
+        await deployment.press("btn-1")
+        await until(lambda: requests_to(LI_MING) and requests_to(ZHANG_WEI), what="both SendSms in flight")
+        monitor.kill()
+        await monitor.start()
+        await deployment.sandbox.wait_for_messages(1, to=LI_MING, timeout=20)
+        await deployment.sandbox.wait_for_messages(1, to=ZHANG_WEI, timeout=20)
+        await deployment.sandbox.idle()
+    assert [len(deployment.sandbox.messages(to=phone)) for phone in TIER1] == [1, 1]
+    # found by its OutId with QuerySendDetails: not asked again; never sent: asked again, once
+    assert (requests_to(LI_MING), requests_to(ZHANG_WEI)) == (1, 2)
