@@ -201,6 +201,9 @@ class SmsSettings(Section):
     #: off where the provider or network refuses SMS with links (mainland China's do): the ask
     #: then carries the map link, and says everything essential without a page either way.
     responder_links: bool = True
+    #: A volunteer the directory retires (``active = false``, ``callwatch import --prune``) gets one
+    #: SMS saying they will not be asked again; once per volunteer, ever.
+    tell_retired: bool = False
 
     @model_validator(mode="after")
     def _twilio_configured(self) -> SmsSettings:

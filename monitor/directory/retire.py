@@ -18,12 +18,15 @@ Nobody is retired behind an alert's back. A resident or device with an alert not
 the alert, as there is nobody to hand it to. A volunteer holding an alert (took it, is on the
 way or there) is refused too, unless the import hands such alerts back (``hand_back``, the
 actions' door: ``callwatch import --reassign``), as if they had replied NO.
+
+With ``[sms] tell_retired``, a retired volunteer is told so by SMS, once (``tell_the_retired``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TypeVar
 
 from sqlalchemy import or_, select
@@ -33,6 +36,8 @@ from monitor.alerts.lifecycle import TAKEN, AlertState
 from monitor.core.effects import Effects
 from monitor.core.errors import UserError
 from monitor.directory import model as file_model
+from monitor.notify import texts
+from monitor.notify.requests import NotificationRequest, Purpose, queue_many
 from monitor.store import models
 from monitor.store.database import Database
 
@@ -105,6 +110,50 @@ async def _leaving(
     return [row for row in active if listed.get(row.id, not prune) is False]
 
 
+async def retiring_one(session: AsyncSession, section: str, entry_id: str) -> Retiring | None:
+    """What retiring one entry of ``section`` (volunteers, residents, devices) retires, as the
+    console and the API do: a resident's devices with her; nothing when it is retired already.
+    None when there is no such entry."""
+    if section == "volunteers":
+        volunteer = await session.get(models.Volunteer, entry_id)
+        return None if volunteer is None else Retiring(volunteers=[volunteer] if volunteer.active else [])
+    if section == "residents":
+        resident = await session.get(models.Resident, entry_id)
+        if resident is None:
+            return None
+        if not resident.active:
+            return Retiring()
+        devices = await session.scalars(
+            select(models.Device)
+            .where(models.Device.resident_id == entry_id, models.Device.active.is_(True))
+            .order_by(models.Device.id)
+        )
+        return Retiring(residents=[resident], devices=list(devices), retired_residents=frozenset({entry_id}))
+    if section == "devices":
+        device = await session.get(models.Device, entry_id)
+        return None if device is None else Retiring(devices=[device] if device.active else [])
+    return None
+
+
+async def retire(
+    session: AsyncSession,
+    effects: Effects,
+    leaving: Retiring,
+    *,
+    hand_back: HandBack | None,
+    tell_retired: bool,
+    now: datetime,
+) -> list[int]:
+    """Retire ``leaving`` (a UserError and nothing changed while an alert stands in the way), hand
+    back what leaving volunteers hold, tell them if so configured; the alerts handed back."""
+    await refuse_while_alerts_are_open(session, leaving)
+    leaving.apply()  # first: the hand-back's next asks must not go to whoever is leaving
+    handed_back = await hand_back_or_refuse(session, effects, leaving.volunteers, hand_back)
+    if tell_retired:
+        await tell_the_retired(session, effects, leaving.volunteers, now)
+    return handed_back
+
+
 async def refuse_while_alerts_are_open(session: AsyncSession, leaving: Retiring) -> None:
     """Raise a UserError naming the first alert not yet ended of a leaving resident or device."""
     residents = {resident.id: resident.name for resident in leaving.residents}
@@ -172,6 +221,30 @@ async def hand_back_or_refuse(
         assert hand_back is not None
         await hand_back(session, effects, alert, by_id[str(alert.acknowledged_by)])
     return [alert.id for alert in held]
+
+
+async def tell_the_retired(
+    session: AsyncSession, effects: Effects, volunteers: Sequence[models.Volunteer], now: datetime
+) -> None:
+    """One SMS to each volunteer retired: they will not be asked again. Once per volunteer, ever
+    (the notification's unique key), however often they come back and leave again."""
+    requests = [
+        NotificationRequest(
+            volunteer.phone,
+            texts.retired(volunteer.language),
+            Purpose.RETIRED,
+            volunteer_id=volunteer.id,
+            key=f"retired:{volunteer.id}",
+        )
+        for volunteer in volunteers
+    ]
+    await queue_many(session, effects, requests, now)
+
+
+async def retirement_of_one(session: AsyncSession, section: str, entry_id: str) -> dict[str, list[str]] | None:
+    """What retiring one entry would retire, described, without changing anything (None: no such entry)."""
+    leaving = await retiring_one(session, section, entry_id)
+    return None if leaving is None else leaving.described()
 
 
 async def retirement_preview(

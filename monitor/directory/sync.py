@@ -24,9 +24,10 @@ from sqlalchemy import delete, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import devices
+from monitor.core.clock import SystemClock
 from monitor.core.effects import AfterCommit, Effects, commit_then_apply
 from monitor.directory import model as file_model
-from monitor.directory.retire import HandBack, hand_back_or_refuse, refuse_while_alerts_are_open, retiring
+from monitor.directory.retire import HandBack, retire, retiring, retiring_one
 from monitor.oncall.family import ContactValues, replace_family
 from monitor.store import models
 from monitor.store.database import Database
@@ -67,7 +68,11 @@ class ImportSummary:
                 "volunteer phones: "
                 + ", ".join(f"{getattr(self, kind).get('volunteer phones', 0)} {kind}" for kind in phones)
             )
-        lines += [f"{section} retired: {', '.join(described)}" for section, described in self.retired.items()]
+        return lines + self.retirement_lines()
+
+    def retirement_lines(self) -> list[str]:
+        """Who and what was retired, and the alerts handed back (nothing when nobody was)."""
+        lines = [f"{section} retired: {', '.join(described)}" for section, described in self.retired.items()]
         if self.handed_back:
             lines.append(f"alerts handed back to escalation: {', '.join(map(str, self.handed_back))}")
         return lines
@@ -80,10 +85,12 @@ async def import_directory(
     prune: bool = False,
     hand_back: HandBack | None = None,
     after_commit: AfterCommit | None = None,
+    tell_retired: bool = False,
 ) -> ImportSummary:
     """Upsert ``directory``; with ``prune``, retire what it no longer lists. Refused (a UserError,
     nothing written) while a resident or device it retires has an alert not ended, or a volunteer
-    it retires holds one and there is no ``hand_back`` (whose effects ``after_commit`` carries out)."""
+    it retires holds one and there is no ``hand_back`` (whose effects ``after_commit`` carries out).
+    ``tell_retired`` (``[sms] tell_retired``): the volunteers it retires are told by SMS, once."""
 
     async def write(session: AsyncSession, effects: Effects) -> ImportSummary:
         summary = ImportSummary()  # afresh should the database run the transaction again
@@ -91,8 +98,10 @@ async def import_directory(
             # Each import reads what exists, then inserts the rest: two at once would insert the same ids.
             await session.execute(text(f"SELECT pg_advisory_xact_lock({IMPORT_LOCK})"))
         leaving = await retiring(session, directory, prune=prune)
-        await refuse_while_alerts_are_open(session, leaving)
-        summary.handed_back = await hand_back_or_refuse(session, effects, leaving.volunteers, hand_back)
+        summary.handed_back = await retire(
+            session, effects, leaving, hand_back=hand_back, tell_retired=tell_retired, now=SystemClock().now()
+        )
+        summary.retired = leaving.described()
         await _upsert(session, summary, "areas", models.Area, directory.areas, _area_values)
         await _upsert(session, summary, "policies", models.EscalationPolicy, directory.policies, _policy_values)
         await _restart_changed_checkins(session, directory.residents)
@@ -108,8 +117,6 @@ async def import_directory(
             session, summary, "volunteers", models.Volunteer, directory.volunteers, _volunteer_values
         )
         await _sync_volunteer_areas(session, summary, directory.volunteers, added_volunteers)
-        leaving.apply()
-        summary.retired = leaving.described()
         volunteer_phones = [device for device in directory.devices if device.volunteer is not None]
         await _upsert(
             session, summary, "volunteer phones", models.VolunteerPhone, volunteer_phones, _volunteer_phone_values
@@ -121,8 +128,36 @@ async def import_directory(
     return await commit_then_apply(database, after_commit or _nothing_follows, write)
 
 
+async def retire_entry(
+    database: Database,
+    section: str,
+    entry_id: str,
+    *,
+    hand_back: HandBack | None = None,
+    after_commit: AfterCommit | None = None,
+    tell_retired: bool = False,
+) -> ImportSummary | None:
+    """Retire one volunteer, resident (with her devices) or device, by the import's rules (the
+    console and the API); None when there is no such entry."""
+
+    async def write(session: AsyncSession, effects: Effects) -> ImportSummary | None:
+        leaving = await retiring_one(session, section, entry_id)
+        if leaving is None:
+            return None
+        summary = ImportSummary(retired=leaving.described())
+        summary.handed_back = await retire(
+            session, effects, leaving, hand_back=hand_back, tell_retired=tell_retired, now=SystemClock().now()
+        )
+        if summary.changed_anything:
+            await session.merge(models.ServiceMeta(key=DIRECTORY_REVISION_KEY, value=uuid.uuid4().hex))
+        return summary
+
+    return await commit_then_apply(database, after_commit or _nothing_follows, write)
+
+
 async def _nothing_follows(effects: Effects) -> None:
-    """Without a hand-back an import changes no alert: nothing to carry out after its commit."""
+    """Outside a monitor (``callwatch import``) nothing is carried out here: what an import queues
+    is pending, and the running monitors' outboxes and escalation timers pick it up."""
 
 
 async def _upsert(

@@ -50,6 +50,7 @@ class Purpose(StrEnum):
     INFORM = "inform"  # to a resident's family: an alert about her was raised, or has ended
     FOLLOW_UP = "follow_up"  # to whoever took an alert: are you on the way, is it over, others asked too
     DUTY = "duty"  # to duty staff: a taken alert needs them (handed back, nobody arrived, not resolved)
+    RETIRED = "retired"  # to a volunteer the directory retired: no more asks (once)
 
 
 #: Lower goes first: people being asked to help before everything else.
@@ -67,6 +68,7 @@ PRIORITY: dict[Purpose, int] = {
     Purpose.HEALTH: 4,
     Purpose.DIGEST: 4,
     Purpose.HELP: 5,
+    Purpose.RETIRED: 5,
 }
 #: Rows of this priority are sent straight after their commit and never held by a phone's limit.
 URGENT_PRIORITY = 0

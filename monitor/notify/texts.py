@@ -445,6 +445,12 @@ def _nothing_to_answer_text(language: str) -> str:
     return "You have no open alert to answer right now. Thank you."
 
 
+def _retired_text(language: str) -> str:
+    if language_of(language) == "zh":
+        return "您已退出本社区的求助志愿者名单，今后不会再收到求助短信。感谢您一直以来的帮助！"
+    return "You have left this community's volunteer list: you will get no more alert SMS. Thank you for all your help!"
+
+
 #: A digest quotes at most this many of the messages it stands for, each cut to DIGEST_QUOTE characters.
 DIGEST_ITEMS = 6
 DIGEST_QUOTE = 60
@@ -686,6 +692,7 @@ SMS_TEMPLATES: dict[str, tuple[str, ...]] = {
     "help": (),
     "help_family": (),
     "nothing_to_answer": (),
+    "retired": (),
     **{f"availability_{duty}": ("until", "after") for duty in ("on_call", "off_schedule", "off", "paused")},
     "family_raised": ABOUT_PARAMS,
     "family_ended": (*SHORT_PARAMS, "ending"),
@@ -808,6 +815,11 @@ def help_answer(language: str, *, volunteer: bool = True) -> Message:
 
 def nothing_to_answer(language: str) -> Message:
     return Message("nothing_to_answer", _nothing_to_answer_text(language))
+
+
+def retired(language: str) -> Message:
+    """To a volunteer the directory retired, once, when ``[sms] tell_retired`` says so."""
+    return Message("retired", _retired_text(language))
 
 
 def availability(

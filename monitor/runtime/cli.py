@@ -212,7 +212,9 @@ async def cmd_import(arguments: argparse.Namespace) -> int:
                 print(f"{arguments.file}: not imported, nothing was changed")
                 return 1
         hand_back = _hand_back_to_escalation(settings) if arguments.reassign else None
-        summary = await import_directory(database, directory, prune=arguments.prune, hand_back=hand_back)
+        summary = await import_directory(
+            database, directory, prune=arguments.prune, hand_back=hand_back, tell_retired=settings.sms.tell_retired
+        )
     print(f"imported {arguments.file}:")
     for line in summary.lines():
         print(f"  {line}")

@@ -119,7 +119,7 @@ class Monitor:
             self.feed = await stack.enter_async_context(PostgresAlertFeed(self.settings.database.url, self.changes))
         if self.settings.directory.file:
             directory = load_directory(Path(self.settings.directory.file))
-            summary = await import_directory(self.database, directory)
+            summary = await import_directory(self.database, directory, tell_retired=self.settings.sms.tell_retired)
             log.info("directory %s imported: %s", self.settings.directory.file, "; ".join(summary.lines()))
         channels = configured_channels(self.settings)
         for channel in channels.values():

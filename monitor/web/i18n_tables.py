@@ -400,6 +400,23 @@ ZH: dict[str, str] = {
     "Save": "保存",
     "Save the changes to this account?": "保存对这个账号的修改？",
     "Saved {id}.": "已保存 {id}。",
+    "Retire {id}": "停用 {id}",
+    "Retire…": "停用…",
+    "Retire": "停用",
+    "Retired {id}.": "已停用 {id}。",
+    "Retired already.": "已经停用。",
+    "Not retired:": "未停用：",
+    "Back": "返回",
+    "volunteers": "志愿者",
+    "residents": "居民",
+    "devices": "设备",
+    "Hand the alerts they hold back to escalation": "把其手上的求助交回升级流程",
+    "Retiring keeps the records (alerts and logs still name them); saving the entry again brings it back.": (
+        "停用后记录仍保留（求助和日志中仍有其名字）；再次保存该条目即可恢复。"
+    ),
+    "Retire them? They keep their records but are never asked, supervised or let on the broker again.": (
+        "确定停用？记录保留，但今后不再求助、不再监护、不能再连接消息服务器。"
+    ),
     "Saved.": "已保存。",
     "Search": "搜索",
     "Set a new password": "设置新密码",

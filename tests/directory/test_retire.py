@@ -16,7 +16,7 @@ from monitor.directory.model import Directory
 from monitor.directory.retire import HandBack, retirement_preview
 from monitor.directory.sync import import_directory
 from monitor.store.models import Alert, Device, Resident, Volunteer
-from tests.escalation.kit import NEAREST_FIRST, World, directory, phones, world
+from tests.escalation.kit import NEAREST_FIRST, SUN_LI, World, directory, phones, world
 from tests.oncall.kit import CHEN_JING, FAR, LI_MING, ZHANG_WEI
 
 
@@ -189,3 +189,17 @@ async def test_a_retiring_volunteers_alert_is_handed_back_to_escalation(database
     assert (handed_back.state, handed_back.acknowledged_by) == ("open", None)
     assert phones(asks) == [LI_MING, ZHANG_WEI, CHEN_JING]  # tier 1 before, the area leader now
     assert [entry.detail for entry in log] == ["Li Ming handed it back: retired"]
+
+
+async def test_a_retired_volunteer_is_told_once_when_the_config_says_so(database_url: str) -> None:
+    async with world(database_url) as w:
+        await import_directory(w.database, marked_inactive(directory(), "v-2"))  # [sms] tell_retired off
+        await import_directory(w.database, marked_inactive(directory(), "v-4"), tell_retired=True)
+        await import_directory(w.database, marked_inactive(directory(), "v-4"), tell_retired=True)
+        await import_directory(w.database, directory(), tell_retired=True)  # back on the team ...
+        await import_directory(w.database, without(directory(), "v-4"), prune=True, tell_retired=True)  # ... and off
+        told = await w.notifications(purpose="retired")
+
+    assert [(sms.phone, sms.body) for sms in told] == [
+        (SUN_LI, "您已退出本社区的求助志愿者名单，今后不会再收到求助短信。感谢您一直以来的帮助！")
+    ]

@@ -51,6 +51,7 @@ EVERY_SMS: dict[str, list[texts.Message]] = {
     "area_digest": [texts.area_digest("天仙社区3", [], "zh", STYLE)],
     "help_answer": [texts.help_answer("zh"), texts.help_answer("zh", volunteer=False)],
     "nothing_to_answer": [texts.nothing_to_answer("zh")],
+    "retired": [texts.retired("zh")],
     "availability": [
         texts.availability(duty, None, now=RAISED, zone=SHANGHAI, language="zh", after="status")
         for duty in ("on_call", "off_schedule", "off", "paused")

@@ -19,6 +19,7 @@ from starlette.routing import BaseRoute, Route
 from monitor.actions.console import ActionRefused
 from monitor.alerts.lifecycle import AlertState
 from monitor.alerts.views import alert_summary, list_alerts
+from monitor.core.errors import UserError
 from monitor.reports.export import report_data
 from monitor.reports.figures import build_report
 from monitor.reports.period import PeriodError
@@ -250,6 +251,20 @@ async def directory_put(request: Request) -> Response:
     return JSONResponse({"saved": entry.id, "created": creating}, status_code=201 if creating else 200)
 
 
+async def directory_retire(request: Request) -> Response:
+    """DELETE: retire the entry (volunteers, residents, devices) by the directory's rules;
+    ``?reassign=true`` hands the alerts a volunteer holds back to escalation instead of refusing."""
+    principal = await require_user(request, admin=True)
+    section = _section(request)
+    try:
+        summary = await directory_pages.retire(
+            request, principal, section, reassign=request.query_params.get("reassign") == "true"
+        )
+    except UserError as refused:
+        return _error(str(refused), 409)
+    return JSONResponse({"retired": summary.retired, "handed_back": summary.handed_back})
+
+
 async def reports(request: Request) -> Response:
     await require_user(request)
     try:
@@ -326,6 +341,7 @@ def routes() -> list[BaseRoute]:
         Route(section, directory_list, methods=["GET"]),
         Route(section + "/{entry_id}", directory_entry, methods=["GET"]),
         Route(section + "/{entry_id}", directory_put, methods=["PUT"]),
+        Route(section + "/{entry_id}", directory_retire, methods=["DELETE"]),
         Route("/api/reports", reports, methods=["GET"]),
         Route("/api/users", users, methods=["GET"]),
         Route("/api/users", add_user, methods=["POST"]),

@@ -217,6 +217,15 @@ def openapi_document() -> dict[str, Any]:
                         "400": _ok("not saved; problems by field"),
                     },
                 ),
+                "delete": _operation(
+                    "retire a volunteer, resident (with her devices) or device (administrators), by the "
+                    "directory file's rules; with reassign=true the alerts a volunteer holds go back to escalation",
+                    parameters=[SECTION, ENTRY_ID, {"name": "reassign", "in": "query", "schema": {"type": "boolean"}}],
+                    answers={
+                        "200": _ok("retired: who and what, and the alerts handed back"),
+                        "409": _ok("not retired: an alert stands in the way (error names it)"),
+                    },
+                ),
             },
             "/api/reports": {
                 "get": _operation(

@@ -1,7 +1,9 @@
 """The directory pages: list and search, create and edit (administrators), CSV export and import.
 
 Saving goes through the same upsert as `callwatch import` (``import_directory``), so a
-device added here is subscribed to by every running monitor, as one added by file.
+device added here is subscribed to by every running monitor, as one added by file. Retiring a
+volunteer, resident or device (after a confirmation) follows the file's rules too
+(``retire_entry``, ``monitor.directory.retire``).
 """
 
 from __future__ import annotations
@@ -15,10 +17,14 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from monitor.actions.alert_actions import Taker
+from monitor.core.effects import Effects
+from monitor.core.errors import UserError
 from monitor.directory import model as file_model
-from monitor.directory.sync import import_directory
+from monitor.directory.retire import HandBack, retirement_of_one
+from monitor.directory.sync import ImportSummary, import_directory, retire_entry
 from monitor.oncall.family import ContactValues, contact_json, family_of, replace_family
-from monitor.store.models import Resident, ResidentCard
+from monitor.store.models import Alert, Resident, ResidentCard, Volunteer
 from monitor.users import audit
 from monitor.users.identity import Principal
 from monitor.web.auth import require_user
@@ -28,6 +34,8 @@ from monitor.web.services import context_of, services_of
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 LIST_LIMIT = 1000
+#: The sections whose entries can be retired here
+RETIRABLE = frozenset({"volunteers", "residents", "devices"})
 
 
 def _section(request: Request) -> forms.Section:
@@ -60,7 +68,7 @@ async def entry_json(session: AsyncSession, section: forms.Section, row: Any) ->
             "last_seen_at": row.last_seen_at.isoformat() if row.last_seen_at else None,
             "signal": row.signal,
         }
-    elif section.key == "volunteers":
+    if section.key in RETIRABLE:
         values["active"] = row.active
     return values
 
@@ -85,6 +93,8 @@ async def list_page(
         rows=await entry_rows(request, section, query),
         q=query,
         saved=request.query_params.get("saved"),
+        retired=request.query_params.get("retired"),
+        retirable=RETIRABLE,
         problems=problems or [],
         summary=summary or [],
         limit=LIST_LIMIT,
@@ -170,6 +180,7 @@ async def _form_page(
         creating=creating,
         problems=problems or forms.FormProblems(),
         options=options,
+        retirable=RETIRABLE,
     )
 
 
@@ -278,3 +289,79 @@ async def _save_card(
     row.key_safe_code = card.key_safe_code
     row.updated_at = now
     row.updated_by = principal.actor
+
+
+async def retire(request: Request, principal: Principal, section: forms.Section, *, reassign: bool) -> ImportSummary:
+    """Retire the request's entry of ``section`` by the directory's rules and record who did it;
+    a UserError (nothing changed) while an alert stands in the way. With ``reassign``, the alerts a
+    volunteer holds go back to escalation, as if they had replied NO."""
+    context = context_of(request)
+    entry_id = request.path_params["entry_id"]
+    if section.key not in RETIRABLE:
+        raise PageNotFound
+
+    async def hand_back(session: AsyncSession, effects: Effects, alert: Alert, volunteer: Volunteer) -> None:
+        taker = Taker.volunteer_taker(volunteer)
+        await context.actions.hand_back(session, effects, alert, taker=taker, now=context.clock.now(), reason="retired")
+
+    handing_back: HandBack | None = hand_back if reassign else None
+    summary = await retire_entry(
+        context.database,
+        section.key,
+        entry_id,
+        hand_back=handing_back,
+        after_commit=context.after_commit,
+        tell_retired=context.settings.sms.tell_retired,
+    )
+    if summary is None:
+        raise PageNotFound
+    if summary.changed_anything:
+        async with context.database.write() as session:
+            audit.record(
+                session,
+                actor=principal.actor,
+                action="directory_retire",
+                target=f"{section.key}:{entry_id}",
+                now=context.clock.now(),
+                detail="; ".join(summary.retirement_lines()),
+            )
+    return summary
+
+
+async def retire_page(request: Request) -> Response:
+    """What retiring this entry retires, and a button to confirm it."""
+    principal = await require_user(request, admin=True)
+    return await _retire_form(request, principal, _section(request))
+
+
+async def _retire_form(
+    request: Request, principal: Principal, section: forms.Section, *, problem: str = "", status_code: int = 200
+) -> Response:
+    if section.key not in RETIRABLE:
+        raise PageNotFound
+    async with context_of(request).database.read() as session:
+        leaving = await retirement_of_one(session, section.key, request.path_params["entry_id"])
+    if leaving is None:
+        raise PageNotFound
+    return services_of(request).renderer.render(
+        request,
+        "directory_retire.html",
+        principal,
+        status_code=status_code,
+        sections=forms.SECTIONS.values(),
+        section=section,
+        entry_id=request.path_params["entry_id"],
+        leaving=leaving,
+        problem=problem,
+    )
+
+
+async def confirm_retire(request: Request) -> Response:
+    principal = await require_user(request, admin=True)
+    section = _section(request)
+    form = await request.form()
+    try:
+        await retire(request, principal, section, reassign=bool(form.get("reassign")))
+    except UserError as refused:
+        return await _retire_form(request, principal, section, problem=str(refused), status_code=409)
+    return RedirectResponse(f"/directory/{section.key}?retired={request.path_params['entry_id']}", status_code=303)

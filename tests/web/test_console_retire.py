@@ -1,0 +1,95 @@
+"""Retiring from the console (a confirmation page, administrators only) and the API (DELETE on a
+directory entry): the directory file's rules, an alert standing in the way refused in one sentence,
+a volunteer's alerts handed back to escalation on request, and the audit log."""
+
+from __future__ import annotations
+
+import httpx
+from sqlalchemy import select
+
+from monitor.runtime.service import Monitor
+from monitor.store.models import ConsoleAudit, ConsoleUser, Device, Resident
+from monitor.users.identity import Role
+from monitor.users.tokens import issue_token
+from simulator.harness import neighbourhood as people
+from tests.support.deployment import Deployment
+from tests.web.support import ConsoleClient, add_user
+
+
+async def bearer(monitor: Monitor, name: str) -> dict[str, str]:
+    """An API token of the console user ``name``, as an Authorization header."""
+    async with monitor.database.write() as session:
+        user = await session.scalar(select(ConsoleUser).where(ConsoleUser.name == name))
+        assert user is not None
+        _, secret = await issue_token(session, user, "test", monitor.clock.now())
+    return {"Authorization": f"Bearer {secret}"}
+
+
+async def test_an_administrator_retires_a_resident_with_her_devices_after_confirming(deployment: Deployment) -> None:
+    async with deployment.monitor() as monitor:
+        await add_user(monitor, "admin", role=Role.ADMIN)
+        await add_user(monitor, "duty")
+        async with ConsoleClient(deployment.web_url) as admin, ConsoleClient(deployment.web_url) as duty:
+            await admin.sign_in("admin")
+            await duty.sign_in("duty")
+            edit = await admin.http.get("/directory/residents/r-2/edit")
+            confirm = await admin.http.get("/directory/residents/r-2/retire")
+            not_allowed = await duty.post("/directory/residents/r-2/retire")
+            retired = await admin.post("/directory/residents/r-2/retire")
+            listed = await admin.http.get(retired.headers["location"])
+            again = await admin.http.get("/directory/residents/r-2/retire")
+
+            await deployment.press("btn-1")
+            await deployment.sandbox.wait_for_messages(2)
+            refused = await admin.post("/directory/devices/btn-1/retire")
+        async with monitor.database.read() as session:
+            margaret, wang = await session.get(Resident, "r-2"), await session.get(Resident, "r-1")
+            buttons = {device.id: device.active for device in (await session.scalars(select(Device))).all()}
+            audit = (await session.scalars(select(ConsoleAudit).where(ConsoleAudit.action == "directory_retire"))).all()
+
+    assert 'href="/directory/residents/r-2/retire"' in edit.text
+    assert "r-2 (Margaret Chen)" in confirm.text and "btn-2 (button of r-2)" in confirm.text
+    assert "data-confirm=" in confirm.text
+    assert not_allowed.status_code == 403
+    assert retired.status_code == 303 and "Retired r-2." in listed.text
+    assert "Retired already." in again.text
+    assert refused.status_code == 409
+    assert "device &#34;btn-1&#34; has alert 1 (sos, open), and there is nobody to hand it to" in refused.text
+    assert margaret is not None and not margaret.active and wang is not None and wang.active
+    assert buttons == {"btn-1": True, "btn-2": False}
+    assert [(entry.actor, entry.target, entry.detail) for entry in audit] == [
+        (
+            "user:admin",
+            "residents:r-2",
+            "residents retired: r-2 (Margaret Chen); devices retired: btn-2 (button of r-2)",
+        )
+    ]
+
+
+async def test_the_api_retires_a_volunteer_and_hands_their_alert_back_when_asked(deployment: Deployment) -> None:
+    async with deployment.monitor() as monitor, httpx.AsyncClient(base_url=deployment.web_url) as client:
+        await add_user(monitor, "admin", role=Role.ADMIN)
+        await add_user(monitor, "duty")
+        admin, duty = await bearer(monitor, "admin"), await bearer(monitor, "duty")
+        await deployment.press("btn-1")
+        await deployment.sandbox.wait_for_messages(2)  # tier 1: Li Ming and Zhang Wei
+        assert await deployment.sandbox.phone(people.TIER1[1]).reply("ACK") == 200
+        await deployment.sandbox.wait_for_messages(1, to=people.TIER1[0], body_contains="Zhang Wei")
+
+        not_allowed = await client.delete("/api/directory/volunteers/v-2", headers=duty)
+        refused = await client.delete("/api/directory/volunteers/v-2", headers=admin)
+        handed = await client.delete("/api/directory/volunteers/v-2?reassign=true", headers=admin)
+        [asked] = await deployment.sandbox.wait_for_messages(1, to=people.TIER2, timeout=10)
+        missing = await client.delete("/api/directory/volunteers/v-404", headers=admin)
+        areas = await client.delete("/api/directory/areas/a-1", headers=admin)
+        entry = (await client.get("/api/directory/volunteers/v-2", headers=admin)).json()
+
+    assert not_allowed.status_code == 403
+    assert refused.status_code == 409 and refused.json()["error"].startswith(
+        'volunteer "v-2" (Zhang Wei) still holds alert 1 (acknowledged); '
+    )
+    assert handed.status_code == 200, handed.text
+    assert handed.json() == {"retired": {"volunteers": ["v-2 (Zhang Wei, volunteer)"]}, "handed_back": [1]}
+    assert "王秀英" in asked.body  # the area leader is asked at once
+    assert missing.status_code == 404 and areas.status_code == 404
+    assert entry["active"] is False
