@@ -348,6 +348,8 @@ class RetentionSettings(Section):
     device_messages_days: float = Field(default=30, gt=0)
     #: last known positions of devices, and the positions on alerts closed longer ago
     positions_days: float = Field(default=30, gt=0)
+    #: the texts of SMS sent (and their template parameters) and of SMS received; the rows stay
+    sms_texts_days: float = Field(default=90, gt=0)
 
 
 class SupervisionSettings(Section):

@@ -8,11 +8,13 @@
   device not heard from for that long (a device in use keeps it: an SOS without a fix is
   sent with it, and newer fixes replace it anyway), a volunteer's phone's last fix, and the
   position on alerts closed longer ago than that.
+- The texts of SMS older than ``sms_texts_days`` are forgotten: what was sent (the text and
+  its template's parameters: names, addresses, map links) once its sending is over, and what
+  was received. The rows stay (who was asked when, what became of it, the reply's outcome).
 
-Everything else (alerts and their logs, SMS sent and received) is the service's record and
-stays (docs/data-map.md). The purge works in small transactions, behind any press (on
-SQLite it is a writer like the others), and runs at start and every hour; running it in
-several monitors at once is harmless.
+Everything else (alerts and their logs) is the service's record and stays (docs/data-map.md).
+The purge works in small transactions, behind any press (on SQLite it is a writer like the
+others), and runs at start and every hour; running it in several monitors at once is harmless.
 """
 
 from __future__ import annotations
@@ -23,15 +25,16 @@ from dataclasses import astuple, dataclass
 from datetime import datetime, timedelta
 from functools import partial
 
-from sqlalchemy import and_, delete, exists, func, or_, select, update
+from sqlalchemy import and_, delete, exists, func, null, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitor.alerts.lifecycle import AlertState
 from monitor.config.settings import RetentionSettings
 from monitor.core.clock import Clock
 from monitor.core.loop_stop import LoopStop
+from monitor.notify.requests import NotificationStatus
 from monitor.store.database import Database, is_unavailable
-from monitor.store.models import Alert, AlertEvent, Device, DeviceMessage, VolunteerPhone
+from monitor.store.models import Alert, AlertEvent, Device, DeviceMessage, InboundSms, Notification, VolunteerPhone
 
 log = logging.getLogger("callwatch.retention")
 
@@ -49,12 +52,15 @@ class Purged:
     device_positions: int
     volunteer_positions: int
     alert_positions: int
+    sms_texts: int
+    inbound_texts: int
 
     def __str__(self) -> str:
         return (
             f"{self.messages_deleted} raw messages deleted, {self.payloads_cleared} alert messages' payloads cleared, "
             f"{self.device_positions} device, {self.volunteer_positions} volunteer phone and "
-            f"{self.alert_positions} alert positions forgotten"
+            f"{self.alert_positions} alert positions forgotten, "
+            f"{self.sms_texts} sent and {self.inbound_texts} received SMS texts forgotten"
         )
 
 
@@ -64,6 +70,7 @@ class Retention:
         self.clock = clock
         self.messages_kept = timedelta(days=settings.device_messages_days)
         self.positions_kept = timedelta(days=settings.positions_days)
+        self.texts_kept = timedelta(days=settings.sms_texts_days)
 
     async def run(self, stop: LoopStop) -> None:
         """Purge now and every hour, until stopped."""
@@ -90,6 +97,8 @@ class Retention:
                 partial(_forget_positions, holder=VolunteerPhone, before=positions_before)
             ),
             alert_positions=await self._in_chunks(partial(_forget_alert_positions, before=positions_before)),
+            sms_texts=await self._in_chunks(partial(_forget_sms_texts, before=now - self.texts_kept)),
+            inbound_texts=await self._in_chunks(partial(_forget_inbound_texts, before=now - self.texts_kept)),
         )
 
     async def _in_chunks(self, step: Step) -> int:
@@ -162,4 +171,45 @@ async def _forget_alert_positions(session: AsyncSession, before: datetime) -> in
         await session.execute(
             update(Alert).where(Alert.id.in_(ids)).values(lat=None, lon=None, accuracy_m=None, position_at=None)
         )
+    return len(ids)
+
+
+#: Sending is not over: the text is still needed to send it (or to quote it in a digest)
+STILL_SENDING = (
+    NotificationStatus.PENDING.value,
+    NotificationStatus.CLAIMED.value,
+    NotificationStatus.UNCONFIRMED.value,
+    NotificationStatus.HELD.value,
+)
+
+
+async def _forget_sms_texts(session: AsyncSession, before: datetime) -> int:
+    ids = (
+        await session.scalars(
+            select(Notification.id)
+            .where(
+                Notification.created_at < before,
+                Notification.status.not_in(STILL_SENDING),
+                or_(func.length(Notification.body) > 0, Notification.params.is_not(None)),
+            )
+            .order_by(Notification.id)
+            .limit(CHUNK)
+        )
+    ).all()
+    if ids:
+        await session.execute(update(Notification).where(Notification.id.in_(ids)).values(body="", params=null()))
+    return len(ids)
+
+
+async def _forget_inbound_texts(session: AsyncSession, before: datetime) -> int:
+    ids = (
+        await session.scalars(
+            select(InboundSms.id)
+            .where(InboundSms.received_at < before, func.length(InboundSms.body) > 0)
+            .order_by(InboundSms.id)
+            .limit(CHUNK)
+        )
+    ).all()
+    if ids:
+        await session.execute(update(InboundSms).where(InboundSms.id.in_(ids)).values(body=""))
     return len(ids)
