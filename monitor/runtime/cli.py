@@ -117,6 +117,15 @@ def build_parser() -> argparse.ArgumentParser:
     acl.add_argument("--out", required=True, type=Path, help="folder for passwd, acl and new device-credentials.csv")
     acl.set_defaults(command=cmd_acl)
 
+    erase = commands.add_parser(
+        "erase", help="erase everything personal about a resident or volunteer (alerts stay, anonymous)"
+    )
+    erase.add_argument("kind", choices=("resident", "volunteer"))
+    erase.add_argument("id", help="the resident's or volunteer's id")
+    erase.add_argument("--config", required=True, type=Path, help="service config (TOML)")
+    erase.add_argument("--yes", action="store_true", help="erase without asking")
+    erase.set_defaults(command=cmd_erase)
+
     add_user_commands(commands, cmd_user)
     add_report_command(commands, cmd_report)
     return parser
@@ -246,11 +255,7 @@ def _retiring_confirmed(path: Path, leaving: dict[str, list[str]]) -> bool:
     print(f"importing {path} retires, never to be asked, supervised or let in again:")
     for section, described in leaving.items():
         print(f"  {section}: {', '.join(described)}")
-    try:
-        answer = input("retire them? [y/N] ")
-    except EOFError:
-        answer = ""
-    return answer.strip().lower() in ("y", "yes")
+    return _confirmed("retire them? [y/N] ")
 
 
 async def cmd_alerts(arguments: argparse.Namespace) -> int:
@@ -302,6 +307,41 @@ async def cmd_check_config(arguments: argparse.Namespace) -> int:
     if settings.sms.aliyun is not None and settings.sms.provider == "aliyun":
         print("\n".join(template_lines(settings.sms.aliyun, directory)))
     return 0
+
+
+async def cmd_erase(arguments: argparse.Namespace) -> int:
+    from monitor.directory.erase import erase_person
+    from monitor.users import audit
+
+    settings = _settings(arguments.config)
+    if not arguments.yes and not _confirmed(
+        f"erase everything personal about {arguments.kind} {arguments.id}? This cannot be undone. [y/N] "
+    ):
+        print("not erased, nothing was changed")
+        return 1
+    async with _OpenDatabase(settings, arguments.config) as database:
+        await upgrade(database)
+        async with database.write() as session:
+            erased = await erase_person(session, arguments.kind, arguments.id)
+            audit.record(
+                session,
+                actor="cli",
+                action="erase",
+                target=f"{erased.kind}:{erased.person_id}",
+                now=SystemClock().now(),
+                detail=f"{erased.cells} text cells overwritten",
+            )
+    print(f"erased {erased.kind} {erased.person_id}: {erased.cells} text cells overwritten; alerts kept, anonymous")
+    return 0
+
+
+def _confirmed(question: str) -> bool:
+    """Anything but yes (or no terminal to answer) is no."""
+    try:
+        answer = input(question)
+    except EOFError:
+        answer = ""
+    return answer.strip().lower() in ("y", "yes")
 
 
 async def cmd_acl(arguments: argparse.Namespace) -> int:
