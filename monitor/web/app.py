@@ -92,6 +92,8 @@ def routes() -> list[BaseRoute]:
         Route(section + "/{entry_id}/edit", directory_pages.update, methods=["POST"]),
         Route(section + "/{entry_id}/retire", directory_pages.retire_page, methods=["GET"]),
         Route(section + "/{entry_id}/retire", directory_pages.confirm_retire, methods=["POST"]),
+        Route(section + "/{entry_id}/erase", directory_pages.erase_page, methods=["GET"]),
+        Route(section + "/{entry_id}/erase", directory_pages.confirm_erase, methods=["POST"]),
         Route("/oncall", oncall_pages.oncall_page, methods=["GET"]),
         Route("/api/oncall", oncall_pages.oncall_json, methods=["GET"]),
         Route("/reports", report_pages.report_page, methods=["GET"]),

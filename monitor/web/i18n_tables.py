@@ -401,6 +401,17 @@ ZH: dict[str, str] = {
     "Save the changes to this account?": "保存对这个账号的修改？",
     "Saved {id}.": "已保存 {id}。",
     "Retire {id}": "停用 {id}",
+    "Erase {id}": "抹除 {id}",
+    "Erase…": "抹除…",
+    "Erase": "抹除",
+    "Erased {id}.": "已抹除 {id}。",
+    "Not erased:": "未抹除：",
+    "Type {id} to confirm": "输入 {id} 以确认",
+    "Erasing overwrites everything personal about them in every table (names, phones, addresses, notes, "
+    "SMS texts, positions, raw messages); their alerts stay, anonymous. This cannot be undone.": (
+        "抹除会覆盖所有表中关于此人的个人信息（姓名、电话、地址、备注、短信内容、位置、原始消息）；"
+        "其求助记录保留但不再具名。此操作无法撤销。"
+    ),
     "Retire…": "停用…",
     "Retire": "停用",
     "Retired {id}.": "已停用 {id}。",

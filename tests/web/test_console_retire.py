@@ -93,3 +93,38 @@ async def test_the_api_retires_a_volunteer_and_hands_their_alert_back_when_asked
     assert "王秀英" in asked.body  # the area leader is asked at once
     assert missing.status_code == 404 and areas.status_code == 404
     assert entry["active"] is False
+
+
+async def test_an_administrator_erases_a_resident_after_typing_her_id(deployment: Deployment) -> None:
+    async with deployment.monitor() as monitor:
+        await add_user(monitor, "admin", role=Role.ADMIN)
+        await add_user(monitor, "duty")
+        async with ConsoleClient(deployment.web_url) as admin, ConsoleClient(deployment.web_url) as duty:
+            await admin.sign_in("admin")
+            await duty.sign_in("duty")
+            edit = await admin.http.get("/directory/residents/r-2/edit")
+            page = await admin.http.get("/directory/residents/r-2/erase")
+            not_allowed = await duty.post("/directory/residents/r-2/erase", {"typed_id": "r-2"})
+            mistyped = await admin.post("/directory/residents/r-2/erase", {"typed_id": "r-1"})
+            erased = await admin.post("/directory/residents/r-2/erase", {"typed_id": "r-2"})
+            listed = await admin.http.get(erased.headers["location"])
+            devices = await admin.http.get("/directory/devices/btn-2/erase")
+        async with monitor.database.read() as session:
+            margaret = await session.get(Resident, "r-2")
+            audit = (
+                await session.execute(
+                    select(ConsoleAudit.actor, ConsoleAudit.target, ConsoleAudit.detail).where(
+                        ConsoleAudit.action == "erase"
+                    )
+                )
+            ).all()
+
+    assert 'href="/directory/residents/r-2/erase"' in edit.text and 'name="typed_id"' in page.text
+    assert not_allowed.status_code == 403
+    assert mistyped.status_code == 400 and "type r-2 to confirm; nothing was erased" in mistyped.text
+    assert erased.status_code == 303 and "Erased r-2." in listed.text and "Margaret Chen" not in listed.text
+    assert margaret is not None and (margaret.name, margaret.address, margaret.active) == ("[erased]", "", False)
+    assert devices.status_code == 404  # a device is retired, not erased
+    [(actor, target, detail)] = audit
+    assert (actor, target) == ("user:admin", "resident:r-2")
+    assert "Margaret" not in detail

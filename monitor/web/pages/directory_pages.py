@@ -21,6 +21,7 @@ from monitor.actions.alert_actions import Taker
 from monitor.core.effects import Effects
 from monitor.core.errors import UserError
 from monitor.directory import model as file_model
+from monitor.directory.erase import erase_person
 from monitor.directory.retire import HandBack, retirement_of_one
 from monitor.directory.sync import ImportSummary, import_directory, retire_entry
 from monitor.oncall.family import ContactValues, contact_json, family_of, replace_family
@@ -36,6 +37,8 @@ MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 LIST_LIMIT = 1000
 #: The sections whose entries can be retired here
 RETIRABLE = frozenset({"volunteers", "residents", "devices"})
+#: The sections whose people can be erased here, and what ``erase_person`` calls them
+ERASABLE = {"residents": "resident", "volunteers": "volunteer"}
 
 
 def _section(request: Request) -> forms.Section:
@@ -94,6 +97,7 @@ async def list_page(
         q=query,
         saved=request.query_params.get("saved"),
         retired=request.query_params.get("retired"),
+        erased=request.query_params.get("erased"),
         retirable=RETIRABLE,
         problems=problems or [],
         summary=summary or [],
@@ -181,6 +185,7 @@ async def _form_page(
         problems=problems or forms.FormProblems(),
         options=options,
         retirable=RETIRABLE,
+        erasable=ERASABLE,
     )
 
 
@@ -365,3 +370,57 @@ async def confirm_retire(request: Request) -> Response:
     except UserError as refused:
         return await _retire_form(request, principal, section, problem=str(refused), status_code=409)
     return RedirectResponse(f"/directory/{section.key}?retired={request.path_params['entry_id']}", status_code=303)
+
+
+async def erase_page(request: Request) -> Response:
+    """Erasing a person: what it does, and their id to type as confirmation."""
+    principal = await require_user(request, admin=True)
+    return await _erase_form(request, principal, _section(request))
+
+
+async def _erase_form(
+    request: Request, principal: Principal, section: forms.Section, *, problem: str = "", status_code: int = 200
+) -> Response:
+    if section.key not in ERASABLE:
+        raise PageNotFound
+    async with context_of(request).database.read() as session:
+        if await session.get(section.table, request.path_params["entry_id"]) is None:
+            raise PageNotFound
+    return services_of(request).renderer.render(
+        request,
+        "directory_erase.html",
+        principal,
+        status_code=status_code,
+        sections=forms.SECTIONS.values(),
+        section=section,
+        entry_id=request.path_params["entry_id"],
+        problem=problem,
+    )
+
+
+async def confirm_erase(request: Request) -> Response:
+    """Erase once the id is typed, as ``callwatch erase`` does, and record who did it."""
+    principal = await require_user(request, admin=True)
+    section = _section(request)
+    entry_id = request.path_params["entry_id"]
+    if section.key not in ERASABLE:
+        raise PageNotFound
+    form = await request.form()
+    if str(form.get("typed_id", "")).strip() != entry_id:
+        problem = f"type {entry_id} to confirm; nothing was erased"
+        return await _erase_form(request, principal, section, problem=problem, status_code=400)
+    context = context_of(request)
+    try:
+        async with context.database.write() as session:
+            erased = await erase_person(session, ERASABLE[section.key], entry_id)
+            audit.record(
+                session,
+                actor=principal.actor,
+                action="erase",
+                target=f"{erased.kind}:{erased.person_id}",
+                now=context.clock.now(),
+                detail=f"{erased.cells} text cells overwritten",
+            )
+    except UserError as refused:
+        return await _erase_form(request, principal, section, problem=str(refused), status_code=409)
+    return RedirectResponse(f"/directory/{section.key}?erased={entry_id}", status_code=303)
