@@ -133,10 +133,11 @@ async def import_csv(request: Request) -> Response:
     data = await upload.read(MAX_UPLOAD_BYTES + 1)
     if len(data) > MAX_UPLOAD_BYTES:
         return await list_page(request, problems=["the file is larger than 5 MB; split it"], status_code=400)
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        return await list_page(request, problems=["the file is not UTF-8 text; save it as CSV UTF-8"], status_code=400)
+    text = decoded_csv(data)
+    if text is None:
+        return await list_page(
+            request, problems=["the file is neither UTF-8 nor GB18030/GBK text; save it as CSV UTF-8"], status_code=400
+        )
     entries, problems = forms.read_csv(section, text)
     if entries and not problems:
         async with context.database.read() as session:
@@ -155,6 +156,17 @@ async def import_csv(request: Request) -> Response:
             detail=f"{upload.filename}: " + "; ".join(result.lines()),
         )
     return await list_page(request, summary=result.lines())
+
+
+def decoded_csv(data: bytes) -> str | None:
+    """A CSV file's text: UTF-8 (with or without the BOM Excel writes), else GB18030 (a superset
+    of GBK: what Excel writes on a Chinese Windows); None when it is neither."""
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return None
 
 
 def _directory(section: forms.Section, entries: list[file_model.Entry]) -> file_model.Directory:
