@@ -86,11 +86,13 @@ async def import_directory(
     hand_back: HandBack | None = None,
     after_commit: AfterCommit | None = None,
     tell_retired: bool = False,
+    dry_run: bool = False,
 ) -> ImportSummary:
     """Upsert ``directory``; with ``prune``, retire what it no longer lists. Refused (a UserError,
     nothing written) while a resident or device it retires has an alert not ended, or a volunteer
     it retires holds one and there is no ``hand_back`` (whose effects ``after_commit`` carries out).
-    ``tell_retired`` (``[sms] tell_retired``): the volunteers it retires are told by SMS, once."""
+    ``tell_retired`` (``[sms] tell_retired``): the volunteers it retires are told by SMS, once.
+    ``dry_run``: everything is worked out and the summary returned, and then rolled back."""
 
     async def write(session: AsyncSession, effects: Effects) -> ImportSummary:
         summary = ImportSummary()  # afresh should the database run the transaction again
@@ -123,9 +125,22 @@ async def import_directory(
         )
         if summary.changed_anything:
             await session.merge(models.ServiceMeta(key=DIRECTORY_REVISION_KEY, value=uuid.uuid4().hex))
+        if dry_run:
+            raise _RolledBack(summary)
         return summary
 
-    return await commit_then_apply(database, after_commit or _nothing_follows, write)
+    try:
+        return await commit_then_apply(database, after_commit or _nothing_follows, write)
+    except _RolledBack as dry:
+        return dry.summary
+
+
+class _RolledBack(Exception):
+    """Ends a dry run's transaction (rolled back, its effects dropped), carrying what it would have done."""
+
+    def __init__(self, summary: ImportSummary) -> None:
+        super().__init__("dry run")
+        self.summary = summary
 
 
 async def retire_entry(

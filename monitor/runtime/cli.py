@@ -87,6 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     importer.add_argument("--yes", action="store_true", help="with --prune: retire them without asking")
     importer.add_argument(
+        "--dry-run", action="store_true", help="show what would be added, changed and retired; write nothing"
+    )
+    importer.add_argument(
         "--reassign",
         action="store_true",
         help="hand the alerts retired volunteers hold back to escalation, instead of refusing the import",
@@ -215,16 +218,24 @@ async def cmd_import(arguments: argparse.Namespace) -> int:
     directory = load_directory(arguments.file)
     async with _OpenDatabase(settings, arguments.config) as database:
         await upgrade(database)
-        if arguments.prune and not arguments.yes:
+        if arguments.prune and not arguments.yes and not arguments.dry_run:
             leaving = await retirement_preview(database, directory, prune=True)
             if leaving and not _retiring_confirmed(arguments.file, leaving):
                 print(f"{arguments.file}: not imported, nothing was changed")
                 return 1
         hand_back = _hand_back_to_escalation(settings) if arguments.reassign else None
         summary = await import_directory(
-            database, directory, prune=arguments.prune, hand_back=hand_back, tell_retired=settings.sms.tell_retired
+            database,
+            directory,
+            prune=arguments.prune,
+            hand_back=hand_back,
+            tell_retired=settings.sms.tell_retired,
+            dry_run=arguments.dry_run,
         )
-    print(f"imported {arguments.file}:")
+    if arguments.dry_run:
+        print(f"{arguments.file}: a dry run, nothing was written; importing it would do:")
+    else:
+        print(f"imported {arguments.file}:")
     for line in summary.lines():
         print(f"  {line}")
     return 0

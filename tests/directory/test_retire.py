@@ -203,3 +203,22 @@ async def test_a_retired_volunteer_is_told_once_when_the_config_says_so(database
     assert [(sms.phone, sms.body) for sms in told] == [
         (SUN_LI, "您已退出本社区的求助志愿者名单，今后不会再收到求助短信。感谢您一直以来的帮助！")
     ]
+
+
+async def test_a_dry_run_shows_what_an_import_would_do_and_writes_nothing(database_url: str) -> None:
+    async with world(database_url) as w:
+        changed = retired_in_file(without(directory(), "v-4"), "residents", "r-3")
+        dry = await import_directory(w.database, changed, prune=True, dry_run=True)
+        volunteers, residents, devices = await active_ids(w), await active_ids(w, Resident), await active_ids(w, Device)
+        real = await import_directory(w.database, changed, prune=True)
+
+    assert (
+        dry.retired
+        == real.retired
+        == {
+            "volunteers": ["v-4 (Sun Li, volunteer)"],
+            "residents": ["r-3 (Zhao Min)"],
+            "devices": ["btn-3 (button of r-3)", "hall-button (button of r-3)"],
+        }
+    )
+    assert "v-4" in volunteers and "r-3" in residents and "btn-3" in devices  # the dry run changed nothing

@@ -83,10 +83,14 @@ def test_import_prune_lists_whom_it_retires_and_asks_first(deployment: Deploymen
     )
     file = str(without_zhang_wei)
 
+    dry = deployment.cli("import", file, "--config", config, "--prune", "--dry-run")
     declined = deployment.cli("import", file, "--config", config, "--prune", typed="n\n")
     confirmed = deployment.cli("import", file, "--config", config, "--prune", typed="y\n")
     again = deployment.cli("import", file, "--config", config, "--prune", "--yes")
 
+    assert dry.returncode == 0, dry.stderr
+    assert "a dry run, nothing was written" in dry.stdout
+    assert "volunteers retired: v-2 (Zhang Wei, volunteer)" in dry.stdout  # and still there to ask about below
     assert declined.returncode == 1, declined.stderr
     assert "retires, never to be asked, supervised or let in again:\n  volunteers: v-2 (Zhang Wei, volunteer)\n" in (
         declined.stdout
