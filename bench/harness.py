@@ -24,6 +24,7 @@ from typing import Any, NoReturn
 
 import httpx
 
+from simulator.harness.deployment import aliyun_section
 from simulator.harness.monitor_process import MonitorExited, MonitorProcess
 from simulator.harness.mosquitto import Mosquitto
 from simulator.harness.ports import free_port
@@ -145,12 +146,14 @@ class BenchMonitor(MonitorProcess):
         shared_group: str = "",
         extra_config: str = "",
         failover_s: float = 10.0,
+        provider: str = "sandbox",
     ) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         self.folder = folder
         port = free_port()
         config = folder / "callwatch.toml"
         directory_line = f'file = "{directory}"' if directory else ""
+        aliyun = aliyun_section(sandbox, f"http://127.0.0.1:{port}") if provider == "aliyun" else ""
         config.write_text(
             f"""
 [mqtt]
@@ -162,12 +165,13 @@ reconnect_max_s = 1
 [database]
 url = "{database_url}"
 [sms]
-provider = "sandbox"
+provider = "{provider}"
 # the sandbox takes any rate: measure callwatch, not a provider's per-sender limit
 send_rate_per_s = 1000
 send_lease_s = {send_lease_s}
 [sms.sandbox]
 api_base_url = "{sandbox.base_url}"
+{aliyun}
 [web]
 listen = "127.0.0.1:{port}"
 public_url = "http://127.0.0.1:{port}"

@@ -5,7 +5,9 @@ One run measures, on a private Mosquitto:
   2. a bare forwarder (MQTT straight to the SMS API through the twilio client, no database);
   3. the real monitor (`callwatch run` in its own process: commit before acknowledge, the
      escalation step, the SMS outbox), on SQLite, and on PostgreSQL when
-     CALLWATCH_TEST_POSTGRES_URL is set.
+     CALLWATCH_TEST_POSTGRES_URL is set;
+  4. the same monitor sending through Alibaba Cloud's SMS API (the official SDK, a template and
+     its parameters, signed) instead of Twilio's, on SQLite.
 Presses come from distinct devices, one at a time, so the figures are latency, not queueing.
 
     python -m bench.latency [--presses 300] [--gap-ms 20]
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import subprocess
 import sys
 import tempfile
@@ -93,7 +96,8 @@ async def press_to_sms(
 
 def pressed_device(body: str) -> str:
     """The pressing device an ask names (``btn-...``: the residents' names hold their device's id)."""
-    return "btn-" + body.split("btn-")[-1].split()[0].strip("，。,.:")
+    found = re.search(r"btn-\d+", body)
+    return found.group(0) if found else ""
 
 
 def directory(devices: list[str]) -> str:
@@ -155,6 +159,22 @@ async def measure(presses: int, gap_ms: float) -> list[dict[str, float | str | i
                 ):
                     samples = await press_to_sms(broker, sandbox, devices, gap_s, f"callwatch on {label}")
                 results.append(summary(f"callwatch monitor, {label}", samples))
+            run_folder = folder / "aliyun"
+            run_folder.mkdir()
+            (run_folder / "directory.toml").write_text(directory(devices))
+            async with (
+                fresh_database("sqlite", run_folder, prefix="cw_bench") as url,
+                BenchMonitor(
+                    run_folder,
+                    broker,
+                    sandbox,
+                    database_url=url,
+                    directory=run_folder / "directory.toml",
+                    provider="aliyun",
+                ),
+            ):
+                samples = await press_to_sms(broker, sandbox, devices, gap_s, "callwatch via Alibaba Cloud")
+            results.append(summary("callwatch monitor, SQLite, aliyun", samples))
     return results
 
 

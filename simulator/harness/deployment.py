@@ -70,6 +70,27 @@ def aliyun_template_code(purpose: str) -> str:
     return f"SMS_{100001 + list(SMS_TEMPLATES).index(purpose)}"
 
 
+def aliyun_section(sandbox: SmsSandbox, web_url: str) -> str:
+    """``[sms.aliyun]`` at the sandbox, a template for every message; the sandbox is told to push
+    replies and delivery reports to the monitor at ``web_url``."""
+    sandbox.set_aliyun_push_urls(
+        web_url + SMS_UP_PATH + ALIYUN_PUSH_TOKEN, web_url + SMS_REPORT_PATH + ALIYUN_PUSH_TOKEN
+    )
+    templates = "".join(
+        f"{purpose} = {toml_value({'code': aliyun_template_code(purpose), 'params': list(params)})}\n"
+        for purpose, params in SMS_TEMPLATES.items()
+    )
+    return f"""[sms.aliyun]
+sign_name = "{ALIYUN_SIGN_NAME}"
+access_key_id = "{sandbox.aliyun_access_key_id}"
+access_key_secret = "{sandbox.aliyun_access_key_secret}"
+endpoint = "{sandbox.base_url}"
+push_token = "{ALIYUN_PUSH_TOKEN}"
+
+[sms.aliyun.templates]
+{templates}"""
+
+
 @dataclass
 class Deployment:
     folder: Path
@@ -150,25 +171,7 @@ log_level = "INFO"
         )
 
     def _aliyun_section(self) -> str:
-        """Alibaba Cloud at the sandbox, a template for every message; the sandbox pushes replies here."""
-        if self.sms_provider != "aliyun":
-            return ""
-        self.sandbox.set_aliyun_push_urls(
-            self.web_url + SMS_UP_PATH + ALIYUN_PUSH_TOKEN, self.web_url + SMS_REPORT_PATH + ALIYUN_PUSH_TOKEN
-        )
-        templates = "".join(
-            f"{purpose} = {toml_value({'code': aliyun_template_code(purpose), 'params': list(params)})}\n"
-            for purpose, params in SMS_TEMPLATES.items()
-        )
-        return f"""[sms.aliyun]
-sign_name = "{ALIYUN_SIGN_NAME}"
-access_key_id = "{self.sandbox.aliyun_access_key_id}"
-access_key_secret = "{self.sandbox.aliyun_access_key_secret}"
-endpoint = "{self.sandbox.base_url}"
-push_token = "{ALIYUN_PUSH_TOKEN}"
-
-[sms.aliyun.templates]
-{templates}"""
+        return aliyun_section(self.sandbox, self.web_url) if self.sms_provider == "aliyun" else ""
 
     def _voice_section(self) -> str:
         if self.voice is None:
