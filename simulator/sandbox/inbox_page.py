@@ -28,6 +28,8 @@ class InboxLine:
     error_code: int | None
     segments: int
     encoding: str
+    #: which provider's API carried it: "twilio" or "aliyun"
+    provider: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,13 +97,15 @@ def phone_card(phone: SimulatedPhone, calls: CallExchange) -> PhoneCard:
             error_code=message.error_code,
             segments=message.num_segments,
             encoding=message.segments.encoding.value,
+            provider=message.provider,
         )
         for message in reversed(phone.inbox)
     ]
     replies = [
         ReplyLine(
             time=_clock(reply.sent_wall),
-            body=reply.params.get("Body", ""),
+            # Twilio's form names the text Body, Alibaba Cloud's SmsUp push content
+            body=reply.params.get("Body") or reply.params.get("content", ""),
             answered=str(reply.answered_status) if reply.answered_status is not None else f"no answer: {reply.error}",
             correctly_signed=reply.correctly_signed,
         )

@@ -1,9 +1,9 @@
 """Plain-JSON views of the sandbox's records, for the control API.
 
 Most records are shown as they are, field by field (``fields_view``); only what the control
-API must not show or reshapes is written out: the auth token stays out of the settings, a
-webhook's signature and answer time stay out of its delivery, and a message is shown as
-Twilio names its parts.
+API must not show or reshapes is written out: the auth token and the AccessKey secret stay out
+of the settings, a webhook's signature and answer time stay out of its delivery, and a message
+is shown as Twilio names its parts (with what Alibaba Cloud's SendSms carried beside them).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ def fields_view(record: DataclassInstance, *, leaving_out: Collection[str] = ())
 
 
 def settings_view(settings: SandboxSettings) -> dict[str, object]:
-    return fields_view(settings, leaving_out={"auth_token"})
+    return fields_view(settings, leaving_out={"auth_token", "aliyun_access_key_secret"})
 
 
 def message_view(message: OutboundMessage) -> dict[str, object]:
@@ -46,6 +46,10 @@ def message_view(message: OutboundMessage) -> dict[str, object]:
         "status": message.status.value,
         "error_code": message.error_code,
         "num_segments": message.num_segments,
+        "provider": message.provider,
+        "template_code": message.template_code,
+        "template_params": message.template_params,
+        "sign_name": message.sign_name,
         "encoding": message.segments.encoding.value,
         "arrived_monotonic": message.arrived_monotonic,
         "arrived_wall": message.arrived_wall,

@@ -38,8 +38,12 @@ async def test_an_sos_asks_by_template_and_a_reply_pushed_as_smsup_takes_it(depl
         [push] = deployment.sandbox.webhooks(kind=WebhookKind.SMS_UP)
         async with monitor.database.read() as session:
             reply = await session.scalar(select(InboundSms))
+        async with httpx.AsyncClient() as http:
+            page = (await http.get(deployment.sandbox.page_url)).text
     [alert] = deployment.alerts()
     assert {ask.to for ask in asks} == set(TIER1)
+    # the phone page says which provider carried each message, and shows the pushed reply
+    assert "via aliyun" in page and "via twilio" not in page and ">收到</td>" in page
     for ask in asks:
         assert (ask.provider, ask.sign_name) == ("aliyun", ALIYUN_SIGN_NAME)
         assert ask.template_code == aliyun_template_code("ask")
