@@ -1,5 +1,5 @@
 """How the directory's longest values fit Alibaba Cloud's limit for a template variable, template by
-template (``callwatch check-config``): a value over it is cut when sent (``monitor.notify.sms.aliyun``)."""
+template (``callwatch check-config``): a value over it is cut when sent (``monitor.notify.sms.aliyun_forms``)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 from monitor.config.settings import AliyunSettings
 from monitor.directory.model import Directory
-from monitor.notify.sms.aliyun import VARIABLE_LIMIT
+from monitor.notify.sms.aliyun_forms import VARIABLE_LIMIT
 from monitor.notify.texts import KIND_NAMES
 
 

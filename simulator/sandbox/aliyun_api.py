@@ -29,7 +29,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from monitor.notify.sms.aliyun import PROVIDER_ZONE, VARIABLE_LIMIT, e164_number, provider_number
+from monitor.notify.sms.aliyun_forms import PROVIDER_ZONE, VARIABLE_LIMIT, e164_number, provider_number
 from simulator.sandbox.exchange import MessageRequest, SmsExchange
 from simulator.sandbox.faults import MESSAGES, FaultKind, FaultPlan, hold
 from simulator.sandbox.records import CreateAttempt, MessageStatus, OutboundMessage

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from monitor.notify.sms.aliyun import PROVIDER_ZONE, provider_number
+from monitor.notify.sms.aliyun_forms import PROVIDER_ZONE, provider_number
 from monitor.notify.sms.segments import count_segments
 from simulator.sandbox.outcomes import Outcome, OutcomeBook, OutcomeKind
 from simulator.sandbox.phones import PhoneBook

@@ -7,7 +7,7 @@ import itertools
 import time
 from datetime import datetime
 
-from monitor.notify.sms.aliyun import PROVIDER_ZONE, provider_number
+from monitor.notify.sms.aliyun_forms import PROVIDER_ZONE, provider_number
 from monitor.notify.sms.segments import count_segments
 from simulator.sandbox.records import WebhookDelivery, WebhookKind
 from simulator.sandbox.resources import API_VERSION

@@ -15,7 +15,8 @@ import pytest
 from monitor.config.settings import AliyunSettings, AliyunTemplate
 from monitor.notify import texts
 from monitor.notify.channel import FailureKind, Outgoing, SendFailure
-from monitor.notify.sms.aliyun import VARIABLE_LIMIT, AliyunSms, e164_number, fitted, provider_number
+from monitor.notify.sms.aliyun import AliyunSms
+from monitor.notify.sms.aliyun_forms import VARIABLE_LIMIT, e164_number, fitted, provider_number
 from monitor.notify.sms.template_check import template_problems
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

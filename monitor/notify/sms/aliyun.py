@@ -10,10 +10,9 @@ long address shortens a message instead of losing it (``docs/configuration.md``)
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from types import TracebackType
 from typing import Self
 from urllib.parse import urlsplit
@@ -29,16 +28,7 @@ from darabonba.runtime import RuntimeOptions
 from monitor.config.settings import AliyunSettings
 from monitor.notify.channel import FailureKind, Outgoing, ReportedStatus, SendFailure, SendReceipt
 from monitor.notify.requests import SMS
-
-#: The longest value one template variable may carry (Alibaba Cloud's default for a variable)
-VARIABLE_LIMIT = 35
-#: What an empty value is sent as: a variable may not be empty
-EMPTY_VALUE = "-"
-#: The provider's dates (QuerySendDetails' SendDate, SmsUp's send_time) are Beijing time
-PROVIDER_ZONE = timezone(timedelta(hours=8))
-MAINLAND = "+86"
-#: mainland mobile numbers: 11 digits starting with 1, sent without the country code
-_MAINLAND_MOBILE = re.compile(r"1\d{10}")
+from monitor.notify.sms.aliyun_forms import PROVIDER_ZONE, fitted, provider_number
 
 #: Refusals that are the number's: the provider works, this person cannot be reached through it now
 #: (a per-number frequency limit lasts up to a day: the next person is asked instead)
@@ -47,30 +37,6 @@ RECIPIENT_CODES = frozenset(
 )
 #: Refusals that may pass by retrying the same request later
 TEMPORARY_CODES = frozenset({"isp.SYSTEM_ERROR", "isp.GATEWAY_ERROR", "Throttling", "Throttling.User"})
-
-
-def provider_number(e164: str) -> str:
-    """The number as SendSms wants it: a mainland number without +86, any other with its country
-    code and no "+"."""
-    digits = e164.removeprefix("+")
-    if e164.startswith(MAINLAND) and _MAINLAND_MOBILE.fullmatch(digits[2:]):
-        return digits[2:]
-    return digits
-
-
-def e164_number(provider_form: str) -> str:
-    """A number as the provider pushes it (``13900000001``, ``8613900000001``) in E.164."""
-    digits = provider_form.strip().removeprefix("+").removeprefix("00")
-    if _MAINLAND_MOBILE.fullmatch(digits):
-        return MAINLAND + digits
-    return "+" + digits
-
-
-def fitted(value: str) -> str:
-    """A parameter's value as a variable may carry it: never empty, at most ``VARIABLE_LIMIT``."""
-    if not value:
-        return EMPTY_VALUE
-    return value if len(value) <= VARIABLE_LIMIT else value[: VARIABLE_LIMIT - 1] + "…"
 
 
 class AliyunSms:

@@ -25,7 +25,7 @@ from monitor.actions.responses import ReplyOutcome
 from monitor.config.settings import AliyunSettings
 from monitor.core.effects import Effects, commit_then_apply
 from monitor.notify.channel import ReportedStatus
-from monitor.notify.sms.aliyun import e164_number
+from monitor.notify.sms.aliyun_forms import e164_number
 from monitor.web.context import WebContext
 from monitor.web.hooks.twilio_hooks import bounded_body
 
