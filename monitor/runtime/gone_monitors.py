@@ -36,7 +36,7 @@ class GoneMonitors:
     async def check(self) -> int:
         """Raise the alarm about each monitor gone that duty staff were not told of; how many this one raised."""
         async with self.database.read() as session:
-            gone = await gone_untold(session, self.clock.now(), self.silent_for)
+            gone = await gone_untold(session, self.clock.now(), self.silent_for, asking=self.alarm.instance_id)
         raised = 0
         for monitor in gone:
             raised += await self.alarm.monitor_gone(monitor)

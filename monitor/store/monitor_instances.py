@@ -117,11 +117,14 @@ async def leave(session: AsyncSession, instance_id: str, now: datetime, gone_aft
     await session.execute(delete(MonitorInstance).where(mine, MonitorInstance.mqtt_client_id.is_(None)))
 
 
-async def gone_untold(session: AsyncSession, now: datetime, silent_for: timedelta) -> list[GoneMonitor]:
-    """The monitors that died (did not stop) and have been silent for ``silent_for``, duty staff not yet told."""
+async def gone_untold(session: AsyncSession, now: datetime, silent_for: timedelta, *, asking: str) -> list[GoneMonitor]:
+    """The monitors other than ``asking`` that died (did not stop) and have been silent for
+    ``silent_for``, duty staff not yet told. The one asking is alive, whatever its row says: its
+    own note may be old after the clock jumped or its loop stalled."""
     rows = await session.execute(
         select(MonitorInstance.instance_id, MonitorInstance.mqtt_client_id, MonitorInstance.seen_at)
         .where(
+            MonitorInstance.instance_id != asking,
             MonitorInstance.seen_at < now - silent_for,
             MonitorInstance.stopped_at.is_(None),
             MonitorInstance.alarmed_at.is_(None),

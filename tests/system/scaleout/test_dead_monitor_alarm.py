@@ -176,6 +176,28 @@ async def test_survivors_racing_raise_one_alarm_once_and_none_for_a_planned_stop
     assert sent.channel == SMS and "client-dead" in sent.text
 
 
+async def test_a_monitor_never_raises_the_alarm_about_itself_after_its_clock_jumped(
+    tmp_path: Path, database_url: str
+) -> None:
+    await prepare(database_url, tmp_path)
+    provider = FakeProvider()
+    # Its own last note looks old from where the clock is now (a jump, or a loop that stalled).
+    noted_at = SystemClock().now() - timedelta(seconds=FAILOVER_S * 30)
+    async with Engines(database_url, provider, "a") as a:
+        async with a.database.write() as session:
+            await note_alive(session, "a", noted_at, GONE_AFTER, "client-a")
+        alarm = DutyAlarm(
+            a.database,
+            a.outbox,
+            a.clock,
+            instance_id="a",
+            after_commit=a.after_commit,
+            direct=ProviderView(provider),
+        )
+        raised = await GoneMonitors(SETTINGS, a.database, a.clock, alarm).check()
+    assert raised == 0 and not [sent for sent in a.claimed if sent.template == "monitor_gone"]
+
+
 async def test_the_monitors_page_shows_each_monitors_state_and_what_it_took_over_in_chinese(
     deployment: Deployment,
 ) -> None:
