@@ -100,9 +100,13 @@ async def cluster_campaign(
             with campaign_fleet(deployment, pressed) as fleet:
                 load = asyncio.create_task(fleet.publish_steadily(10**9, rate_per_s))
                 presses = Presses(fleet, sos_devices(pressed), chooser)
-                for _ in range(kills):
+                for kill in range(kills):
                     await asyncio.sleep(chooser.uniform(*lives_s))
                     await presses.press_some(1)
+                    if kill == 0:
+                        # A restart resets a member's count, and one restarted just before the end
+                        # may take nothing in: the shares are read while all have been up from the start.
+                        report.messages_per_monitor = [await member.messages_taken_in() for member in members]
                     # A random moment: the press above may be in the victim's hands right now.
                     await asyncio.sleep(chooser.uniform(0, 0.2))
                     victim = chooser.choice(members)
@@ -114,7 +118,6 @@ async def cluster_campaign(
                     await presses.press_some(1)
                 load.cancel()
                 await check_campaign(report, deployment, fleet, presses)
-                report.messages_per_monitor = [await member.messages_taken_in() for member in members]
             codes = await asyncio.gather(*(member.process.stop() for member in members))
             assert codes == [0] * monitors, f"monitors did not stop cleanly: exit codes {codes}"
         finally:

@@ -153,7 +153,7 @@ class KillReport:
     sms_delay_s: list[float] = field(default_factory=list)
     #: each press: from the device publishing to its first ask being queued
     press_to_ask_s: list[float] = field(default_factory=list)
-    #: several monitors: the device messages each took in since its last start
+    #: several monitors: the device messages each took in before the first kill (all up since the start)
     messages_per_monitor: list[int] = field(default_factory=list)
     minutes: float = 0.0
 
@@ -191,7 +191,7 @@ class KillReport:
             f"  ask SMS from step to the SMS API: median {statistics.median(self.sms_delay_s or [0]):.2f} s, "
             f"max {max(self.sms_delay_s, default=0):.2f} s",
             *(
-                [f"  messages taken in by each monitor since its last start: {self.messages_per_monitor}"]
+                [f"  messages taken in by each monitor before the first kill: {self.messages_per_monitor}"]
                 if self.messages_per_monitor
                 else []
             ),
