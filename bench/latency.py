@@ -96,7 +96,7 @@ async def press_to_sms(
 
 def pressed_device(body: str) -> str:
     """The pressing device an ask names (``btn-...``: the residents' names hold their device's id)."""
-    found = re.search(r"btn-\d+", body)
+    found = re.search(r"btn-[A-Za-z0-9_]+", body)
     return found.group(0) if found else ""
 
 
