@@ -95,8 +95,10 @@ async def press_to_sms(
 
 
 def pressed_device(body: str) -> str:
-    """The pressing device an ask names (``btn-...``: the residents' names hold their device's id)."""
-    found = re.search(r"btn-[A-Za-z0-9_]+", body)
+    """The pressing device an ask names (``btn-...``: the residents' names hold their device's id,
+    ASCII letters, digits and inner hyphens: ``btn-12``, ``btn-q0000``, ``btn-m2-0001``), whatever
+    Chinese text or punctuation follows it."""
+    found = re.search(r"btn-[A-Za-z0-9_-]*[A-Za-z0-9_]", body)
     return found.group(0) if found else ""
 
 
