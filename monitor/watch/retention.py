@@ -24,8 +24,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import astuple, dataclass
 from datetime import datetime, timedelta
 from functools import partial
+from typing import Any
 
-from sqlalchemy import and_, delete, exists, func, null, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, exists, func, null, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitor.alerts.lifecycle import AlertState
@@ -129,18 +130,18 @@ async def _delete_messages(session: AsyncSession, before: datetime) -> int:
     return len(ids)
 
 
-async def _clear_payloads(session: AsyncSession, before: datetime) -> int:
-    ids = (
-        await session.scalars(
-            select(DeviceMessage.id)
-            .where(DeviceMessage.received_at < before, func.length(DeviceMessage.payload) > 0)
-            .order_by(DeviceMessage.id)
-            .limit(CHUNK)
-        )
-    ).all()
+async def _blank_chunk(session: AsyncSession, model: type[Any], where: ColumnElement[bool], **blank: object) -> int:
+    """Overwrite ``blank`` columns of at most ``CHUNK`` rows of ``model`` matching ``where`` (the
+    oldest first); how many. The rows stay: only what they said is forgotten."""
+    ids = (await session.scalars(select(model.id).where(where).order_by(model.id).limit(CHUNK))).all()
     if ids:
-        await session.execute(update(DeviceMessage).where(DeviceMessage.id.in_(ids)).values(payload=b""))
+        await session.execute(update(model).where(model.id.in_(ids)).values(**blank))
     return len(ids)
+
+
+async def _clear_payloads(session: AsyncSession, before: datetime) -> int:
+    where = and_(DeviceMessage.received_at < before, func.length(DeviceMessage.payload) > 0)
+    return await _blank_chunk(session, DeviceMessage, where, payload=b"")
 
 
 async def _forget_positions(
@@ -184,32 +185,14 @@ STILL_SENDING = (
 
 
 async def _forget_sms_texts(session: AsyncSession, before: datetime) -> int:
-    ids = (
-        await session.scalars(
-            select(Notification.id)
-            .where(
-                Notification.created_at < before,
-                Notification.status.not_in(STILL_SENDING),
-                or_(func.length(Notification.body) > 0, Notification.params.is_not(None)),
-            )
-            .order_by(Notification.id)
-            .limit(CHUNK)
-        )
-    ).all()
-    if ids:
-        await session.execute(update(Notification).where(Notification.id.in_(ids)).values(body="", params=null()))
-    return len(ids)
+    where = and_(
+        Notification.created_at < before,
+        Notification.status.not_in(STILL_SENDING),
+        or_(func.length(Notification.body) > 0, Notification.params.is_not(None)),
+    )
+    return await _blank_chunk(session, Notification, where, body="", params=null())
 
 
 async def _forget_inbound_texts(session: AsyncSession, before: datetime) -> int:
-    ids = (
-        await session.scalars(
-            select(InboundSms.id)
-            .where(InboundSms.received_at < before, func.length(InboundSms.body) > 0)
-            .order_by(InboundSms.id)
-            .limit(CHUNK)
-        )
-    ).all()
-    if ids:
-        await session.execute(update(InboundSms).where(InboundSms.id.in_(ids)).values(body=""))
-    return len(ids)
+    where = and_(InboundSms.received_at < before, func.length(InboundSms.body) > 0)
+    return await _blank_chunk(session, InboundSms, where, body="")
