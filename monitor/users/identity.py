@@ -11,6 +11,7 @@ from monitor.store.models import ConsoleUser
 class Role(StrEnum):
     DUTY = "duty"  # duty staff: watch the board, act on alerts, read the directory and reports
     ADMIN = "admin"  # administrators: also edit the directory and manage accounts
+    VIEWER = "viewer"  # managers and auditors: see everything duty staff and the audit log show, change nothing
 
 
 class Via(StrEnum):
@@ -56,3 +57,12 @@ class Principal:
     @property
     def is_admin(self) -> bool:
         return self.role is Role.ADMIN
+
+    @property
+    def can_change(self) -> bool:
+        """A viewer only looks: no alert action, no edit (their own password and tokens aside)."""
+        return self.role is not Role.VIEWER
+
+    @property
+    def reads_audit(self) -> bool:
+        return self.role in (Role.ADMIN, Role.VIEWER)

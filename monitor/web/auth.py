@@ -30,6 +30,13 @@ class SignInRequired(Exception):
 class NotAllowed(Exception):
     """Signed in, but the role does not allow this."""
 
+    def __init__(self, reason: str = "An administrator account is needed for this.") -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+READ_ONLY = "This account can look but not change anything (role viewer)."
+
 
 class CsrfRejected(Exception):
     """A state-changing browser request without the session's CSRF token."""
@@ -92,8 +99,10 @@ async def principal_for_secret(request: Request, secret: str) -> Principal | Non
     return Principal.of_user(user, Via.SESSION, csrf_token=row.csrf_token, session_id=row.id)
 
 
-async def require_user(request: Request, *, admin: bool = False) -> Principal:
-    """The principal, checked: signed in, allowed, and (for unsafe browser requests) CSRF-proof."""
+async def require_user(request: Request, *, admin: bool = False, own_account: bool = False) -> Principal:
+    """The principal, checked: signed in, allowed, and (for unsafe browser requests) CSRF-proof.
+    A viewer's unsafe request is refused here, for every handler, unless it is about their own
+    account (``own_account``: their password, tokens, signing out)."""
     principal = await authenticate(request)
     if principal is None:
         raise SignInRequired
@@ -101,6 +110,8 @@ async def require_user(request: Request, *, admin: bool = False) -> Principal:
         raise SignInRequired
     if request.method not in SAFE_METHODS and principal.via is Via.SESSION:
         await _check_csrf(request, principal)
+    if request.method not in SAFE_METHODS and not principal.can_change and not own_account:
+        raise NotAllowed(READ_ONLY)
     if admin and not principal.is_admin:
         raise NotAllowed
     return principal

@@ -58,6 +58,7 @@ EN: dict[str, str] = {
     "event:voice_failed": "call failed",
     "role:duty": "Duty staff",
     "role:admin": "Administrator",
+    "role:viewer": "Viewer (read only)",
     "role:volunteer": "Volunteer",
     "role:leader": "Area leader",
     "role:staff": "Duty staff phone",
@@ -172,6 +173,7 @@ ZH: dict[str, str] = {
     "event:voice_failed": "电话失败",
     "role:duty": "值班人员",
     "role:admin": "管理员",
+    "role:viewer": "只读查看",
     "role:volunteer": "志愿者",
     "role:leader": "片区负责人",
     "role:staff": "值班电话",
@@ -570,6 +572,7 @@ ZH: dict[str, str] = {
     "Your session has ended. Sign in again, then repeat what you did.": "登录已过期。请重新登录后再操作一次。",
     "Not allowed": "没有权限",
     "An administrator account is needed for this.": "这需要管理员账号。",
+    "This account can look but not change anything (role viewer).": "这个账号只能查看，不能做任何更改（只读角色）。",
     "Refused": "已拒绝",
     "This form was out of date or did not come from this console. Reload the page and try again.": (
         "这个表单已过期或不是来自本控制台。请刷新页面后重试。"

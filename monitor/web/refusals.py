@@ -50,9 +50,10 @@ async def sign_in_required(request: Request, exc: Exception) -> Response:
 
 
 async def not_allowed(request: Request, exc: Exception) -> Response:
+    reason = exc.reason if isinstance(exc, NotAllowed) else "An administrator account is needed for this."
     if _is_api(request):
-        return JSONResponse({"error": "an administrator account is needed for this"}, status_code=403)
-    return await _page(request, 403, "Not allowed", "An administrator account is needed for this.")
+        return JSONResponse({"error": reason}, status_code=403)
+    return await _page(request, 403, "Not allowed", reason)
 
 
 async def csrf_rejected(request: Request, exc: Exception) -> Response:

@@ -306,7 +306,7 @@ async def add_user(request: Request) -> Response:
     except BadRequest as exc:
         return _error(str(exc), 400)
     except ValueError:
-        return _error("role must be duty or admin", 400, field="role")
+        return _error(f"role must be one of {', '.join(role.value for role in Role)}", 400, field="role")
     new = NewUser(
         name=str(body.get("name", "")).strip().lower(),
         display_name=str(body.get("display_name", "")),

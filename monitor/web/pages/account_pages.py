@@ -26,7 +26,7 @@ def _own_account(principal: Principal) -> int:
 async def account_page(
     request: Request, *, problems: dict[str, str] | None = None, new_token: str | None = None, status_code: int = 200
 ) -> Response:
-    principal = await require_user(request)
+    principal = await require_user(request, own_account=True)
     user_id = _own_account(principal)
     async with context_of(request).database.read() as session:
         account = await session.get(ConsoleUser, user_id)
@@ -46,7 +46,7 @@ async def account_page(
 
 
 async def update_profile(request: Request) -> Response:
-    principal = await require_user(request)
+    principal = await require_user(request, own_account=True)
     context = context_of(request)
     form = await request.form()
     try:
@@ -85,7 +85,7 @@ async def _current_password_problem(
 
 
 async def change_password(request: Request) -> Response:
-    principal = await require_user(request)
+    principal = await require_user(request, own_account=True)
     context = context_of(request)
     services = services_of(request)
     form = await request.form()
@@ -110,7 +110,7 @@ async def change_password(request: Request) -> Response:
 
 async def create_token(request: Request) -> Response:
     """A token acts as its user until revoked: only for someone who knows the user's password."""
-    principal = await require_user(request)
+    principal = await require_user(request, own_account=True)
     context = context_of(request)
     form = await request.form()
     async with context.database.read() as session:
@@ -135,7 +135,7 @@ async def create_token(request: Request) -> Response:
 
 
 async def revoke(request: Request) -> Response:
-    principal = await require_user(request)
+    principal = await require_user(request, own_account=True)
     context = context_of(request)
     token_id = int(request.path_params["token_id"])
     async with context.database.write() as session:

@@ -121,7 +121,7 @@ async def sign_in(request: Request) -> Response:
 
 
 async def sign_out(request: Request) -> Response:
-    await require_user(request)
+    await require_user(request, own_account=True)
     services = services_of(request)
     context = context_of(request)
     secret = request.cookies.get(services.cookies.session, "")

@@ -18,7 +18,7 @@ from monitor.users.accounts import (
     set_profile,
 )
 from monitor.users.identity import Role
-from monitor.web.auth import require_user
+from monitor.web.auth import NotAllowed, require_user
 from monitor.web.refusals import PageNotFound
 from monitor.web.services import context_of, services_of
 
@@ -141,7 +141,9 @@ async def reset_password(request: Request) -> Response:
 
 
 async def audit_page(request: Request) -> Response:
-    principal = await require_user(request, admin=True)
+    principal = await require_user(request)
+    if not principal.reads_audit:
+        raise NotAllowed
     async with context_of(request).database.read() as session:
         entries = await audit.recent(session)
     return services_of(request).renderer.render(request, "audit.html", principal, entries=entries)
