@@ -79,6 +79,9 @@ class Area(Entry):
     name: str = Field(min_length=1)
     #: escalation policy for this area's alerts; the "default" policy when empty
     policy: str | None = None
+    #: false: retired, kept for the record; refused while anyone or anything is still in it
+    #: (``monitor.directory.retire``)
+    active: bool = True
 
 
 class SafeZone(BaseModel):
@@ -461,6 +464,9 @@ class Policy(Entry):
     #: whoever took an alert is on site once their shared phone position is this close to the
     #: resident's home (or the alert's own fix)
     arrival_radius_m: int = DEFAULT_ARRIVAL_RADIUS_M
+    #: false: retired, kept for the record; refused while an area or an alert still follows it
+    #: (``monitor.directory.retire``)
+    active: bool = True
 
     @field_validator("inform")
     @classmethod

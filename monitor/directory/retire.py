@@ -1,15 +1,18 @@
-"""Retiring volunteers, residents and devices through the directory file: retire, don't break.
+"""Retiring volunteers, residents, devices, areas and policies through the directory file:
+retire, don't break.
 
 An entry that says ``active = false`` is retired; with ``prune`` (``callwatch import --prune``),
-so is every active volunteer, resident and resident's device the file no longer lists. A
-retired resident's devices retire with her. Retired rows are kept (alerts and logs name them):
+so is every active entry of the pruned sections the file no longer lists. A retired resident's
+devices retire with her. Retired rows are kept (alerts and logs name them):
 
 - a volunteer is never asked again: every audience, schedule and nearest-first list reads
   active volunteers only (``monitor.oncall.people``);
 - a resident's check-ins are no longer judged (``monitor.watch.supervision``);
 - a device is no longer supervised (``monitor.watch.device_health``), has no broker account
   (``monitor.broker.files``) and its messages are refused as from an unknown device
-  (``monitor.ingest.processor``).
+  (``monitor.ingest.processor``);
+- an area or policy can no longer be chosen, and a policy no longer catches its ``kinds``
+  (``monitor.escalation.policy``): those alerts follow their area's policy.
 
 Listing them again with ``active = true`` (the default) brings them back.
 
@@ -19,17 +22,22 @@ the alert, as there is nobody to hand it to. A volunteer holding an alert (took 
 way or there) is refused too, unless the import hands such alerts back (``hand_back``, the
 actions' door: ``callwatch import --reassign``), as if they had replied NO.
 
+Nor is an area or policy retired from under what uses it: while an active resident or volunteer
+is in the area, an active area follows the policy (``"default"`` for an area naming none) or an
+alert not yet ended is in the area or follows the policy, once the import's own changes are made,
+the import is refused naming them, until they are moved elsewhere or retired too.
+
 With ``[sms] tell_retired``, a retired volunteer is told so by SMS, once (``tell_the_retired``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitor.alerts.lifecycle import TAKEN, AlertState
@@ -46,7 +54,9 @@ HandBack = Callable[[AsyncSession, Effects, models.Alert, models.Volunteer], Awa
 #: Alerts not ended yet: someone is being asked, or has it in hand.
 NOT_ENDED = (AlertState.OPEN.value, *(state.value for state in TAKEN))
 NOTHING_CHANGED = "then import again (nothing was changed)."
-Retirable = TypeVar("Retirable", models.Volunteer, models.Resident)
+Retirable = TypeVar("Retirable", models.Volunteer, models.Resident, models.Area, models.EscalationPolicy)
+#: The most ids a refusal names of each kind before "and N more"
+NAMED_AT_MOST = 5
 
 
 @dataclass(frozen=True)
@@ -56,6 +66,8 @@ class Retiring:
     volunteers: Sequence[models.Volunteer] = ()
     residents: Sequence[models.Resident] = ()
     devices: Sequence[models.Device] = ()
+    areas: Sequence[models.Area] = ()
+    policies: Sequence[models.EscalationPolicy] = ()
     #: the residents retired once the import is done (those it retires and those it leaves retired)
     retired_residents: frozenset[str] = frozenset()
 
@@ -66,6 +78,8 @@ class Retiring:
             "volunteers": [f"{volunteer.id} ({volunteer.name}, {volunteer.role})" for volunteer in self.volunteers],
             "residents": [f"{resident.id} ({resident.name})" for resident in self.residents],
             "devices": [f"{device.id} ({device.kind} of {device.resident_id})" for device in self.devices],
+            "areas": [f"{area.id} ({area.name})" for area in self.areas],
+            "policies": [policy.id for policy in self.policies],
         }
         return {section: lines for section, lines in sections.items() if lines}
 
@@ -77,15 +91,19 @@ class Retiring:
         for device in self.devices:
             device.active = False
             device.review_at = None  # supervision has nothing more to look at
+        for area in self.areas:
+            area.active = False
+        for policy in self.policies:
+            policy.active = False
 
 
-async def retiring(session: AsyncSession, directory: file_model.Directory, *, prune: bool) -> Retiring:
-    """What importing ``directory`` retires: entries it marks ``active = false``, with ``prune``
-    the active ones it does not list, and the devices of every resident retired after it."""
+async def retiring(session: AsyncSession, directory: file_model.Directory, *, prune: Collection[str] = ()) -> Retiring:
+    """What importing ``directory`` retires: entries it marks ``active = false``, the active ones
+    of the ``prune`` sections it does not list, and the devices of every resident retired after it."""
     listed_volunteers = {entry.id: entry.active for entry in directory.volunteers}
-    volunteers = await _leaving(session, models.Volunteer, listed_volunteers, prune)
+    volunteers = await _leaving(session, models.Volunteer, listed_volunteers, "volunteers" in prune)
     listed_residents = {entry.id: entry.active for entry in directory.residents}
-    residents = await _leaving(session, models.Resident, listed_residents, prune)
+    residents = await _leaving(session, models.Resident, listed_residents, "residents" in prune)
     already_retired = (await session.scalars(select(models.Resident.id).where(models.Resident.active.is_(False)))).all()
     retired_residents = frozenset(
         {resident.id for resident in residents}
@@ -98,9 +116,13 @@ async def retiring(session: AsyncSession, directory: file_model.Directory, *, pr
     devices = [
         device
         for device in active_devices
-        if device.resident_id in retired_residents or listed_devices.get(device.id, not prune) is False
+        if device.resident_id in retired_residents or listed_devices.get(device.id, "devices" not in prune) is False
     ]
-    return Retiring(volunteers, residents, devices, retired_residents)
+    listed_areas = {entry.id: entry.active for entry in directory.areas}
+    areas = await _leaving(session, models.Area, listed_areas, "areas" in prune)
+    listed_policies = {entry.id: entry.active for entry in directory.policies}
+    policies = await _leaving(session, models.EscalationPolicy, listed_policies, "policies" in prune)
+    return Retiring(volunteers, residents, devices, areas, policies, retired_residents)
 
 
 async def _leaving(
@@ -111,7 +133,7 @@ async def _leaving(
 
 
 async def retiring_one(session: AsyncSession, section: str, entry_id: str) -> Retiring | None:
-    """What retiring one entry of ``section`` (volunteers, residents, devices) retires, as the
+    """What retiring one entry of ``section`` (any but a volunteer's phone) retires, as the
     console and the API do: a resident's devices with her; nothing when it is retired already.
     None when there is no such entry."""
     if section == "volunteers":
@@ -132,6 +154,12 @@ async def retiring_one(session: AsyncSession, section: str, entry_id: str) -> Re
     if section == "devices":
         device = await session.get(models.Device, entry_id)
         return None if device is None else Retiring(devices=[device] if device.active else [])
+    if section == "areas":
+        area = await session.get(models.Area, entry_id)
+        return None if area is None else Retiring(areas=[area] if area.active else [])
+    if section == "policies":
+        policy = await session.get(models.EscalationPolicy, entry_id)
+        return None if policy is None else Retiring(policies=[policy] if policy.active else [])
     return None
 
 
@@ -152,6 +180,71 @@ async def retire(
     if tell_retired:
         await tell_the_retired(session, effects, leaving.volunteers, now)
     return handed_back
+
+
+async def refuse_while_in_use(session: AsyncSession, leaving: Retiring) -> None:
+    """Raise a UserError naming what still uses an area or policy being retired, as things stand
+    (an import checks once its own changes are made: it may move people out of the area)."""
+    for area in leaving.areas:
+        residents = await session.execute(
+            select(models.Resident.id, models.Resident.name)
+            .where(models.Resident.area_id == area.id, models.Resident.active.is_(True))
+            .order_by(models.Resident.id)
+        )
+        volunteers = await session.execute(
+            select(models.Volunteer.id, models.Volunteer.name)
+            .join(models.VolunteerArea, models.VolunteerArea.volunteer_id == models.Volunteer.id)
+            .where(models.VolunteerArea.area_id == area.id, models.Volunteer.active.is_(True))
+            .order_by(models.Volunteer.id)
+        )
+        moved = [
+            _named("resident", "residents", [f"{id_} ({name})" for id_, name in residents.all()]),
+            _named("volunteer", "volunteers", [f"{id_} ({name})" for id_, name in volunteers.all()]),
+        ]
+        alerts = await _alerts_named(session, models.Alert.area_id == area.id)
+        _refuse_if_used(f'area "{area.id}" ({area.name})', moved, "move them to another area or retire them", alerts)
+    for policy in leaving.policies:
+        areas = await session.execute(
+            select(models.Area.id, models.Area.name)
+            .where(
+                func.coalesce(models.Area.policy_id, file_model.DEFAULT_POLICY_ID) == policy.id,
+                models.Area.active.is_(True),
+            )
+            .order_by(models.Area.id)
+        )
+        following = [_named("area", "areas", [f"{id_} ({name})" for id_, name in areas.all()])]
+        alerts = await _alerts_named(session, models.Alert.policy_id == policy.id)
+        _refuse_if_used(f'policy "{policy.id}"', following, "give those areas another policy or retire them", alerts)
+
+
+def _refuse_if_used(what: str, users: list[str], fix: str, alerts: str) -> None:
+    """A UserError naming ``users`` (with ``fix``) and ``alerts`` not yet ended, if there are any."""
+    named = [user for user in users if user]
+    fixes = [fix] if named else []
+    if alerts:
+        named.append(alerts)
+        fixes.append("end those alerts (resolve or cancel them at the console)")
+    if named:
+        raise UserError(f"{what} is still used by {'; '.join(named)}; {' and '.join(fixes)}, {NOTHING_CHANGED}")
+
+
+def _named(one: str, many: str, described: list[str]) -> str:
+    """``residents r-1 (Wang), r-2 (Li) and 4 more`` (empty when there are none)."""
+    if not described:
+        return ""
+    more = len(described) - NAMED_AT_MOST
+    listed = ", ".join(described[:NAMED_AT_MOST]) + (f" and {more} more" if more > 0 else "")
+    return f"{one if len(described) == 1 else many} {listed}"
+
+
+async def _alerts_named(session: AsyncSession, in_use: ColumnElement[bool]) -> str:
+    """The alerts not yet ended matching ``in_use``, named (empty when there are none)."""
+    alerts = await session.execute(
+        select(models.Alert.id, models.Alert.kind, models.Alert.state)
+        .where(in_use, models.Alert.state.in_(NOT_ENDED))
+        .order_by(models.Alert.id)
+    )
+    return _named("alert", "alerts", [f"{id_} ({kind}, {state})" for id_, kind, state in alerts.all()])
 
 
 async def refuse_while_alerts_are_open(session: AsyncSession, leaving: Retiring) -> None:
@@ -248,7 +341,7 @@ async def retirement_of_one(session: AsyncSession, section: str, entry_id: str) 
 
 
 async def retirement_preview(
-    database: Database, directory: file_model.Directory, *, prune: bool
+    database: Database, directory: file_model.Directory, *, prune: Collection[str] = ()
 ) -> dict[str, list[str]]:
     """Who and what importing ``directory`` would retire, described, without changing anything."""
     async with database.read() as session:

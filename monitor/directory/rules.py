@@ -59,6 +59,9 @@ class Known:
     #: volunteer id -> whether they agreed to share their phone's position
     volunteers: Mapping[str, bool] = field(default_factory=dict)
     policies: Collection[str] = frozenset()
+    #: areas and policies retired (``active = false``): nobody and nothing active may be in or follow them
+    retired_areas: Collection[str] = frozenset()
+    retired_policies: Collection[str] = frozenset()
     #: residents with a GPS device (a safe zone needs one)
     tracked_residents: Collection[str] = frozenset()
     #: "<protocol> <ref>" -> the device using it, and phone -> the volunteer with it (others' entries)
@@ -83,6 +86,8 @@ def entry_problems(entry: Entry, known: Known) -> list[Problem]:
         wanted = entry.policy or DEFAULT_POLICY_ID
         if wanted not in known.policies:
             return [Problem("policy", f'escalation policy "{wanted}" does not exist; add it or choose another')]
+        if entry.active and wanted in known.retired_policies:
+            return [Problem("policy", f'escalation policy "{wanted}" is retired; choose another or bring it back')]
         return []
     if isinstance(entry, Policy):
         return _policy_problems(entry, known)
@@ -117,6 +122,8 @@ def file_problems(directory: Directory) -> list[str]:
         residents={resident.id for resident in directory.residents},
         volunteers={volunteer.id: volunteer.share_location for volunteer in directory.volunteers},
         policies={policy.id for policy in directory.policies},
+        retired_areas={area.id for area in directory.areas if not area.active},
+        retired_policies={policy.id for policy in directory.policies if not policy.active},
         tracked_residents={
             device.resident for device in directory.devices if device.kind == "gps_phone" and device.resident
         },
@@ -154,11 +161,17 @@ async def known_in_database(session: AsyncSession, *, exclude: Collection[str] =
     phones = await session.execute(select(models.Volunteer.phone, models.Volunteer.id))
     volunteers = await session.execute(select(models.Volunteer.id, models.Volunteer.share_location))
     tracked = await session.scalars(select(models.Device.resident_id).where(models.Device.kind == "gps_phone"))
+    areas = dict((await session.execute(select(models.Area.id, models.Area.active))).all())
+    policies = dict((await session.execute(select(models.EscalationPolicy.id, models.EscalationPolicy.active))).all())
     return Known(
-        areas=set((await session.scalars(select(models.Area.id))).all()),
+        areas=set(areas),
         residents=set((await session.scalars(select(models.Resident.id))).all()),
         volunteers={volunteer_id: bool(sharing) for volunteer_id, sharing in volunteers.all()},
-        policies=set((await session.scalars(select(models.EscalationPolicy.id))).all()),
+        policies=set(policies),
+        retired_areas={area_id for area_id, active in areas.items() if not active and area_id not in exclude},
+        retired_policies={
+            policy_id for policy_id, active in policies.items() if not active and policy_id not in exclude
+        },
         tracked_residents=set(tracked.all()),
         device_refs={f"{protocol} {ref}": owner for protocol, ref, owner in refs.all() if owner not in exclude},
         volunteer_phones={phone: owner for phone, owner in phones.all() if owner not in exclude},
@@ -172,6 +185,8 @@ def _resident_problems(resident: Resident, known: Known) -> list[Problem]:
     problems = []
     if resident.area not in known.areas:
         problems.append(Problem("area", f'area "{resident.area}" does not exist; add it or fix the id'))
+    elif resident.active and resident.area in known.retired_areas:
+        problems.append(Problem("area", f'area "{resident.area}" is retired; choose another or bring it back'))
     if resident.safe_zone is not None and resident.id not in known.tracked_residents:
         problems.append(
             Problem(
@@ -241,6 +256,12 @@ def _volunteer_problems(volunteer: Volunteer, known: Known) -> list[Problem]:
         for area in volunteer.areas
         if area not in known.areas
     ]
+    if volunteer.active:
+        problems += [
+            Problem("areas", f'area "{area}" is retired; remove it or bring it back')
+            for area in volunteer.areas
+            if area in known.retired_areas
+        ]
     clash = known.volunteer_phones.get(volunteer.phone)
     if clash is not None and clash != volunteer.id:
         problems.append(Problem("phone", f'volunteer "{clash}" already has this number'))

@@ -2,7 +2,7 @@
 
 Entries are matched by id; new ones are added, changed ones updated, and entries missing
 from the file are left as they are (a file may hold one area's people only), unless the
-import prunes: then the volunteers, residents and devices it no longer lists are retired
+import prunes their section: then the entries it no longer lists are retired
 (``monitor.directory.retire``, as are those it marks ``active = false``, and a retired
 resident's devices). Importing the same file twice changes nothing.
 Every import that changes something bumps the directory revision, which running monitors
@@ -16,7 +16,7 @@ to like residents' devices but only ever read for their position. A resident's
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -27,7 +27,7 @@ import devices
 from monitor.core.clock import SystemClock
 from monitor.core.effects import AfterCommit, Effects, commit_then_apply
 from monitor.directory import model as file_model
-from monitor.directory.retire import HandBack, retire, retiring, retiring_one
+from monitor.directory.retire import HandBack, refuse_while_in_use, retire, retiring, retiring_one
 from monitor.oncall.family import ContactValues, replace_family
 from monitor.store import models
 from monitor.store.database import Database
@@ -82,15 +82,16 @@ async def import_directory(
     database: Database,
     directory: file_model.Directory,
     *,
-    prune: bool = False,
+    prune: Collection[str] = (),
     hand_back: HandBack | None = None,
     after_commit: AfterCommit | None = None,
     tell_retired: bool = False,
     dry_run: bool = False,
 ) -> ImportSummary:
-    """Upsert ``directory``; with ``prune``, retire what it no longer lists. Refused (a UserError,
-    nothing written) while a resident or device it retires has an alert not ended, or a volunteer
-    it retires holds one and there is no ``hand_back`` (whose effects ``after_commit`` carries out).
+    """Upsert ``directory``; retire what it no longer lists of the ``prune`` sections. Refused (a
+    UserError, nothing written) while a resident or device it retires has an alert not ended, a
+    volunteer it retires holds one and there is no ``hand_back`` (whose effects ``after_commit``
+    carries out), or an area or policy it retires is still in use once the import is done.
     ``tell_retired`` (``[sms] tell_retired``): the volunteers it retires are told by SMS, once.
     ``dry_run``: everything is worked out and the summary returned, and then rolled back."""
 
@@ -123,6 +124,7 @@ async def import_directory(
         await _upsert(
             session, summary, "volunteer phones", models.VolunteerPhone, volunteer_phones, _volunteer_phone_values
         )
+        await refuse_while_in_use(session, leaving)  # the file may have moved them out first
         if summary.changed_anything:
             await session.merge(models.ServiceMeta(key=DIRECTORY_REVISION_KEY, value=uuid.uuid4().hex))
         if dry_run:
@@ -152,8 +154,8 @@ async def retire_entry(
     after_commit: AfterCommit | None = None,
     tell_retired: bool = False,
 ) -> ImportSummary | None:
-    """Retire one volunteer, resident (with her devices) or device, by the import's rules (the
-    console and the API); None when there is no such entry."""
+    """Retire one volunteer, resident (with her devices), device, area or policy, by the import's
+    rules (the console and the API); None when there is no such entry."""
 
     async def write(session: AsyncSession, effects: Effects) -> ImportSummary | None:
         leaving = await retiring_one(session, section, entry_id)
@@ -163,6 +165,7 @@ async def retire_entry(
         summary.handed_back = await retire(
             session, effects, leaving, hand_back=hand_back, tell_retired=tell_retired, now=SystemClock().now()
         )
+        await refuse_while_in_use(session, leaving)
         if summary.changed_anything:
             await session.merge(models.ServiceMeta(key=DIRECTORY_REVISION_KEY, value=uuid.uuid4().hex))
         return summary
@@ -254,7 +257,7 @@ async def _restart_changed_checkins(session: AsyncSession, residents: Iterable[f
 
 
 def _area_values(area: file_model.Area) -> dict[str, Any]:
-    return {"id": area.id, "name": area.name, "policy_id": area.policy}
+    return {"id": area.id, "name": area.name, "policy_id": area.policy, "active": area.active}
 
 
 def _policy_values(policy: file_model.Policy) -> dict[str, Any]:
@@ -267,6 +270,7 @@ def _policy_values(policy: file_model.Policy) -> dict[str, Any]:
         "arrive_within_s": policy.arrive_within_s,
         "resolve_within_s": policy.resolve_within_s,
         "arrival_radius_m": policy.arrival_radius_m,
+        "active": policy.active,
     }
 
 

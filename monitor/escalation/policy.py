@@ -2,8 +2,8 @@
 
 A policy is the directory's (``monitor.directory.model.Policy``: tiers, repeat rounds,
 whom to inform), kept as a row. An SOS or fall follows its area's policy; a person gone
-quiet or astray (missed check-in, left the safe zone) follows the policy that names its
-kind, else its area's; an area without one follows ``"default"``. Device-health alerts
+quiet or astray (missed check-in, left the safe zone) follows the active policy that names
+its kind, else its area's; an area without one follows ``"default"``. Device-health alerts
 follow none: duty staff hear of them in batches (``monitor.watch.health_reports``).
 """
 
@@ -47,7 +47,8 @@ async def policy_id_for(session: AsyncSession, kind: AlertKind, area: Area | Non
     if kind in HEALTH_KINDS:
         return None
     if kind in PERSON_KINDS:
-        for policy in await session.scalars(select(EscalationPolicy).order_by(EscalationPolicy.id)):
+        active = select(EscalationPolicy).where(EscalationPolicy.active.is_(True)).order_by(EscalationPolicy.id)
+        for policy in await session.scalars(active):
             if kind.value in (policy.kinds or []):
                 return policy.id
     return area.policy_id if area is not None and area.policy_id else DEFAULT_POLICY_ID

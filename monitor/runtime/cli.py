@@ -27,6 +27,7 @@ from monitor.core.effects import Effects
 from monitor.core.errors import UserError
 from monitor.directory.file import load_directory
 from monitor.directory.retire import HandBack, retirement_preview
+from monitor.directory.rules import SECTIONS
 from monitor.directory.sync import import_directory
 from monitor.directory.template_fit import template_lines
 from monitor.notify.sms.template_check import require_templates
@@ -83,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     importer.add_argument(
         "--prune",
         action="store_true",
-        help="retire the volunteers, residents and devices the file no longer lists (asks first)",
+        help="retire the entries (people, devices, areas, policies) the file no longer lists (asks first)",
     )
     importer.add_argument("--yes", action="store_true", help="with --prune: retire them without asking")
     importer.add_argument(
@@ -219,7 +220,7 @@ async def cmd_import(arguments: argparse.Namespace) -> int:
     async with _OpenDatabase(settings, arguments.config) as database:
         await upgrade(database)
         if arguments.prune and not arguments.yes and not arguments.dry_run:
-            leaving = await retirement_preview(database, directory, prune=True)
+            leaving = await retirement_preview(database, directory, prune=SECTIONS)
             if leaving and not _retiring_confirmed(arguments.file, leaving):
                 print(f"{arguments.file}: not imported, nothing was changed")
                 return 1
@@ -227,7 +228,7 @@ async def cmd_import(arguments: argparse.Namespace) -> int:
         summary = await import_directory(
             database,
             directory,
-            prune=arguments.prune,
+            prune=SECTIONS if arguments.prune else (),
             hand_back=hand_back,
             tell_retired=settings.sms.tell_retired,
             dry_run=arguments.dry_run,

@@ -67,6 +67,8 @@ class Area(Base):
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     policy_id: Mapped[str | None] = mapped_column(String(64))
+    #: false: retired, kept for the record; nobody may be in it (``monitor.directory.retire``)
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class Resident(Base):
@@ -237,6 +239,8 @@ class EscalationPolicy(Base):
     resolve_within_s: Mapped[int | None] = mapped_column(Integer)
     #: how close a shared phone position counts as arrived (NULL: the default)
     arrival_radius_m: Mapped[int | None] = mapped_column(Integer)
+    #: false: retired, kept for the record; no area follows it, nor any kind (``monitor.directory.retire``)
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class Alert(Base):

@@ -423,6 +423,8 @@ ZH: dict[str, str] = {
     "volunteers": "志愿者",
     "residents": "居民",
     "devices": "设备",
+    "areas": "片区",
+    "policies": "升级策略",
     "Hand the alerts they hold back to escalation": "把其手上的求助交回升级流程",
     "Retiring keeps the records (alerts and logs still name them); saving the entry again brings it back.": (
         "停用后记录仍保留（求助和日志中仍有其名字）；再次保存该条目即可恢复。"

@@ -5,19 +5,24 @@ lists), a retired resident's devices retire with her, and nobody is retired behi
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitor.actions.alert_actions import Taker
+from monitor.alerts.lifecycle import AlertKind, Outcome
 from monitor.core.effects import Effects
 from monitor.core.errors import UserError
 from monitor.directory.model import Directory
 from monitor.directory.retire import HandBack, retirement_preview
+from monitor.directory.rules import SECTIONS, entry_problems, known_in_database
 from monitor.directory.sync import import_directory
-from monitor.store.models import Alert, Device, Resident, Volunteer
+from monitor.escalation.policy import policy_id_for
+from monitor.store.models import Alert, Area, Device, Resident, Volunteer
 from tests.escalation.kit import NEAREST_FIRST, SUN_LI, World, directory, phones, world
-from tests.oncall.kit import CHEN_JING, FAR, LI_MING, ZHANG_WEI
+from tests.oncall.kit import CHEN_JING, FAR, LI_MING, TWO_TIERS, ZHANG_WEI
 
 
 def marked_inactive(file: Directory, *volunteer_ids: str) -> Directory:
@@ -91,9 +96,9 @@ async def test_prune_retires_whom_the_file_no_longer_lists_once(database_url: st
     async with world(database_url) as w:
         smaller = without(directory(), "v-4", "lead-2")
         plain = await import_directory(w.database, smaller)
-        preview = await retirement_preview(w.database, smaller, prune=True)
-        pruned = await import_directory(w.database, smaller, prune=True)
-        again = await import_directory(w.database, smaller, prune=True)
+        preview = await retirement_preview(w.database, smaller, prune=SECTIONS)
+        pruned = await import_directory(w.database, smaller, prune=SECTIONS)
+        again = await import_directory(w.database, smaller, prune=SECTIONS)
         left = await active_ids(w)
 
     assert plain.retired == {}  # without --prune, missing entries are left as they are
@@ -108,7 +113,7 @@ async def test_a_volunteer_holding_an_alert_is_not_retired_until_it_ends(databas
         alert_id = await w.raise_sos()
         await w.reply(LI_MING, "ACK")
         with pytest.raises(UserError) as refused:
-            await import_directory(w.database, without(directory(), "v-1", "v-4"), prune=True)
+            await import_directory(w.database, without(directory(), "v-1", "v-4"), prune=SECTIONS)
         left = await active_ids(w)
 
     assert str(refused.value) == (
@@ -143,9 +148,9 @@ async def test_a_retired_resident_takes_her_devices_with_her_until_she_is_listed
 async def test_prune_retires_the_devices_the_file_no_longer_lists(database_url: str) -> None:
     async with world(database_url) as w:
         handed_in = without(directory(), "hall-button", section="devices")
-        preview = await retirement_preview(w.database, handed_in, prune=True)
-        pruned = await import_directory(w.database, handed_in, prune=True)
-        again = await import_directory(w.database, handed_in, prune=True)
+        preview = await retirement_preview(w.database, handed_in, prune=SECTIONS)
+        pruned = await import_directory(w.database, handed_in, prune=SECTIONS)
+        again = await import_directory(w.database, handed_in, prune=SECTIONS)
         left = await active_ids(w, Device)
 
     assert preview == {"devices": ["hall-button (button of r-3)"]} == pruned.retired
@@ -159,7 +164,7 @@ async def test_a_resident_or_device_with_an_open_alert_is_not_retired(database_u
         with pytest.raises(UserError) as device_refused:
             await import_directory(w.database, retired_in_file(directory(), "devices", "btn-1"))
         with pytest.raises(UserError) as resident_refused:
-            await import_directory(w.database, without(directory(), "r-1", section="residents"), prune=True)
+            await import_directory(w.database, without(directory(), "r-1", section="residents"), prune=SECTIONS)
         residents_left, devices_left = await active_ids(w, Resident), await active_ids(w, Device)
 
     nobody = "and there is nobody to hand it to; end that alert (resolve or cancel it at the console), "
@@ -177,7 +182,7 @@ async def test_a_retiring_volunteers_alert_is_handed_back_to_escalation(database
         alert_id = await w.raise_sos()
         await w.reply(LI_MING, "ACK")
         summary = await import_directory(
-            w.database, without(directory(), "v-1"), prune=True, hand_back=hand_back_to_escalation(w)
+            w.database, without(directory(), "v-1"), prune=SECTIONS, hand_back=hand_back_to_escalation(w)
         )
         handed_back = await w.alert(alert_id)
         await w.after(seconds=1)  # a running monitor's escalation timer takes it from here
@@ -197,7 +202,9 @@ async def test_a_retired_volunteer_is_told_once_when_the_config_says_so(database
         await import_directory(w.database, marked_inactive(directory(), "v-4"), tell_retired=True)
         await import_directory(w.database, marked_inactive(directory(), "v-4"), tell_retired=True)
         await import_directory(w.database, directory(), tell_retired=True)  # back on the team ...
-        await import_directory(w.database, without(directory(), "v-4"), prune=True, tell_retired=True)  # ... and off
+        await import_directory(
+            w.database, without(directory(), "v-4"), prune=SECTIONS, tell_retired=True
+        )  # ... and off
         told = await w.notifications(purpose="retired")
 
     assert [(sms.phone, sms.body) for sms in told] == [
@@ -208,9 +215,9 @@ async def test_a_retired_volunteer_is_told_once_when_the_config_says_so(database
 async def test_a_dry_run_shows_what_an_import_would_do_and_writes_nothing(database_url: str) -> None:
     async with world(database_url) as w:
         changed = retired_in_file(without(directory(), "v-4"), "residents", "r-3")
-        dry = await import_directory(w.database, changed, prune=True, dry_run=True)
+        dry = await import_directory(w.database, changed, prune=SECTIONS, dry_run=True)
         volunteers, residents, devices = await active_ids(w), await active_ids(w, Resident), await active_ids(w, Device)
-        real = await import_directory(w.database, changed, prune=True)
+        real = await import_directory(w.database, changed, prune=SECTIONS)
 
     assert (
         dry.retired
@@ -222,3 +229,106 @@ async def test_a_dry_run_shows_what_an_import_would_do_and_writes_nothing(databa
         }
     )
     assert "v-4" in volunteers and "r-3" in residents and "btn-3" in devices  # the dry run changed nothing
+
+
+def moved(file: Directory, section: str, entry_id: str, **values: object) -> Directory:
+    """``file`` with these values on one entry of ``section``."""
+    entries = [entry.model_copy(update=values) if entry.id == entry_id else entry for entry in getattr(file, section)]
+    return file.model_copy(update={section: entries})
+
+
+def resolved(w: World, alert_id: int) -> Callable[[AsyncSession, Effects], Awaitable[None]]:
+    """Work resolving the (taken) alert, as duty staff do at the console."""
+
+    async def work(session: AsyncSession, effects: Effects) -> None:
+        alert = await session.get(Alert, alert_id)
+        assert alert is not None
+        await w.actions.resolve(
+            session, effects, alert, actor="user:duty", by="duty", now=w.clock.now(), outcome=Outcome.FALSE_ALARM
+        )
+
+    return work
+
+
+#: A policy of its own for missed check-ins, and one an area may follow at night.
+KIND_AND_NIGHT_POLICIES = (
+    TWO_TIERS
+    + """
+[[policies]]
+id = "checkins"
+kinds = ["missed_checkin"]
+tiers = [{ notify = ["area"], ack_timeout_s = 600 }]
+
+[[policies]]
+id = "night"
+tiers = [{ notify = ["role:leader"], ack_timeout_s = 60 }]
+"""
+)
+
+
+async def test_an_area_is_retired_only_once_nobody_and_no_alert_is_left_in_it(database_url: str) -> None:
+    async with world(database_url) as w:
+        hexi_retired = retired_in_file(directory(), "areas", "a-2")
+        with pytest.raises(UserError) as people_left:
+            await import_directory(w.database, hexi_retired)
+        with pytest.raises(UserError) as pruned_with_people:
+            await import_directory(w.database, without(directory(), "a-n", section="areas"), prune=SECTIONS)
+        alert_id = await w.raise_sos("r-2", "btn-2")
+        moved_out = moved(moved(hexi_retired, "residents", "r-2", area="a-1"), "volunteers", "v-4", areas=["a-1"])
+        moved_out = retired_in_file(moved_out, "volunteers", "v-5")  # Zhou Min leaves with it
+        with pytest.raises(UserError) as alert_left:
+            await import_directory(w.database, moved_out)
+        await w.reply(SUN_LI, "ACK")
+        await w.write(resolved(w, alert_id))
+        summary = await import_directory(w.database, moved_out)
+        again = await import_directory(w.database, moved_out)
+        async with w.database.read() as session:
+            known = await known_in_database(session)
+            problems = [
+                p.sentence for p in entry_problems(moved_out.residents[0].model_copy(update={"area": "a-2"}), known)
+            ]
+
+    assert str(people_left.value) == (
+        'area "a-2" (Hexi 1) is still used by resident r-2 (Margaret Chen); volunteers v-4 (Sun Li), v-5 (Zhou Min); '
+        "move them to another area or retire them, then import again (nothing was changed)."
+    )
+    assert str(pruned_with_people.value).startswith(
+        'area "a-n" (Riverside) is still used by resident r-n (Ada Byrne); volunteers '
+    )
+    assert str(alert_left.value) == (
+        f'area "a-2" (Hexi 1) is still used by alert {alert_id} (sos, open); '
+        "end those alerts (resolve or cancel them at the console), then import again (nothing was changed)."
+    )
+    assert summary.retired == {"volunteers": ["v-5 (Zhou Min, volunteer)"], "areas": ["a-2 (Hexi 1)"]}
+    assert "areas retired: a-2 (Hexi 1)" in summary.lines()
+    assert not again.changed_anything
+    assert problems == ['area "a-2" is retired; choose another or bring it back']
+
+
+async def test_a_policy_is_retired_only_once_no_area_or_alert_follows_it(database_url: str) -> None:
+    async with world(database_url, policies=KIND_AND_NIGHT_POLICIES) as w:
+        with pytest.raises(UserError) as areas_follow:
+            await import_directory(
+                w.database, retired_in_file(directory(KIND_AND_NIGHT_POLICIES), "policies", "default")
+            )
+        at_night = moved(directory(KIND_AND_NIGHT_POLICIES), "areas", "a-1", policy="night")
+        await import_directory(w.database, at_night)
+        alert_id = await w.raise_sos()  # follows "night"
+        with pytest.raises(UserError) as alert_follows:
+            await import_directory(w.database, retired_in_file(directory(KIND_AND_NIGHT_POLICIES), "policies", "night"))
+        checkins_retired = retired_in_file(at_night, "policies", "checkins")
+        summary = await import_directory(w.database, checkins_retired)
+        async with w.database.read() as session:
+            area = await session.get(Area, "a-2")
+            missed_checkin_follows = await policy_id_for(session, AlertKind.MISSED_CHECKIN, area)
+
+    assert str(areas_follow.value) == (
+        'policy "default" is still used by areas a-1 (Tianxian 3), a-2 (Hexi 1), a-n (Riverside); '
+        "give those areas another policy or retire them, then import again (nothing was changed)."
+    )
+    assert str(alert_follows.value) == (
+        f'policy "night" is still used by alert {alert_id} (sos, open); '
+        "end those alerts (resolve or cancel them at the console), then import again (nothing was changed)."
+    )
+    assert summary.retired == {"policies": ["checkins"]}
+    assert missed_checkin_follows == "default"  # a retired policy no longer catches its kinds

@@ -91,7 +91,8 @@ async def test_the_api_retires_a_volunteer_and_hands_their_alert_back_when_asked
     assert handed.status_code == 200, handed.text
     assert handed.json() == {"retired": {"volunteers": ["v-2 (Zhang Wei, volunteer)"]}, "handed_back": [1]}
     assert "王秀英" in asked.body  # the area leader is asked at once
-    assert missing.status_code == 404 and areas.status_code == 404
+    assert missing.status_code == 404
+    assert areas.status_code == 409 and areas.json()["error"].startswith('area "a-1" (Tianxian 3) is still used by ')
     assert entry["active"] is False
 
 

@@ -252,7 +252,7 @@ async def directory_put(request: Request) -> Response:
 
 
 async def directory_retire(request: Request) -> Response:
-    """DELETE: retire the entry (volunteers, residents, devices) by the directory's rules;
+    """DELETE: retire the entry (of any section) by the directory's rules;
     ``?reassign=true`` hands the alerts a volunteer holds back to escalation instead of refusing."""
     principal = await require_user(request, admin=True)
     section = _section(request)

@@ -378,12 +378,22 @@ async def reference_problems(
 
 
 async def choices(session: AsyncSession) -> dict[str, list[tuple[str, str]]]:
-    """(value, label) lists for the select fields that name other entries."""
-    areas = (await session.execute(select(models.Area.id, models.Area.name).order_by(models.Area.name))).all()
+    """(value, label) lists for the select fields that name other entries (retired ones left out)."""
+    areas = (
+        await session.execute(
+            select(models.Area.id, models.Area.name).where(models.Area.active.is_(True)).order_by(models.Area.name)
+        )
+    ).all()
     residents = (
         await session.execute(select(models.Resident.id, models.Resident.name).order_by(models.Resident.name))
     ).all()
-    policies = (await session.scalars(select(models.EscalationPolicy.id).order_by(models.EscalationPolicy.id))).all()
+    policies = (
+        await session.scalars(
+            select(models.EscalationPolicy.id)
+            .where(models.EscalationPolicy.active.is_(True))
+            .order_by(models.EscalationPolicy.id)
+        )
+    ).all()
     return {
         "areas": [(area_id, f"{name} ({area_id})") for area_id, name in areas],
         "residents": [(resident_id, f"{name} ({resident_id})") for resident_id, name in residents],

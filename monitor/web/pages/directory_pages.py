@@ -2,7 +2,7 @@
 
 Saving goes through the same upsert as `callwatch import` (``import_directory``), so a
 device added here is subscribed to by every running monitor, as one added by file. Retiring a
-volunteer, resident or device (after a confirmation) follows the file's rules too
+volunteer, resident, device, area or policy (after a confirmation) follows the file's rules too
 (``retire_entry``, ``monitor.directory.retire``).
 """
 
@@ -35,8 +35,8 @@ from monitor.web.services import context_of, services_of
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 LIST_LIMIT = 1000
-#: The sections whose entries can be retired here
-RETIRABLE = frozenset({"volunteers", "residents", "devices"})
+#: The sections whose entries can be retired here: all of them
+RETIRABLE = frozenset(forms.SECTIONS)
 #: The sections whose people can be erased here, and what ``erase_person`` calls them
 ERASABLE = {"residents": "resident", "volunteers": "volunteer"}
 
