@@ -111,6 +111,8 @@ class TwilioSettings(Section):
     messaging_service_sid: str | None = None
     api_base_url: str = "https://api.twilio.com"
     timeout_s: float = Field(default=10.0, gt=0, le=60)
+    #: whether SMS through it may carry the responder link ([sms] responder_links)
+    links: bool = True
 
     @model_validator(mode="after")
     def _has_sender(self) -> TwilioSettings:
@@ -125,6 +127,7 @@ class SandboxSettings(Section):
     from_number: str = SANDBOX_FROM_NUMBER
     api_base_url: str = "http://127.0.0.1:8025"
     timeout_s: float = Field(default=10.0, gt=0, le=60)
+    links: bool = True
 
     def as_twilio(self) -> TwilioSettings:
         return TwilioSettings(
@@ -133,6 +136,7 @@ class SandboxSettings(Section):
             from_number=self.from_number,
             api_base_url=self.api_base_url,
             timeout_s=self.timeout_s,
+            links=self.links,
         )
 
 
@@ -154,6 +158,9 @@ class AliyunSettings(Section):
     #: the SMS API's address; the sandbox's (``http://127.0.0.1:8025``) in tests and the demo
     endpoint: str = "https://dysmsapi.aliyuncs.com"
     timeout_s: float = Field(default=10.0, gt=0, le=60)
+    #: whether SMS through it may carry the responder link: mainland Chinese networks block SMS
+    #: with links unless the template was approved with one
+    links: bool = False
     #: the secret part of the SmsUp push address ``[web] public_url`` + /aliyun/sms-up/<token>: the
     #: pushes carry no signature, so knowing the address is what lets a push in
     push_token: str = Field(min_length=16, repr=False)
@@ -181,8 +188,19 @@ class AliyunSettings(Section):
         return allowed
 
 
+#: Who carries SMS: Twilio, the SMS sandbox (Twilio's API, for tests and the demo), only the log
+#: ("console"), or Alibaba Cloud
+SmsProvider = Literal["twilio", "sandbox", "console", "aliyun"]
+#: The providers that speak Twilio's API (one account: SMS, calls, their webhooks' signatures)
+TWILIO_API_PROVIDERS = ("twilio", "sandbox")
+
+
 class SmsSettings(Section):
-    provider: Literal["twilio", "sandbox", "console", "aliyun"] = "console"
+    #: the one provider; ``providers`` names several, in failover order
+    provider: SmsProvider = "console"
+    #: SMS go out through the first of these that is up; what one could not send goes out
+    #: through the next (docs/configuration.md, "Several providers")
+    providers: list[SmsProvider] = Field(default_factory=list)
     twilio: TwilioSettings | None = None
     aliyun: AliyunSettings | None = None
     sandbox: SandboxSettings = SandboxSettings()
@@ -197,30 +215,51 @@ class SmsSettings(Section):
     send_rate_per_s: float = Field(default=10.0, gt=0, le=1000)
     #: A message the provider keeps refusing for temporary reasons is retried until it is this old.
     give_up_after_s: float = Field(default=3600.0, ge=60)
-    #: Each ask carries a short link to the responder page ([web] public_url + /r/...). Turn it
-    #: off where the provider or network refuses SMS with links (mainland China's do): the ask
-    #: then carries the map link, and says everything essential without a page either way.
+    #: Each ask carries a short link to the responder page ([web] public_url + /r/...), through
+    #: the providers whose ``links`` allow it; through the others the ask carries the map link,
+    #: and it says everything essential without a page either way.
     responder_links: bool = True
     #: A volunteer the directory retires (``active = false``, ``callwatch import --prune``) gets one
     #: SMS saying they will not be asked again; once per volunteer, ever.
     tell_retired: bool = False
 
     @model_validator(mode="after")
-    def _twilio_configured(self) -> SmsSettings:
-        if self.provider == "twilio" and self.twilio is None:
+    def _providers_configured(self) -> SmsSettings:
+        if self.providers and "provider" in self.model_fields_set:
+            raise ValueError('set either provider = "..." or providers = [...], not both')
+        if len(set(self.providers)) != len(self.providers):
+            raise ValueError("providers names a provider twice; name each once, in failover order")
+        if len(self.providers) > 1 and "console" in self.providers:
+            raise ValueError('"console" sends nothing: it cannot be one of several providers')
+        if sum(1 for name in self.provider_order if name in TWILIO_API_PROVIDERS) > 1:
+            raise ValueError('"twilio" and "sandbox" speak the same API from one account: name one of them')
+        if "twilio" in self.provider_order and self.twilio is None:
             raise ValueError("needs a [sms.twilio] section with account_sid, auth_token and from_number")
-        if self.provider == "aliyun" and self.aliyun is None:
+        if "aliyun" in self.provider_order and self.aliyun is None:
             raise ValueError(
                 "needs a [sms.aliyun] section with sign_name, access_key_id, access_key_secret, push_token "
                 "and [sms.aliyun.templates]"
             )
         return self
 
+    @property
+    def provider_order(self) -> list[str]:
+        """The providers in failover order: ``providers``, or the one ``provider``."""
+        return list(self.providers) or [self.provider]
+
+    @property
+    def any_links(self) -> bool:
+        """Whether a responder link may go out at all: ``responder_links``, and a provider carrying links."""
+        sections = {"twilio": self.twilio, "sandbox": self.sandbox, "aliyun": self.aliyun}
+        return self.responder_links and any(
+            (section := sections.get(name)) is None or section.links for name in self.provider_order
+        )
+
     def gateway_settings(self) -> TwilioSettings | None:
-        """The Twilio-API settings in use, or None for the console gateway."""
-        if self.provider == "sandbox":
+        """The Twilio-API settings in use (the sandbox's or Twilio's), or None without either."""
+        if "sandbox" in self.provider_order:
             return self.sandbox.as_twilio()
-        if self.provider == "twilio":
+        if "twilio" in self.provider_order:
             return self.twilio
         return None
 
@@ -396,7 +435,8 @@ class Settings(Section):
     def _calls_need_a_provider(self) -> Settings:
         if self.voice.enabled and self.sms.gateway_settings() is None:
             raise ValueError(
-                '[voice] enabled = true needs [sms] provider = "twilio" or "sandbox" (calls go through that account)'
+                '[voice] enabled = true needs [sms] provider = "twilio" or "sandbox", or one of them in providers '
+                "(calls go through that account)"
             )
         if self.voice.enabled and self.caller_id() is None:
             raise ValueError(

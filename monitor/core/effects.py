@@ -44,6 +44,10 @@ class ClaimedNotification:
     priority: int
     #: among rows of one priority, lower first: asks about an SOS or a fall before others
     rank: int = 0
+    #: the text without its responder link, for a provider that carries none (None: it has none)
+    without_link: str | None = None
+    #: the provider its attempt goes to (None: the channel's first; ``monitor.notify.outbox``)
+    provider: str | None = None
 
 
 @dataclass(slots=True)

@@ -33,13 +33,14 @@ class Health:
             name: {"": ComponentStatus(ok=name != "broker", detail="starting", since=now)} for name in self.COMPONENTS
         }
 
-    def mark(self, component: str, *, ok: bool, detail: str, reporter: str = "") -> None:
+    def mark(self, component: str, *, ok: bool, detail: str, reporter: str = "", since: datetime | None = None) -> None:
+        """``since``: when it became so, where another monitor may have seen it first (a provider's row)."""
         reports = self._reports.setdefault(component, {})
         current = reports.get(reporter)
-        if current is not None and current.ok == ok:
+        if current is not None and current.ok == ok and (since is None or since == current.since):
             current.detail = detail
             return
-        reports[reporter] = ComponentStatus(ok=ok, detail=detail, since=self.clock.now())
+        reports[reporter] = ComponentStatus(ok=ok, detail=detail, since=since or self.clock.now())
 
     @property
     def components(self) -> dict[str, ComponentStatus]:

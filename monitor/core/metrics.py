@@ -59,6 +59,24 @@ class Metrics:
             ["kind", "code"],
             registry=self.registry,
         )
+        self.provider_up = Gauge(
+            "callwatch_provider_up",
+            "1 while a channel's provider is up (messages go out through the first that is up), 0 while down",
+            ["channel", "provider"],
+            registry=self.registry,
+        )
+        self.provider_since = Gauge(
+            "callwatch_provider_state_since_seconds",
+            "Since when (Unix time) a channel's provider has been up or down",
+            ["channel", "provider"],
+            registry=self.registry,
+        )
+        self.failovers = Counter(
+            "callwatch_failovers",
+            "Notifications a provider could not send, moved on to the channel's next provider",
+            ["channel", "from_provider", "to_provider"],
+            registry=self.registry,
+        )
         self.sms_delivery = Counter(
             "callwatch_sms_delivery_reports",
             "Delivery reports received, by status",

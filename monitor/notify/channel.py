@@ -8,7 +8,9 @@ outbox (``monitor.notify.outbox``) hands each claimed notification to the channe
 its row. A channel sends a message, finds out whether one it may have sent before an
 interruption did go out (so nothing is ever sent twice), answers a cheap health check, and
 reads its provider's delivery reports. Adding a channel is a module in ``monitor/notify``
-implementing ``Channel`` and one line in ``monitor.notify.channels``.
+implementing ``Channel`` and one line in ``monitor.notify.channels``. A channel may have several
+providers (``[sms] providers``): each is a ``Channel`` of the same name, and the outbox sends
+through the first that is up (``monitor.notify.provider_watch``).
 """
 
 from __future__ import annotations
@@ -72,8 +74,10 @@ class Channel(Protocol):
 
     #: the channel people are reached on, as tiers name it: "sms"
     name: str
-    #: who carries it: "twilio", "log"
+    #: who carries it, as ``[sms] providers`` names it: "twilio", "aliyun", "log"
     provider: str
+    #: whether its messages may carry the responder link (``links`` of the provider's section)
+    links: bool
 
     async def __aenter__(self) -> Self: ...
 

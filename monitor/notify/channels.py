@@ -8,9 +8,12 @@ SOS waits (``python -m bench.recovery``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from monitor.config.settings import Settings
 from monitor.notify.channel import Channel
 from monitor.notify.log_channel import LogChannel
+from monitor.notify.requests import SMS
 from monitor.notify.sms.twilio import TwilioSms
 from monitor.notify.voice.twilio_voice import TwilioVoice
 
@@ -18,22 +21,36 @@ from monitor.notify.voice.twilio_voice import TwilioVoice
 STATUS_CALLBACK_PATH = "/twilio/status"
 
 
-def configured_channels(settings: Settings) -> dict[str, Channel]:
-    """Each configured channel by the name tiers use for it; SMS always (a log stand-in without a
-    provider), voice when ``[voice] enabled`` (the settings make sure it has a Twilio account)."""
+def configured_channels(settings: Settings) -> list[Channel]:
+    """Each provider of each configured channel, a channel's in failover order: SMS always (a log
+    stand-in without a provider), voice when ``[voice] enabled`` (the settings make sure it has a
+    Twilio account)."""
+    channels = [sms_provider(settings, name) for name in settings.sms.provider_order]
     twilio = settings.sms.gateway_settings()
-    sms: Channel
-    if settings.sms.provider == "aliyun" and settings.sms.aliyun is not None:
-        from monitor.notify.sms.aliyun import AliyunSms  # only here: see the module's docstring
-
-        sms = AliyunSms(settings.sms.aliyun)
-    elif twilio is not None:
-        sms = TwilioSms(twilio, status_callback_url=settings.web.public_url + STATUS_CALLBACK_PATH)
-    else:
-        sms = LogChannel()
-    channels: dict[str, Channel] = {sms.name: sms}
     caller_id = settings.caller_id()
     if settings.voice.enabled and twilio is not None and caller_id is not None:
-        voice = TwilioVoice(twilio, settings.voice, caller_id=caller_id, public_url=settings.web.public_url)
-        channels[voice.name] = voice
+        channels.append(TwilioVoice(twilio, settings.voice, caller_id=caller_id, public_url=settings.web.public_url))
     return channels
+
+
+def sms_provider(settings: Settings, name: str) -> Channel:
+    """The SMS channel through the provider ``[sms] providers`` calls ``name``."""
+    if name == "aliyun" and settings.sms.aliyun is not None:
+        from monitor.notify.sms.aliyun import AliyunSms  # only here: see the module's docstring
+
+        return AliyunSms(settings.sms.aliyun)
+    twilio = settings.sms.gateway_settings()
+    if name in ("twilio", "sandbox") and twilio is not None:
+        callback = settings.web.public_url + STATUS_CALLBACK_PATH
+        return TwilioSms(twilio, status_callback_url=callback, provider=name)
+    return LogChannel()
+
+
+def channel_names(channels: Sequence[Channel]) -> list[str]:
+    """The channels tiers may name, once each: "sms", "voice"."""
+    return list(dict.fromkeys(channel.name for channel in channels))
+
+
+def providers_of(channels: Sequence[Channel], name: str = SMS) -> list[Channel]:
+    """The providers of the channel ``name``, in failover order."""
+    return [channel for channel in channels if channel.name == name]

@@ -19,6 +19,7 @@ log = logging.getLogger("callwatch.notify.log")
 
 class LogChannel:
     provider = "log"
+    links = True
 
     def __init__(self, name: str = SMS) -> None:
         self.name = name

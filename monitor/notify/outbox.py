@@ -18,6 +18,16 @@ no connection) are retried with backoff for as long as the message is worth send
 permanent ones (invalid number, landline) mark the row ``rejected``, and the
 ``UnreachableHook`` it was given (escalation's) decides in the same transaction what that
 means for the alert.
+
+A channel may have several providers (``[sms] providers``, in failover order). A row goes to
+the first that is up (``monitor.notify.provider_watch``); the provider it goes to is on the
+row before the request (a row that names none goes to the channel's first), so a row in doubt
+is always settled with the provider that may have it. When a provider fails in a way that says
+"not sent" (no connection, 5xx, our account or template refused), the same transaction that
+records the failure puts the row on the next provider that is up and wakes the outbox: it goes
+out within moments. A request whose outcome is unknown is settled with its provider first, as
+above, and goes to the next provider only once that one has no record of it. A message with a
+responder link goes through a provider that carries no links without it.
 """
 
 from __future__ import annotations
@@ -41,7 +51,7 @@ from monitor.core.pending import PendingCount
 from monitor.notify.channel import Channel, FailureKind, Outgoing, SendFailure, SendReceipt
 from monitor.notify.delivery import STRAY_REPORT, UnreachableHook, apply_delivery_reports, apply_stray_reports
 from monitor.notify.pacing import SendGate
-from monitor.notify.provider_watch import ProviderWatch
+from monitor.notify.provider_watch import ProviderWatch, add_providers, provider_rows
 from monitor.notify.rate_share import leave, monitors_running, share_of
 from monitor.notify.requests import ASKING, SMS, NotificationStatus, claimed_notification, lock_notification, note_about
 from monitor.notify.sms.phone_limit import ClaimPass, PhoneLimit
@@ -66,6 +76,9 @@ class _Sent:
     notification_id: int
     receipt: SendReceipt
     at: datetime
+    #: the provider that accepted it, and the text it was given
+    provider: ProviderWatch
+    text: str
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -73,15 +86,18 @@ def retry_delay(attempts: int) -> timedelta:
     return timedelta(seconds=min(60, 2**attempts))
 
 
-def outgoing(claimed: ClaimedNotification) -> Outgoing:
-    return Outgoing(claimed.to, Message(claimed.template, claimed.text, claimed.params), claimed.id)
+def outgoing(claimed: ClaimedNotification, carrier: Channel) -> Outgoing:
+    """The row's message as ``carrier`` is given it (without the responder link if it carries none)."""
+    message = Message(claimed.template, claimed.text, claimed.params, claimed.without_link)
+    return Outgoing(claimed.to, message.for_links(carrier.links), claimed.id)
 
 
 class Outbox:
     def __init__(
         self,
         database: Database,
-        channels: Mapping[str, Channel],
+        #: every provider of every channel, a channel's in failover order (``monitor.notify.channels``)
+        channels: Sequence[Channel],
         clock: Clock,
         metrics: Metrics,
         health: Health,
@@ -101,7 +117,10 @@ class Outbox:
         concurrency: int = 32,
     ) -> None:
         self.database = database
-        self.channels = dict(channels)
+        #: each channel's providers, in failover order
+        self.providers: dict[str, tuple[Channel, ...]] = {}
+        for channel in channels:
+            self.providers[channel.name] = (*self.providers.get(channel.name, ()), channel)
         self.clock = clock
         self.metrics = metrics
         self.instance_id = instance_id
@@ -111,13 +130,20 @@ class Outbox:
         self.limit = PhoneLimit(phone_limit)
         self.give_up_after = timedelta(seconds=give_up_after_s)
         self.gone_after = timedelta(seconds=gone_after_s)
-        #: each channel's sender rate at the provider, shared with the other monitors on this database
-        self.sender_rates = {name: (channel_rates or {}).get(name, rate_per_s) for name in self.channels}
-        #: per channel: its gate (rate and requests at once) and its provider's health
+        #: each channel's sender rate at a provider, shared with the other monitors on this database
+        self.sender_rates = {name: (channel_rates or {}).get(name, rate_per_s) for name in self.providers}
+        self.health = health
+        #: per provider of a channel: its gate (rate and requests at once) and its state
         self.gates = {
-            name: SendGate(rate_per_s=self.sender_rates[name], concurrency=concurrency) for name in self.channels
+            (name, channel.provider): SendGate(rate_per_s=self.sender_rates[name], concurrency=concurrency)
+            for name, providers in self.providers.items()
+            for channel in providers
         }
-        self.watches = {name: ProviderWatch(health, name, channel.provider) for name, channel in self.channels.items()}
+        self.watches = {
+            (name, channel.provider): ProviderWatch(health, metrics, name, channel.provider, one_of=len(providers))
+            for name, providers in self.providers.items()
+            for channel in providers
+        }
         self._wake = asyncio.Event()
         #: rows this process claimed and has not recorded yet: their leases are renewed
         self._in_hand: set[int] = set()
@@ -178,27 +204,105 @@ class Outbox:
         while not stop.requested:
             try:
                 await self._renew_leases()
+                await self.read_providers()
                 await self.recover_stale()
                 await self.apply_stray_reports()
-                for name, watch in self.watches.items():
+                for (channel, provider), watch in self.watches.items():
                     if watch.check_due():
-                        await self.check_provider(name)
+                        await self.check_provider(channel, provider)
                 await self.share_rate()
             except Exception as exc:
                 _log_pass_failure("upkeep", exc)
             await stop.idle(every)
 
     async def share_rate(self) -> None:
-        """Take this monitor's share of the sender's rate (``monitor.notify.rate_share``)."""
+        """Take this monitor's share of each sender's rate (``monitor.notify.rate_share``)."""
         if self.database.is_sqlite:
             return  # one monitor process writes to SQLite: the whole rate is its own
         running = await monitors_running(self.database, self.instance_id, self.clock.now(), self.gone_after)
-        for name, gate in self.gates.items():
+        for (name, provider), gate in self.gates.items():
             shared = self.sender_rates[name]
             rate = share_of(shared, running)
             if rate != gate.rate_per_s:
-                log.info("sending at %g %s/s: %d monitors share the sender's %g/s", rate, name, running, shared)
+                log.info(
+                    "sending at %g %s/s through %s: %d monitors share the sender's %g/s",
+                    rate,
+                    name,
+                    provider,
+                    running,
+                    shared,
+                )
                 gate.set_rate(rate)
+
+    # -- providers -----------------------------------------------------------------------------
+
+    async def add_providers(self) -> None:
+        """Give every configured provider its state row (at start), and take the rows' states."""
+        now = self.clock.now()
+        async with self.database.write() as session:
+            for name, providers in self.providers.items():
+                await add_providers(session, name, [channel.provider for channel in providers], now)
+        await self.read_providers()
+
+    async def read_providers(self) -> None:
+        """Take each provider's state as its row says (another monitor may have marked it)."""
+        async with self.database.read() as session:
+            rows = await provider_rows(session)
+        for row in rows:
+            if (watch := self.watches.get((row.channel, row.provider))) is not None:
+                watch.show(row)
+        self._show_channels()
+
+    def _show_channels(self) -> None:
+        """A channel of several providers is down on /healthz only while all of them are."""
+        for name, providers in self.providers.items():
+            if len(providers) == 1:
+                continue  # its provider's state is the channel's
+            up = [channel.provider for channel in providers if not self.watches[(name, channel.provider)].down]
+            detail = f"through {up[0]} ({', '.join(up)} up)" if up else "every provider is down"
+            self.health.mark(name, ok=bool(up), detail=detail)
+
+    def in_failover_order(self, channel: str) -> list[Channel]:
+        """A channel's providers, those up first, each group in the configured order."""
+        providers = self.providers.get(channel, ())
+        return sorted(providers, key=lambda carrier: self.watches[(channel, carrier.provider)].down)
+
+    def _named(self, channel: str, provider: str | None) -> Channel | None:
+        """The channel's provider a row names (None: the channel's first); None if not configured here."""
+        providers = self.providers.get(channel, ())
+        if provider is None:
+            return providers[0] if providers else None
+        return next((carrier for carrier in providers if carrier.provider == provider), None)
+
+    def _carrier(self, claimed: ClaimedNotification) -> Channel | None:
+        """The provider to hand a row to: the one it names, unless that is down and another is up."""
+        named = self._named(claimed.channel, claimed.provider)
+        if named is not None and not self.watches[(claimed.channel, named.provider)].down:
+            return named
+        up = self.in_failover_order(claimed.channel)
+        return up[0] if up else None
+
+    def _next_provider(self, channel: str, after: str) -> Channel | None:
+        """The first provider after ``after`` that is up: where a message ``after`` did not send goes next."""
+        providers = self.providers.get(channel, ())
+        names = [carrier.provider for carrier in providers]
+        later = providers[names.index(after) + 1 :] if after in names else ()
+        return next((carrier for carrier in later if not self.watches[(channel, carrier.provider)].down), None)
+
+    async def _assign(self, claimed: ClaimedNotification, carrier: Channel) -> bool:
+        """Write on a claimed row the provider it goes to, before the request, so a crash after it
+        is settled with that provider; False when the row is no longer this claim's."""
+        async with self.database.write() as session:
+            result = await session.execute(
+                update(Notification)
+                .where(
+                    Notification.id == claimed.id,
+                    Notification.status == NotificationStatus.CLAIMED,
+                    Notification.attempts == claimed.attempts,
+                )
+                .values(provider=carrier.provider)
+            )
+        return bool(getattr(result, "rowcount", 0))
 
     async def leave(self) -> None:
         """This monitor stops: the others take its share of the rate at once."""
@@ -243,34 +347,47 @@ class Outbox:
         """``claimed_here``: given to ``send_claimed`` (counted until the provider answers)."""
         try:
             try:
-                outcome = await self._hand_over(notification)
+                carrier, outcome = await self._hand_over(notification)
             finally:
                 if claimed_here:
                     self._claimed_unanswered.done()
+            if carrier is None or outcome is None:
+                return
             if isinstance(outcome, SendFailure):
-                await self._record_failure(notification, outcome)
+                await self._record_failure(notification, carrier, outcome)
             else:
-                await self._record_sent(notification.id, notification.channel, outcome)
+                await self._record_sent(notification, carrier, outcome)
         finally:
             self._in_hand.discard(notification.id)
 
-    async def _hand_over(self, notification: ClaimedNotification) -> SendReceipt | SendFailure:
-        channel = self.channels.get(notification.channel)
-        if channel is None:
+    async def _hand_over(
+        self, notification: ClaimedNotification
+    ) -> tuple[Channel | None, SendReceipt | SendFailure | None]:
+        """The provider the row went to and its answer; no answer when the row was no longer ours."""
+        carrier = self._carrier(notification)
+        if carrier is None:
             # Queued by a monitor with a channel this one lacks: nobody here can carry it.
-            return SendFailure(FailureKind.PERMANENT, "channel", f"no {notification.channel} channel is configured")
-        async with self.gates[notification.channel].turn(notification.priority, notification.rank):
+            no_channel = SendFailure(
+                FailureKind.PERMANENT, "channel", f"no {notification.channel} channel is configured"
+            )
+            await self._record_failure(notification, None, no_channel)
+            return None, None
+        named = self._named(notification.channel, notification.provider)
+        if carrier is not named and not await self._assign(notification, carrier):
+            return carrier, None
+        async with self.gates[(notification.channel, carrier.provider)].turn(notification.priority, notification.rank):
             try:
-                return await channel.send(outgoing(notification))
+                return carrier, await carrier.send(outgoing(notification, carrier))
             except SendFailure as failure:
-                return failure
+                return carrier, failure
 
-    async def _record_sent(self, notification_id: int, channel: str, receipt: SendReceipt) -> None:
-        self.watches[channel].sent()
-        self.metrics.notifications_sent.labels(channel=channel).inc()
-        if channel == SMS:
+    async def _record_sent(self, claimed: ClaimedNotification, carrier: Channel, receipt: SendReceipt) -> None:
+        self.metrics.notifications_sent.labels(channel=claimed.channel).inc()
+        if claimed.channel == SMS:
             self.metrics.sms_sent.inc()
-        await self._sent_records.submit(_Sent(notification_id, receipt, self.clock.now()))
+        watch = self.watches[(claimed.channel, carrier.provider)]
+        text = outgoing(claimed, carrier).message.text
+        await self._sent_records.submit(_Sent(claimed.id, receipt, self.clock.now(), watch, text))
 
     async def _write_sent(self, session: AsyncSession, sent: _Sent, effects: Effects) -> None:
         notification = await lock_notification(session, Notification.id, sent.notification_id)
@@ -278,6 +395,10 @@ class Outbox:
             return
         notification.status = sent.receipt.status
         notification.provider_id = sent.receipt.provider_id
+        notification.provider = sent.provider.provider
+        # What its provider was given (without the responder link, through one that carries none)
+        notification.body = sent.text
+        notification.body_without_link = None
         notification.sent_at = sent.at
         notification.status_at = sent.at
         if sent.receipt.segments is not None:
@@ -286,14 +407,30 @@ class Outbox:
             effects.changed_alert_ids.add(notification.alert_id)
         # A fast provider may have reported delivery before we stored its message id.
         await apply_delivery_reports(session, notification, self.on_unreachable, sent.at, effects)
+        await sent.provider.accepted(session, sent.at)
 
-    async def _record_failure(self, claimed: ClaimedNotification, failure: SendFailure) -> None:
+    async def _record_failure(
+        self, claimed: ClaimedNotification, carrier: Channel | None, failure: SendFailure
+    ) -> None:
+        """Record what became of a row ``carrier`` did not take (None: no provider here can)."""
         if claimed.channel == SMS:
             self.metrics.sms_failed.labels(kind=failure.kind.value, code=failure.code or "").inc()
-        if (watch := self.watches.get(claimed.channel)) is not None:
-            watch.failed(failure)
-        log.warning("%s %d failed: %s", claimed.channel, claimed.id, failure)
+        watch = self.watches[(claimed.channel, carrier.provider)] if carrier is not None else None
+        log.warning(
+            "%s %d failed%s: %s",
+            claimed.channel,
+            claimed.id,
+            f" through {carrier.provider}" if carrier else "",
+            failure,
+        )
         now = self.clock.now()
+        # Not sent, and not the number's fault: the channel's next provider may carry it.
+        next_carrier = (
+            self._next_provider(claimed.channel, carrier.provider)
+            if carrier is not None and failure.kind is not FailureKind.UNKNOWN and not failure.about_recipient
+            else None
+        )
+        moved_on: list[str] = []
 
         async def record(session: AsyncSession, effects: Effects) -> None:
             notification = await lock_notification(session, Notification.id, claimed.id)
@@ -302,14 +439,27 @@ class Outbox:
             notification.error_code = failure.code
             notification.error_message = failure.message
             notification.status_at = now
+            if carrier is not None:
+                notification.provider = carrier.provider
             worth_retrying = now - notification.created_at < self.give_up_after
+            # it could still go out: later through this provider, or now through the next
+            again = failure.kind is FailureKind.TEMPORARY or next_carrier is not None
             if failure.kind is FailureKind.UNKNOWN:
                 notification.status = NotificationStatus.UNCONFIRMED.value
-            elif failure.kind is FailureKind.TEMPORARY and not await _still_asking(session, notification):
+            elif again and not await _still_asking(session, notification):
                 notification.status = NotificationStatus.CANCELLED.value  # someone took the alert meanwhile
+            elif next_carrier is not None and worth_retrying:
+                notification.status = NotificationStatus.PENDING.value
+                notification.provider = next_carrier.provider
+                notification.not_before = now
+                moved_on.append(next_carrier.provider)
             elif failure.kind is FailureKind.TEMPORARY and worth_retrying:
                 notification.status = NotificationStatus.PENDING.value
                 notification.not_before = now + retry_delay(claimed.attempts)
+                # after the last provider: the first that is up again, once the delay is over
+                first_up = self.in_failover_order(claimed.channel)
+                if first_up:
+                    notification.provider = first_up[0].provider
             else:
                 notification.status = NotificationStatus.REJECTED.value
                 note_about(
@@ -318,9 +468,20 @@ class Outbox:
                 await self.on_unreachable(session, notification, now, effects)
             if notification.alert_id is not None:
                 effects.changed_alert_ids.add(notification.alert_id)
+            if watch is not None:
+                await watch.failed(session, failure, now)
 
         # Urgent: a refused ask moves its alert on at once, in a storm too.
         await commit_then_apply(self.database, self.after_commit, record, urgent=True)
+        self._show_channels()
+        if moved_on and carrier is not None:
+            log.warning(
+                "%s %d goes out through %s instead of %s", claimed.channel, claimed.id, moved_on[0], carrier.provider
+            )
+            self.metrics.failovers.labels(
+                channel=claimed.channel, from_provider=carrier.provider, to_provider=moved_on[0]
+            ).inc()
+            self.wake()
 
     # -- upkeep --------------------------------------------------------------------------------
 
@@ -388,25 +549,26 @@ class Outbox:
         )
 
     async def _settle(self, claimed: ClaimedNotification, *, seen: tuple[str, int], resend: bool) -> None:
-        """Record what the provider has of the row, or put it back to be sent again; ``seen`` is the
+        """Record what the row's provider has of it, or put it back to be sent again; ``seen`` is the
         (status, attempts) it was found in, so a row that moved on meanwhile is left alone."""
-        channel = self.channels.get(claimed.channel)
-        if channel is None:
-            return  # another monitor's channel: that monitor settles it
+        carrier = self._named(claimed.channel, claimed.provider)
+        if carrier is None:
+            return  # another monitor's channel or provider: that monitor settles it
         try:
-            found = await channel.find_sent(outgoing(claimed), claimed.claimed_at)
+            found = await carrier.find_sent(outgoing(claimed, carrier), claimed.claimed_at)
         except SendFailure as failure:
-            self.watches[claimed.channel].failed(failure)
-            log.warning("cannot check %s %d with the provider yet: %s", claimed.channel, claimed.id, failure)
+            await self._note_failure(claimed.channel, carrier.provider, failure)
+            log.warning("cannot check %s %d with %s yet: %s", claimed.channel, claimed.id, carrier.provider, failure)
             return
         if found is not None:
             log.info(
-                "%s %d had reached the provider before the interruption (%s)",
+                "%s %d had reached %s before the interruption (%s)",
                 claimed.channel,
                 claimed.id,
+                carrier.provider,
                 found.provider_id,
             )
-            await self._record_sent(claimed.id, claimed.channel, found)
+            await self._record_sent(claimed, carrier, found)
             return
         if not resend:
             return  # not there yet; look again at the next upkeep
@@ -425,20 +587,37 @@ class Outbox:
             )
         self.wake()
 
-    async def check_provider(self, channel: str = SMS) -> None:
-        """Ask a channel's provider something cheap (when idle, and while it is down); bring its
-        retries forward when it is back."""
-        watch = self.watches[channel]
+    async def _note_failure(self, channel: str, provider: str, failure: SendFailure) -> None:
+        """A lookup or a check failed: counted against the provider."""
+        watch = self.watches[(channel, provider)]
+        async with self.database.write() as session:
+            await watch.failed(session, failure, self.clock.now())
+        self._show_channels()
+
+    async def check_provider(self, channel: str = SMS, provider: str | None = None) -> None:
+        """Ask a channel's provider (its first when not named) something cheap, when idle and while
+        it is down; bring the channel's retries forward when it is back."""
+        carrier = self._named(channel, provider)
+        if carrier is None:
+            return
+        watch = self.watches[(channel, carrier.provider)]
         try:
-            await self.channels[channel].check()
+            await carrier.check()
         except SendFailure as failure:
-            watch.failed(failure)
-            log.warning("the %s provider did not answer a check: %s", channel, failure)
+            await self._note_failure(channel, carrier.provider, failure)
+            log.warning("%s provider %s did not answer a check: %s", channel, carrier.provider, failure)
             return
         brought_forward = await self._bring_retries_forward(channel) if watch.down else 0
-        watch.answered_check(retries_waiting=brought_forward > 0)
+        if brought_forward or watch.clean:
+            watch.heard()  # (with retries waiting, their sends decide: the API may answer while sending fails)
+        else:
+            async with self.database.write() as session:
+                await watch.answered(session, self.clock.now())
+            self._show_channels()
         if brought_forward:
-            log.info("the %s provider answers again: %d retries brought forward", channel, brought_forward)
+            log.info(
+                "%s provider %s answers again: %d retries brought forward", channel, carrier.provider, brought_forward
+            )
             self.wake()
 
     async def _bring_retries_forward(self, channel: str) -> int:

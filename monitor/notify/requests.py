@@ -201,6 +201,7 @@ async def queue_many(
                 "tier": request.tier,
                 "round": request.round_number,
                 "body": request.message.text,
+                "body_without_link": request.message.without_link,
                 "template": request.message.template,
                 "params": dict(request.message.params),
                 "segments": segments.segments,
@@ -237,6 +238,7 @@ async def queue_many(
                     claimed_at=now,
                     priority=URGENT_PRIORITY,
                     rank=request.rank,
+                    without_link=request.message.without_link,
                 )
             )
         else:
@@ -296,7 +298,17 @@ def _locking(key: InstrumentedAttribute[Any]) -> tuple[Select[int | None], Selec
 def claimed_notification(row: Notification, *, at: datetime) -> ClaimedNotification:
     """A row claimed at ``at``, as the outbox hands it to its channel."""
     return ClaimedNotification(
-        row.id, row.channel, row.phone, row.body, row.template or "", row.params or {}, row.attempts, at, row.priority
+        row.id,
+        row.channel,
+        row.phone,
+        row.body,
+        row.template or "",
+        row.params or {},
+        row.attempts,
+        at,
+        row.priority,
+        without_link=row.body_without_link,
+        provider=row.provider,
     )
 
 

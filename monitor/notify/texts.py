@@ -50,6 +50,14 @@ class Message:
     template: str
     text: str
     params: Mapping[str, str] = field(default_factory=dict)
+    #: the text without its responder link, for a provider that carries no links (None: it has none)
+    without_link: str | None = None
+
+    def for_links(self, allowed: bool) -> Message:
+        """The message as a provider that does (or does not) carry links is given it."""
+        if allowed or self.without_link is None:
+            return self
+        return Message(self.template, self.without_link, {**self.params, "link": ""})
 
 
 @dataclass(frozen=True, slots=True)
@@ -748,7 +756,9 @@ def ask(
         "link": link or "",
     }
     text = _alert_text(facts, lang, style, round_number=round_number, distance_m=distance_m, link=link)
-    return Message("reminder" if round_number > 0 else "ask", text, params)
+    # Rendered without the link too: the provider that carries it is chosen when it is sent.
+    plain = _alert_text(facts, lang, style, round_number=round_number, distance_m=distance_m) if link else None
+    return Message("reminder" if round_number > 0 else "ask", text, params, plain)
 
 
 def unanswered(facts: AlertFacts, language: str, style: MessageStyle) -> Message:

@@ -247,11 +247,11 @@ def _hand_back_to_escalation(settings: Settings) -> HandBack:
     monitors ask the next people (this process sends nothing)."""
     from monitor.actions.alert_actions import AlertActions, Taker
     from monitor.core.metrics import Metrics
-    from monitor.notify.channels import configured_channels
+    from monitor.notify.channels import channel_names, configured_channels
     from monitor.runtime.service import escalation_for
 
     metrics = Metrics()
-    actions = AlertActions(escalation_for(settings, metrics, configured_channels(settings).keys()), metrics)
+    actions = AlertActions(escalation_for(settings, metrics, channel_names(configured_channels(settings))), metrics)
 
     async def hand_back(session: AsyncSession, effects: Effects, alert: Alert, volunteer: Volunteer) -> None:
         taker = Taker.volunteer_taker(volunteer)
@@ -308,7 +308,8 @@ async def cmd_db_upgrade(arguments: argparse.Namespace) -> int:
 async def cmd_check_config(arguments: argparse.Namespace) -> int:
     settings = load_settings(arguments.file)
     require_templates(arguments.file, settings)
-    print(f"{arguments.file}: config OK (mqtt {settings.mqtt.host}:{settings.mqtt.port}, sms {settings.sms.provider})")
+    sms = ", ".join(settings.sms.provider_order)
+    print(f"{arguments.file}: config OK (mqtt {settings.mqtt.host}:{settings.mqtt.port}, sms {sms})")
     directory = load_directory(Path(settings.directory.file)) if settings.directory.file else None
     if directory is not None:
         print(
@@ -316,7 +317,7 @@ async def cmd_check_config(arguments: argparse.Namespace) -> int:
             f"{len(directory.residents)} residents, {len(directory.devices)} devices, "
             f"{len(directory.volunteers)} volunteers, {len(directory.policies)} policies)"
         )
-    if settings.sms.aliyun is not None and settings.sms.provider == "aliyun":
+    if settings.sms.aliyun is not None and "aliyun" in settings.sms.provider_order:
         print("\n".join(template_lines(settings.sms.aliyun, directory)))
     return 0
 

@@ -8,7 +8,8 @@ usual way of every SMS: a row in the database, sent at once. A stalled loop ofte
 the database does not answer, so if that way does not finish in time, the alarm goes to
 the provider directly, by SMS, without a record, to the staff phones learned at start (and
 every few minutes since). A dead monitor is known only from the database, so that alarm goes
-only through it.
+only through it. Either way it goes through the first SMS provider that is up, and through the
+next when that one did not send it (the outbox's failover; directly, the same order here).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from monitor.core.clock import Clock
 from monitor.core.deadline import finish_within
 from monitor.core.effects import AfterCommit, Effects, commit_then_apply
 from monitor.core.loop_stop import LoopStop
-from monitor.notify.channel import Channel, Outgoing, SendFailure
+from monitor.notify.channel import FailureKind, Outgoing, SendFailure
 from monitor.notify.outbox import Outbox
 from monitor.notify.requests import SMS, NotificationRequest, Purpose, queue_many
 from monitor.notify.texts import Message, monitor_gone, watchdog
@@ -56,13 +57,11 @@ class DutyAlarm:
         *,
         instance_id: str,
         after_commit: AfterCommit,
-        direct: Channel,
         channels: Sequence[str] = (SMS,),
     ) -> None:
         self.database = database
+        #: the alarm's way through the database; without it, its SMS providers directly
         self.outbox = outbox
-        #: the channel the alarm goes through when the database cannot carry it (SMS)
-        self.direct = direct
         #: the channels the alarm goes by through the database
         self.channels = tuple(channels)
         self.clock = clock
@@ -164,10 +163,21 @@ class DutyAlarm:
         return key if channel == SMS else f"{key}:{channel}"
 
     async def _directly(self, person: StaffPhone, loop: str, silent_s: float) -> None:
+        """Through the SMS providers, those up first, until one takes it; not on to the next after
+        an outcome that is unknown (it may have gone out: nobody wants the alarm twice)."""
         message = watchdog(loop, silent_s, self.host, person.language)
-        try:
-            await finish_within(self.direct.send(Outgoing(person.phone, message)), DIRECT_SEND_S)
-        except (SendFailure, TimeoutError) as exc:
-            log.error("duty alarm to staff %s could not be sent: %s", person.volunteer_id, exc)
-        else:
-            log.warning("duty alarm sent directly to staff %s", person.volunteer_id)
+        for carrier in self.outbox.in_failover_order(SMS):
+            try:
+                await finish_within(
+                    carrier.send(Outgoing(person.phone, message.for_links(carrier.links))), DIRECT_SEND_S
+                )
+            except SendFailure as failure:
+                log.error("duty alarm to staff %s not sent by %s: %s", person.volunteer_id, carrier.provider, failure)
+                if failure.kind is FailureKind.UNKNOWN or failure.about_recipient:
+                    return
+            except TimeoutError:
+                log.error("duty alarm to staff %s: %s did not answer in time", person.volunteer_id, carrier.provider)
+                return
+            else:
+                log.warning("duty alarm sent directly to staff %s through %s", person.volunteer_id, carrier.provider)
+                return

@@ -47,7 +47,7 @@ from monitor.ingest.processor import MessageProcessor
 from monitor.ingest.routes import Routes
 from monitor.live.changes import AlertChanges
 from monitor.live.postgres import PostgresAlertFeed
-from monitor.notify.channels import configured_channels
+from monitor.notify.channels import channel_names, configured_channels
 from monitor.notify.delivery import delivery_report_writer
 from monitor.notify.outbox import Outbox
 from monitor.notify.requests import SMS, VOICE
@@ -122,11 +122,12 @@ class Monitor:
             summary = await import_directory(self.database, directory, tell_retired=self.settings.sms.tell_retired)
             log.info("directory %s imported: %s", self.settings.directory.file, "; ".join(summary.lines()))
         channels = configured_channels(self.settings)
-        for channel in channels.values():
+        for channel in channels:
             await stack.enter_async_context(channel)
         style = message_style(self.settings)
-        staff_channels = duty_channels(self.settings, channels)
-        self.escalation = escalation_for(self.settings, self.metrics, channels)
+        names = channel_names(channels)
+        staff_channels = duty_channels(self.settings, names)
+        self.escalation = escalation_for(self.settings, self.metrics, names)
         self.actions = AlertActions(self.escalation, self.metrics)
         self.timer = EscalationTimer(
             self.escalation,
@@ -158,6 +159,7 @@ class Monitor:
             gone_after_s=self.settings.mqtt.gone_after_s,
             channel_rates={VOICE: self.settings.voice.calls_per_s},
         )
+        await self.outbox.add_providers()
         ingest_beat, escalation_beat = Heartbeat("ingest"), Heartbeat("escalation")
         self.ingest = MqttIngest(
             self.settings.mqtt,
@@ -188,7 +190,6 @@ class Monitor:
             self.clock,
             instance_id=self.instance_id,
             after_commit=self.after_commit,
-            direct=channels[SMS],
             channels=staff_channels,
         )
         watchdog = Watchdog(
@@ -329,7 +330,7 @@ def message_style(settings: Settings) -> MessageStyle:
     return MessageStyle(
         ZoneInfo(settings.service.timezone),
         settings.service.map_url_template,
-        link_base=f"{settings.web.public_url}/r/" if settings.sms.responder_links else None,
+        link_base=f"{settings.web.public_url}/r/" if settings.sms.any_links else None,
     )
 
 

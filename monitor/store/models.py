@@ -348,8 +348,11 @@ class Notification(Base):
     priority: Mapped[int] = mapped_column(Integer, default=5)
     tier: Mapped[int | None] = mapped_column(Integer)
     round: Mapped[int | None] = mapped_column(Integer)
-    #: the message as free text, and as the template it instantiates with its parameters (monitor.notify.texts)
+    #: the message as free text, and as the template it instantiates with its parameters (monitor.notify.texts);
+    #: once sent, as the provider that carried it was given it
     body: Mapped[str] = mapped_column(Text)
+    #: the same message without its responder link, for a provider that carries no links (None: it has none)
+    body_without_link: Mapped[str | None] = mapped_column(Text)
     template: Mapped[str | None] = mapped_column(String(64))
     params: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     segments: Mapped[int] = mapped_column(Integer)
@@ -363,6 +366,9 @@ class Notification(Base):
     sent_at: Mapped[datetime | None]
     status_at: Mapped[datetime | None]
     provider_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    #: the provider (``[sms] providers``) that carried it, or that its current attempt went to;
+    #: None: the channel's first provider (monitor.notify.outbox)
+    provider: Mapped[str | None] = mapped_column(String(16))
     error_code: Mapped[str | None] = mapped_column(String(16))
     error_message: Mapped[str | None] = mapped_column(Text)
     #: for a row the phone's limit held back: the digest it went out in
@@ -443,6 +449,22 @@ class MonitorInstance(Base):
     #: duty staff were told it is gone (monitor.runtime.gone_monitors), by the monitor ``alarmed_by``
     alarmed_at: Mapped[datetime | None]
     alarmed_by: Mapped[str | None] = mapped_column(String(128))
+
+
+class ProviderState(Base):
+    """Whether a channel's provider is up, as every monitor on this database sees it: a message
+    goes out through the first provider of its channel that is up (monitor.notify.provider_watch)."""
+
+    __tablename__ = "provider_states"
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    provider: Mapped[str] = mapped_column(String(16), primary_key=True)
+    up: Mapped[bool] = mapped_column(Boolean)
+    #: since when it has been up (or down)
+    since: Mapped[datetime]
+    #: the provider's failures in a row (a number's own refusals do not count)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_at: Mapped[datetime | None]
 
 
 class ServiceMeta(Base):

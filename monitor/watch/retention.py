@@ -188,9 +188,13 @@ async def _forget_sms_texts(session: AsyncSession, before: datetime) -> int:
     where = and_(
         Notification.created_at < before,
         Notification.status.not_in(STILL_SENDING),
-        or_(func.length(Notification.body) > 0, Notification.params.is_not(None)),
+        or_(
+            func.length(Notification.body) > 0,
+            Notification.params.is_not(None),
+            Notification.body_without_link.is_not(None),
+        ),
     )
-    return await _blank_chunk(session, Notification, where, body="", params=null())
+    return await _blank_chunk(session, Notification, where, body="", params=null(), body_without_link=None)
 
 
 async def _forget_inbound_texts(session: AsyncSession, before: datetime) -> int:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from monitor.actions.alert_actions import AlertActions
@@ -30,7 +30,7 @@ class WebContext:
     clock: Clock
     #: committed alert changes, for the console's live board
     changes: AlertChanges
-    #: the channels people are reached on, by name (their providers read their own delivery reports)
-    channels: Mapping[str, Channel]
+    #: every provider of the channels people are reached on (each reads its own delivery reports)
+    channels: Sequence[Channel]
     #: the providers' delivery reports, written in shared commits
     delivery_reports: GroupCommit[ReportedStatus]

@@ -6,7 +6,7 @@ import pytest
 
 from monitor.config.settings import load_settings
 from monitor.core.errors import ConfigError
-from monitor.notify.channels import configured_channels
+from monitor.notify.channels import channel_names, configured_channels
 
 TWILIO_BY_SERVICE = (
     '[sms]\nprovider = "twilio"\n[sms.twilio]\naccount_sid = "AC' + "0" * 32 + '"\nauth_token = "x"\n'
@@ -29,14 +29,14 @@ def test_calls_use_the_sms_account_and_its_number(tmp_path: Path) -> None:
     path.write_text('[sms]\nprovider = "sandbox"\n[voice]\nenabled = true\ncalls_per_s = 2\n', encoding="utf-8")
     settings = load_settings(path, {})
     channels = configured_channels(settings)
-    assert sorted(channels) == ["sms", "voice"]
+    assert channel_names(channels) == ["sms", "voice"]
     assert settings.caller_id() == "+15005550006" and settings.voice.calls_per_s == 2
 
 
 def test_without_voice_enabled_there_is_no_voice_channel(tmp_path: Path) -> None:
     path = tmp_path / "cw.toml"
     path.write_text('[sms]\nprovider = "sandbox"\n', encoding="utf-8")
-    assert sorted(configured_channels(load_settings(path, {}))) == ["sms"]
+    assert channel_names(configured_channels(load_settings(path, {}))) == ["sms"]
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,7 @@ limits of the test's choosing and nothing else to wire when a test has no use fo
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -35,7 +35,7 @@ async def nobody_to_escalate(
 
 def outbox_for(
     database: Database,
-    channels: Mapping[str, Channel],
+    channels: Mapping[str, Channel] | Sequence[Channel],
     clock: Clock,
     *,
     metrics: Metrics | None = None,
@@ -48,10 +48,11 @@ def outbox_for(
     rate_per_s: float = 100,
     gone_after_s: float = MqttSettings().gone_after_s,
 ) -> Outbox:
-    """An outbox sending through ``channels``: the monitor's, with the test's limits and hooks."""
+    """An outbox sending through ``channels`` (by name; a channel's providers are its values' order
+    in a ``Sequence``): the monitor's, with the test's limits and hooks."""
     return Outbox(
         database,
-        channels,
+        list(channels.values()) if isinstance(channels, Mapping) else channels,
         clock,
         metrics or Metrics(),
         health or Health(clock),

@@ -7,9 +7,7 @@ import asyncio
 
 from monitor.core.clock import SystemClock
 from monitor.core.health import Health
-from monitor.notify.channel import FailureKind, SendFailure
 from monitor.notify.pacing import SendGate
-from monitor.notify.provider_watch import ProviderWatch
 
 
 async def test_waiting_requests_go_most_urgent_first_then_in_order_of_arrival() -> None:
@@ -63,24 +61,6 @@ async def test_requests_never_go_faster_than_the_rate_after_one_burst() -> None:
     assert max(times) >= 0.45
     for moment in (0.1, 0.2, 0.3):  # never more than the burst plus the rate times the time gone by
         assert sum(1 for at in times if at < moment) <= 50 + 50 * moment + 1
-
-
-async def test_the_provider_is_down_after_two_of_its_own_failures_and_up_after_a_send() -> None:
-    health = Health(SystemClock())
-    watch = ProviderWatch(health, "sms", "twilio")
-    invalid_number = SendFailure(FailureKind.PERMANENT, "21211", "invalid 'To' number", about_recipient=True)
-    outage = SendFailure(FailureKind.TEMPORARY, "503", "service unavailable")
-    for _ in range(5):
-        watch.failed(invalid_number)
-    assert health.components["sms"].ok and not watch.down
-    watch.failed(outage)
-    assert health.components["sms"].ok
-    watch.failed(SendFailure(FailureKind.UNKNOWN, "timeout", "no answer"))
-    assert watch.down and not health.components["sms"].ok
-    watch.answered_check(retries_waiting=True)  # the API answers, but sends still have to prove it
-    assert not health.components["sms"].ok
-    watch.sent()
-    assert health.components["sms"].ok and not watch.down
 
 
 def test_a_database_that_answers_reads_does_not_hide_failing_writes() -> None:

@@ -73,3 +73,35 @@ async def test_an_idle_provider_that_stops_answering_shows_down_and_retries_go_w
     assert retry is not None and retry.status == NotificationStatus.PENDING
     assert retry.not_before <= clock.now()  # brought forward: it goes now
     assert not health.components["sms"].ok  # until that send succeeds, the provider is not trusted
+
+
+async def test_a_provider_is_down_after_two_of_its_own_failures_in_its_row_and_up_after_a_send(
+    database: Database,
+) -> None:
+    clock, health, metrics = SystemClock(), Health(SystemClock()), Metrics()
+    outbox = outbox_for(database, {"sms": SwitchableProvider()}, clock, metrics=metrics, health=health)
+    await outbox.add_providers()
+    watch = outbox.watches[("sms", "fake")]
+    invalid_number = SendFailure(FailureKind.PERMANENT, "21211", "invalid 'To' number", about_recipient=True)
+    outage = SendFailure(FailureKind.TEMPORARY, "503", "service unavailable")
+
+    async def failed(failure: SendFailure) -> None:
+        async with database.write() as session:
+            await watch.failed(session, failure, clock.now())
+
+    for _ in range(5):
+        await failed(invalid_number)
+    assert health.components["sms"].ok and not watch.down
+    await failed(outage)
+    assert health.components["sms"].ok
+    await failed(SendFailure(FailureKind.UNKNOWN, "timeout", "no answer"))
+    assert watch.down and not health.components["sms"].ok
+    # another monitor on the database reads the same state from the row
+    other_health = Health(SystemClock())
+    other = outbox_for(database, {"sms": SwitchableProvider()}, clock, metrics=Metrics(), health=other_health)
+    await other.read_providers()
+    assert other.watches[("sms", "fake")].down and "no answer" in other_health.components["sms"].detail
+    async with database.write() as session:
+        await watch.accepted(session, clock.now())
+    assert health.components["sms"].ok and not watch.down
+    assert 'callwatch_provider_up{channel="sms",provider="fake"} 1.0' in metrics.render().decode()

@@ -245,7 +245,6 @@ async def test_the_watchdogs_alarm_calls_duty_staff_when_configured(deployment: 
             monitor.clock,
             instance_id="voice-test",
             after_commit=monitor.after_commit,
-            direct=monitor.outbox.channels["sms"],
             channels=("sms", "voice"),
         )
         await alarm.raise_alarm("mqtt-ingest", 90)

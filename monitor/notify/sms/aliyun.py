@@ -47,6 +47,7 @@ class AliyunSms:
 
     def __init__(self, settings: AliyunSettings) -> None:
         self.settings = settings
+        self.links = settings.links
         self._client: Client | None = None
 
     async def __aenter__(self) -> Self:

@@ -36,8 +36,8 @@ def template_problems(path: Path, aliyun: AliyunSettings) -> list[str]:
 
 
 def require_templates(path: Path, settings: Settings) -> None:
-    """``ConfigError`` when the provider is Alibaba Cloud and a message has no (usable) template."""
-    if settings.sms.provider != "aliyun" or settings.sms.aliyun is None:
+    """``ConfigError`` when Alibaba Cloud is a provider and a message has no (usable) template."""
+    if "aliyun" not in settings.sms.provider_order or settings.sms.aliyun is None:
         return
     problems = template_problems(path, settings.sms.aliyun)
     if problems:

@@ -76,10 +76,14 @@ class TwilioSms(TwilioAccount):
     """The SMS channel through Twilio (or anything speaking its REST API, such as the sandbox)."""
 
     name = SMS
-    provider = "twilio"
 
-    def __init__(self, settings: TwilioSettings, *, status_callback_url: str | None = None) -> None:
+    def __init__(
+        self, settings: TwilioSettings, *, status_callback_url: str | None = None, provider: str = "twilio"
+    ) -> None:
         super().__init__(settings)
+        #: "twilio", or "sandbox" for the SMS sandbox speaking Twilio's API
+        self.provider = provider
+        self.links = settings.links
         #: where Twilio posts delivery reports (``[web] public_url`` + /twilio/status)
         self.status_callback_url = status_callback_url
 

@@ -30,6 +30,7 @@ class TwilioVoice(TwilioAccount):
 
     name = VOICE
     provider = "twilio"
+    links = False  # spoken
 
     def __init__(self, twilio: TwilioSettings, voice: VoiceSettings, *, caller_id: str, public_url: str) -> None:
         super().__init__(twilio)

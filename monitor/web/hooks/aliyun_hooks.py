@@ -95,7 +95,7 @@ async def _pushed(request: Request, what: str) -> object | Response:
     """The push's JSON document, or the response refusing it (no token, not allowed, too large, not JSON)."""
     context: WebContext = request.app.state.context
     aliyun = context.settings.sms.aliyun
-    if aliyun is None or context.settings.sms.provider != "aliyun" or not _let_in(request, aliyun):
+    if aliyun is None or "aliyun" not in context.settings.sms.provider_order or not _let_in(request, aliyun):
         log.warning("%s push without the push token or from outside push_allow refused", what)
         context.metrics.sms_replies.labels(outcome="forged").inc()
         return Response("forbidden", status_code=403)

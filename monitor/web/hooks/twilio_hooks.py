@@ -20,8 +20,9 @@ from twilio.request_validator import RequestValidator
 
 from monitor.actions.replies import InboundReply
 from monitor.actions.responses import ReplyOutcome
+from monitor.config.settings import TWILIO_API_PROVIDERS
 from monitor.core.effects import Effects, commit_then_apply
-from monitor.notify.requests import SMS
+from monitor.notify.channels import providers_of
 from monitor.web.context import WebContext
 
 log = logging.getLogger("callwatch.web.twilio")
@@ -94,8 +95,9 @@ async def status_callback(request: Request) -> Response:
     if isinstance(params, Response):
         return params
     context: WebContext = request.app.state.context
-    sms = context.channels.get(SMS)
-    report = sms.delivery_report(params, context.clock.now()) if sms is not None else None
+    # Signed with the Twilio account's token: its SMS provider reads it.
+    twilio = next((sms for sms in providers_of(context.channels) if sms.provider in TWILIO_API_PROVIDERS), None)
+    report = twilio.delivery_report(params, context.clock.now()) if twilio is not None else None
     if report is None:
         return Response("MessageSid and MessageStatus required", status_code=400)
     await context.delivery_reports.submit(report)

@@ -18,6 +18,7 @@ from starlette.responses import Response
 from monitor.actions.call_answers import CallAnswers, CallTurn
 from monitor.actions.responses import ReplyOutcome
 from monitor.core.effects import Effects, commit_then_apply
+from monitor.notify.channels import providers_of
 from monitor.notify.requests import VOICE
 from monitor.notify.texts import call_goodbye
 from monitor.notify.voice import twiml
@@ -105,7 +106,7 @@ async def call_status(request: Request) -> Response:
     if isinstance(verified, Response):
         return verified
     context, params = verified
-    voice = context.channels.get(VOICE)
+    voice = next(iter(providers_of(context.channels, VOICE)), None)
     report = voice.delivery_report(params, context.clock.now()) if voice is not None else None
     if report is None:
         return Response("CallSid and a known CallStatus required", status_code=400)

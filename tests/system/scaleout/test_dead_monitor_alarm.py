@@ -30,7 +30,7 @@ from monitor.store.models import MonitorInstance, Notification
 from monitor.store.monitor_instances import leave, note_alive
 from simulator.sandbox.records import OutboundMessage
 from tests.support.deployment import STAFF, TIER1, Deployment
-from tests.system.scaleout.engines import Engines, FakeProvider, ProviderView, prepare
+from tests.system.scaleout.engines import Engines, FakeProvider, prepare
 from tests.system.scaleout.test_failover import started
 from tests.web.support import PASSWORD, ConsoleClient, add_user
 
@@ -158,7 +158,6 @@ async def test_survivors_racing_raise_one_alarm_once_and_none_for_a_planned_stop
                 engines.clock,
                 instance_id=instance_id,
                 after_commit=engines.after_commit,
-                direct=ProviderView(provider),
             )
             return GoneMonitors(SETTINGS, engines.database, engines.clock, alarm)
 
@@ -192,7 +191,6 @@ async def test_a_monitor_never_raises_the_alarm_about_itself_after_its_clock_jum
             a.clock,
             instance_id="a",
             after_commit=a.after_commit,
-            direct=ProviderView(provider),
         )
         raised = await GoneMonitors(SETTINGS, a.database, a.clock, alarm).check()
     assert raised == 0 and not [sent for sent in a.claimed if sent.template == "monitor_gone"]
