@@ -1,8 +1,8 @@
 """several SMS providers: which one carried each notification, each message without its responder
 link for a provider that carries none, and each provider's state shared by all monitors
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0015
+Revises: 0014
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from alembic import op
 
 import monitor.store.models
 
-revision: str = "0014"
-down_revision: str | Sequence[str] | None = "0013"
+revision: str = "0015"
+down_revision: str | Sequence[str] | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
