@@ -63,3 +63,9 @@ def read_csv(text: str) -> tuple[list[str], Iterator[Mapping[str, str]]]:
             yield {from_cell(key): from_cell(value or "") for key, value in row.items() if key}
 
     return names, rows()
+
+
+def read_csv_lines(text: str) -> list[list[str]]:
+    """Every row of a CSV document as its cells (as written: ``from_cell`` not applied), an empty
+    line as an empty row, so that a row's place is the number a spreadsheet shows beside it."""
+    return list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))

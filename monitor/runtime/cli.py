@@ -26,8 +26,10 @@ from monitor.core.clock import SystemClock
 from monitor.core.effects import Effects
 from monitor.core.errors import UserError
 from monitor.directory.file import load_directory
+from monitor.directory.model import Directory
 from monitor.directory.retire import HandBack, retirement_preview
 from monitor.directory.rules import SECTIONS
+from monitor.directory.spreadsheets import SPREADSHEET_SUFFIXES, sheet_section
 from monitor.directory.sync import import_directory
 from monitor.directory.template_fit import template_lines
 from monitor.notify.sms.template_check import require_templates
@@ -78,13 +80,21 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--fast", action="store_true", help="tier timeouts of 3 s: the escalation part in seconds")
     demo.set_defaults(command=cmd_demo)
 
-    importer = commands.add_parser("import", help="upsert a directory file into the database (idempotent)")
-    importer.add_argument("file", type=Path, help="directory file (TOML)")
+    importer = commands.add_parser(
+        "import", help="upsert a directory file, or a spreadsheet of one section, into the database (idempotent)"
+    )
+    importer.add_argument("file", type=Path, help="directory file (TOML), or a CSV file or .xlsx workbook")
     importer.add_argument("--config", required=True, type=Path, help="service config (TOML)")
+    importer.add_argument(
+        "--section",
+        choices=SECTIONS,
+        help="what a CSV file or workbook holds (else the section its name contains: callwatch-residents.csv)",
+    )
     importer.add_argument(
         "--prune",
         action="store_true",
-        help="retire the entries (people, devices, areas, policies) the file no longer lists (asks first)",
+        help="retire the entries (people, devices, areas, policies) the file no longer lists (asks first); "
+        "of a spreadsheet, those of its section",
     )
     importer.add_argument("--yes", action="store_true", help="with --prune: retire them without asking")
     importer.add_argument(
@@ -216,11 +226,16 @@ async def cmd_demo(arguments: argparse.Namespace) -> int:
 
 async def cmd_import(arguments: argparse.Namespace) -> int:
     settings = _settings(arguments.config)
-    directory = load_directory(arguments.file)
+    spreadsheet = _read_spreadsheet(arguments) if arguments.file.suffix.lower() in SPREADSHEET_SUFFIXES else None
+    pruned = (SECTIONS if spreadsheet is None else (spreadsheet[0],)) if arguments.prune else ()
     async with _OpenDatabase(settings, arguments.config) as database:
         await upgrade(database)
-        if arguments.prune and not arguments.yes and not arguments.dry_run:
-            leaving = await retirement_preview(database, directory, prune=SECTIONS)
+        if spreadsheet is None:
+            directory = load_directory(arguments.file)
+        else:
+            directory = await _spreadsheet_directory(database, arguments.file, *spreadsheet)
+        if pruned and not arguments.yes and not arguments.dry_run:
+            leaving = await retirement_preview(database, directory, prune=pruned)
             if leaving and not _retiring_confirmed(arguments.file, leaving):
                 print(f"{arguments.file}: not imported, nothing was changed")
                 return 1
@@ -228,7 +243,7 @@ async def cmd_import(arguments: argparse.Namespace) -> int:
         summary = await import_directory(
             database,
             directory,
-            prune=SECTIONS if arguments.prune else (),
+            prune=pruned,
             hand_back=hand_back,
             tell_retired=settings.sms.tell_retired,
             dry_run=arguments.dry_run,
@@ -240,6 +255,28 @@ async def cmd_import(arguments: argparse.Namespace) -> int:
     for line in summary.lines():
         print(f"  {line}")
     return 0
+
+
+def _read_spreadsheet(arguments: argparse.Namespace) -> tuple[str, bytes]:
+    """The section a CSV file or .xlsx workbook holds (``--section``, else the one its name
+    contains) and its bytes."""
+    section = arguments.section or sheet_section(arguments.file, SECTIONS)
+    if section is None:
+        raise UserError(
+            f"{arguments.file}: which entries does it hold? Give --section ({', '.join(SECTIONS)}) "
+            "or name the file after them (residents.xlsx)."
+        )
+    try:
+        return str(section), arguments.file.read_bytes()
+    except OSError as exc:
+        raise UserError(f"{arguments.file}: cannot be read ({exc.strerror}); check the path.") from None
+
+
+async def _spreadsheet_directory(database: Database, path: Path, section: str, data: bytes) -> Directory:
+    """A spreadsheet's rows checked as the console's import checks them (every rejected row named)."""
+    from monitor.web.forms import directory_forms
+
+    return await directory_forms.spreadsheet_directory(database, directory_forms.SECTIONS[section], data, str(path))
 
 
 def _hand_back_to_escalation(settings: Settings) -> HandBack:

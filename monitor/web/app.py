@@ -85,7 +85,7 @@ def routes() -> list[BaseRoute]:
         Route("/directory", _directory_home, methods=["GET"]),
         Route(section, directory_pages.list_page, methods=["GET"]),
         Route(f"{section}/export.csv", directory_pages.export_csv, methods=["GET"]),
-        Route(f"{section}/import", directory_pages.import_csv, methods=["POST"]),
+        Route(f"{section}/import", directory_pages.import_sheet, methods=["POST"]),
         Route(f"{section}/new", directory_pages.new_page, methods=["GET"]),
         Route(f"{section}/new", directory_pages.create, methods=["POST"]),
         Route(section + "/{entry_id}/edit", directory_pages.edit_page, methods=["GET"]),

@@ -351,7 +351,6 @@ ZH: dict[str, str] = {
     ),
     "From": "开始日期",
     "Import": "导入",
-    "Import CSV": "导入 CSV",
     "Import this file? Rows with an existing id replace that entry.": "导入这个文件？编号已存在的行会覆盖原条目。",
     "Imported:": "已导入：",
     "Keys: J/K move between alerts, Enter opens one, M mutes the sound.": "快捷键：J/K 上下移动，回车打开，M 静音。",
@@ -424,6 +423,10 @@ ZH: dict[str, str] = {
     "residents": "居民",
     "devices": "设备",
     "areas": "片区",
+    "A dry run, nothing was written; importing the file would do:": "试运行，未写入任何内容；导入该文件将会：",
+    "Import CSV or Excel (.xlsx)": "导入 CSV 或 Excel（.xlsx）",
+    "Retire those the file no longer lists": "停用文件中不再列出的条目",
+    "Dry run": "试运行",
     "policies": "升级策略",
     "Hand the alerts they hold back to escalation": "把其手上的求助交回升级流程",
     "Retiring keeps the records (alerts and logs still name them); saving the entry again brings it back.": (

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import httpx
+from openpyxl import Workbook
 
 from simulator.directory_entries import entry
 from simulator.harness import neighbourhood as people
@@ -163,3 +164,40 @@ async def test_unreachable_broker_is_reported_and_retried_not_fatal(deployment: 
         _, log = process.communicate(timeout=20)
     assert process.returncode == 0
     assert "Traceback" not in log
+
+
+def test_import_prune_of_a_volunteers_workbook_retires_the_two_it_no_longer_lists(deployment: Deployment) -> None:
+    """An .xlsx of the section's volunteers (Chinese names, phones Excel turned into numbers) with
+    --prune: the dry run lists the two it leaves out, --yes retires them, and again changes nothing;
+    residents, which the workbook is not about, are never pruned."""
+    config = str(deployment.config_path)
+    assert deployment.cli("import", str(deployment.directory_path), "--config", config).returncode == 0
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    for row in (
+        ["id", "name", "phone", "areas", "language", "role"],
+        ["v-1", "Li Ming", 8613900000001, "a-1", "zh", "volunteer"],
+        [],
+        ["duty-1", "Duty Desk", "+8613900000100", None, "zh", "staff"],
+        ["v-30", "李娜", 13800138030, "a-1", "zh", "volunteer"],
+    ):
+        sheet.append(row)
+    workbook = deployment.folder / "志愿者名单.xlsx"
+    book.save(workbook)
+    file = str(workbook)
+
+    unnamed = deployment.cli("import", file, "--config", config, "--prune", "--dry-run")
+    dry = deployment.cli("import", file, "--config", config, "--section", "volunteers", "--prune", "--dry-run")
+    pruned = deployment.cli("import", file, "--config", config, "--section", "volunteers", "--prune", "--yes")
+    again = deployment.cli("import", file, "--config", config, "--section", "volunteers", "--prune", "--yes")
+
+    assert unnamed.returncode == 1 and "志愿者名单.xlsx: which entries does it hold? Give --section" in unnamed.stderr
+    assert dry.returncode == 0, dry.stderr
+    retired = "volunteers retired: v-2 (Zhang Wei, volunteer), v-9 (Chen Jing, leader)"
+    assert "a dry run, nothing was written" in dry.stdout and retired in dry.stdout
+    assert "volunteers: 1 added, 0 changed, 2 unchanged" in dry.stdout
+    assert pruned.returncode == 0 and retired in pruned.stdout, pruned.stderr
+    assert "residents retired" not in pruned.stdout
+    assert again.returncode == 0 and "retired" not in again.stdout
+    assert "volunteers: 0 added, 0 changed, 3 unchanged" in again.stdout

@@ -1,5 +1,6 @@
-"""Directory entries as console forms and CSV rows, checked by the same rules as the directory
-file (``monitor.directory.rules``), against what the database already holds.
+"""Directory entries as console forms and spreadsheet rows (CSV, .xlsx: ``monitor.directory.
+spreadsheets``), checked by the same rules as the directory file (``monitor.directory.rules``),
+against what the database already holds. A spreadsheet may add an ``active`` column (yes or no).
 
 Form and CSV values are text; lists are written ``a-1, a-2``, a device's press actions
 ``long=cancel, *=sos`` and a policy's tiers one per line (``|`` between them in CSV) as
@@ -21,12 +22,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import devices
-from monitor.core import csv_cells
 from monitor.core.csv_cells import write_csv
+from monitor.core.errors import UserError
 from monitor.directory import model as file_model
-from monitor.directory.rules import database_problems
+from monitor.directory.rules import database_problems, duplicate_problems, entry_problems, known_in_database
+from monitor.directory.spreadsheets import Sheet, read_sheet, spreadsheet_phone
 from monitor.oncall.schedule import day_names
 from monitor.store import models
+from monitor.store.database import Database
 
 MAX_CSV_ROWS = 5000
 #: Columns of phone numbers: left as they are in CSV exports when in E.164 form
@@ -517,40 +520,111 @@ def coordinates_text(lat: object, lon: object) -> str:
 
 
 async def export_csv(session: AsyncSession, section: Section) -> str:
-    rows = (await session.scalars(select(section.table).order_by(section.table.id))).all()  # type: ignore[attr-defined]
-    names = [field.name for field in section.file_fields]
+    table: Any = section.table
+    rows = (await session.scalars(select(table).order_by(table.id))).all()
+    names = [field.name for field in section.file_fields] + ["active"]
     lines = []
     for row in rows:
         values = await raw_values(session, section, row)
         if isinstance(row, models.EscalationPolicy):
             values["tiers"] = tiers_text(row.tiers, " | ")
+        values["active"] = "yes" if row.active else "no"  # read back as it is: a retired entry stays retired
         lines.append([values.get(name, "") for name in names])
     return write_csv(names, lines, phone_columns=PHONE_COLUMNS)
 
 
-def read_csv(section: Section, text: str) -> tuple[list[file_model.Entry], list[str]]:
-    """The entries of a CSV file with a header row of field names; problems as sentences."""
-    columns, rows = csv_cells.read_csv(text)
-    known = {field.name for field in section.file_fields}
-    unknown = [name for name in columns if name not in known]
-    if "id" not in columns:
-        return [], [f"the first row must name the columns: {', '.join(sorted(known))}"]
+#: What a spreadsheet's ``active`` column may say (empty: active)
+ACTIVE_WORDS = {
+    "": True,
+    "yes": True,
+    "true": True,
+    "1": True,
+    "是": True,
+    "no": False,
+    "false": False,
+    "0": False,
+    "否": False,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class SheetEntry:
+    #: the spreadsheet's row number
+    number: int
+    entry: file_model.Entry
+
+
+#: A problem of a spreadsheet: the row it is in (0: the file as a whole) and its sentence
+RowProblem = tuple[int, str]
+
+
+def sheet_entries(section: Section, sheet: Sheet, source: str) -> tuple[list[SheetEntry], list[RowProblem]]:
+    """The entries of a spreadsheet (``monitor.directory.spreadsheets``) whose columns are the
+    section's keys, plus ``active``; every problem as one sentence naming the file (``source``),
+    the row, the column and the fix."""
+    known = [field.name for field in section.file_fields] + ["active"]
+    unknown = [name for name in sheet.columns if name not in known]
     if unknown:
-        return [], [f"unknown column(s) {', '.join(unknown)}; use {', '.join(sorted(known))}"]
-    entries: list[file_model.Entry] = []
-    problems: list[str] = []
-    for number, row in enumerate(rows, start=2):
-        if number > MAX_CSV_ROWS + 1:
-            problems.append(f"more than {MAX_CSV_ROWS} rows; split the file")
-            break
-        entry, entry_problems = parse_entry(section, dict(row))
-        for field, messages in entry_problems.items():
-            problems += [
-                f"row {number} ({row.get('id') or '?'}): {field or 'entry'}: {message}" for message in messages
-            ]
-        if entry is not None:
-            entries.append(entry)
+        return [], [(0, f"{source}: unknown column(s) {', '.join(unknown)}; name the columns {', '.join(known)}.")]
+    if len(sheet.rows) > MAX_CSV_ROWS:
+        return [], [(0, f"{source}: more than {MAX_CSV_ROWS} rows; split the file.")]
+    entries: list[SheetEntry] = []
+    problems: list[RowProblem] = []
+    for row in sheet.rows:
+        cells = dict(row.cells)
+        active = ACTIVE_WORDS.get(cells.pop("active", "").strip().lower())
+        for name in PHONE_COLUMNS & cells.keys():
+            cells[name] = spreadsheet_phone(cells[name])
+        entry, found = parse_entry(section, cells)
+        if active is None:
+            found.add("active", "write yes or no (empty: yes)")
+        where = f'{source}: row {row.number} (id "{row.cells.get("id", "?")}")'
+        problems += [
+            (row.number, _row_sentence(where, field, message))
+            for field, messages in found.items()
+            for message in messages
+        ]
+        if entry is not None and active is not None:
+            entries.append(SheetEntry(row.number, entry.model_copy(update={"active": active})))
     return entries, problems
+
+
+async def sheet_reference_problems(
+    session: AsyncSession, section: Section, rows: Sequence[SheetEntry], source: str
+) -> list[RowProblem]:
+    """The directory's rules (``monitor.directory.rules``) for a spreadsheet's entries against
+    what the database holds, each problem naming the file and the row."""
+    entries = [row.entry for row in rows]
+    problems = [(0, f"{source}: {problem.sentence}.") for problem in duplicate_problems(section.key, entries)]
+    known = await known_in_database(session, exclude={entry.id for entry in entries})
+    for row in rows:
+        where = f'{source}: row {row.number} (id "{row.entry.id}")'
+        problems += [
+            (row.number, _row_sentence(where, problem.key, problem.message))
+            for problem in entry_problems(row.entry, known)
+        ]
+    return problems
+
+
+async def spreadsheet_directory(database: Database, section: Section, data: bytes, source: str) -> file_model.Directory:
+    """A CSV file's or .xlsx workbook's rows (``source``: its name) as a directory of ``section``,
+    checked by the directory's rules against the database; else a UserError listing every
+    rejected row in row order, one sentence a line, and nothing is imported."""
+    sheet = read_sheet(data, source, prefer_sheet=section.key)
+    rows, problems = sheet_entries(section, sheet, source)
+    if rows:
+        async with database.read() as session:
+            problems += await sheet_reference_problems(session, section, rows, source)
+    elif not problems:
+        problems = [(0, f"{source}: no rows below the header row; add the entries to import.")]
+    if problems:
+        raise UserError("\n".join(sentence for _, sentence in sorted(problems, key=lambda problem: problem[0])))
+    return file_model.Directory.model_validate({section.key: [row.entry.model_dump() for row in rows]})
+
+
+def _row_sentence(where: str, column: str, message: str) -> str:
+    fix = "; fill it in" if message == "is required" else ""
+    return f"{where}, column {column}: {message}{fix}." if column else f"{where}: {message}{fix}."
 
 
 # -- the resident's care card -----------------------------------------------------------------

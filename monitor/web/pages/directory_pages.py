@@ -1,4 +1,5 @@
-"""The directory pages: list and search, create and edit (administrators), CSV export and import.
+"""The directory pages: list and search, create and edit (administrators), CSV export, and
+import from CSV files and .xlsx workbooks (with a dry run).
 
 Saving goes through the same upsert as `callwatch import` (``import_directory``), so a
 device added here is subscribed to by every running monitor, as one added by file. Retiring a
@@ -81,6 +82,7 @@ async def list_page(
     *,
     problems: list[str] | None = None,
     summary: list[str] | None = None,
+    dry_run: bool = False,
     status_code: int = 200,
 ) -> Response:
     principal = await require_user(request)
@@ -101,6 +103,7 @@ async def list_page(
         retirable=RETIRABLE,
         problems=problems or [],
         summary=summary or [],
+        dry_run=dry_run,
         limit=LIST_LIMIT,
     )
 
@@ -122,51 +125,47 @@ async def export_csv(request: Request) -> Response:
     )
 
 
-async def import_csv(request: Request) -> Response:
+async def import_sheet(request: Request) -> Response:
+    """A CSV file or .xlsx workbook of one section, imported as ``callwatch import`` does: checked
+    first (every rejected row named, nothing imported), with a dry run on request; ``prune``
+    retires the section's entries the file no longer lists, ``reassign`` hands back the alerts
+    of volunteers it retires."""
     principal = await require_user(request, admin=True)
     section = _section(request)
     context = context_of(request)
     form = await request.form()
     upload = form.get("file")
     if not isinstance(upload, UploadFile):
-        return await list_page(request, problems=["choose a CSV file to import"], status_code=400)
+        return await list_page(request, problems=["choose a CSV or Excel (.xlsx) file to import"], status_code=400)
     data = await upload.read(MAX_UPLOAD_BYTES + 1)
     if len(data) > MAX_UPLOAD_BYTES:
         return await list_page(request, problems=["the file is larger than 5 MB; split it"], status_code=400)
-    text = decoded_csv(data)
-    if text is None:
-        return await list_page(
-            request, problems=["the file is neither UTF-8 nor GB18030/GBK text; save it as CSV UTF-8"], status_code=400
+    source = upload.filename or "the file"
+    dry_run = bool(form.get("dry_run"))
+    try:
+        directory = await forms.spreadsheet_directory(context.database, section, data, source)
+        result = await import_directory(
+            context.database,
+            directory,
+            prune={section.key} if form.get("prune") else (),
+            hand_back=_hand_back(request) if form.get("reassign") else None,
+            after_commit=context.after_commit,
+            tell_retired=context.settings.sms.tell_retired,
+            dry_run=dry_run,
         )
-    entries, problems = forms.read_csv(section, text)
-    if entries and not problems:
-        async with context.database.read() as session:
-            found = await forms.reference_problems(session, section, entries, creating=False)
-        problems = [f"{field or 'entry'}: {message}" for field, messages in found.items() for message in messages]
-    if problems or not entries:
-        return await list_page(request, problems=problems or ["the file holds no rows"], status_code=400)
-    result = await import_directory(context.database, _directory(section, entries))
-    async with context.database.write() as session:
-        audit.record(
-            session,
-            actor=principal.actor,
-            action="directory_import",
-            target=section.key,
-            now=context.clock.now(),
-            detail=f"{upload.filename}: " + "; ".join(result.lines()),
-        )
-    return await list_page(request, summary=result.lines())
-
-
-def decoded_csv(data: bytes) -> str | None:
-    """A CSV file's text: UTF-8 (with or without the BOM Excel writes), else GB18030 (a superset
-    of GBK: what Excel writes on a Chinese Windows); None when it is neither."""
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return None
+    except UserError as refused:
+        return await list_page(request, problems=str(refused).splitlines(), status_code=400)
+    if not dry_run:
+        async with context.database.write() as session:
+            audit.record(
+                session,
+                actor=principal.actor,
+                action="directory_import",
+                target=section.key,
+                now=context.clock.now(),
+                detail=f"{source}: " + "; ".join(result.lines()),
+            )
+    return await list_page(request, summary=result.lines(), dry_run=dry_run)
 
 
 def _directory(section: forms.Section, entries: list[file_model.Entry]) -> file_model.Directory:
@@ -316,17 +315,11 @@ async def retire(request: Request, principal: Principal, section: forms.Section,
     entry_id = request.path_params["entry_id"]
     if section.key not in RETIRABLE:
         raise PageNotFound
-
-    async def hand_back(session: AsyncSession, effects: Effects, alert: Alert, volunteer: Volunteer) -> None:
-        taker = Taker.volunteer_taker(volunteer)
-        await context.actions.hand_back(session, effects, alert, taker=taker, now=context.clock.now(), reason="retired")
-
-    handing_back: HandBack | None = hand_back if reassign else None
     summary = await retire_entry(
         context.database,
         section.key,
         entry_id,
-        hand_back=handing_back,
+        hand_back=_hand_back(request) if reassign else None,
         after_commit=context.after_commit,
         tell_retired=context.settings.sms.tell_retired,
     )
@@ -343,6 +336,17 @@ async def retire(request: Request, principal: Principal, section: forms.Section,
                 detail="; ".join(summary.retirement_lines()),
             )
     return summary
+
+
+def _hand_back(request: Request) -> HandBack:
+    """A retired volunteer's alert goes back to escalation, as if they had replied NO."""
+    context = context_of(request)
+
+    async def hand_back(session: AsyncSession, effects: Effects, alert: Alert, volunteer: Volunteer) -> None:
+        taker = Taker.volunteer_taker(volunteer)
+        await context.actions.hand_back(session, effects, alert, taker=taker, now=context.clock.now(), reason="retired")
+
+    return hand_back
 
 
 async def retire_page(request: Request) -> Response:
