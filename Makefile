@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 CALLWATCH_TEST_POSTGRES_URL ?=
 export CALLWATCH_TEST_POSTGRES_URL
 
-.PHONY: demo test lint bench bench-short mosquitto chromium clean
+.PHONY: demo test lint bench bench-short mosquitto chromium gammu clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +26,12 @@ mosquitto:
 chromium:
 	@test -x /usr/bin/chromium || (echo "installing chromium (Debian package)"; apt-get update -qq && apt-get install -y -qq chromium)
 
-test: $(BIN)/.installed mosquitto chromium
+# The GSM modem provider's tests run the real gammu-smsd on Gammu's dummy phone.
+gammu:
+	@command -v gammu-smsd >/dev/null 2>&1 || \
+	  (echo "installing gammu-smsd (Debian package)"; apt-get update -qq && apt-get install -y -qq gammu gammu-smsd)
+
+test: $(BIN)/.installed mosquitto chromium gammu
 	$(BIN)/pytest -n auto --dist loadfile
 
 lint: $(BIN)/.installed

@@ -188,9 +188,26 @@ class AliyunSettings(Section):
         return allowed
 
 
+class ModemSettings(Section):
+    """A GSM modem with a SIM card, driven by Gammu's SMS daemon (gammu-smsd, files backend):
+    no provider contract, and it keeps working without the internet (``docs/providers.md``)."""
+
+    #: gammu-smsd's config file: callwatch reads the four spool folders from it
+    smsdrc: str = "/etc/gammu-smsdrc"
+    #: the country a number the modem reports without one is in (a mainland SIM: +86)
+    country_code: str = Field(default="+86", pattern=r"^\+[1-9]\d{0,3}$")
+    #: how often the inbox (replies) and the sent and error folders (what became of each SMS) are read
+    poll_s: float = Field(default=1.0, gt=0, le=60)
+    #: a message waiting in the outbox this long means gammu-smsd is not sending (stopped, no
+    #: network, no credit): the modem then counts as down and refuses new messages
+    stalled_after_s: float = Field(default=120.0, ge=10)
+    #: mainland operators block SMS that carry a URL: the ask carries none through the modem
+    links: bool = False
+
+
 #: Who carries SMS: Twilio, the SMS sandbox (Twilio's API, for tests and the demo), only the log
-#: ("console"), or Alibaba Cloud
-SmsProvider = Literal["twilio", "sandbox", "console", "aliyun"]
+#: ("console"), Alibaba Cloud, or a GSM modem through gammu-smsd
+SmsProvider = Literal["twilio", "sandbox", "console", "aliyun", "modem"]
 #: The providers that speak Twilio's API (one account: SMS, calls, their webhooks' signatures)
 TWILIO_API_PROVIDERS = ("twilio", "sandbox")
 
@@ -203,6 +220,7 @@ class SmsSettings(Section):
     providers: list[SmsProvider] = Field(default_factory=list)
     twilio: TwilioSettings | None = None
     aliyun: AliyunSettings | None = None
+    modem: ModemSettings = ModemSettings()
     sandbox: SandboxSettings = SandboxSettings()
     #: How long a claimed message may stay unconfirmed before another sender may look at it;
     #: also how long a request the provider did not answer may still be in flight there.
@@ -250,7 +268,7 @@ class SmsSettings(Section):
     @property
     def any_links(self) -> bool:
         """Whether a responder link may go out at all: ``responder_links``, and a provider carrying links."""
-        sections = {"twilio": self.twilio, "sandbox": self.sandbox, "aliyun": self.aliyun}
+        sections = {"twilio": self.twilio, "sandbox": self.sandbox, "aliyun": self.aliyun, "modem": self.modem}
         return self.responder_links and any(
             (section := sections.get(name)) is None or section.links for name in self.provider_order
         )

@@ -7,8 +7,10 @@ Escalation and the actions decide whom to reach, when and with which ``Message``
 outbox (``monitor.notify.outbox``) hands each claimed notification to the channel named on
 its row. A channel sends a message, finds out whether one it may have sent before an
 interruption did go out (so nothing is ever sent twice), answers a cheap health check, and
-reads its provider's delivery reports. Adding a channel is a module in ``monitor/notify``
-implementing ``Channel`` and one line in ``monitor.notify.channels``. A channel may have several
+reads its provider's delivery reports. A provider that cannot push replies and reports to
+callwatch's web hooks (a GSM modem) is also a ``Mailbox`` the service fetches them from.
+Adding a channel is a module in ``monitor/notify`` implementing ``Channel`` and one line in
+``monitor.notify.channels``. A channel may have several
 providers (``[sms] providers``): each is a ``Channel`` of the same name, and the outbox sends
 through the first that is up (``monitor.notify.provider_watch``).
 """
@@ -20,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from types import TracebackType
-from typing import Protocol, Self
+from typing import Protocol, Self, runtime_checkable
 
 from monitor.notify.texts import Message
 
@@ -103,4 +105,31 @@ class Channel(Protocol):
 
     def delivery_report(self, fields: Mapping[str, str], received_at: datetime) -> ReportedStatus | None:
         """The delivery report in a provider's callback (already authenticated), or None if it has none."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivedSms:
+    """A reply a provider kept for callwatch to fetch."""
+
+    #: unique for this reply, so a reply fetched twice (a crash before ``forget``) counts once
+    provider_id: str
+    #: E.164
+    from_phone: str
+    body: str
+
+
+@runtime_checkable
+class Mailbox(Protocol):
+    """A channel whose provider keeps replies and delivery reports for callwatch to fetch."""
+
+    #: how often to fetch
+    poll_every_s: float
+
+    async def fetch(self) -> tuple[list[ReceivedSms], list[ReportedStatus]]:
+        """What arrived since the last ``forget`` of each (the same again until then)."""
+        ...
+
+    async def forget(self, provider_id: str) -> None:
+        """A reply or report fetched under ``provider_id`` is recorded: the provider may drop it."""
         ...

@@ -14,6 +14,7 @@ from monitor.config.settings import Settings
 from monitor.notify.channel import Channel
 from monitor.notify.log_channel import LogChannel
 from monitor.notify.requests import SMS
+from monitor.notify.sms.modem import ModemSms
 from monitor.notify.sms.twilio import TwilioSms
 from monitor.notify.voice.twilio_voice import TwilioVoice
 
@@ -39,6 +40,8 @@ def sms_provider(settings: Settings, name: str) -> Channel:
         from monitor.notify.sms.aliyun import AliyunSms  # only here: see the module's docstring
 
         return AliyunSms(settings.sms.aliyun)
+    if name == "modem":
+        return ModemSms(settings.sms.modem)
     twilio = settings.sms.gateway_settings()
     if name in ("twilio", "sandbox") and twilio is not None:
         callback = settings.web.public_url + STATUS_CALLBACK_PATH

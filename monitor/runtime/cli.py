@@ -32,6 +32,7 @@ from monitor.directory.rules import SECTIONS
 from monitor.directory.spreadsheets import SPREADSHEET_SUFFIXES, sheet_section
 from monitor.directory.sync import import_directory
 from monitor.directory.template_fit import template_lines
+from monitor.notify.sms.gammu_spool import read_smsdrc
 from monitor.notify.sms.template_check import require_templates
 from monitor.reports.commands import add_report_command, run_report
 from monitor.runtime.logs import configure_logging
@@ -356,6 +357,9 @@ async def cmd_check_config(arguments: argparse.Namespace) -> int:
         )
     if settings.sms.aliyun is not None and "aliyun" in settings.sms.provider_order:
         print("\n".join(template_lines(settings.sms.aliyun, directory)))
+    if "modem" in settings.sms.provider_order:
+        spool = read_smsdrc(Path(settings.sms.modem.smsdrc))
+        print(f"{settings.sms.modem.smsdrc}: gammu-smsd spool OK (outbox {spool.outbox}, inbox {spool.inbox})")
     return 0
 
 

@@ -47,6 +47,7 @@ from monitor.ingest.processor import MessageProcessor
 from monitor.ingest.routes import Routes
 from monitor.live.changes import AlertChanges
 from monitor.live.postgres import PostgresAlertFeed
+from monitor.notify.channel import Mailbox
 from monitor.notify.channels import channel_names, configured_channels
 from monitor.notify.delivery import delivery_report_writer
 from monitor.notify.outbox import Outbox
@@ -54,6 +55,7 @@ from monitor.notify.requests import SMS, VOICE
 from monitor.notify.texts import MessageStyle
 from monitor.runtime.duty_alarm import DutyAlarm
 from monitor.runtime.gone_monitors import GoneMonitors
+from monitor.runtime.mailboxes import Mailboxes
 from monitor.runtime.sd_notify import SystemdNotifier
 from monitor.runtime.watchdog import EXIT_STALLED, LastResort, Watchdog
 from monitor.store.database import Database
@@ -201,6 +203,13 @@ class Monitor:
             last_resort=last_resort,
         )
         retention = Retention(self.database, self.clock, self.settings.retention)
+        delivery_reports = GroupCommit(
+            self.database,
+            delivery_report_writer(self.escalation.on_unreachable),
+            after_commit=self.after_commit,
+            bookkeeping=True,
+        )
+        mailboxes = [channel for channel in channels if isinstance(channel, Mailbox)]
         context = WebContext(
             settings=self.settings,
             database=self.database,
@@ -212,12 +221,7 @@ class Monitor:
             clock=self.clock,
             changes=self.changes,
             channels=channels,
-            delivery_reports=GroupCommit(
-                self.database,
-                delivery_report_writer(self.escalation.on_unreachable),
-                after_commit=self.after_commit,
-                bookkeeping=True,
-            ),
+            delivery_reports=delivery_reports,
         )
         self.web = await stack.enter_async_context(
             WebServer(
@@ -235,6 +239,17 @@ class Monitor:
             (retention.run(self._loop_stop), "retention"),
             (duty_alarm.run(self._loop_stop), "duty-alarm"),
         ]
+        if mailboxes:
+            fetching = Mailboxes(
+                mailboxes,
+                database=self.database,
+                after_commit=self.after_commit,
+                replies=self.replies,
+                delivery_reports=delivery_reports,
+                clock=self.clock,
+                metrics=self.metrics,
+            )
+            loops.append((fetching.run(self._loop_stop), "mailboxes"))
         if self.settings.service.watchdog_stall_s:
             loops.append((watchdog.run(self._loop_stop), "watchdog"))
         if self.failover is not None:

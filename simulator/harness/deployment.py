@@ -30,6 +30,7 @@ from monitor.runtime.service import Monitor
 from monitor.web.hooks.aliyun_hooks import SMS_REPORT_PATH, SMS_UP_PATH
 from simulator.directory_entries import TomlValue, area_then_leaders, directory_file, entry, toml_value
 from simulator.harness import neighbourhood as people
+from simulator.harness.dummy_modem import DummyModem
 from simulator.harness.monitor_process import SOURCE_ROOT, MonitorProcess, wait_until_healthy
 from simulator.harness.mosquitto import Mosquitto
 from simulator.sandbox import SmsSandbox
@@ -91,6 +92,14 @@ push_token = "{ALIYUN_PUSH_TOKEN}"
 {templates}"""
 
 
+def modem_section(modem: DummyModem) -> str:
+    """``[sms.modem]`` on gammu-smsd with Gammu's dummy phone, its spool read five times a second."""
+    return f"""[sms.modem]
+smsdrc = "{modem.smsdrc}"
+poll_s = 0.2
+"""
+
+
 @dataclass
 class Deployment:
     folder: Path
@@ -105,8 +114,10 @@ class Deployment:
     tier_keys: Sequence[Mapping[str, TomlValue]] = ()
     #: ``[voice]`` settings; calls are off without them (``{"enabled": True, "ring_timeout_s": 5}``)
     voice: Mapping[str, TomlValue] | None = None
-    #: "sandbox" (Twilio's API) or "aliyun" (Alibaba Cloud's, with a template for every message)
+    #: "sandbox" (Twilio's API), "aliyun" (Alibaba Cloud's, with a template for every message) or
+    #: "modem" (gammu-smsd on Gammu's dummy phone: ``modem`` must be given)
     sms_provider: str = "sandbox"
+    modem: DummyModem | None = None
     client_id: str = field(default_factory=lambda: f"callwatch-test-{uuid.uuid4().hex[:8]}")
 
     @property
@@ -153,6 +164,7 @@ auth_token = "{self.sandbox.auth_token}"
 from_number = "{self.sandbox.from_number}"
 
 {self._aliyun_section()}
+{self._modem_section()}
 {self._voice_section()}
 [web]
 listen = "127.0.0.1:{self.web_port}"
@@ -172,6 +184,13 @@ log_level = "INFO"
 
     def _aliyun_section(self) -> str:
         return aliyun_section(self.sandbox, self.web_url) if self.sms_provider == "aliyun" else ""
+
+    def _modem_section(self) -> str:
+        if self.sms_provider != "modem":
+            return ""
+        if self.modem is None:
+            raise ValueError('sms_provider = "modem" needs the deployment\'s modem (a DummyModem)')
+        return modem_section(self.modem)
 
     def _voice_section(self) -> str:
         if self.voice is None:
