@@ -129,3 +129,41 @@ async def test_an_administrator_erases_a_resident_after_typing_her_id(deployment
     [(actor, target, detail)] = audit
     assert (actor, target) == ("user:admin", "resident:r-2")
     assert "Margaret" not in detail
+
+
+async def test_the_api_erases_a_volunteer_only_when_the_request_repeats_their_id(deployment: Deployment) -> None:
+    async with deployment.monitor() as monitor, httpx.AsyncClient(base_url=deployment.web_url) as client:
+        await add_user(monitor, "admin", role=Role.ADMIN)
+        await add_user(monitor, "duty")
+        admin, duty = await bearer(monitor, "admin"), await bearer(monitor, "duty")
+        await deployment.press("btn-1")
+        await deployment.sandbox.wait_for_messages(2)  # tier 1: Li Ming and Zhang Wei
+        assert await deployment.sandbox.phone(people.TIER1[1]).reply("ACK") == 200
+
+        not_allowed = await client.post("/api/directory/volunteers/v-1/erase", headers=duty, json={"confirm": "v-1"})
+        unconfirmed = await client.post("/api/directory/volunteers/v-1/erase", headers=admin, json={})
+        mistyped = await client.post("/api/directory/volunteers/v-1/erase", headers=admin, json={"confirm": "v-2"})
+        missing = await client.post("/api/directory/volunteers/v-404/erase", headers=admin, json={"confirm": "v-404"})
+        device = await client.post("/api/directory/devices/btn-1/erase", headers=admin, json={"confirm": "btn-1"})
+        holding = await client.post("/api/directory/volunteers/v-2/erase", headers=admin, json={"confirm": "v-2"})
+        erased = await client.post("/api/directory/volunteers/v-1/erase", headers=admin, json={"confirm": "v-1"})
+        entry = (await client.get("/api/directory/volunteers/v-1", headers=admin)).json()
+        async with monitor.database.read() as session:
+            audit = (
+                await session.execute(
+                    select(ConsoleAudit.actor, ConsoleAudit.target, ConsoleAudit.detail).where(
+                        ConsoleAudit.action == "erase"
+                    )
+                )
+            ).all()
+
+    assert not_allowed.status_code == 403
+    assert unconfirmed.status_code == mistyped.status_code == 400
+    assert mistyped.json()["error"] == 'repeat the id to confirm ({"confirm": "v-1"}); nothing was erased'
+    assert missing.status_code == 404 and device.status_code == 404
+    assert holding.status_code == 409 and holding.json()["error"].startswith('erase: volunteer "v-2" holds alert 1')
+    assert erased.status_code == 200, erased.text
+    assert erased.json()["erased"] == "volunteer:v-1" and erased.json()["cells_overwritten"] >= 1
+    assert (entry["name"], entry["active"]) == ("[erased]", False) and people.TIER1[0] not in str(entry)
+    [(actor, target, detail)] = audit
+    assert (actor, target) == ("user:admin", "volunteer:v-1") and "Li Ming" not in detail

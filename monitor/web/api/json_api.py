@@ -265,6 +265,25 @@ async def directory_retire(request: Request) -> Response:
     return JSONResponse({"retired": summary.retired, "handed_back": summary.handed_back})
 
 
+async def directory_erase(request: Request) -> Response:
+    """POST: erase a resident or volunteer (administrators), as ``callwatch erase`` does; the body
+    must repeat their id (``{"confirm": "r-2"}``), as the console has it typed."""
+    principal = await require_user(request, admin=True)
+    section = _section(request)
+    try:
+        body = await _body(request)
+    except BadRequest as exc:
+        return _error(str(exc), 400)
+    entry_id = request.path_params["entry_id"]
+    try:
+        erased = await directory_pages.erase(request, principal, section, str(body.get("confirm", "")))
+    except directory_pages.Unconfirmed:
+        return _error(f'repeat the id to confirm ({{"confirm": "{entry_id}"}}); nothing was erased', 400)
+    except UserError as refused:
+        return _error(str(refused), 409)
+    return JSONResponse({"erased": f"{erased.kind}:{erased.person_id}", "cells_overwritten": erased.cells})
+
+
 async def reports(request: Request) -> Response:
     await require_user(request)
     try:
@@ -342,6 +361,7 @@ def routes() -> list[BaseRoute]:
         Route(section + "/{entry_id}", directory_entry, methods=["GET"]),
         Route(section + "/{entry_id}", directory_put, methods=["PUT"]),
         Route(section + "/{entry_id}", directory_retire, methods=["DELETE"]),
+        Route(section + "/{entry_id}/erase", directory_erase, methods=["POST"]),
         Route("/api/reports", reports, methods=["GET"]),
         Route("/api/users", users, methods=["GET"]),
         Route("/api/users", add_user, methods=["POST"]),

@@ -218,14 +218,28 @@ def openapi_document() -> dict[str, Any]:
                     },
                 ),
                 "delete": _operation(
-                    "retire a volunteer, resident (with her devices) or device (administrators), by the "
+                    "retire a volunteer, resident (with her devices), device, area or policy (administrators), by the "
                     "directory file's rules; with reassign=true the alerts a volunteer holds go back to escalation",
                     parameters=[SECTION, ENTRY_ID, {"name": "reassign", "in": "query", "schema": {"type": "boolean"}}],
                     answers={
                         "200": _ok("retired: who and what, and the alerts handed back"),
-                        "409": _ok("not retired: an alert stands in the way (error names it)"),
+                        "409": _ok("not retired: an alert, or what still uses an area or policy, stands in the way"),
                     },
                 ),
+            },
+            "/api/directory/{section}/{entry_id}/erase": {
+                "post": _operation(
+                    "erase everything personal about a resident or volunteer (administrators; sections residents "
+                    "and volunteers); alerts stay, anonymous; the body repeats the id to confirm",
+                    parameters=[SECTION, ENTRY_ID],
+                    body={"type": "object", "properties": {"confirm": {"type": "string"}}, "required": ["confirm"]},
+                    answers={
+                        "200": _ok("erased: who, and how many text cells were overwritten"),
+                        "400": _ok("not erased: confirm does not repeat the id"),
+                        "404": {"description": "no such resident or volunteer"},
+                        "409": _ok("not erased: an alert of theirs is not ended (error names it)"),
+                    },
+                )
             },
             "/api/reports": {
                 "get": _operation(

@@ -22,7 +22,7 @@ from monitor.actions.alert_actions import Taker
 from monitor.core.effects import Effects
 from monitor.core.errors import UserError
 from monitor.directory import model as file_model
-from monitor.directory.erase import erase_person
+from monitor.directory.erase import Erasure, erase_person
 from monitor.directory.retire import HandBack, retirement_of_one
 from monitor.directory.sync import ImportSummary, import_directory, retire_entry
 from monitor.oncall.family import ContactValues, contact_json, family_of, replace_family
@@ -414,29 +414,47 @@ async def _erase_form(
     )
 
 
-async def confirm_erase(request: Request) -> Response:
-    """Erase once the id is typed, as ``callwatch erase`` does, and record who did it."""
-    principal = await require_user(request, admin=True)
-    section = _section(request)
+class Unconfirmed(Exception):
+    """The id typed (or repeated in the API request) is not the person's: nothing was erased."""
+
+
+async def erase(request: Request, principal: Principal, section: forms.Section, confirmation: str) -> Erasure:
+    """Erase the request's resident or volunteer once ``confirmation`` repeats their id, as
+    ``callwatch erase`` does, and record who erased whom (without what was erased). PageNotFound
+    when there is no such person, Unconfirmed, or a UserError while an alert of theirs is not ended."""
     entry_id = request.path_params["entry_id"]
     if section.key not in ERASABLE:
         raise PageNotFound
+    context = context_of(request)
+    async with context.database.read() as session:
+        if await session.get(section.table, entry_id) is None:
+            raise PageNotFound
+    if confirmation.strip() != entry_id:
+        raise Unconfirmed
+    async with context.database.write() as session:
+        erased = await erase_person(session, ERASABLE[section.key], entry_id)
+        audit.record(
+            session,
+            actor=principal.actor,
+            action="erase",
+            target=f"{erased.kind}:{erased.person_id}",
+            now=context.clock.now(),
+            detail=f"{erased.cells} text cells overwritten",
+        )
+    return erased
+
+
+async def confirm_erase(request: Request) -> Response:
+    """Erase once the id is typed."""
+    principal = await require_user(request, admin=True)
+    section = _section(request)
+    entry_id = request.path_params["entry_id"]
     form = await request.form()
-    if str(form.get("typed_id", "")).strip() != entry_id:
+    try:
+        await erase(request, principal, section, str(form.get("typed_id", "")))
+    except Unconfirmed:
         problem = f"type {entry_id} to confirm; nothing was erased"
         return await _erase_form(request, principal, section, problem=problem, status_code=400)
-    context = context_of(request)
-    try:
-        async with context.database.write() as session:
-            erased = await erase_person(session, ERASABLE[section.key], entry_id)
-            audit.record(
-                session,
-                actor=principal.actor,
-                action="erase",
-                target=f"{erased.kind}:{erased.person_id}",
-                now=context.clock.now(),
-                detail=f"{erased.cells} text cells overwritten",
-            )
     except UserError as refused:
         return await _erase_form(request, principal, section, problem=str(refused), status_code=409)
     return RedirectResponse(f"/directory/{section.key}?erased={entry_id}", status_code=303)
