@@ -118,6 +118,8 @@ class Deployment:
     #: "modem" (gammu-smsd on Gammu's dummy phone: ``modem`` must be given)
     sms_provider: str = "sandbox"
     modem: DummyModem | None = None
+    #: several providers in failover order (``["aliyun", "sandbox"]``), in place of ``sms_provider``
+    sms_providers: Sequence[str] = ()
     client_id: str = field(default_factory=lambda: f"callwatch-test-{uuid.uuid4().hex[:8]}")
 
     @property
@@ -154,7 +156,7 @@ reconnect_max_s = 1.0
 url = "{self.database_url}"
 
 [sms]
-provider = "{self.sms_provider}"
+{self._providers_line()}
 send_lease_s = 2
 
 [sms.sandbox]
@@ -182,11 +184,17 @@ log_level = "INFO"
             encoding="utf-8",
         )
 
+    def _providers_line(self) -> str:
+        if self.sms_providers:
+            return f"providers = {toml_value(list(self.sms_providers))}"
+        return f'provider = "{self.sms_provider}"'
+
     def _aliyun_section(self) -> str:
-        return aliyun_section(self.sandbox, self.web_url) if self.sms_provider == "aliyun" else ""
+        used = self.sms_providers or [self.sms_provider]
+        return aliyun_section(self.sandbox, self.web_url) if "aliyun" in used else ""
 
     def _modem_section(self) -> str:
-        if self.sms_provider != "modem":
+        if "modem" not in (self.sms_providers or [self.sms_provider]):
             return ""
         if self.modem is None:
             raise ValueError('sms_provider = "modem" needs the deployment\'s modem (a DummyModem)')

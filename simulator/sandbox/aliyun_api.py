@@ -115,7 +115,7 @@ class AliyunSmsApi:
         return None
 
     async def _send_sms(self, query: dict[str, str]) -> Response:
-        attempt = CreateAttempt(arrived_monotonic=time.monotonic(), arrived_wall=time.time())
+        attempt = CreateAttempt(arrived_monotonic=time.monotonic(), arrived_wall=time.time(), provider="aliyun")
         self._store.attempts.append(attempt)
         attempt.to = e164_number(query.get("PhoneNumbers", "")) if query.get("PhoneNumbers", "").isdigit() else None
         answer = await self._trouble(attempt.to) or self._sent_or_refused(query, attempt)
@@ -167,7 +167,7 @@ class AliyunSmsApi:
 
     async def _trouble(self, to: str | None) -> Response | None:
         """The scripted fault's answer for this SendSms, if any; None = go on (after a slow one's wait)."""
-        fault = self._faults.take(to, MESSAGES)
+        fault = self._faults.take(to, MESSAGES, "aliyun")
         if fault is None:
             return None
         if fault.kind is FaultKind.ERROR:

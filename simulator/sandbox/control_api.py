@@ -13,7 +13,8 @@ DELETE   /sandbox/outcomes/{number}            back to the default
 DELETE   /sandbox/outcomes                     every number back to delivered
 POST     /sandbox/faults                       {"kind": "error"|"slow"|"hang", "count": 2,
                                                "status": 429, "error_code": null, "delay": 3.0,
-                                               "to": null, "resource": "Messages"|"Calls"|null} -> 201
+                                               "to": null, "resource": "Messages"|"Calls"|null,
+                                               "provider": "twilio"|"aliyun"|null} -> 201
 DELETE   /sandbox/faults                       drop every pending fault
 PUT      /sandbox/phones/{number}/script       {"rules": [{"reply": "ACK"|null, "delay": 0.5,
                                                "pattern": "regex", "times": 1}, ...]}

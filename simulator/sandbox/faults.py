@@ -1,7 +1,9 @@
 """Scripted trouble for the next create requests: HTTP errors, slow answers, no answer at all.
 
 Faults apply to ``POST .../Messages.json`` and ``POST .../Calls.json`` (either, or one of them:
-``resource``); fetch and list stay reliable, so tests can observe. They are used in the order
+``resource``) and to Alibaba Cloud's ``SendSms`` (a message create; ``provider`` picks one API:
+"twilio" or "aliyun", so one provider fails while the other works); fetch, list and
+QuerySendDetails stay reliable, so tests can observe. They are used in the order
 they were added; each serves ``count`` requests, or every request until cleared when ``count``
 is None.
 """
@@ -18,6 +20,8 @@ from simulator.sandbox.twilio_errors import TwilioError, http_failure
 
 MESSAGES, CALLS = "Messages", "Calls"
 RESOURCES: tuple[str, ...] = (MESSAGES, CALLS)
+#: the APIs the sandbox answers (``OutboundMessage.provider``)
+PROVIDERS: tuple[str, ...] = ("twilio", "aliyun")
 
 
 class FaultKind(StrEnum):
@@ -42,6 +46,8 @@ class ApiFault:
     to: str | None = None
     #: only creates of this resource ("Messages" or "Calls"); None = either
     resource: str | None = None
+    #: only requests to this provider's API ("twilio" or "aliyun"); None = either
+    provider: str | None = None
 
     def __post_init__(self) -> None:
         if self.remaining is not None and self.remaining < 1:
@@ -52,6 +58,8 @@ class ApiFault:
             raise ValueError("a delay cannot be negative")
         if self.resource not in (None, *RESOURCES):
             raise ValueError(f"'resource' is one of {', '.join(RESOURCES)}")
+        if self.provider not in (None, *PROVIDERS):
+            raise ValueError(f"'provider' is one of {', '.join(PROVIDERS)}")
 
     @property
     def error(self) -> TwilioError:
@@ -66,6 +74,7 @@ class ApiFault:
             "delay": self.delay,
             "to": self.to,
             "resource": self.resource,
+            "provider": self.provider,
         }
 
     @classmethod
@@ -86,6 +95,7 @@ class ApiFault:
             delay=seconds(data, "delay"),
             to=optional_str(data, "to"),
             resource=optional_str(data, "resource"),
+            provider=optional_str(data, "provider"),
         )
 
 
@@ -105,24 +115,46 @@ class FaultPlan:
         error_code: int | None = None,
         to: str | None = None,
         resource: str | None = None,
+        provider: str | None = None,
     ) -> ApiFault:
         """Answer the next ``count`` creates with ``status`` (429 -> 20429, 500 -> 20500, ...)."""
         return self.add(
-            ApiFault(FaultKind.ERROR, count, status=status, error_code=error_code, to=to, resource=resource)
+            ApiFault(
+                FaultKind.ERROR,
+                count,
+                status=status,
+                error_code=error_code,
+                to=to,
+                resource=resource,
+                provider=provider,
+            )
         )
 
     def slow_next(
-        self, count: int | None = 1, *, delay: float, to: str | None = None, resource: str | None = None
+        self,
+        count: int | None = 1,
+        *,
+        delay: float,
+        to: str | None = None,
+        resource: str | None = None,
+        provider: str | None = None,
     ) -> ApiFault:
-        return self.add(ApiFault(FaultKind.SLOW, count, delay=delay, to=to, resource=resource))
+        return self.add(ApiFault(FaultKind.SLOW, count, delay=delay, to=to, resource=resource, provider=provider))
 
-    def hang_next(self, count: int | None = 1, *, to: str | None = None, resource: str | None = None) -> ApiFault:
-        return self.add(ApiFault(FaultKind.HANG, count, to=to, resource=resource))
+    def hang_next(
+        self, count: int | None = 1, *, to: str | None = None, resource: str | None = None, provider: str | None = None
+    ) -> ApiFault:
+        return self.add(ApiFault(FaultKind.HANG, count, to=to, resource=resource, provider=provider))
 
-    def take(self, to: str | None, resource: str = MESSAGES) -> ApiFault | None:
-        """The fault for a create request of ``resource`` to ``to``, used up by one; None = no trouble."""
+    def take(self, to: str | None, resource: str = MESSAGES, provider: str = "twilio") -> ApiFault | None:
+        """The fault for a create request of ``resource`` to ``to`` on ``provider``'s API, used up by
+        one; None = no trouble."""
         for fault in self._faults:
-            if (fault.to is None or fault.to == to) and fault.resource in (None, resource):
+            if (
+                (fault.to is None or fault.to == to)
+                and fault.resource in (None, resource)
+                and fault.provider in (None, provider)
+            ):
                 if fault.remaining is not None:
                     fault.remaining -= 1
                     if fault.remaining == 0:

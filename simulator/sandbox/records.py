@@ -112,6 +112,8 @@ class CreateAttempt:
     answered_status: int | None = None
     error_code: int | None = None
     message_sid: str | None = None
+    #: whose API it came to: "twilio" or "aliyun" (SendSms)
+    provider: str = "twilio"
 
 
 class WebhookKind(StrEnum):

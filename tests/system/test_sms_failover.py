@@ -1,0 +1,166 @@
+"""Several SMS providers (``[sms] providers``): an ask goes out through the first that is up, and
+through the next within seconds when the first says it did not send it; never twice when the first
+may have sent it. Replies come in through each; /healthz and /metrics show each provider's state;
+the responder link goes only through a provider that carries links. The official twilio and
+Alibaba Cloud clients against the SMS sandbox, real Mosquitto, SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+from sqlalchemy import select
+
+from monitor.store.models import InboundSms, Notification
+from simulator.harness.deployment import aliyun_template_code, set_setting
+from simulator.sandbox import WebhookKind
+from tests.support.deployment import TIER1, Deployment
+from tests.support.waiting import until
+
+LI_MING, ZHANG_WEI = TIER1
+#: press -> ask through the second provider, on a loaded 2-core VM
+WITHIN_S = 5.0
+#: what callwatch has sent so far (statuses before the provider's answer is recorded)
+SENDING = ("pending", "claimed", "unconfirmed")
+
+
+def on_providers(deployment: Deployment, *providers: str) -> None:
+    deployment.sms_providers = providers
+    deployment.write_files()
+
+
+def requests_to(deployment: Deployment, phone: str, provider: str) -> int:
+    return len([a for a in deployment.sandbox.create_attempts() if a.to == phone and a.provider == provider])
+
+
+async def test_a_provider_answering_500_the_ask_goes_through_the_next_within_seconds_once(
+    deployment: Deployment,
+) -> None:
+    on_providers(deployment, "aliyun", "sandbox")
+    deployment.sandbox.faults.fail_next(None, status=500, provider="aliyun")  # Alibaba Cloud's API is down
+    async with deployment.monitor() as monitor, httpx.AsyncClient(base_url=deployment.web_url) as web:
+        started = time.monotonic()
+        await deployment.press("btn-1")
+        asks = await deployment.sandbox.wait_for_messages(2, timeout=10)
+
+        async def provider_down() -> bool:
+            components = (await web.get("/healthz")).json()["components"]
+            return "sms:aliyun" in components and not components["sms:aliyun"]["ok"]
+
+        await until(provider_down, what="aliyun down on /healthz")
+        health = (await web.get("/healthz")).json()
+        metrics = (await web.get("/metrics")).text
+        await deployment.sandbox.idle()
+        async with monitor.database.read() as session:
+            rows = (await session.scalars(select(Notification).where(Notification.purpose == "alert"))).all()
+    print(f"press -> ask through the second provider: {max(ask.arrived_monotonic for ask in asks) - started:.2f} s")
+    assert {ask.to for ask in asks} == set(TIER1)
+    assert all(ask.provider == "twilio" and ask.arrived_monotonic - started < WITHIN_S for ask in asks)
+    assert [len(deployment.sandbox.messages(to=phone)) for phone in TIER1] == [1, 1]
+    assert [requests_to(deployment, phone, "aliyun") for phone in TIER1] == [1, 1]  # refused once, then the next
+    assert sorted((row.phone, row.provider) for row in rows) == sorted((phone, "sandbox") for phone in TIER1)
+    # through Twilio's API the ask carries the responder link
+    assert all(f"{deployment.web_url}/r/" in ask.body for ask in asks)
+    components = health["components"]
+    assert health["status"] == "degraded" and components["sms"]["ok"] and components["sms:sandbox"]["ok"]
+    assert "failure 500" in components["sms:aliyun"]["detail"] and components["sms:aliyun"]["since"]
+    assert 'callwatch_provider_up{channel="sms",provider="aliyun"} 0.0' in metrics
+    assert 'callwatch_provider_up{channel="sms",provider="sandbox"} 1.0' in metrics
+    assert 'callwatch_failovers_total{channel="sms",from_provider="aliyun",to_provider="sandbox"} 2.0' in metrics
+
+
+async def test_a_provider_refusing_connections_hands_the_ask_on_without_the_responder_link(
+    deployment: Deployment,
+) -> None:
+    on_providers(deployment, "sandbox", "aliyun")
+    set_setting(deployment, "sms.sandbox", "api_base_url", '"http://127.0.0.1:9"')  # nothing listens there
+    async with deployment.monitor() as monitor:
+        started = time.monotonic()
+        await deployment.press("btn-1")
+        asks = await deployment.sandbox.wait_for_messages(2, timeout=10)
+        await deployment.sandbox.idle()
+        async with monitor.database.read() as session:
+            rows = (await session.scalars(select(Notification).where(Notification.purpose == "alert"))).all()
+    assert {ask.to for ask in asks} == set(TIER1)
+    assert all(ask.provider == "aliyun" and ask.arrived_monotonic - started < WITHIN_S for ask in asks)
+    assert [len(deployment.sandbox.messages(to=phone)) for phone in TIER1] == [1, 1]
+    for ask, row in zip(sorted(asks, key=lambda a: a.to), sorted(rows, key=lambda r: r.phone), strict=True):
+        # Alibaba Cloud carries no links: the ask went without it, and says what it needs to
+        assert ask.template_code == aliyun_template_code("ask") and "/r/" not in ask.template_params["link"]
+        assert ask.template_params["address"] == "12栋3单元201" and "/r/" not in ask.body
+        assert row.provider == "aliyun" and "/r/" not in row.body and row.body_without_link is None
+        assert "收到" in row.body or "ACK" in row.body
+
+
+async def test_a_first_provider_that_timed_out_but_had_sent_the_ask_is_not_asked_through_the_next(
+    deployment: Deployment,
+) -> None:
+    on_providers(deployment, "aliyun", "sandbox")
+    set_setting(deployment, "sms.aliyun", "timeout_s", "0.5")
+    # the SDK gives up at 0.5 s; Alibaba Cloud sends it at 1.5 s all the same
+    deployment.sandbox.faults.slow_next(1, delay=1.5, to=LI_MING, provider="aliyun")
+    async with deployment.monitor() as monitor:
+        await deployment.press("btn-1")
+        await deployment.sandbox.wait_for_messages(1, to=LI_MING, timeout=10)
+
+        async def settled() -> Notification | None:
+            async with monitor.database.read() as session:
+                row = await session.scalar(select(Notification).where(Notification.phone == LI_MING))
+            return row if row is not None and row.status not in SENDING else None
+
+        row = await until(settled, what="Li Ming's ask settled with QuerySendDetails", within_s=20)
+        await deployment.sandbox.idle()
+    [ask] = deployment.sandbox.messages(to=LI_MING)
+    assert ask.provider == "aliyun" and requests_to(deployment, LI_MING, "twilio") == 0
+    assert row.provider == "aliyun" and row.provider_id == f"out:{row.id}"
+
+
+async def test_sigkill_between_the_first_provider_s_refusal_and_the_next_s_answer_sends_each_ask_once(
+    deployment: Deployment,
+) -> None:
+    on_providers(deployment, "aliyun", "sandbox")
+    deployment.sandbox.faults.fail_next(None, status=500, provider="aliyun")
+    # Through the next provider: Li Ming's ask is sent 1.5 s later (after the kill, before the
+    # restarted monitor may ask Twilio about it); Zhang Wei's is never sent.
+    deployment.sandbox.faults.slow_next(1, delay=1.5, to=LI_MING, provider="twilio")
+    deployment.sandbox.faults.hang_next(1, to=ZHANG_WEI, provider="twilio")
+    async with deployment.process() as monitor:
+        await deployment.press("btn-1")
+        await until(
+            lambda: requests_to(deployment, LI_MING, "twilio") and requests_to(deployment, ZHANG_WEI, "twilio"),
+            what="both asks refused by Alibaba Cloud and in flight at Twilio",
+        )
+        monitor.kill()
+        await monitor.start()
+        await deployment.sandbox.wait_for_messages(1, to=LI_MING, timeout=20)
+        await deployment.sandbox.wait_for_messages(1, to=ZHANG_WEI, timeout=20)
+        await deployment.sandbox.idle()
+    assert [len(deployment.sandbox.messages(to=phone)) for phone in TIER1] == [1, 1]
+    assert all(message.provider == "twilio" for message in deployment.sandbox.messages())
+    # found at Twilio after the restart: not sent again; never sent: sent again, once, by the same provider
+    assert (requests_to(deployment, LI_MING, "twilio"), requests_to(deployment, ZHANG_WEI, "twilio")) == (1, 2)
+
+
+async def test_replies_through_each_provider_are_accepted(deployment: Deployment) -> None:
+    on_providers(deployment, "aliyun", "sandbox")
+    # Zhang Wei's ask goes through Twilio's API (Alibaba Cloud refuses it), Li Ming's through Alibaba Cloud
+    deployment.sandbox.faults.fail_next(None, status=500, to=ZHANG_WEI, provider="aliyun")
+    async with deployment.monitor() as monitor:
+        await deployment.press("btn-1")
+        [li_ming_ask] = await deployment.sandbox.wait_for_messages(1, to=LI_MING, timeout=10)
+        [zhang_wei_ask] = await deployment.sandbox.wait_for_messages(1, to=ZHANG_WEI, timeout=10)
+        # each answers the way their ask came: an SmsUp push, a Twilio webhook
+        assert await deployment.sandbox.phone(LI_MING).reply("不行") == 200
+        assert await deployment.sandbox.phone(ZHANG_WEI).reply("收到") == 200
+        await deployment.wait_for_alerts(lambda alerts: [alert["state"] for alert in alerts] == ["acknowledged"])
+        async with monitor.database.read() as session:
+            replies = {row.from_phone: row for row in (await session.scalars(select(InboundSms))).all()}
+    assert (li_ming_ask.provider, zhang_wei_ask.provider) == ("aliyun", "twilio")
+    assert replies[LI_MING].provider_id.startswith("smsup-") and replies[LI_MING].outcome == "declined"
+    assert replies[ZHANG_WEI].provider_id.startswith("SM") and replies[ZHANG_WEI].outcome == "acknowledged"
+    assert deployment.sandbox.webhooks(kind=WebhookKind.SMS_UP) and deployment.sandbox.webhooks(
+        kind=WebhookKind.INBOUND_SMS
+    )
+    [alert] = deployment.alerts()
+    assert alert["acknowledged_by"] == replies[ZHANG_WEI].volunteer_id
