@@ -8,12 +8,16 @@ Alibaba Cloud clients against the SMS sandbox, real Mosquitto, SQLite and Postgr
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
+import pytest
 from sqlalchemy import select
 
 from monitor.store.models import InboundSms, Notification
 from simulator.harness.deployment import aliyun_template_code, set_setting
+from simulator.harness.dummy_modem import DummyModem
 from simulator.sandbox import WebhookKind
 from tests.support.deployment import TIER1, Deployment
 from tests.support.waiting import until
@@ -25,8 +29,16 @@ WITHIN_S = 5.0
 SENDING = ("pending", "claimed", "unconfirmed")
 
 
-def on_providers(deployment: Deployment, *providers: str) -> None:
+@pytest.fixture
+def modem(tmp_path: Path) -> Iterator[DummyModem]:
+    """gammu-smsd on Gammu's dummy phone (``tests/system/test_modem_sms.py``)."""
+    with DummyModem(tmp_path / "modem") as running:
+        yield running
+
+
+def on_providers(deployment: Deployment, *providers: str, modem: DummyModem | None = None) -> None:
     deployment.sms_providers = providers
+    deployment.modem = modem
     deployment.write_files()
 
 
@@ -164,3 +176,37 @@ async def test_replies_through_each_provider_are_accepted(deployment: Deployment
     )
     [alert] = deployment.alerts()
     assert alert["acknowledged_by"] == replies[ZHANG_WEI].volunteer_id
+
+
+async def test_alibaba_cloud_answering_500_the_ask_goes_out_through_the_modem_within_seconds_once(
+    deployment: Deployment, modem: DummyModem
+) -> None:
+    on_providers(deployment, "aliyun", "modem", modem=modem)
+    deployment.sandbox.faults.fail_next(None, status=500, provider="aliyun")
+    async with deployment.monitor() as monitor:
+        started = time.monotonic()
+        await deployment.press("btn-1")
+        await until(lambda: len(modem.sent()) == 2, what="both asks sent by gammu-smsd", within_s=15)
+        carried = time.monotonic() - started
+        async with monitor.database.read() as session:
+            rows = (await session.scalars(select(Notification).where(Notification.purpose == "alert"))).all()
+    print(f"press -> both asks sent by the modem after Alibaba Cloud's 500: {carried:.2f} s")
+    assert sorted(sms.to for sms in modem.sent()) == sorted(TIER1) and deployment.sandbox.messages() == []
+    assert [requests_to(deployment, phone, "aliyun") for phone in TIER1] == [1, 1]
+    assert {row.provider for row in rows} == {"modem"}
+    # gammu-smsd's own polling (a second on the dummy phone) is most of it
+    assert carried < WITHIN_S
+
+
+async def test_an_ask_moved_from_twilio_to_the_modem_goes_without_the_responder_link(
+    deployment: Deployment, modem: DummyModem
+) -> None:
+    on_providers(deployment, "sandbox", "modem", modem=modem)
+    set_setting(deployment, "sms.sandbox", "api_base_url", '"http://127.0.0.1:9"')  # Twilio unreachable
+    async with deployment.monitor():
+        await deployment.press("btn-1")
+        await until(lambda: len(modem.sent()) == 2, what="both asks sent by gammu-smsd", within_s=15)
+        [alert] = await deployment.wait_for_alerts(lambda alerts: len(alerts) == 1)
+    [chinese] = [sms for sms in modem.sent() if sms.to == LI_MING]
+    # made with a link for Twilio; the modem carries none: the ask says everything without it
+    assert "/r/" not in chinese.text and "王秀英" in chinese.text and f"收到 {alert['id']}" in chinese.text
