@@ -9,12 +9,14 @@ volunteer, resident, device, area or policy (after a confirmation) follows the f
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Collection
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -349,71 +351,6 @@ def _hand_back(request: Request) -> HandBack:
     return hand_back
 
 
-async def retire_page(request: Request) -> Response:
-    """What retiring this entry retires, and a button to confirm it."""
-    principal = await require_user(request, admin=True)
-    return await _retire_form(request, principal, _section(request))
-
-
-async def _retire_form(
-    request: Request, principal: Principal, section: forms.Section, *, problem: str = "", status_code: int = 200
-) -> Response:
-    if section.key not in RETIRABLE:
-        raise PageNotFound
-    async with context_of(request).database.read() as session:
-        leaving = await retirement_of_one(session, section.key, request.path_params["entry_id"])
-    if leaving is None:
-        raise PageNotFound
-    return services_of(request).renderer.render(
-        request,
-        "directory_retire.html",
-        principal,
-        status_code=status_code,
-        sections=forms.SECTIONS.values(),
-        section=section,
-        entry_id=request.path_params["entry_id"],
-        leaving=leaving,
-        problem=problem,
-    )
-
-
-async def confirm_retire(request: Request) -> Response:
-    principal = await require_user(request, admin=True)
-    section = _section(request)
-    form = await request.form()
-    try:
-        await retire(request, principal, section, reassign=bool(form.get("reassign")))
-    except UserError as refused:
-        return await _retire_form(request, principal, section, problem=str(refused), status_code=409)
-    return RedirectResponse(f"/directory/{section.key}?retired={request.path_params['entry_id']}", status_code=303)
-
-
-async def erase_page(request: Request) -> Response:
-    """Erasing a person: what it does, and their id to type as confirmation."""
-    principal = await require_user(request, admin=True)
-    return await _erase_form(request, principal, _section(request))
-
-
-async def _erase_form(
-    request: Request, principal: Principal, section: forms.Section, *, problem: str = "", status_code: int = 200
-) -> Response:
-    if section.key not in ERASABLE:
-        raise PageNotFound
-    async with context_of(request).database.read() as session:
-        if await session.get(section.table, request.path_params["entry_id"]) is None:
-            raise PageNotFound
-    return services_of(request).renderer.render(
-        request,
-        "directory_erase.html",
-        principal,
-        status_code=status_code,
-        sections=forms.SECTIONS.values(),
-        section=section,
-        entry_id=request.path_params["entry_id"],
-        problem=problem,
-    )
-
-
 class Unconfirmed(Exception):
     """The id typed (or repeated in the API request) is not the person's: nothing was erased."""
 
@@ -444,17 +381,100 @@ async def erase(request: Request, principal: Principal, section: forms.Section, 
     return erased
 
 
-async def confirm_erase(request: Request) -> Response:
-    """Erase once the id is typed."""
+@dataclass(frozen=True)
+class Confirmation:
+    """A directory action with a page of its own, carried out once confirmed there: retiring or erasing."""
+
+    template: str
+    #: the list's query parameter naming the entry once done, and the word for it ("retired")
+    done: str
+    sections: Collection[str]
+    #: what the page shows about the entry (described by section, for retiring); None: no such entry
+    preview: Callable[[AsyncSession, forms.Section, str], Awaitable[dict[str, list[str]] | None]]
+    #: carry it out from the posted form: Unconfirmed or a UserError when it is not done
+    act: Callable[[Request, Principal, forms.Section, FormData], Awaitable[object]]
+
+
+async def _retiring_preview(
+    session: AsyncSession, section: forms.Section, entry_id: str
+) -> dict[str, list[str]] | None:
+    return await retirement_of_one(session, section.key, entry_id)
+
+
+async def _erasing_preview(session: AsyncSession, section: forms.Section, entry_id: str) -> dict[str, list[str]] | None:
+    return None if await session.get(section.table, entry_id) is None else {}
+
+
+async def _retire_from_form(request: Request, principal: Principal, section: forms.Section, form: FormData) -> object:
+    return await retire(request, principal, section, reassign=bool(form.get("reassign")))
+
+
+async def _erase_from_form(request: Request, principal: Principal, section: forms.Section, form: FormData) -> object:
+    return await erase(request, principal, section, str(form.get("typed_id", "")))
+
+
+RETIRING = Confirmation("directory_retire.html", "retired", RETIRABLE, _retiring_preview, _retire_from_form)
+ERASING = Confirmation("directory_erase.html", "erased", ERASABLE, _erasing_preview, _erase_from_form)
+
+
+async def _confirmation_page(
+    request: Request, confirmation: Confirmation, *, problem: str = "", status_code: int = 200
+) -> Response:
+    """The page asking to confirm: what it does (for retiring: who and what goes), and why it was
+    not done when ``problem`` says so."""
     principal = await require_user(request, admin=True)
     section = _section(request)
     entry_id = request.path_params["entry_id"]
-    form = await request.form()
+    if section.key not in confirmation.sections:
+        raise PageNotFound
+    async with context_of(request).database.read() as session:
+        preview = await confirmation.preview(session, section, entry_id)
+    if preview is None:
+        raise PageNotFound
+    return services_of(request).renderer.render(
+        request,
+        confirmation.template,
+        principal,
+        status_code=status_code,
+        sections=forms.SECTIONS.values(),
+        section=section,
+        entry_id=entry_id,
+        leaving=preview,
+        problem=problem,
+    )
+
+
+async def _confirmed(request: Request, confirmation: Confirmation) -> Response:
+    """Carry out the confirmed action and go back to the list; else the page again, saying why not."""
+    principal = await require_user(request, admin=True)
+    section = _section(request)
+    entry_id = request.path_params["entry_id"]
+    if section.key not in confirmation.sections:
+        raise PageNotFound
     try:
-        await erase(request, principal, section, str(form.get("typed_id", "")))
+        await confirmation.act(request, principal, section, await request.form())
     except Unconfirmed:
-        problem = f"type {entry_id} to confirm; nothing was erased"
-        return await _erase_form(request, principal, section, problem=problem, status_code=400)
+        problem = f"type {entry_id} to confirm; nothing was {confirmation.done}"
+        return await _confirmation_page(request, confirmation, problem=problem, status_code=400)
     except UserError as refused:
-        return await _erase_form(request, principal, section, problem=str(refused), status_code=409)
-    return RedirectResponse(f"/directory/{section.key}?erased={entry_id}", status_code=303)
+        return await _confirmation_page(request, confirmation, problem=str(refused), status_code=409)
+    return RedirectResponse(f"/directory/{section.key}?{confirmation.done}={entry_id}", status_code=303)
+
+
+async def retire_page(request: Request) -> Response:
+    """What retiring this entry retires, and a button to confirm it."""
+    return await _confirmation_page(request, RETIRING)
+
+
+async def confirm_retire(request: Request) -> Response:
+    return await _confirmed(request, RETIRING)
+
+
+async def erase_page(request: Request) -> Response:
+    """Erasing a person: what it does, and their id to type as confirmation."""
+    return await _confirmation_page(request, ERASING)
+
+
+async def confirm_erase(request: Request) -> Response:
+    """Erase once the id is typed."""
+    return await _confirmed(request, ERASING)
