@@ -340,11 +340,14 @@ class AlertActions:
         *,
         occasion: str,
         now: datetime,
+        reads: StepReads | None = None,
     ) -> None:
-        """Send whoever holds (or held) ``alert`` ``message``, in their language, once per ``occasion``."""
+        """Send whoever holds (or held) ``alert`` ``message``, in their language, once per ``occasion``.
+        ``reads``: the batch's reads, when a timer step tells many holders in one transaction."""
         if holder is None:
             return
-        facts, _ = await load_facts(session, alert)
+        reads = reads or self.escalation.reads(session, now)
+        facts, _ = await reads.facts(alert)
         await queue_sms(
             session,
             effects,
@@ -355,17 +358,25 @@ class AlertActions:
             alert_id=alert.id,
             volunteer_id=holder.volunteer_id,
             key=f"{alert.id}:follow_up:{occasion}:{holder.phone}",
+            opted_out=await reads.opted_out([holder.phone]),
         )
 
     async def follow_up(
-        self, session: AsyncSession, effects: Effects, alert: Alert, now: datetime, *, after: FollowUp | None = None
+        self,
+        session: AsyncSession,
+        effects: Effects,
+        alert: Alert,
+        now: datetime,
+        *,
+        after: FollowUp | None = None,
+        reads: StepReads | None = None,
     ) -> None:
         """Set the taken ``alert``'s next follow-through step (``monitor.alerts.follow_up``): only for
         alerts that escalate and a holder who can be reached (not a console user handling it)."""
         if alert.kind not in ESCALATING_KINDS or (alert.acknowledged_by or "user:").startswith("user:"):
             alert.follow_up = alert.follow_up_at = None
             return
-        policy = await self.escalation.policy_for(self.escalation.reads(session, now), alert)
+        policy = await self.escalation.policy_for(reads or self.escalation.reads(session, now), alert)
         deadlines = Deadlines(
             timedelta(seconds=policy.arrive_within_s if policy else DEFAULT_ARRIVE_WITHIN_S),
             timedelta(seconds=policy.resolve_within_s if policy else DEFAULT_RESOLVE_WITHIN_S),

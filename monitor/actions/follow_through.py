@@ -42,7 +42,7 @@ class FollowThrough:
         facts, _ = await reads.facts(alert)
         holder = await holder_of(session, alert.acknowledged_by)
         effects.changed_alert_ids.add(alert.id)
-        tell = partial(self.actions.tell_holder, session, effects, alert, holder, now=now)
+        tell = partial(self.actions.tell_holder, session, effects, alert, holder, now=now, reads=reads)
         if step is FollowUp.REMIND_ARRIVAL:
             await tell(texts.arrival_reminder, occasion=f"{step}:{stamp(alert.taken_at)}")
             log_entry(session, alert.id, at=now, kind="reminded", detail="asked whether they are on the way")
@@ -67,7 +67,7 @@ class FollowThrough:
                 ),
                 occasion=f"resolve_overdue:{stamp(since)}",
             )
-        await self.actions.follow_up(session, effects, alert, now, after=step)
+        await self.actions.follow_up(session, effects, alert, now, after=step, reads=reads)
 
     async def _arrival_overdue(
         self, session: AsyncSession, effects: Effects, alert: Alert, holder: Recipient | None, reads: StepReads
@@ -84,5 +84,7 @@ class FollowThrough:
             duty_reason="arrival_overdue",
             reads=reads,
         )
-        await self.actions.tell_holder(session, effects, alert, holder, texts.asked_again, occasion=occasion, now=now)
+        await self.actions.tell_holder(
+            session, effects, alert, holder, texts.asked_again, occasion=occasion, now=now, reads=reads
+        )
         await self.actions.escalation.advance(session, alert, now, effects, "nobody arrived in time", reads)

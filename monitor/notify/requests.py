@@ -257,11 +257,12 @@ async def queue_sms(
     alert_id: int | None = None,
     volunteer_id: str | None = None,
     key: str | None = None,
+    opted_out: Collection[str] | None = None,
 ) -> int | None:
     """Queue one SMS (answers and notices: everything that is not an ask); its id, or None when
-    the same message was already queued."""
+    the same message was already queued. ``opted_out``: as for ``queue_many``."""
     request = NotificationRequest(phone, message, purpose, alert_id, volunteer_id, key=key)
-    [queued] = await queue_many(session, effects, [request], now)
+    [queued] = await queue_many(session, effects, [request], now, opted_out=opted_out)
     return queued
 
 

@@ -35,6 +35,11 @@ class Recipient:
         return self.volunteer.id if self.volunteer is not None else None
 
 
+def names_volunteer(by: str) -> bool:
+    """Whether an alert's ``acknowledged_by`` is a volunteer id (not a family contact or a console user)."""
+    return not by.startswith(("user:", "family:"))
+
+
 async def holder_of(session: AsyncSession, by: str | None) -> Recipient | None:
     """The person an alert's ``acknowledged_by`` names, when it is someone with a phone: a volunteer
     id, or "family:<id>" (console users, "user:<name>", have none)."""
