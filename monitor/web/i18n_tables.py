@@ -595,6 +595,9 @@ ZH: dict[str, str] = {
     "The SMS provider is failing: volunteers may not be getting alerts. Phone them yourself.": (
         "短信服务商发送失败：志愿者可能收不到求助短信，请直接打电话联系。"
     ),
+    "One of the SMS providers is failing: SMS go out through the next one that works.": (
+        "有一个短信通道发送失败：短信改由下一个正常的通道发出。"
+    ),
     "Part of the monitor has stopped working; it is restarting.": "监控服务的一部分已停止工作，正在重启。",
     "Some devices are not heard: the broker does not deliver their messages. Fix their topics in the directory; "
     "every other device is heard.": (

@@ -15,11 +15,13 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from monitor.runtime.duty_alarm import DutyAlarm
+from monitor.store.database import Database
 from monitor.store.models import InboundSms, Notification
 from simulator.harness.deployment import aliyun_template_code, set_setting
 from simulator.harness.dummy_modem import DummyModem
 from simulator.sandbox import WebhookKind
-from tests.support.deployment import TIER1, Deployment
+from tests.support.deployment import STAFF, TIER1, Deployment
 from tests.support.waiting import until
 
 LI_MING, ZHANG_WEI = TIER1
@@ -210,3 +212,29 @@ async def test_an_ask_moved_from_twilio_to_the_modem_goes_without_the_responder_
     [chinese] = [sms for sms in modem.sent() if sms.to == LI_MING]
     # made with a link for Twilio; the modem carries none: the ask says everything without it
     assert "/r/" not in chinese.text and "王秀英" in chinese.text and f"收到 {alert['id']}" in chinese.text
+
+
+async def test_the_duty_alarm_goes_through_the_next_provider_with_and_without_the_database(
+    deployment: Deployment,
+) -> None:
+    on_providers(deployment, "aliyun", "sandbox")
+    deployment.sandbox.faults.fail_next(None, status=500, provider="aliyun")
+    async with deployment.monitor() as monitor:
+        alarm = DutyAlarm(
+            monitor.database,
+            monitor.outbox,
+            monitor.clock,
+            instance_id="failover-test",
+            after_commit=monitor.after_commit,
+        )
+        await alarm.learn_staff()
+        await alarm.raise_alarm("mqtt-ingest", 90)  # a row, sent by the outbox
+        [queued] = await deployment.sandbox.wait_for_messages(1, to=STAFF, timeout=10)
+        # A stalled loop because the database does not answer: straight to the providers, those up first
+        alarm.database = Database(deployment.database_url)  # never opened: every transaction fails
+        await alarm.raise_alarm("escalation", 90)
+        direct = await deployment.sandbox.wait_for_messages(2, to=STAFF, timeout=10)
+    assert queued.provider == "twilio" and "系统故障" in queued.body
+    assert [message.provider for message in direct] == ["twilio", "twilio"]
+    # Alibaba Cloud (first, and one failure from down) refused each way once; Twilio's API carried both
+    assert requests_to(deployment, STAFF, "aliyun") == 2

@@ -40,7 +40,10 @@
     show(Object.entries(report.components || {})
       .filter(function (entry) { return !entry[1].ok; })
       .map(function (entry) {
-        return { name: entry[0], text: banner.dataset[entry[0]] || entry[0], detail: entry[1].detail };
+        // one of several providers of a channel ("sms:aliyun"): named in its detail
+        const text = banner.dataset[entry[0]] || (entry[0].startsWith("sms:") && banner.dataset.smsProvider) || entry[0];
+        const since = entry[1].since ? " · " + new Date(entry[1].since).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) : "";
+        return { name: entry[0], text: text, detail: entry[1].detail + since };
       }));
   }
 

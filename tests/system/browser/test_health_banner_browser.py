@@ -31,3 +31,22 @@ async def test_an_open_board_shows_a_failing_provider_and_a_silent_monitor(deplo
         await expect(banner.locator('li[data-component="monitor"]')).to_contain_text(
             "The monitor is not answering", timeout=BANNER_WITHIN_MS
         )
+
+
+async def test_an_open_board_shows_which_of_several_providers_is_down_and_since_when(
+    deployment: Deployment,
+) -> None:
+    deployment.sms_providers = ("aliyun", "sandbox")
+    deployment.write_files()
+    async with chromium() as browser:
+        page = await browser.new_page()
+        async with board_with_banner(deployment, page) as (_, banner):
+            deployment.sandbox.faults.fail_next(None, status=500, provider="aliyun")
+            await deployment.press("btn-1")
+            down = banner.locator('li[data-component="sms:aliyun"]')
+            await expect(down).to_contain_text("SMS go out through the next one", timeout=BANNER_WITHIN_MS)
+            await expect(down).to_contain_text("aliyun: 2 requests failed in a row, last: temporary failure 500")
+            await expect(down).to_contain_text(" · ")  # since when
+            # the asks went out through Twilio's API: SMS as a whole works
+            await expect(banner.locator('li[data-component="sms"]')).to_have_count(0)
+            assert {ask.provider for ask in await deployment.sandbox.wait_for_messages(2)} == {"twilio"}
