@@ -81,6 +81,32 @@ def test_twilio_provider_without_credentials(tmp_path: Path) -> None:
     assert "[sms]" in message and "[sms.twilio]" in message
 
 
+@pytest.mark.parametrize(
+    ("sms", "said"),
+    [
+        ('provider = "sandbox"\nproviders = ["sandbox", "modem"]', "set either provider"),
+        ('providers = ["modem", "modem"]', "names a provider twice"),
+        ('providers = ["console", "modem"]', "cannot be one of several providers"),
+        ('providers = ["twilio", "sandbox"]', "name one of them"),
+        ('providers = ["sandbox", "aliyun"]', "[sms.aliyun]"),
+        ('providers = ["sandbox", "pager"]', "pager"),
+    ],
+)
+def test_a_list_of_providers_that_cannot_work_is_one_sentence(tmp_path: Path, sms: str, said: str) -> None:
+    message = config_error(write(tmp_path, "cw.toml", f"[sms]\n{sms}\n"))
+    assert message.startswith(str(tmp_path / "cw.toml")) and "[sms" in message and said in message
+    assert len(message.splitlines()) == 1
+
+
+def test_one_provider_is_a_list_of_one_and_links_go_only_where_a_provider_carries_them(tmp_path: Path) -> None:
+    single = load_settings(write(tmp_path, "one.toml", '[sms]\nprovider = "sandbox"\n'), {})
+    assert single.sms.provider_order == ["sandbox"] and single.sms.any_links
+    several = load_settings(write(tmp_path, "two.toml", '[sms]\nproviders = ["modem", "sandbox"]\n'), {})
+    assert several.sms.provider_order == ["modem", "sandbox"] and several.sms.any_links
+    no_links = load_settings(write(tmp_path, "modem.toml", '[sms]\nproviders = ["modem"]\n'), {})
+    assert not no_links.sms.any_links
+
+
 def directory_error(tmp_path: Path, text: str) -> str:
     with pytest.raises(ConfigError) as caught:
         load_directory(write(tmp_path, "directory.toml", text))

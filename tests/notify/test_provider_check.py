@@ -76,8 +76,14 @@ async def test_an_idle_provider_that_stops_answering_shows_down_and_retries_go_w
 
 
 async def test_a_provider_is_down_after_two_of_its_own_failures_in_its_row_and_up_after_a_send(
-    database: Database,
+    database_url: str,
 ) -> None:
+    async with Database(database_url) as database:
+        await provider_failures_in_its_row(database)
+
+
+async def provider_failures_in_its_row(database: Database) -> None:
+    """Two monitors' outboxes on one database (SQLite, and PostgreSQL as several monitors share it)."""
     clock, health, metrics = SystemClock(), Health(SystemClock()), Metrics()
     outbox = outbox_for(database, {"sms": SwitchableProvider()}, clock, metrics=metrics, health=health)
     await outbox.add_providers()
