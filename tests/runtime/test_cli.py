@@ -201,3 +201,26 @@ def test_import_prune_of_a_volunteers_workbook_retires_the_two_it_no_longer_list
     assert "residents retired" not in pruned.stdout
     assert again.returncode == 0 and "retired" not in again.stdout
     assert "volunteers: 0 added, 0 changed, 3 unchanged" in again.stdout
+
+
+def test_import_of_a_gbk_csv_with_two_bad_rows_names_both_and_imports_nothing(deployment: Deployment) -> None:
+    config = str(deployment.config_path)
+    assert deployment.cli("import", str(deployment.directory_path), "--config", config).returncode == 0
+    csv_file = deployment.folder / "callwatch-residents.csv"  # named as the console's export: no --section
+    csv_file.write_bytes(
+        "id,name,address,area,phone\n"
+        "r-50,刘芳,5栋2单元301,a-1,13800138050\n"
+        "r-51,陈静怡,7栋1单元102,nowhere,\n"
+        "\n"
+        "r-52,赵敏,9栋,a-1,12345\n".encode("gbk")
+    )
+    dry = deployment.cli("import", str(csv_file), "--config", config, "--dry-run")
+    real = deployment.cli("import", str(csv_file), "--config", config)
+    after = deployment.cli("import", str(deployment.directory_path), "--config", config, "--dry-run")
+
+    for refused in (dry, real):
+        assert refused.returncode == 1
+        assert refused.stderr.count("callwatch-residents.csv: row ") == 2, refused.stderr
+        assert 'row 3 (id "r-51"), column area: area "nowhere" does not exist; add it or fix the id.' in refused.stderr
+        assert 'row 5 (id "r-52"), column phone: must be an international number' in refused.stderr
+    assert "residents: 0 added, 0 changed, 2 unchanged" in after.stdout  # r-50 was not imported either
