@@ -25,6 +25,16 @@ async def bearer(monitor: Monitor, name: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {secret}"}
 
 
+async def zhang_wei_took_an_sos(deployment: Deployment, monitor: Monitor) -> tuple[dict[str, str], dict[str, str]]:
+    """An SOS of r-1 that Zhang Wei (v-2) took; the API tokens of an administrator and a duty user."""
+    await add_user(monitor, "admin", role=Role.ADMIN)
+    await add_user(monitor, "duty")
+    await deployment.press("btn-1")
+    await deployment.sandbox.wait_for_messages(2)  # tier 1: Li Ming and Zhang Wei
+    assert await deployment.sandbox.phone(people.TIER1[1]).reply("ACK") == 200
+    return await bearer(monitor, "admin"), await bearer(monitor, "duty")
+
+
 async def test_an_administrator_retires_a_resident_with_her_devices_after_confirming(deployment: Deployment) -> None:
     async with deployment.monitor() as monitor:
         await add_user(monitor, "admin", role=Role.ADMIN)
@@ -42,6 +52,8 @@ async def test_an_administrator_retires_a_resident_with_her_devices_after_confir
             await deployment.press("btn-1")
             await deployment.sandbox.wait_for_messages(2)
             refused = await admin.post("/directory/devices/btn-1/retire")
+            area_page = await admin.http.get("/directory/areas/a-1/retire")
+            area_refused = await admin.post("/directory/areas/a-1/retire")
         async with monitor.database.read() as session:
             margaret, wang = await session.get(Resident, "r-2"), await session.get(Resident, "r-1")
             buttons = {device.id: device.active for device in (await session.scalars(select(Device))).all()}
@@ -55,6 +67,16 @@ async def test_an_administrator_retires_a_resident_with_her_devices_after_confir
     assert "Retired already." in again.text
     assert refused.status_code == 409
     assert "device &#34;btn-1&#34; has alert 1 (sos, open), and there is nobody to hand it to" in refused.text
+    assert "areas: a-1 (Tianxian 3)" in area_page.text
+    assert (
+        area_refused.status_code == 409
+        and (
+            "area &#34;a-1&#34; (Tianxian 3) is still used by resident r-1 (王秀英); volunteers v-1 (Li Ming), "
+            "v-2 (Zhang Wei), v-9 (Chen Jing); alert 1 (sos, open); move them to another area or retire them and "
+            "end those alerts (resolve or cancel them at the console)"
+        )
+        in area_refused.text
+    )
     assert margaret is not None and not margaret.active and wang is not None and wang.active
     assert buttons == {"btn-1": True, "btn-2": False}
     assert [(entry.actor, entry.target, entry.detail) for entry in audit] == [
@@ -68,12 +90,7 @@ async def test_an_administrator_retires_a_resident_with_her_devices_after_confir
 
 async def test_the_api_retires_a_volunteer_and_hands_their_alert_back_when_asked(deployment: Deployment) -> None:
     async with deployment.monitor() as monitor, httpx.AsyncClient(base_url=deployment.web_url) as client:
-        await add_user(monitor, "admin", role=Role.ADMIN)
-        await add_user(monitor, "duty")
-        admin, duty = await bearer(monitor, "admin"), await bearer(monitor, "duty")
-        await deployment.press("btn-1")
-        await deployment.sandbox.wait_for_messages(2)  # tier 1: Li Ming and Zhang Wei
-        assert await deployment.sandbox.phone(people.TIER1[1]).reply("ACK") == 200
+        admin, duty = await zhang_wei_took_an_sos(deployment, monitor)
         await deployment.sandbox.wait_for_messages(1, to=people.TIER1[0], body_contains="Zhang Wei")
 
         not_allowed = await client.delete("/api/directory/volunteers/v-2", headers=duty)
@@ -133,12 +150,7 @@ async def test_an_administrator_erases_a_resident_after_typing_her_id(deployment
 
 async def test_the_api_erases_a_volunteer_only_when_the_request_repeats_their_id(deployment: Deployment) -> None:
     async with deployment.monitor() as monitor, httpx.AsyncClient(base_url=deployment.web_url) as client:
-        await add_user(monitor, "admin", role=Role.ADMIN)
-        await add_user(monitor, "duty")
-        admin, duty = await bearer(monitor, "admin"), await bearer(monitor, "duty")
-        await deployment.press("btn-1")
-        await deployment.sandbox.wait_for_messages(2)  # tier 1: Li Ming and Zhang Wei
-        assert await deployment.sandbox.phone(people.TIER1[1]).reply("ACK") == 200
+        admin, duty = await zhang_wei_took_an_sos(deployment, monitor)
 
         not_allowed = await client.post("/api/directory/volunteers/v-1/erase", headers=duty, json={"confirm": "v-1"})
         unconfirmed = await client.post("/api/directory/volunteers/v-1/erase", headers=admin, json={})
