@@ -62,7 +62,9 @@ class Roster:
 async def load_roster(session: AsyncSession, now: datetime, default_zone: ZoneInfo) -> Roster:
     until = now + AHEAD
     by_area = await members_by_area(session)
-    areas = (await session.execute(select(Area.id, Area.name).order_by(Area.name, Area.id))).all()
+    areas = (
+        await session.execute(select(Area.id, Area.name).where(Area.active.is_(True)).order_by(Area.name, Area.id))
+    ).all()  # a retired area has nobody to have on call
     staff = list(
         (
             await session.scalars(

@@ -20,8 +20,9 @@ from monitor.directory.retire import HandBack, retirement_preview
 from monitor.directory.rules import SECTIONS, entry_problems, known_in_database
 from monitor.directory.sync import import_directory
 from monitor.escalation.policy import policy_id_for
+from monitor.oncall.roster import load_roster
 from monitor.store.models import Alert, Area, Device, Resident, Volunteer
-from tests.escalation.kit import NEAREST_FIRST, SUN_LI, World, directory, phones, world
+from tests.escalation.kit import NEAREST_FIRST, SHANGHAI, SUN_LI, World, directory, phones, world
 from tests.oncall.kit import CHEN_JING, FAR, LI_MING, TWO_TIERS, ZHANG_WEI
 
 
@@ -287,6 +288,7 @@ async def test_an_area_is_retired_only_once_nobody_and_no_alert_is_left_in_it(da
             problems = [
                 p.sentence for p in entry_problems(moved_out.residents[0].model_copy(update={"area": "a-2"}), known)
             ]
+            roster = await load_roster(session, w.clock.now(), SHANGHAI)
 
     assert str(people_left.value) == (
         'area "a-2" (Hexi 1) is still used by resident r-2 (Margaret Chen); volunteers v-4 (Sun Li), v-5 (Zhou Min); '
@@ -303,6 +305,7 @@ async def test_an_area_is_retired_only_once_nobody_and_no_alert_is_left_in_it(da
     assert "areas retired: a-2 (Hexi 1)" in summary.lines()
     assert not again.changed_anything
     assert problems == ['area "a-2" is retired; choose another or bring it back']
+    assert [area.area_id for area in roster.areas] == ["a-n", "a-1"]  # no gap reported for a retired area
 
 
 async def test_a_policy_is_retired_only_once_no_area_or_alert_follows_it(database_url: str) -> None:
