@@ -79,6 +79,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--port", type=int, default=8080, help="console port (default 8080)")
     demo.add_argument("--keep", action="store_true", help="keep the demo's temporary folder")
     demo.add_argument("--fast", action="store_true", help="tier timeouts of 3 s: the escalation part in seconds")
+    demo.add_argument(
+        "--provider",
+        choices=("sandbox", "aliyun", "modem"),
+        default="sandbox",
+        help="how SMS go: the sandbox as Twilio (default) or as Alibaba Cloud, or a GSM modem (Gammu's dummy phone)",
+    )
     demo.set_defaults(command=cmd_demo)
 
     importer = commands.add_parser(
@@ -222,7 +228,7 @@ async def cmd_run(arguments: argparse.Namespace) -> int:
 async def cmd_demo(arguments: argparse.Namespace) -> int:
     from simulator.demo.session import run_demo
 
-    return await run_demo(port=arguments.port, keep=arguments.keep, fast=arguments.fast)
+    return await run_demo(port=arguments.port, keep=arguments.keep, fast=arguments.fast, provider=arguments.provider)
 
 
 async def cmd_import(arguments: argparse.Namespace) -> int:

@@ -30,6 +30,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from monitor.notify.sms.aliyun_forms import PROVIDER_ZONE, VARIABLE_LIMIT, e164_number, provider_number
+from monitor.notify.sms.aliyun_texts import rendered
 from simulator.sandbox.exchange import MessageRequest, SmsExchange
 from simulator.sandbox.faults import MESSAGES, FaultKind, FaultPlan, hold
 from simulator.sandbox.records import CreateAttempt, MessageStatus, OutboundMessage
@@ -131,6 +132,9 @@ class AliyunSmsApi:
             return _answer("isv.SMS_SIGNATURE_ILLEGAL", "SignName is missing")
         if _TEMPLATE_CODE.fullmatch(code) is None:
             return _answer("isv.SMS_TEMPLATE_ILLEGAL", f"invalid template code {code!r}")
+        approved = self._settings.aliyun_templates
+        if approved and code not in approved:
+            return _answer("isv.SMS_TEMPLATE_ILLEGAL", f"template {code!r} is not approved for this account")
         try:
             params = json.loads(query.get("TemplateParam") or "{}")
         except json.JSONDecodeError:
@@ -150,7 +154,8 @@ class AliyunSmsApi:
     def _create(
         self, to: str, attempt: CreateAttempt, code: str, params: dict[str, str], sign: str, out_id: str | None
     ) -> OutboundMessage:
-        attempt.body = _shown(code, params)
+        text = self._settings.aliyun_templates.get(code)
+        attempt.body = f"【{sign}】{rendered(text, params)}" if text is not None else _shown(code, params)
         return self._exchange.create(
             MessageRequest(
                 to=to,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Self
 
@@ -23,6 +23,17 @@ from simulator.sandbox.store import DEFAULT_WAIT_TIMEOUT_S, MessageStore, messag
 from simulator.sandbox.tasks import BackgroundTasks
 
 logger = logging.getLogger(__name__)
+
+
+def decide(rules: Sequence[ReplyRule], uses: list[int], body: str) -> tuple[int, str | None] | None:
+    """The first rule with uses left whose pattern matches ``body`` (its use counted in ``uses``)
+    and its reply (None: silence); None when no rule does."""
+    for index, rule in enumerate(rules):
+        if (rule.times is not None and uses[index] >= rule.times) or (found := rule.match(body)) is None:
+            continue
+        uses[index] += 1
+        return index, rule.reply if rule.reply is None or rule.pattern is None else found.expand(rule.reply)
+    return None
 
 
 class ReplyDeliveryError(RuntimeError):
@@ -164,17 +175,11 @@ class SimulatedPhone:
         return reaction
 
     def _decide(self, message: OutboundMessage) -> Reaction:
-        for index, rule in enumerate(self._rules):
-            if self._used_up(index) or (found := rule.match(message.body)) is None:
-                continue
-            self._uses[index] += 1
-            reply = rule.reply if rule.reply is None or rule.pattern is None else found.expand(rule.reply)
-            return Reaction(message.sid, message.body, reply, rule.delay, index)
-        return Reaction(message.sid, message.body, None, 0.0, None)
-
-    def _used_up(self, index: int) -> bool:
-        times = self._rules[index].times
-        return times is not None and self._uses[index] >= times
+        decided = decide(self._rules, self._uses, message.body)
+        if decided is None:
+            return Reaction(message.sid, message.body, None, 0.0, None)
+        index, reply = decided
+        return Reaction(message.sid, message.body, reply, self._rules[index].delay, index)
 
     async def _reply_later(self, body: str, delay: float, message: OutboundMessage) -> None:
         await asyncio.sleep(delay)

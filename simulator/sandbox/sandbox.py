@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import AsyncExitStack
 from types import TracebackType
 from typing import Self
@@ -123,6 +123,11 @@ class SmsSandbox:
         delivery reports (``/aliyun/sms-report/<token>``) are pushed."""
         self.settings.sms_up_url = sms_up_url
         self.settings.sms_report_url = sms_report_url
+
+    def approve_aliyun_templates(self, texts: Mapping[str, str]) -> None:
+        """The templates the account has approved (code: text): SendSms with another code is refused
+        (``isv.SMS_TEMPLATE_ILLEGAL``), and a message shows as phones show it, its variables filled."""
+        self.settings.aliyun_templates = dict(texts)
 
     def set_inbound_url(self, inbound_url: str | None, *, signing_url: str | None = None) -> None:
         """Where phones' replies go (the monitor's ``POST /twilio/sms``) and the URL they are signed for."""

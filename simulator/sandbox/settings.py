@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
 #: The account the sandbox accepts when none is configured ("AC" + 32 hex digits, like Twilio's).
@@ -41,6 +41,9 @@ class SandboxSettings:
     #: where delivery reports of Alibaba Cloud messages are pushed as SmsReport (the monitor's
     #: ``/aliyun/sms-report/<token>``); None = not pushed
     sms_report_url: str | None = None
+    #: Alibaba Cloud templates approved for the account, by code: their text. Empty = any
+    #: well-formed code, its message shown as the code and its parameters.
+    aliyun_templates: dict[str, str] = field(default_factory=dict)
 
     @property
     def inbound_signing_url(self) -> str | None:

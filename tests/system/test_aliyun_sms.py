@@ -11,6 +11,7 @@ import time
 import httpx
 from sqlalchemy import func, select
 
+from monitor.notify.sms.aliyun_texts import TEMPLATE_TEXTS
 from monitor.store.models import AlertEvent, InboundSms, Notification
 from simulator.harness.deployment import ALIYUN_SIGN_NAME, aliyun_template_code
 from simulator.sandbox import Outcome, WebhookKind
@@ -171,3 +172,31 @@ async def test_sigkill_while_sendsms_is_in_flight_sends_each_ask_exactly_once(de
     assert [len(deployment.sandbox.messages(to=phone)) for phone in TIER1] == [1, 1]
     # found by its OutId with QuerySendDetails: not asked again; never sent: asked again, once
     assert (requests_to(LI_MING), requests_to(ZHANG_WEI)) == (1, 2)
+
+
+async def test_the_sandbox_shows_approved_templates_filled_and_refuses_a_code_not_approved(
+    deployment: Deployment,
+) -> None:
+    on_aliyun(deployment)
+    # The account has every template of docs/providers.md approved but the one for "taken".
+    deployment.sandbox.approve_aliyun_templates(
+        {aliyun_template_code(purpose): texts["zh"] for purpose, texts in TEMPLATE_TEXTS.items() if purpose != "taken"}
+    )
+    deployment.sandbox.phone(LI_MING).replies_with("收到", delay=0.2, pattern="王秀英.*回复“收到")
+
+    async def taken_notice() -> Notification | None:
+        async with monitor.database.read() as session:
+            return await session.scalar(
+                select(Notification).where(Notification.template == "taken", Notification.status == "rejected")
+            )
+
+    async with deployment.monitor() as monitor:
+        await deployment.press("btn-1")
+        asks = await deployment.sandbox.wait_for_messages(2)
+        await deployment.wait_for_alerts(lambda alerts: [alert["state"] for alert in alerts] == ["acknowledged"])
+        refused = await until(taken_notice, what="the taken notice refused")
+    [alert] = deployment.alerts()
+    for ask in asks:
+        assert ask.body.startswith(f"【{ALIYUN_SIGN_NAME}】") and "王秀英（" in ask.body
+        assert f"回复“收到 {alert['id']}”接手" in ask.body and "${" not in ask.body
+    assert refused.phone == ZHANG_WEI and (refused.error_code or "").startswith("isv.SMS_TEMPLA")
