@@ -26,7 +26,7 @@ is always settled with the provider that may have it. When a provider fails in a
 "not sent" (no connection, 5xx, our account or template refused), the same transaction that
 records the failure puts the row on the next provider that is up and wakes the outbox: it goes
 out within moments. A request whose outcome is unknown is settled with its provider first, as
-above, and goes to the next provider only once that one has no record of it. A message with a
+above, and goes to the next provider only once that one has no record of it a lease after. A message with a
 responder link goes through a provider that carries no links without it.
 """
 
@@ -573,6 +573,16 @@ class Outbox:
         if not resend:
             return  # not there yet; look again at the next upkeep
         now = self.clock.now()
+        again: dict[str, object] = {"status": NotificationStatus.PENDING.value, "not_before": now, "status_at": now}
+        # A request the provider did not answer, and that it does not have: not sent, as a refusal
+        # is; the next provider carries it. (A claim a crash left behind says nothing of the provider.)
+        next_carrier = (
+            self._next_provider(claimed.channel, carrier.provider)
+            if seen[0] == NotificationStatus.UNCONFIRMED
+            else None
+        )
+        if next_carrier is not None:
+            again["provider"] = next_carrier.provider
         async with self.database.write() as session:
             await session.execute(
                 update(Notification)
@@ -583,7 +593,15 @@ class Outbox:
                     Notification.status == seen[0],
                     Notification.attempts == seen[1],
                 )
-                .values(status=NotificationStatus.PENDING.value, not_before=now, status_at=now)
+                .values(again)
+            )
+        if next_carrier is not None:
+            log.warning(
+                "%s %d was not sent by %s: it goes out through %s",
+                claimed.channel,
+                claimed.id,
+                carrier.provider,
+                next_carrier.provider,
             )
         self.wake()
 

@@ -130,6 +130,23 @@ async def test_a_first_provider_that_timed_out_but_had_sent_the_ask_is_not_asked
     assert row.provider == "aliyun" and row.provider_id == f"out:{row.id}"
 
 
+async def test_a_first_provider_that_timed_out_and_had_not_sent_the_ask_hands_it_to_the_next(
+    deployment: Deployment,
+) -> None:
+    on_providers(deployment, "aliyun", "sandbox")
+    set_setting(deployment, "sms.aliyun", "timeout_s", "0.5")
+    deployment.sandbox.faults.hang_next(1, to=LI_MING, provider="aliyun")  # no answer, and nothing sent
+    async with deployment.monitor():
+        started = time.monotonic()
+        await deployment.press("btn-1")
+        # unknown after 0.5 s; QuerySendDetails has no such message a lease (2 s) later: the next provider
+        [ask] = await deployment.sandbox.wait_for_messages(1, to=LI_MING, timeout=20)
+        await deployment.sandbox.idle()
+    assert ask.provider == "twilio" and len(deployment.sandbox.messages(to=LI_MING)) == 1
+    assert requests_to(deployment, LI_MING, "aliyun") == 1
+    print(f"press -> ask through the next provider, SendSms unanswered: {ask.arrived_monotonic - started:.2f} s")
+
+
 async def test_sigkill_between_the_first_provider_s_refusal_and_the_next_s_answer_sends_each_ask_once(
     deployment: Deployment,
 ) -> None:
