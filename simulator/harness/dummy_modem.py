@@ -90,14 +90,6 @@ class DummyModem:
     ) -> None:
         self.stop()
 
-    async def __aenter__(self) -> Self:
-        return self.__enter__()
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
-
     def start(self) -> None:
         for folder in (self.phone, *(self.spool / name for name in ("inbox", "outbox", "sent", "error"))):
             folder.mkdir(parents=True, exist_ok=True)
