@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import configparser
 import contextlib
+import logging
 import os
 import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,10 +30,14 @@ from pathlib import Path
 
 from monitor.core.errors import ConfigError
 
+log = logging.getLogger("callwatch.notify.modem")
+
 #: where callwatch's id sits in a file name: ``OUTA20261207_191500_00_+8613900000001_cw42.txt``
 _NOTIFICATION_ID = re.compile(r"_cw(\d+)\.txt")
 #: what callwatch adds to a sent or refused file's name once its status is recorded
 REPORTED = ".reported"
+#: gammu-smsd writes an inbox file in one go: one still unreadable after this long never will be
+UNREADABLE_AFTER_S = 60.0
 _ENCODINGS = ("auto", "unicode")
 
 
@@ -167,13 +173,25 @@ class Received:
 
 
 def received(spool: Spool) -> list[Received]:
-    """The inbox's messages, oldest first (their names start with the time they came)."""
+    """The inbox's messages, oldest first (their names start with the time they came). A file that
+    is still no readable message a minute after it was written never will be (an 8-bit message,
+    a foreign file): it is deleted, so it is not read again every time."""
     found = []
     for path in _files(spool.inbox):
         message = _parse_backup(path)
         if message is not None:
             found.append(message)
+        elif _age_s(path) > UNREADABLE_AFTER_S:
+            log.warning("%s is not a message callwatch can read; deleted", path)
+            path.unlink(missing_ok=True)
     return found
+
+
+def _age_s(path: Path) -> float:
+    try:
+        return time.time() - path.stat().st_mtime
+    except FileNotFoundError:
+        return 0.0
 
 
 def _parse_backup(path: Path) -> Received | None:
