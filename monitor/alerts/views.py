@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitor.store.models import Alert
@@ -50,8 +50,13 @@ def alert_summary(alert: Alert) -> dict[str, object]:
     }
 
 
-async def list_alerts(session: AsyncSession, state: str | None = None, limit: int = 1000) -> Sequence[Alert]:
+async def list_alerts(
+    session: AsyncSession, state: str | None = None, limit: int = 1000, *, within: ColumnElement[bool] | None = None
+) -> Sequence[Alert]:
+    """The latest alerts, of ``state`` if given; ``within``: only those a console account's scope sees."""
     query = select(Alert).order_by(Alert.id.desc()).limit(limit)
+    if within is not None:
+        query = query.where(within)
     if state:
         query = query.where(Alert.state == state)
     return (await session.scalars(query)).all()

@@ -75,6 +75,12 @@ class Entry(BaseModel):
     id: str = Field(pattern=IDENTIFIER)
 
 
+class Organisation(Entry):
+    """A street office or community service centre: its staff see and manage only what it owns."""
+
+    name: str = Field(min_length=1, max_length=200)
+
+
 class Area(Entry):
     name: str = Field(min_length=1)
     #: escalation policy for this area's alerts; the "default" policy when empty
@@ -82,6 +88,8 @@ class Area(Entry):
     #: false: retired, kept for the record; refused while anyone or anything is still in it
     #: (``monitor.directory.retire``)
     active: bool = True
+    #: the organisation that owns the area; only service-wide staff manage it when empty
+    organisation: str | None = None
 
 
 class SafeZone(BaseModel):
@@ -358,6 +366,8 @@ class Volunteer(Entry):
     voice: bool = True
     #: "22:00-07:00": called only inside these hours of their time zone (``monitor.oncall.calls``)
     voice_hours: str | None = None
+    #: the organisation whose administrators manage them (their areas may belong to others too)
+    organisation: str | None = None
     #: false: retired, never asked again and on no list (``monitor.directory.retire``); kept for the record
     active: bool = True
 
@@ -467,6 +477,8 @@ class Policy(Entry):
     #: false: retired, kept for the record; refused while an area or an alert still follows it
     #: (``monitor.directory.retire``)
     active: bool = True
+    #: the organisation that owns the policy; service-wide when empty
+    organisation: str | None = None
 
     @field_validator("inform")
     @classmethod
@@ -495,6 +507,7 @@ class Policy(Entry):
 
 class Directory(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+    organisations: list[Organisation] = Field(default_factory=list)
     areas: list[Area] = Field(default_factory=list)
     residents: list[Resident] = Field(default_factory=list)
     devices: list[Device] = Field(default_factory=list)

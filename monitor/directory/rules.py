@@ -34,7 +34,7 @@ from monitor.oncall.family import FAMILY_TARGET
 from monitor.store import models
 
 #: The sections of a directory, in the order a file lists them.
-SECTIONS: tuple[str, ...] = ("areas", "residents", "devices", "volunteers", "policies")
+SECTIONS: tuple[str, ...] = ("organisations", "areas", "residents", "devices", "volunteers", "policies")
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +54,7 @@ class Problem:
 class Known:
     """What entries may refer to, and what they must not clash with."""
 
+    organisations: Collection[str] = frozenset()
     areas: Collection[str] = frozenset()
     residents: Collection[str] = frozenset()
     #: volunteer id -> whether they agreed to share their phone's position
@@ -76,6 +77,19 @@ def device_key(device: Device) -> str:
 
 def entry_problems(entry: Entry, known: Known) -> list[Problem]:
     """Every broken reference or clash of one entry."""
+    problems = _references(entry, known)
+    owner = getattr(entry, "organisation", None)
+    if owner is not None and owner not in known.organisations:
+        problems.insert(
+            0,
+            Problem(
+                "organisation", f'organisation "{owner}" does not exist; add it to [[organisations]] or fix the id'
+            ),
+        )
+    return problems
+
+
+def _references(entry: Entry, known: Known) -> list[Problem]:
     if isinstance(entry, Resident):
         return _resident_problems(entry, known)
     if isinstance(entry, Device):
@@ -118,6 +132,7 @@ def file_problems(directory: Directory) -> list[str]:
         for problem in duplicate_problems(section, getattr(directory, section))
     ]
     known = Known(
+        organisations={organisation.id for organisation in directory.organisations},
         areas={area.id for area in directory.areas},
         residents={resident.id for resident in directory.residents},
         volunteers={volunteer.id: volunteer.share_location for volunteer in directory.volunteers},
@@ -164,6 +179,7 @@ async def known_in_database(session: AsyncSession, *, exclude: Collection[str] =
     areas = dict((await session.execute(select(models.Area.id, models.Area.active))).all())
     policies = dict((await session.execute(select(models.EscalationPolicy.id, models.EscalationPolicy.active))).all())
     return Known(
+        organisations=set((await session.scalars(select(models.Organisation.id))).all()),
         areas=set(areas),
         residents=set((await session.scalars(select(models.Resident.id))).all()),
         volunteers={volunteer_id: bool(sharing) for volunteer_id, sharing in volunteers.all()},

@@ -56,7 +56,10 @@ class ImportSummary:
         lines = [
             f"{section}: {self.added.get(section, 0)} added, {self.changed.get(section, 0)} changed, "
             f"{self.unchanged.get(section, 0)} unchanged"
-            for section in ("areas", "policies", "residents", "devices", "volunteers")
+            for section in ("organisations", "areas", "policies", "residents", "devices", "volunteers")
+            # a service of one community never names organisations: no line about them
+            if section != "organisations"
+            or any(kind.get(section) for kind in (self.added, self.changed, self.unchanged))
         ]
         if self.changed.get("volunteer areas"):
             lines.append(f"volunteer areas: {self.changed['volunteer areas']} volunteers' areas changed")
@@ -105,6 +108,9 @@ async def import_directory(
             session, effects, leaving, hand_back=hand_back, tell_retired=tell_retired, now=SystemClock().now()
         )
         summary.retired = leaving.described()
+        await _upsert(
+            session, summary, "organisations", models.Organisation, directory.organisations, _organisation_values
+        )
         await _upsert(session, summary, "areas", models.Area, directory.areas, _area_values)
         await _upsert(session, summary, "policies", models.EscalationPolicy, directory.policies, _policy_values)
         await _restart_changed_checkins(session, directory.residents)
@@ -256,8 +262,18 @@ async def _restart_changed_checkins(session: AsyncSession, residents: Iterable[f
             row.checkin_due_at = None
 
 
+def _organisation_values(organisation: file_model.Organisation) -> dict[str, Any]:
+    return {"id": organisation.id, "name": organisation.name}
+
+
 def _area_values(area: file_model.Area) -> dict[str, Any]:
-    return {"id": area.id, "name": area.name, "policy_id": area.policy, "active": area.active}
+    return {
+        "id": area.id,
+        "name": area.name,
+        "policy_id": area.policy,
+        "active": area.active,
+        "organisation_id": area.organisation,
+    }
 
 
 def _policy_values(policy: file_model.Policy) -> dict[str, Any]:
@@ -271,6 +287,7 @@ def _policy_values(policy: file_model.Policy) -> dict[str, Any]:
         "resolve_within_s": policy.resolve_within_s,
         "arrival_radius_m": policy.arrival_radius_m,
         "active": policy.active,
+        "organisation_id": policy.organisation,
     }
 
 
@@ -333,6 +350,7 @@ def _volunteer_values(volunteer: file_model.Volunteer) -> dict[str, Any]:
         "share_location": volunteer.share_location,
         "voice": volunteer.voice,
         "voice_hours": volunteer.voice_hours,
+        "organisation_id": volunteer.organisation,
     }
 
 

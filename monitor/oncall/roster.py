@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitor.oncall.people import members_by_area
@@ -59,16 +59,35 @@ class Roster:
     staff: list[Person]
 
 
-async def load_roster(session: AsyncSession, now: datetime, default_zone: ZoneInfo) -> Roster:
+async def load_roster(
+    session: AsyncSession,
+    now: datetime,
+    default_zone: ZoneInfo,
+    *,
+    areas_within: ColumnElement[bool] | None = None,
+    staff_within: ColumnElement[bool] | None = None,
+) -> Roster:
+    """Who is on call, per area and among duty staff; ``areas_within`` and ``staff_within``: only
+    the areas and staff a console account's scope sees."""
     until = now + AHEAD
     by_area = await members_by_area(session)
     areas = (
-        await session.execute(select(Area.id, Area.name).where(Area.active.is_(True)).order_by(Area.name, Area.id))
+        await session.execute(
+            select(Area.id, Area.name)
+            .where(Area.active.is_(True), areas_within if areas_within is not None else true())
+            .order_by(Area.name, Area.id)
+        )
     ).all()  # a retired area has nobody to have on call
     staff = list(
         (
             await session.scalars(
-                select(Volunteer).where(Volunteer.active.is_(True), Volunteer.role == "staff").order_by(Volunteer.id)
+                select(Volunteer)
+                .where(
+                    Volunteer.active.is_(True),
+                    Volunteer.role == "staff",
+                    staff_within if staff_within is not None else true(),
+                )
+                .order_by(Volunteer.id)
             )
         ).all()
     )

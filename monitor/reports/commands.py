@@ -18,6 +18,7 @@ from monitor.reports.figures import Report, build_report
 from monitor.reports.period import PeriodError, make_period
 from monitor.reports.responders import ResponderFigures
 from monitor.store.database import Database
+from monitor.store.models import Organisation
 
 
 def add_report_command(commands: Any, run: Callable[[argparse.Namespace], Any]) -> None:
@@ -26,6 +27,7 @@ def add_report_command(commands: Any, run: Callable[[argparse.Namespace], Any]) 
     report.add_argument("--from", dest="start", required=True, help="first day (2026-03-01) or time, local")
     report.add_argument("--to", dest="end", required=True, help="last day, inclusive (or an exact end time)")
     report.add_argument("--area", help="one area's alerts only")
+    report.add_argument("--organisation", help="one organisation's alerts only (its areas')")
     report.add_argument("--format", choices=["text", "csv", "json", "png"], default="text")
     report.add_argument("--output", type=Path, help="write here instead of standard output (needed for png)")
     report.set_defaults(command=run)
@@ -39,7 +41,9 @@ async def run_report(database: Database, settings: Settings, arguments: argparse
     if arguments.format == "png" and arguments.output is None and sys.stdout.isatty():
         raise UserError("--format png writes an image: give --output FILE.png (or redirect standard output).")
     async with database.read() as session:
-        report = await build_report(session, period, arguments.area)
+        if arguments.organisation and await session.get(Organisation, arguments.organisation) is None:
+            raise UserError(f"--organisation: there is no organisation {arguments.organisation!r} in the directory.")
+        report = await build_report(session, period, arguments.area, organisation_id=arguments.organisation)
     output = _render(report, arguments.format)
     if arguments.output is not None:
         arguments.output.write_bytes(output)
@@ -71,6 +75,7 @@ def _percent(value: float | None) -> str:
 def text_report(report: Report) -> str:
     lines = [
         f"callwatch report {report.period.label()} ({report.period.zone.key})"
+        + (f", organisation {report.organisation_name}" if report.organisation_name else "")
         + (f", area {report.area_name or report.area_id}" if report.area_id else ""),
         f"alerts: {report.total}  ({', '.join(f'{kind} {n}' for kind, n in report.by_kind.items()) or 'none'})",
         f"unanswered: {report.unanswered}",

@@ -18,6 +18,7 @@ def report_data(report: Report) -> dict[str, Any]:
             "timezone": report.period.zone.key,
         },
         "area": report.area_id,
+        "organisation": report.organisation_id,
         "alerts": report.total,
         "by_kind": report.by_kind,
         "by_state": report.by_state,
@@ -99,7 +100,8 @@ def report_csv(report: Report) -> str:
         ("period", "from", data["period"]["from"]),
         ("period", "to", data["period"]["to"]),
         ("period", "timezone", data["period"]["timezone"]),
-        ("period", "area", data["area"] or "all"),
+        ("period", "area", data["area"] or ("" if data["organisation"] else "all")),
+        ("period", "organisation", data["organisation"] or ""),
         ("alerts", "total", data["alerts"]),
         ("alerts", "unanswered", data["unanswered"]),
     ]

@@ -11,7 +11,7 @@ Percentiles are nearest-rank: p90 is the smallest time at least 90 % of the aler
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -27,7 +27,7 @@ from monitor.notify.requests import SMS, VOICE, Purpose
 from monitor.reports.measures import Durations, Share
 from monitor.reports.period import Period
 from monitor.reports.responders import Responders, needed_a_responder, responder_figures
-from monitor.store.models import Alert, AlertEvent, Area, InboundSms, Notification, Volunteer
+from monitor.store.models import Alert, AlertEvent, Area, InboundSms, Notification, Organisation, Volunteer
 
 TARGET_60S = 0.975
 TARGET_180S = 0.99
@@ -75,6 +75,9 @@ class Report:
     asks_by_channel: dict[str, int] = field(default_factory=dict)
     #: alerts taken, per the way the taker answered: "sms", "voice" (a key), "console" (or the API)
     taken_by_channel: dict[str, int] = field(default_factory=dict)
+    #: the organisation reported on (its areas' alerts); None: one area, or the whole service
+    organisation_id: str | None = None
+    organisation_name: str | None = None
 
     @property
     def channels(self) -> list[str]:
@@ -82,10 +85,23 @@ class Report:
         return list(dict.fromkeys([*self.asks_by_channel, *self.taken_by_channel]))
 
 
-async def build_report(session: AsyncSession, period: Period, area_id: str | None = None) -> Report:
+async def build_report(
+    session: AsyncSession,
+    period: Period,
+    area_id: str | None = None,
+    *,
+    organisation_id: str | None = None,
+    within_areas: Collection[str] | None = None,
+) -> Report:
+    """The period's figures for one area, one organisation (its areas), these areas
+    (``within_areas``), or the whole service."""
     in_period = select(Alert).where(Alert.raised_at >= period.start, Alert.raised_at < period.end)
     if area_id:
         in_period = in_period.where(Alert.area_id == area_id)
+    if within_areas is not None:
+        in_period = in_period.where(Alert.area_id.in_(sorted(within_areas)))
+    if organisation_id:
+        in_period = in_period.where(Alert.area_id.in_(select(Area.id).where(Area.organisation_id == organisation_id)))
     alerts = (await session.scalars(in_period.order_by(Alert.raised_at))).all()
     alert_ids = in_period.with_only_columns(Alert.id).scalar_subquery()
 
@@ -113,6 +129,7 @@ async def build_report(session: AsyncSession, period: Period, area_id: str | Non
         if alert.acknowledged_at is not None
     ]
     area = await session.get(Area, area_id) if area_id else None
+    organisation = await session.get(Organisation, organisation_id) if organisation_id else None
     return Report(
         period=period,
         area_id=area_id,
@@ -133,6 +150,8 @@ async def build_report(session: AsyncSession, period: Period, area_id: str | Non
         responders=await responder_figures(session, alerts, alert_ids),
         asks_by_channel=await _asks_by_channel(session, alert_ids),
         taken_by_channel=await _taken_by_channel(session, alerts, alert_ids),
+        organisation_id=organisation_id,
+        organisation_name=organisation.name if organisation else None,
     )
 
 

@@ -62,6 +62,15 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON()}  # noqa: RUF012 - SQLAlchemy's API
 
 
+class Organisation(Base):
+    """A street office or community service centre: owns areas, policies, volunteers and console
+    accounts; one service serves several (``monitor.users.scope``)."""
+
+    __tablename__ = "organisations"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+
+
 class Area(Base):
     __tablename__ = "areas"
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -69,6 +78,8 @@ class Area(Base):
     policy_id: Mapped[str | None] = mapped_column(String(64))
     #: false: retired, kept for the record; nobody may be in it (``monitor.directory.retire``)
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    #: the organisation whose staff see and manage it; NULL: only service-wide staff manage it
+    organisation_id: Mapped[str | None] = mapped_column(ForeignKey("organisations.id"), index=True)
 
 
 class Resident(Base):
@@ -174,6 +185,9 @@ class Volunteer(Base):
     voice: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     #: "22:00-07:00": called only inside these local hours; NULL: whenever a tier calls
     voice_hours: Mapped[str | None] = mapped_column(String(11))
+    #: the organisation whose administrators manage them (they may serve other organisations' areas
+    #: too); a staff phone's organisation is whose UNANSWERED alarms it gets
+    organisation_id: Mapped[str | None] = mapped_column(ForeignKey("organisations.id"), index=True)
 
 
 class VolunteerPhone(Base):
@@ -241,6 +255,8 @@ class EscalationPolicy(Base):
     arrival_radius_m: Mapped[int | None] = mapped_column(Integer)
     #: false: retired, kept for the record; no area follows it, nor any kind (``monitor.directory.retire``)
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    #: the organisation whose administrators manage it; NULL: service-wide
+    organisation_id: Mapped[str | None] = mapped_column(ForeignKey("organisations.id"), index=True)
 
 
 class Alert(Base):
@@ -490,8 +506,12 @@ class ConsoleUser(Base):
     display_name: Mapped[str] = mapped_column(String(200))
     #: argon2id, in the PHC string format argon2-cffi writes
     password_hash: Mapped[str] = mapped_column(String(255))
-    #: duty | admin
+    #: admin | duty | viewer (``monitor.users.identity.Role``)
     role: Mapped[str] = mapped_column(String(16))
+    #: the scope (``monitor.users.scope``): an organisation's areas, else these area ids, else
+    #: (both NULL) the whole service
+    organisation_id: Mapped[str | None] = mapped_column(ForeignKey("organisations.id"), index=True)
+    areas: Mapped[list[str] | None] = mapped_column(JSON)
     #: the interface language: zh | en
     language: Mapped[str] = mapped_column(String(8), default="zh")
     active: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -15,6 +15,7 @@ from monitor.users import audit
 from monitor.users.browsers import forget_browsers
 from monitor.users.identity import Role
 from monitor.users.passwords import Passwords, password_problem
+from monitor.users.scope import Scope, ScopeError, apply_scope, check_scope
 
 USER_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,63}$")
 LANGUAGES = ("zh", "en")
@@ -36,6 +37,9 @@ class NewUser:
     role: Role
     language: str
     password: str
+    #: the scope (``monitor.users.scope``): one organisation, or these areas; neither: the whole service
+    organisation: str | None = None
+    areas: tuple[str, ...] | None = None
 
 
 def check_new_user(new: NewUser) -> list[AccountError]:
@@ -65,6 +69,7 @@ async def create_user(
         raise problems[0]
     if await find_user(session, new.name) is not None:
         raise AccountError("name", f"{new.name!r} is already taken")
+    scope = await _checked_scope(session, new.organisation, new.areas)
     user = ConsoleUser(
         name=new.name,
         display_name=new.display_name.strip(),
@@ -74,12 +79,34 @@ async def create_user(
         active=True,
         created_at=now,
     )
+    apply_scope(user, scope)
     session.add(user)
     await session.flush()
     audit.record(
-        session, actor=actor, action="user_create", target=f"user:{user.name}", now=now, detail=f"role {user.role}"
+        session,
+        actor=actor,
+        action="user_create",
+        target=f"user:{user.name}",
+        now=now,
+        detail=f"role {user.role}, {scope.describe()}",
     )
     return user
+
+
+async def set_scope(
+    session: AsyncSession, user: ConsoleUser, organisation: str | None, areas: Sequence[str] | None
+) -> Scope:
+    """Give the account a new scope (checked against the directory); ``AccountError`` otherwise."""
+    scope = await _checked_scope(session, organisation, areas)
+    apply_scope(user, scope)
+    return scope
+
+
+async def _checked_scope(session: AsyncSession, organisation: str | None, areas: Sequence[str] | None) -> Scope:
+    try:
+        return await check_scope(session, organisation, areas)
+    except ScopeError as error:
+        raise AccountError("scope", str(error)) from None
 
 
 async def find_user(session: AsyncSession, name: str) -> ConsoleUser | None:

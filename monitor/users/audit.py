@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitor.store.models import ConsoleAudit
@@ -15,5 +15,8 @@ def record(session: AsyncSession, *, actor: str, action: str, target: str, now: 
     session.add(ConsoleAudit(at=now, actor=actor, action=action, target=target[:200], detail=detail[:4000]))
 
 
-async def recent(session: AsyncSession, limit: int = 500) -> Sequence[ConsoleAudit]:
-    return (await session.scalars(select(ConsoleAudit).order_by(ConsoleAudit.id.desc()).limit(limit))).all()
+async def recent(session: AsyncSession, within: ColumnElement[bool], limit: int = 500) -> Sequence[ConsoleAudit]:
+    """The latest entries matching ``within`` (a console account's scope, ``Scope.audit``)."""
+    return (
+        await session.scalars(select(ConsoleAudit).where(within).order_by(ConsoleAudit.id.desc()).limit(limit))
+    ).all()

@@ -22,9 +22,11 @@ from monitor.users.accounts import (
     list_users,
     set_access,
     set_password,
+    set_scope,
 )
 from monitor.users.identity import Role
 from monitor.users.passwords import Passwords
+from monitor.users.scope import stated_scope
 from monitor.users.tokens import issue_token
 
 UserAction = Callable[[Database, argparse.Namespace], Awaitable[int]]
@@ -48,15 +50,31 @@ def add_user_commands(commands: Any, run: Callable[[argparse.Namespace], Any]) -
     add.add_argument("--display-name", help="the name colleagues know the person by (default: the sign-in name)")
     add.add_argument("--language", choices=LANGUAGES, default="zh", help="interface language (default zh)")
     add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    _scope_arguments(add)
     action("list", _list, "list accounts", needs_name=False)
     passwd = action("passwd", _passwd, "set a new password (signs the user out everywhere)")
     passwd.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     role = action("role", _role, "change an account's role")
     role.add_argument("role", choices=[role.value for role in Role])
+    scope = action("scope", _scope, "change what an account sees and acts on: an organisation, areas, or all")
+    _scope_arguments(scope)
     action("disable", _disable, "deactivate an account: signs it out, revokes its tokens")
     action("enable", _enable, "reactivate an account")
     token = action("token", _token, "make an API token for an account (printed once)")
     token.add_argument("--label", default="", help="what the token is for")
+
+
+def _scope_arguments(parser: argparse.ArgumentParser) -> None:
+    given = parser.add_mutually_exclusive_group()
+    given.add_argument("--organisation", help="sees and acts on this organisation's areas only (its id)")
+    given.add_argument("--areas", help="sees and acts on these areas only (ids, separated by commas)")
+    parser.epilog = "Neither --organisation nor --areas: the whole service."
+
+
+def _areas(arguments: argparse.Namespace) -> tuple[str, ...] | None:
+    if arguments.areas is None:
+        return None
+    return tuple(area.strip() for area in arguments.areas.split(",") if area.strip()) or None
 
 
 def _actor() -> str:
@@ -95,13 +113,16 @@ async def _add(database: Database, arguments: argparse.Namespace) -> int:
         role=Role(arguments.role),
         language=arguments.language,
         password=_read_password(arguments),
+        organisation=arguments.organisation,
+        areas=_areas(arguments),
     )
     try:
         async with database.write() as session:
-            await create_user(session, Passwords(), new, _now(), actor=_actor())
+            user = await create_user(session, Passwords(), new, _now(), actor=_actor())
+            scope = stated_scope(user).describe()
     except AccountError as error:
         raise UserError(f"{error.field}: {error.message}.") from None
-    print(f"added {new.name} ({new.role.value})")
+    print(f"added {new.name} ({new.role.value}, {scope})")
     return 0
 
 
@@ -113,7 +134,10 @@ async def _list(database: Database, arguments: argparse.Namespace) -> int:
     for user in users:
         state = "active" if user.active else "disabled"
         seen = user.last_sign_in_at.isoformat(timespec="seconds") if user.last_sign_in_at else "never"
-        print(f"{user.name:<20} {user.role:<6} {user.language:<3} {state:<9} last sign-in {seen}  {user.display_name}")
+        print(
+            f"{user.name:<20} {user.role:<6} {user.language:<3} {state:<9} last sign-in {seen}  {user.display_name}"
+            f"  ({stated_scope(user).describe()})"
+        )
     return 0
 
 
@@ -155,6 +179,25 @@ async def _change_access(database: Database, name: str, *, role: Role | None, ac
 async def _role(database: Database, arguments: argparse.Namespace) -> int:
     user = await _change_access(database, arguments.name, role=Role(arguments.role), active=None)
     print(f"{user.name} is now {user.role}")
+    return 0
+
+
+async def _scope(database: Database, arguments: argparse.Namespace) -> int:
+    try:
+        async with database.write() as session:
+            user = await _account(session, arguments.name)
+            scope = await set_scope(session, user, arguments.organisation, _areas(arguments))
+            audit.record(
+                session,
+                actor=_actor(),
+                action="user_update",
+                target=f"user:{user.name}",
+                now=_now(),
+                detail=scope.describe(),
+            )
+    except AccountError as error:
+        raise UserError(f"{error.field}: {error.message}.") from None
+    print(f"{arguments.name} now sees {scope.describe()}")
     return 0
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from monitor.store.models import ConsoleUser
+from monitor.users.scope import ALL, Scope
 
 
 class Role(StrEnum):
@@ -32,10 +33,18 @@ class Principal:
     csrf_token: str | None = None
     #: the session id digest (sessions only), to re-check a long-lived stream
     session_id: str | None = None
+    #: what they see and act on (``monitor.users.scope``); tokens carry their user's
+    scope: Scope = ALL
 
     @classmethod
     def of_user(
-        cls, user: ConsoleUser, via: Via, *, csrf_token: str | None = None, session_id: str | None = None
+        cls,
+        user: ConsoleUser,
+        via: Via,
+        scope: Scope,
+        *,
+        csrf_token: str | None = None,
+        session_id: str | None = None,
     ) -> Principal:
         """A console user acting through a session or one of their tokens."""
         return cls(
@@ -47,6 +56,7 @@ class Principal:
             via=via,
             csrf_token=csrf_token,
             session_id=session_id,
+            scope=scope,
         )
 
     @property

@@ -13,6 +13,7 @@ import hmac
 from starlette.requests import Request
 
 from monitor.users.identity import Principal, Role, Via
+from monitor.users.scope import ALL, scope_of
 from monitor.users.sessions import load_session, needs_touch, touch_session
 from monitor.users.tokens import needs_touch as token_needs_touch
 from monitor.users.tokens import token_user
@@ -66,6 +67,7 @@ async def _from_token(request: Request, token: str) -> Principal | None:
     now = context.clock.now()
     async with context.database.read() as session:
         found = await token_user(session, token, now)
+        scope = await scope_of(session, found[1]) if found is not None else ALL
     if found is None:
         return None
     row, user = found
@@ -74,7 +76,7 @@ async def _from_token(request: Request, token: str) -> Principal | None:
             token_row = await session.get(type(row), row.id)
             if token_row is not None:
                 token_row.last_used_at = now
-    return Principal.of_user(user, Via.TOKEN)
+    return Principal.of_user(user, Via.TOKEN, scope)
 
 
 async def _from_session(request: Request) -> Principal | None:
@@ -90,13 +92,14 @@ async def principal_for_secret(request: Request, secret: str) -> Principal | Non
     now = context.clock.now()
     async with context.database.read() as session:
         found = await load_session(session, secret, now)
+        scope = await scope_of(session, found[1]) if found is not None else ALL
     if found is None:
         return None
     row, user = found
     if needs_touch(row, now):
         async with context.database.write() as session:
             await touch_session(session, row.id, now)
-    return Principal.of_user(user, Via.SESSION, csrf_token=row.csrf_token, session_id=row.id)
+    return Principal.of_user(user, Via.SESSION, scope, csrf_token=row.csrf_token, session_id=row.id)
 
 
 async def require_user(request: Request, *, admin: bool = False, own_account: bool = False) -> Principal:

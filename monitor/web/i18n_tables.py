@@ -308,6 +308,16 @@ ZH: dict[str, str] = {
     "Alerts": "求助",
     "Alerts needing attention": "需要处理的求助",
     "All areas": "全部片区",
+    "All my areas": "我负责的全部片区",
+    "The whole service": "整个服务",
+    "Organisation": "所属机构",
+    "Scope": "管辖范围",
+    "The scope: an organisation id, or area ids separated by commas; both empty: the same as yours": (
+        "管辖范围：填一个机构编号，或用逗号分隔的片区编号；都留空：与你的相同"
+    ),
+    "whose administrators manage it; empty: service-wide staff only": (
+        "由哪个机构的管理员管理；留空：只由全服务的人员管理"
+    ),
     "Answer times count SOS and fall alerts; alerts the resident cancelled before anyone took them are left out.": (
         "响应时间只统计紧急求助和跌倒；无人接手前老人自己取消的不计入。"
     ),

@@ -21,13 +21,13 @@ from monitor.alerts.lifecycle import AlertState
 from monitor.alerts.views import alert_summary, list_alerts
 from monitor.core.errors import UserError
 from monitor.reports.export import report_data
-from monitor.reports.figures import build_report
 from monitor.reports.period import PeriodError
 from monitor.users.accounts import AccountError, NewUser, create_user, list_users
 from monitor.users.identity import Principal, Role, Via
+from monitor.users.scope import Scope, stated_scope
 from monitor.web.auth import require_user
 from monitor.web.forms import directory_forms
-from monitor.web.pages import alert_ops, directory_pages, report_pages
+from monitor.web.pages import alert_ops, directory_pages, report_pages, user_pages
 from monitor.web.pages.alert_detail import load_alert_detail
 from monitor.web.pages.board_data import load_board
 from monitor.web.pages.camera_pages import NoCamera, issue_camera_link
@@ -73,15 +73,16 @@ async def me(request: Request) -> Response:
             "role": principal.role.value,
             "language": principal.language,
             "actor": principal.actor,
+            "scope": _scope_json(principal.scope),
         }
     )
 
 
 async def board(request: Request) -> Response:
-    await require_user(request)
+    principal = await require_user(request)
     context = context_of(request)
     async with context.database.read() as session:
-        found = await load_board(session, context.clock.now())
+        found = await load_board(session, context.clock.now(), principal.scope)
     return JSONResponse(
         {
             "now": found.now.isoformat(),
@@ -95,21 +96,23 @@ async def board(request: Request) -> Response:
 
 
 async def alerts(request: Request) -> Response:
-    await require_user(request)
+    principal = await require_user(request)
     context = context_of(request)
     state = request.query_params.get("state")
     if state is not None and state not in {s.value for s in AlertState}:
         return _error(f"state must be one of {', '.join(s.value for s in AlertState)}", 400)
     async with context.database.read() as session:
-        found = await list_alerts(session, state)
+        found = await list_alerts(session, state, within=principal.scope.alerts())
     return JSONResponse({"alerts": [alert_summary(alert) for alert in found]})
 
 
 async def alert(request: Request) -> Response:
-    await require_user(request)
+    principal = await require_user(request)
     context = context_of(request)
     async with context.database.read() as session:
-        detail = await load_alert_detail(session, int(request.path_params["alert_id"]), context.clock.now())
+        detail = await load_alert_detail(
+            session, int(request.path_params["alert_id"]), context.clock.now(), principal.scope
+        )
     if detail is None:
         raise PageNotFound
     card = detail.card
@@ -207,19 +210,19 @@ def _section(request: Request) -> directory_forms.Section:
 
 
 async def directory_list(request: Request) -> Response:
-    await require_user(request)
+    principal = await require_user(request)
     section = _section(request)
-    rows = await directory_pages.entry_rows(request, section, request.query_params.get("q", "").strip()[:100])
+    rows = await directory_pages.entry_rows(
+        request, principal, section, request.query_params.get("q", "").strip()[:100]
+    )
     return JSONResponse({section.key: rows})
 
 
 async def directory_entry(request: Request) -> Response:
-    await require_user(request)
+    principal = await require_user(request)
     section = _section(request)
     async with context_of(request).database.read() as session:
-        row = await session.get(section.table, request.path_params["entry_id"])
-        if row is None:
-            raise PageNotFound
+        row = await directory_pages.scoped_row(session, principal, section, request.path_params["entry_id"])
         return JSONResponse(await directory_pages.entry_json(session, section, row))
 
 
@@ -239,12 +242,16 @@ async def directory_put(request: Request) -> Response:
     context = context_of(request)
     async with context.database.read() as session:
         creating = await session.get(section.table, body["id"]) is None
+        if not creating:
+            await directory_pages.scoped_row(session, principal, section, body["id"])
         if entry is not None:
             for field, messages in (
                 await directory_forms.reference_problems(session, section, [entry], creating=creating)
             ).items():
                 for message in messages:
                     problems.add(field, message)
+            for refusal in await directory_pages.scope_problems(session, principal, [entry]):
+                problems.add("", refusal)
     if entry is None or problems:
         return _error("not saved", 400, problems=dict(problems))
     await directory_pages.save_entry(request, principal, section, entry, card, creating=creating)
@@ -285,20 +292,25 @@ async def directory_erase(request: Request) -> Response:
 
 
 async def reports(request: Request) -> Response:
-    await require_user(request)
+    principal = await require_user(request)
     try:
         period = report_pages.period_of(request)
     except PeriodError as exc:
         return _error(str(exc), 400)
-    async with context_of(request).database.read() as session:
-        found = await build_report(session, period, request.query_params.get("area") or None)
-    return JSONResponse(report_data(found))
+    return JSONResponse(report_data(await report_pages.scoped_report(request, principal, period)))
+
+
+def _scope_json(scope: Scope) -> dict[str, object]:
+    return {
+        "organisation": scope.organisation,
+        "areas": sorted(scope.areas) if scope.areas is not None and scope.organisation is None else None,
+    }
 
 
 async def users(request: Request) -> Response:
-    await require_user(request, admin=True)
+    principal = await require_user(request, admin=True)
     async with context_of(request).database.read() as session:
-        found = await list_users(session)
+        found = [user for user in await list_users(session) if principal.scope.covers(stated_scope(user))]
     return JSONResponse(
         {
             "users": [
@@ -306,6 +318,7 @@ async def users(request: Request) -> Response:
                     "name": user.name,
                     "display_name": user.display_name,
                     "role": user.role,
+                    "scope": _scope_json(stated_scope(user)),
                     "language": user.language,
                     "active": user.active,
                     "last_sign_in_at": user.last_sign_in_at.isoformat() if user.last_sign_in_at else None,
@@ -326,12 +339,23 @@ async def add_user(request: Request) -> Response:
         return _error(str(exc), 400)
     except ValueError:
         return _error(f"role must be one of {', '.join(role.value for role in Role)}", 400, field="role")
+    areas = body.get("areas")
+    try:
+        organisation, area_ids = user_pages.scope_asked(
+            principal,
+            str(body.get("organisation") or ""),
+            ", ".join(str(area) for area in areas) if isinstance(areas, list) else "",
+        )
+    except AccountError as error:
+        return _error(error.message, 400, field=error.field)
     new = NewUser(
         name=str(body.get("name", "")).strip().lower(),
         display_name=str(body.get("display_name", "")),
         role=role,
         language=str(body.get("language", "zh")),
         password=str(body.get("password", "")),
+        organisation=organisation,
+        areas=area_ids,
     )
     try:
         async with context.database.write() as session:

@@ -61,13 +61,20 @@ def openapi_document() -> dict[str, Any]:
         {"name": "from", "in": "query", "schema": {"type": "string", "format": "date"}},
         {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}, "description": "inclusive"},
         {"name": "area", "in": "query", "schema": {"type": "string"}},
+        {
+            "name": "organisation",
+            "in": "query",
+            "schema": {"type": "string"},
+            "description": "its areas' alerts; neither this nor area: everything in the token's scope",
+        },
     ]
     return {
         "openapi": "3.1.0",
         "info": {
             "title": "callwatch API",
             "version": "1",
-            "description": "Everything the duty console does. Actions are recorded under the token's user.",
+            "description": "Everything the duty console does. Actions are recorded under the token's user, "
+            "within its role and scope: what is outside the scope answers 404.",
         },
         "security": [{"bearer": []}],
         "components": {
@@ -263,7 +270,13 @@ def openapi_document() -> dict[str, Any]:
                         "properties": {
                             "name": {"type": "string"},
                             "display_name": {"type": "string"},
-                            "role": {"enum": ["duty", "admin"]},
+                            "role": {"enum": ["admin", "duty", "viewer"]},
+                            "organisation": {"type": "string", "description": "scope: this organisation"},
+                            "areas": {
+                                "type": "array",
+                                "items": {"type": "string"},
+                                "description": "scope: these areas; neither: the creator's own scope",
+                            },
                             "language": {"enum": ["zh", "en"]},
                             "password": {"type": "string"},
                         },

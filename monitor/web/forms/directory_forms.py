@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import devices
@@ -30,6 +30,7 @@ from monitor.directory.spreadsheets import Sheet, read_sheet, spreadsheet_phone
 from monitor.oncall.schedule import day_names
 from monitor.store import models
 from monitor.store.database import Database
+from monitor.users.scope import Scope
 
 MAX_CSV_ROWS = 5000
 #: Columns of phone numbers: left as they are in CSV exports when in E.164 form
@@ -69,6 +70,7 @@ class Section:
 
 
 ID_HINT = "letters, digits and _ . : - (at most 64); cannot be changed later"
+OWNER_HINT = "whose administrators manage it; empty: service-wide staff only"
 SECTIONS: dict[str, Section] = {
     section.key: section
     for section in (
@@ -154,6 +156,7 @@ SECTIONS: dict[str, Section] = {
                 Field("share_location", "Agreed to share the phone's position", "checkbox"),
                 Field("voice", "May be called", "select", choices=("yes", "no"), hint="no: tiers that call text them"),
                 Field("voice_hours", "Call only at", hint="e.g. 22:00-07:00 in their time zone; empty: whenever"),
+                Field("organisation", "Organisation", "select", choices_from="organisations", hint=OWNER_HINT),
             ),
             ("id", "name", "phone"),
         ),
@@ -166,6 +169,7 @@ SECTIONS: dict[str, Section] = {
                 Field("id", "Id", hint=ID_HINT, required=True),
                 Field("name", "Name", required=True),
                 Field("policy", "Escalation policy", "select", choices_from="policies", hint="empty: default"),
+                Field("organisation", "Organisation", "select", choices_from="organisations", hint=OWNER_HINT),
             ),
             ("id", "name"),
         ),
@@ -188,6 +192,7 @@ SECTIONS: dict[str, Section] = {
                 Field(
                     "inform", "Inform only", hint="family: told when an alert is raised and when it ends, never asked"
                 ),
+                Field("organisation", "Organisation", "select", choices_from="organisations", hint=OWNER_HINT),
             ),
             ("id",),
         ),
@@ -380,24 +385,37 @@ async def reference_problems(
     return problems
 
 
-async def choices(session: AsyncSession) -> dict[str, list[tuple[str, str]]]:
-    """(value, label) lists for the select fields that name other entries (retired ones left out)."""
+async def choices(session: AsyncSession, scope: Scope) -> dict[str, list[tuple[str, str]]]:
+    """(value, label) lists for the select fields that name other entries: those in ``scope``, retired
+    ones left out."""
     areas = (
         await session.execute(
-            select(models.Area.id, models.Area.name).where(models.Area.active.is_(True)).order_by(models.Area.name)
+            select(models.Area.id, models.Area.name)
+            .where(models.Area.active.is_(True), scope.area_rows())
+            .order_by(models.Area.name)
         )
     ).all()
     residents = (
-        await session.execute(select(models.Resident.id, models.Resident.name).order_by(models.Resident.name))
+        await session.execute(
+            select(models.Resident.id, models.Resident.name).where(scope.residents()).order_by(models.Resident.name)
+        )
     ).all()
     policies = (
         await session.scalars(
             select(models.EscalationPolicy.id)
-            .where(models.EscalationPolicy.active.is_(True))
+            .where(models.EscalationPolicy.active.is_(True), scope.policies())
             .order_by(models.EscalationPolicy.id)
         )
     ).all()
+    organisations = (
+        await session.execute(
+            select(models.Organisation.id, models.Organisation.name)
+            .where(scope.organisations())
+            .order_by(models.Organisation.name)
+        )
+    ).all()
     return {
+        "organisations": [("", "–"), *((owner_id, f"{name} ({owner_id})") for owner_id, name in organisations)],
         "areas": [(area_id, f"{name} ({area_id})") for area_id, name in areas],
         "residents": [(resident_id, f"{name} ({resident_id})") for resident_id, name in residents],
         "policies": [("", "default"), *((policy_id, policy_id) for policy_id in policies)],
@@ -454,10 +472,22 @@ async def raw_values(session: AsyncSession, section: Section, row: Any) -> dict[
             "share_location": "on" if row.share_location else "",
             "voice": "yes" if row.voice else "no",
             "voice_hours": row.voice_hours or "",
+            "organisation": row.organisation_id or "",
         }
     if section.key == "areas":
-        return {"id": row.id, "name": row.name, "policy": row.policy_id or ""}
-    return {"id": row.id, "tiers": tiers_text(row.tiers), "repeat": str(row.repeat), "inform": ", ".join(row.inform)}
+        return {
+            "id": row.id,
+            "name": row.name,
+            "policy": row.policy_id or "",
+            "organisation": row.organisation_id or "",
+        }
+    return {
+        "id": row.id,
+        "tiers": tiers_text(row.tiers),
+        "repeat": str(row.repeat),
+        "inform": ", ".join(row.inform),
+        "organisation": row.organisation_id or "",
+    }
 
 
 def text_values(section: Section, document: Mapping[str, Any]) -> dict[str, str]:
@@ -519,9 +549,10 @@ def coordinates_text(lat: object, lon: object) -> str:
     return f"{lat}, {lon}" if lat is not None and lon is not None else ""
 
 
-async def export_csv(session: AsyncSession, section: Section) -> str:
+async def export_csv(session: AsyncSession, section: Section, within: ColumnElement[bool]) -> str:
+    """The section's entries matching ``within`` (the asker's scope) as CSV."""
     table: Any = section.table
-    rows = (await session.scalars(select(table).order_by(table.id))).all()
+    rows = (await session.scalars(select(table).where(within).order_by(table.id))).all()
     names = [field.name for field in section.file_fields] + ["active"]
     lines = []
     for row in rows:

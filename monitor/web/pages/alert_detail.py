@@ -30,6 +30,7 @@ from monitor.store.models import (
     Volunteer,
     VolunteerArea,
 )
+from monitor.users.scope import Scope, alert_in_scope
 from monitor.web.pages.board_data import BoardRow, display_names, rows_for
 
 #: Device messages shown from a little before the alert was raised.
@@ -84,8 +85,9 @@ class AlertDetail:
     position: tuple[float, float, float | None, datetime | None] | None = None
 
 
-async def load_alert_detail(session: AsyncSession, alert_id: int, now: datetime) -> AlertDetail | None:
-    alert = await session.get(Alert, alert_id)
+async def load_alert_detail(session: AsyncSession, alert_id: int, now: datetime, scope: Scope) -> AlertDetail | None:
+    """Everything about the alert; None when there is none ``scope`` sees."""
+    alert = await alert_in_scope(session, scope, alert_id)
     if alert is None:
         return None
     [row] = await rows_for(session, [alert])
@@ -101,7 +103,7 @@ async def load_alert_detail(session: AsyncSession, alert_id: int, now: datetime)
         row=row,
         card=card,
         timeline=await load_timeline(session, alert, now),
-        volunteers=await _candidates(session, alert.area_id),
+        volunteers=await _candidates(session, alert.area_id, scope),
         position=position,
     )
 
@@ -133,9 +135,13 @@ async def consented_camera(session: AsyncSession, alert_id: int) -> str | None:
     return card.camera_url if card is not None and card.camera_consent and card.camera_url else None
 
 
-async def _candidates(session: AsyncSession, area_id: str | None) -> list[Volunteer]:
+async def _candidates(session: AsyncSession, area_id: str | None, scope: Scope) -> list[Volunteer]:
     volunteers = list(
-        (await session.scalars(select(Volunteer).where(Volunteer.active.is_(True)).order_by(Volunteer.name))).all()
+        (
+            await session.scalars(
+                select(Volunteer).where(Volunteer.active.is_(True), scope.volunteers()).order_by(Volunteer.name)
+            )
+        ).all()
     )
     local = set()
     if area_id:

@@ -16,6 +16,7 @@ from monitor.alerts.views import alert_summary
 from monitor.core.effects import Effects, commit_then_apply
 from monitor.store.models import Alert
 from monitor.users.identity import Principal
+from monitor.users.scope import alert_in_scope
 from monitor.web.services import context_of, services_of
 
 
@@ -45,7 +46,7 @@ async def act(request: Request, principal: Principal, alert_id: int, action: Act
     user = ConsoleUserRef(actor=principal.actor, name=principal.display_name)
 
     async def work(session: AsyncSession, effects: Effects) -> dict[str, object]:
-        alert = await session.get(Alert, alert_id, with_for_update=True)
+        alert = await alert_in_scope(session, principal.scope, alert_id, for_update=True)
         if alert is None:
             raise AlertMissing
         await action(OnAlert(actions, session, effects, alert, user, context.clock.now()))

@@ -23,7 +23,7 @@ async def _page(
 ) -> Response:
     context = context_of(request)
     async with context.database.read() as session:
-        detail = await load_alert_detail(session, alert_id, context.clock.now())
+        detail = await load_alert_detail(session, alert_id, context.clock.now(), principal.scope)
     if detail is None:
         raise PageNotFound
     web = context.settings.web

@@ -19,6 +19,7 @@ from monitor.alerts.in_hand import IN_HAND
 from monitor.alerts.lifecycle import URGENT_KINDS, AlertState
 from monitor.notify.requests import ASKING, SMS
 from monitor.store.models import Alert, Area, ConsoleUser, FamilyContact, Notification, Resident, Volunteer
+from monitor.users.scope import Scope
 
 KIND_PRIORITY = {
     "sos": 0,
@@ -141,11 +142,12 @@ def board_order(row: BoardRow) -> tuple[int, int, int, datetime]:
     return (0 if row.is_open and row.unanswered else 1, state_rank, KIND_PRIORITY.get(row.kind, 9), row.raised_at)
 
 
-async def load_board(session: AsyncSession, now: datetime) -> Board:
+async def load_board(session: AsyncSession, now: datetime, scope: Scope) -> Board:
+    """The board of what ``scope`` sees."""
     active = (
         await session.scalars(
             select(Alert)
-            .where(Alert.state.in_([state.value for state in IN_HAND]))
+            .where(Alert.state.in_([state.value for state in IN_HAND]), scope.alerts())
             .order_by(Alert.raised_at)
             .limit(ACTIVE_LIMIT)
         )
@@ -157,6 +159,7 @@ async def load_board(session: AsyncSession, now: datetime) -> Board:
             .where(
                 Alert.state.in_([AlertState.RESOLVED.value, AlertState.CANCELLED.value]),
                 or_(Alert.resolved_at >= now - RECENT, Alert.cancelled_at >= now - RECENT),
+                scope.alerts(),
             )
             .order_by(closed_at.desc())
             .limit(RECENT_LIMIT)

@@ -28,8 +28,14 @@ class LiveStreams:
     def close(self) -> None:
         self._closing.set()
 
-    async def events(self, changes: AlertChanges, still_allowed: Callable[[], Awaitable[bool]]) -> AsyncIterator[str]:
-        """SSE text for one console until it disconnects, is signed out, or the server stops."""
+    async def events(
+        self,
+        changes: AlertChanges,
+        still_allowed: Callable[[], Awaitable[bool]],
+        visible: Callable[[set[int]], Awaitable[set[int]]],
+    ) -> AsyncIterator[str]:
+        """SSE text for one console until it disconnects, is signed out, or the server stops;
+        ``visible``: which changed alerts this console's scope sees (it hears of no other)."""
         async with changes.subscribe() as subscriber:
             yield f"retry: {RETRY_MS}\nevent: hello\ndata: {{}}\n\n"
             closing = asyncio.create_task(self._closing.wait())
@@ -40,7 +46,9 @@ class LiveStreams:
                         changed = asyncio.create_task(subscriber.next_changes())
                     done, _ = await asyncio.wait({changed, closing}, timeout=HEARTBEAT_S, return_when="FIRST_COMPLETED")
                     if changed in done:
-                        yield f"event: changed\ndata: {json.dumps(sorted(changed.result()))}\n\n"
+                        seen = await visible(changed.result())
+                        if seen:
+                            yield f"event: changed\ndata: {json.dumps(sorted(seen))}\n\n"
                         changed = None
                     elif not done:
                         if not await still_allowed():

@@ -22,6 +22,7 @@ from monitor.store.models import Alert
 from monitor.users import audit
 from monitor.users.camera_links import issue_link, use_link
 from monitor.users.identity import Principal
+from monitor.users.scope import alert_in_scope
 from monitor.web.pages.alert_detail import consented_camera
 from monitor.web.pages.alert_ops import AlertMissing
 from monitor.web.refusals import CameraClosed
@@ -41,7 +42,7 @@ async def issue_camera_link(request: Request, principal: Principal, alert_id: in
     context = context_of(request)
     now = context.clock.now()
     async with context.database.write() as session:
-        alert = await session.get(Alert, alert_id)
+        alert = await alert_in_scope(session, principal.scope, alert_id)
         if alert is None:
             raise AlertMissing
         if await consented_camera(session, alert_id) is None:

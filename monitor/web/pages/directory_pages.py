@@ -31,6 +31,7 @@ from monitor.oncall.family import ContactValues, contact_json, family_of, replac
 from monitor.store.models import Alert, Resident, ResidentCard, Volunteer
 from monitor.users import audit
 from monitor.users.identity import Principal
+from monitor.users.scope import outside_scope
 from monitor.web.auth import require_user
 from monitor.web.forms import directory_forms as forms
 from monitor.web.refusals import PageNotFound
@@ -51,11 +52,29 @@ def _section(request: Request) -> forms.Section:
     return section
 
 
-async def entry_rows(request: Request, section: forms.Section, query: str) -> list[dict[str, Any]]:
-    """The entries matching ``query`` (all when empty), as directory-file values plus status."""
+async def scoped_row(session: AsyncSession, principal: Principal, section: forms.Section, entry_id: str) -> Any:
+    """The section's entry with this id; ``PageNotFound`` when there is none in the asker's scope."""
+    table: Any = section.table
+    row = await session.scalar(select(table).where(table.id == entry_id, principal.scope.section(section.key)))
+    if row is None:
+        raise PageNotFound
+    return row
+
+
+async def scope_problems(session: AsyncSession, principal: Principal, entries: list[file_model.Entry]) -> list[str]:
+    """Why the asker may not save these entries (``outside_scope``), one sentence per entry refused."""
+    refusals = [(entry.id, await outside_scope(session, principal.scope, entry)) for entry in entries]
+    return [f"{entry_id}: {refusal}" for entry_id, refusal in refusals if refusal is not None]
+
+
+async def entry_rows(
+    request: Request, principal: Principal, section: forms.Section, query: str
+) -> list[dict[str, Any]]:
+    """The entries in the asker's scope matching ``query`` (all when empty), as directory-file
+    values plus status."""
     context = context_of(request)
     table: Any = section.table
-    statement = select(table).order_by(table.id).limit(LIST_LIMIT)
+    statement = select(table).where(principal.scope.section(section.key)).order_by(table.id).limit(LIST_LIMIT)
     if query:
         needle = f"%{query.lower()}%"
         statement = statement.where(
@@ -97,7 +116,7 @@ async def list_page(
         status_code=status_code,
         sections=forms.SECTIONS.values(),
         section=section,
-        rows=await entry_rows(request, section, query),
+        rows=await entry_rows(request, principal, section, query),
         q=query,
         saved=request.query_params.get("saved"),
         retired=request.query_params.get("retired"),
@@ -115,7 +134,7 @@ async def export_csv(request: Request) -> Response:
     section = _section(request)
     context = context_of(request)
     async with context.database.read() as session:
-        text = await forms.export_csv(session, section)
+        text = await forms.export_csv(session, section, principal.scope.section(section.key))
     async with context.database.write() as session:
         audit.record(
             session, actor=principal.actor, action="directory_export", target=section.key, now=context.clock.now()
@@ -146,6 +165,12 @@ async def import_sheet(request: Request) -> Response:
     dry_run = bool(form.get("dry_run"))
     try:
         directory = await forms.spreadsheet_directory(context.database, section, data, source)
+        async with context.database.read() as session:
+            refused = await scope_problems(session, principal, list(getattr(directory, section.key)))
+        if form.get("prune") and not principal.scope.service_wide:
+            refused.append("only service-wide administrators retire what a file leaves out; import without it")
+        if refused:
+            return await list_page(request, problems=refused, status_code=400)
         result = await import_directory(
             context.database,
             directory,
@@ -185,7 +210,7 @@ async def _form_page(
     status_code: int = 200,
 ) -> Response:
     async with context_of(request).database.read() as session:
-        options = await forms.choices(session)
+        options = await forms.choices(session, principal.scope)
     return services_of(request).renderer.render(
         request,
         "directory_form.html",
@@ -212,9 +237,7 @@ async def edit_page(request: Request) -> Response:
     section = _section(request)
     entry_id = request.path_params["entry_id"]
     async with context_of(request).database.read() as session:
-        row = await session.get(section.table, entry_id)
-        if row is None:
-            raise PageNotFound
+        row = await scoped_row(session, principal, section, entry_id)
         raw = await forms.raw_values(session, section, row)
         if section.key == "residents":
             raw["emergency_contacts"] = forms.card_text(
@@ -245,8 +268,7 @@ async def _save(request: Request, *, creating: bool) -> Response:
     if not creating:
         raw["id"] = request.path_params["entry_id"]
         async with context.database.read() as session:
-            if await session.get(section.table, raw["id"]) is None:
-                raise PageNotFound
+            await scoped_row(session, principal, section, raw["id"])
     entry, problems = forms.parse_entry(section, raw)
     card = forms.parse_card(raw, problems) if section.key == "residents" else None
     if entry is not None:
@@ -256,6 +278,9 @@ async def _save(request: Request, *, creating: bool) -> Response:
             ).items():
                 for message in messages:
                     problems.add(field, message)
+            refusal = await outside_scope(session, principal.scope, entry)
+            if refusal is not None:
+                problems.add("", refusal)
     if entry is None or problems:
         return await _form_page(request, principal, section, raw, creating=creating, problems=problems, status_code=400)
     await save_entry(request, principal, section, entry, card, creating=creating)
@@ -317,6 +342,8 @@ async def retire(request: Request, principal: Principal, section: forms.Section,
     entry_id = request.path_params["entry_id"]
     if section.key not in RETIRABLE:
         raise PageNotFound
+    async with context.database.read() as session:
+        await scoped_row(session, principal, section, entry_id)
     summary = await retire_entry(
         context.database,
         section.key,
@@ -364,8 +391,7 @@ async def erase(request: Request, principal: Principal, section: forms.Section, 
         raise PageNotFound
     context = context_of(request)
     async with context.database.read() as session:
-        if await session.get(section.table, entry_id) is None:
-            raise PageNotFound
+        await scoped_row(session, principal, section, entry_id)
     if confirmation.strip() != entry_id:
         raise Unconfirmed
     async with context.database.write() as session:
@@ -428,6 +454,7 @@ async def _confirmation_page(
     if section.key not in confirmation.sections:
         raise PageNotFound
     async with context_of(request).database.read() as session:
+        await scoped_row(session, principal, section, entry_id)
         preview = await confirmation.preview(session, section, entry_id)
     if preview is None:
         raise PageNotFound

@@ -14,24 +14,33 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from monitor.oncall.roster import Person, Roster, load_roster
+from monitor.users.identity import Principal
 from monitor.web.auth import require_user
 from monitor.web.services import context_of, services_of
 
 
-async def _roster(request: Request) -> Roster:
+async def _roster(request: Request, principal: Principal) -> Roster:
     context = context_of(request)
+    scope = principal.scope
     async with context.database.read() as session:
-        return await load_roster(session, context.clock.now(), ZoneInfo(context.settings.service.timezone))
+        return await load_roster(
+            session,
+            context.clock.now(),
+            ZoneInfo(context.settings.service.timezone),
+            areas_within=scope.area_rows(),
+            staff_within=scope.volunteers(),
+        )
 
 
 async def oncall_page(request: Request) -> Response:
     principal = await require_user(request)
-    return services_of(request).renderer.render(request, "oncall.html", principal, roster=await _roster(request))
+    roster = await _roster(request, principal)
+    return services_of(request).renderer.render(request, "oncall.html", principal, roster=roster)
 
 
 async def oncall_json(request: Request) -> Response:
-    await require_user(request)
-    return JSONResponse(roster_json(await _roster(request)))
+    principal = await require_user(request)
+    return JSONResponse(roster_json(await _roster(request, principal)))
 
 
 def roster_json(roster: Roster) -> dict[str, Any]:

@@ -1,0 +1,228 @@
+"""Scopes: staff of one organisation see and act on their own organisation's alerts, people,
+reports, audit entries and accounts, and nothing of another's, whichever way they ask (pages,
+the API with their token, the live stream, a guessed URL: 404); service-wide staff see both."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+import time
+
+import httpx
+
+from simulator.directory_entries import entry
+from tests.support.deployment import Deployment
+from tests.web.support import PASSWORD, ConsoleClient, callwatch
+
+EAST_RESIDENT = "Zhao East"
+WEST_RESIDENT = "Qian West"
+#: Two offices, an area each with a resident and a button; a volunteer each, one serving both
+#: areas (managed by the east office), and a duty desk each.
+OFFICES = "".join(
+    (
+        entry("organisations", id="so-east", name="East Street Office"),
+        entry("organisations", id="so-west", name="West Community Centre"),
+        entry("areas", id="east", name="East Lanes", organisation="so-east"),
+        entry("areas", id="west", name="West Gardens", organisation="so-west"),
+        entry("residents", id="r-east", name=EAST_RESIDENT, area="east", address="1 East Lane", language="en"),
+        entry("residents", id="r-west", name=WEST_RESIDENT, area="west", address="9 West Garden", language="en"),
+        entry("devices", id="btn-east", resident="r-east"),
+        entry("devices", id="btn-west", resident="r-west"),
+        entry("volunteers", id="v-east", name="Eve East", phone="+8613900000301", areas=["east"]),
+        entry("volunteers", id="v-west", name="Wu West", phone="+8613900000302", areas=["west"]),
+        entry(
+            "volunteers",
+            id="v-both",
+            name="Bo Both",
+            phone="+8613900000303",
+            areas=["east", "west"],
+            organisation="so-east",
+        ),
+        entry(
+            "volunteers", id="desk-e", name="East Desk", phone="+8613900000304", role="staff", organisation="so-east"
+        ),
+        entry(
+            "volunteers", id="desk-w", name="West Desk", phone="+8613900000305", role="staff", organisation="so-west"
+        ),
+    )
+)
+
+
+def _user(deployment: Deployment, name: str, role: str, *scope: str) -> dict[str, str]:
+    """Add an account with ``callwatch user add`` and make it an API token; its bearer header."""
+    config = str(deployment.config_path)
+    added = callwatch(
+        "user", "add", name, "--role", role, "--language", "en", *scope, "--password-stdin", "--config", config,
+        stdin=f"{PASSWORD}\n",
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    token = callwatch("user", "token", name, "--config", config)
+    assert token.returncode == 0, token.stderr
+    return {"Authorization": f"Bearer {token.stdout.strip()}"}
+
+
+async def _alert_of(api: httpx.AsyncClient, bearer: dict[str, str], resident: str) -> int:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        board = (await api.get("/api/board", headers=bearer)).json()
+        found = [row["id"] for row in board["active"] if row["resident"]["name"] == resident]
+        if found:
+            return int(found[0])
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"no alert of {resident} on the board")
+
+
+def _csv_rows(text: str) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+
+
+async def test_staff_of_one_organisation_see_and_act_on_nothing_of_another(deployment: Deployment) -> None:
+    deployment.write_files(directory_extra=OFFICES)
+    assert (
+        deployment.cli("import", str(deployment.directory_path), "--config", str(deployment.config_path)).returncode
+        == 0
+    )
+    east_duty = _user(deployment, "east-duty", "duty", "--organisation", "so-east")
+    west_admin = _user(deployment, "west-admin", "admin", "--organisation", "so-west")
+    root = _user(deployment, "root", "admin")
+    async with (
+        deployment.monitor(),
+        httpx.AsyncClient(base_url=deployment.web_url, timeout=10) as api,
+        ConsoleClient(deployment.web_url) as east_browser,
+    ):
+        await deployment.press("btn-east")
+        await deployment.press("btn-west")
+        east_id = await _alert_of(api, root, EAST_RESIDENT)
+        west_id = await _alert_of(api, root, WEST_RESIDENT)
+        assert (await east_browser.sign_in("east-duty")).status_code == 303
+
+        east_board = (await api.get("/api/board", headers=east_duty)).json()
+        west_board = (await api.get("/api/board", headers=west_admin)).json()
+        root_board = (await api.get("/api/board", headers=root)).json()
+        east_rows = (await east_browser.http.get("/board/rows")).text
+        east_list = (await api.get("/api/alerts", headers=east_duty)).json()["alerts"]
+        guessed = {
+            "page": (await east_browser.http.get(f"/alerts/{west_id}")).status_code,
+            "api": (await api.get(f"/api/alerts/{west_id}", headers=east_duty)).status_code,
+            "ack form": (await east_browser.post(f"/alerts/{west_id}/ack")).status_code,
+            "ack api": (await api.post(f"/api/alerts/{west_id}/ack", headers=east_duty, json={})).status_code,
+            "resolve api": (
+                await api.post(f"/api/alerts/{west_id}/resolve", headers=east_duty, json={"outcome": "other"})
+            ).status_code,
+            "camera api": (await api.post(f"/api/alerts/{west_id}/camera", headers=east_duty)).status_code,
+            "resident": (await api.get("/api/directory/residents/r-west", headers=east_duty)).status_code,
+            "device": (await api.get("/api/directory/devices/btn-west", headers=east_duty)).status_code,
+            "area report": (await api.get("/api/reports?area=west", headers=east_duty)).status_code,
+            "organisation report": (await api.get("/api/reports?organisation=so-west", headers=east_duty)).status_code,
+            "west edits east": (
+                await api.put("/api/directory/residents/r-east", headers=west_admin, json={"name": "X", "area": "east"})
+            ).status_code,
+            "west retires east": (await api.delete("/api/directory/volunteers/v-east", headers=west_admin)).status_code,
+            "west account page": (await api.get("/api/users", headers=west_admin)).status_code,
+        }
+        own_page = await east_browser.http.get(f"/alerts/{east_id}")
+        taken = await api.post(f"/api/alerts/{east_id}/ack", headers=east_duty, json={})
+
+        east_residents = (await api.get("/api/directory/residents", headers=east_duty)).json()["residents"]
+        east_volunteers = (await api.get("/api/directory/volunteers", headers=east_duty)).json()["volunteers"]
+        east_export = _csv_rows((await east_browser.http.get("/directory/residents/export.csv")).text)
+        east_report = (await api.get("/api/reports", headers=east_duty)).json()
+        east_csv = _csv_rows((await east_browser.http.get("/reports/report.csv")).text)
+        whole = (await api.get("/api/reports", headers=root)).json()
+        west_only = (await api.get("/api/reports?organisation=so-west", headers=root)).json()
+        moved = await api.put(
+            "/api/directory/residents/r-west-2",
+            headers=west_admin,
+            json={"name": "Sneaky", "area": "east", "language": "en"},
+        )
+        west_saves_own = await api.put(
+            "/api/directory/residents/r-west",
+            headers=west_admin,
+            json={"name": WEST_RESIDENT, "area": "west", "address": "10 West Garden", "language": "en"},
+        )
+        west_users = (await api.get("/api/users", headers=west_admin)).json()["users"]
+        wider = await api.post(
+            "/api/users",
+            headers=west_admin,
+            json={"name": "sneak", "display_name": "Sneak", "role": "admin", "password": PASSWORD},
+        )
+        grab = await api.post(
+            "/api/users",
+            headers=west_admin,
+            json={
+                "name": "grab",
+                "display_name": "Grab",
+                "role": "duty",
+                "password": PASSWORD,
+                "organisation": "so-east",
+            },
+        )
+        west_audit = await _audit_page(deployment, "west-admin")
+        root_audit = await _audit_page(deployment, "root")
+        _user(deployment, "east-viewer", "viewer", "--organisation", "so-east")
+        east_audit = await _audit_page(deployment, "east-viewer")
+
+    assert [row["resident"]["name"] for row in east_board["active"]] == [EAST_RESIDENT]
+    assert [row["resident"]["name"] for row in west_board["active"]] == [WEST_RESIDENT]
+    assert {row["resident"]["name"] for row in root_board["active"]} == {EAST_RESIDENT, WEST_RESIDENT}
+    assert EAST_RESIDENT in east_rows and WEST_RESIDENT not in east_rows
+    assert [alert["id"] for alert in east_list] == [east_id]
+    assert {name: code for name, code in guessed.items() if code != 404} == {"west account page": 200}
+    assert own_page.status_code == 200 and taken.status_code == 200
+    assert [resident["id"] for resident in east_residents] == ["r-east"]
+    assert {volunteer["id"] for volunteer in east_volunteers} == {"v-east", "v-both", "desk-e"}
+    assert [row[0] for row in east_export[1:]] == ["r-east"]
+    assert east_report["alerts"] == 1 and east_report["organisation"] == "so-east"
+    assert ["alerts", "total", "1"] in east_csv and ["period", "organisation", "so-east"] in east_csv
+    assert whole["alerts"] == 2 and whole["organisation"] is None
+    assert west_only["alerts"] == 1 and west_only["organisation"] == "so-west"
+    assert moved.status_code == 400 and "you manage only" in json.dumps(moved.json())
+    assert west_saves_own.status_code == 200
+    assert [user["name"] for user in west_users] == ["west-admin"]
+    assert wider.status_code == 201  # an empty scope is the creator's own: the west office
+    assert grab.status_code == 400 and grab.json()["field"] == "scope"
+    assert "residents:r-west" in west_audit and "residents:r-west" in root_audit
+    assert "residents:r-west" not in east_audit and "user:west-admin" not in east_audit
+    assert [alert["state"] for alert in deployment.alerts() if alert["id"] == west_id] == ["open"]
+
+
+async def _audit_page(deployment: Deployment, name: str) -> str:
+    async with ConsoleClient(deployment.web_url) as browser:
+        assert (await browser.sign_in(name)).status_code == 303
+        page = await browser.http.get("/audit")
+    assert page.status_code == 200, name
+    return page.text
+
+
+async def test_the_live_stream_tells_a_console_only_of_its_own_organisations_alerts(deployment: Deployment) -> None:
+    deployment.write_files(directory_extra=OFFICES)
+    assert (
+        deployment.cli("import", str(deployment.directory_path), "--config", str(deployment.config_path)).returncode
+        == 0
+    )
+    _user(deployment, "east-duty", "duty", "--organisation", "so-east")
+    async with deployment.monitor():
+        async with ConsoleClient(deployment.web_url) as east:
+            assert (await east.sign_in("east-duty")).status_code == 303
+            async with east.http.stream("GET", "/events", timeout=20) as stream:
+                lines = stream.aiter_lines()
+                assert "event: hello" in [await anext(lines) for _ in range(2)]
+                await deployment.press("btn-west")
+                await deployment.wait_for_alerts(lambda alerts: len(alerts) == 1)
+                await deployment.press("btn-east")
+                changed = await _next_changed(lines)
+        alerts = {alert["id"]: alert["resident_id"] for alert in deployment.alerts()}
+    assert [alerts[alert_id] for alert_id in changed] == ["r-east"]
+
+
+async def _next_changed(lines: object) -> list[int]:
+    """The alert ids of the stream's next "changed" event."""
+    assert hasattr(lines, "__anext__")
+    async with asyncio.timeout(15):
+        while True:
+            line = await anext(lines)  # type: ignore[call-overload]
+            if line == "event: changed":
+                data = await anext(lines)  # type: ignore[call-overload]
+                return [int(alert_id) for alert_id in json.loads(data.removeprefix("data: "))]
