@@ -383,7 +383,7 @@ class Escalation:
         effects.changed_alert_ids.add(alert.id)
         log_entry(session, alert.id, at=now, kind="unanswered", detail=reason)
         self.metrics.alerts_unanswered.inc()
-        duty, fallback = await reads.staff_on_call()
+        duty, fallback = await reads.staff_on_call(alert)
         if fallback and duty:
             log_entry(
                 session,
@@ -419,7 +419,7 @@ class Escalation:
         """Tell duty staff on call (else every reachable staff phone) about ``alert`` at once, each in
         their language (``message(language)``); ``occasion`` makes each one's notice unique
         ("handed_back:<when>"), so a step that runs twice tells nobody twice."""
-        duty, _ = await reads.staff_on_call()
+        duty, _ = await reads.staff_on_call(alert)
         if not duty:
             log_entry(
                 reads.session,

@@ -38,7 +38,7 @@ from monitor.notify.requests import ASKING, Purpose
 from monitor.notify.texts import AlertFacts
 from monitor.oncall.fairness import WINDOW, Load, recent_load
 from monitor.oncall.family import family_of
-from monitor.oncall.people import members, names_volunteer
+from monitor.oncall.people import duty_staff, members, names_volunteer
 from monitor.oncall.standing import Duty, Standing, standing_of
 from monitor.store.models import (
     Alert,
@@ -88,7 +88,8 @@ class StepReads:
         self._family: dict[str, list[FamilyContact]] = {}
         self._standings: dict[str, Standing] = {}
         self._opted_out: dict[str, bool] = {}
-        self._staff_on_call: tuple[list[Volunteer], bool] | None = None
+        #: per organisation (None: service-wide), its duty staff to tell and whether that fell back
+        self._staff_on_call: dict[str | None, tuple[list[Volunteer], bool]] = {}
         self._loads: dict[str, Load] = {}
         #: per alert id, its notification rows so far (database and this transaction)
         self._queued: dict[int, list[QueuedNotification]] = {}
@@ -187,19 +188,22 @@ class StepReads:
                 )
         return {volunteer.id: self._standings[volunteer.id] for volunteer in volunteers}
 
-    async def staff_on_call(self) -> tuple[list[Volunteer], bool]:
-        """Duty staff to tell about an alert nobody took: those on call now; when none is, every
-        reachable staff phone rather than nobody. The second value says whether it fell back."""
-        if self._staff_on_call is None:
-            duty = await self.members("role:staff", None)
+    async def staff_on_call(self, alert: Alert) -> tuple[list[Volunteer], bool]:
+        """Duty staff to tell about ``alert`` (nobody took it, it was handed back...): those of its
+        own organisation (``duty_staff``) on call now; when none is, every reachable one of them
+        rather than nobody. The second value says whether it fell back."""
+        area = (await self._rows(Area, {alert.area_id}))[alert.area_id] if alert.area_id else None
+        organisation = area.organisation_id if area is not None else None
+        if organisation not in self._staff_on_call:
+            duty = duty_staff(await self.members("role:staff", None), organisation)
             standing = await self.standings(duty)
             on_call = [volunteer for volunteer in duty if standing[volunteer.id].askable]
             if on_call:
-                self._staff_on_call = on_call, False
+                self._staff_on_call[organisation] = on_call, False
             else:
                 reachable = [volunteer for volunteer in duty if standing[volunteer.id].duty is not Duty.OPTED_OUT]
-                self._staff_on_call = reachable, True
-        return self._staff_on_call
+                self._staff_on_call[organisation] = reachable, True
+        return self._staff_on_call[organisation]
 
     async def prefetch_queued(self, alert_ids: Collection[int]) -> None:
         """Read the notification rows of several alerts in one query (a batch of due steps)."""

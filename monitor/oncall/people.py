@@ -9,6 +9,7 @@ family contacts, ``monitor.oncall.family``) and volunteer ids.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, select
@@ -58,6 +59,17 @@ async def staff(session: AsyncSession) -> list[Volunteer]:
     duty = await members(session, "role:staff", None)
     stopped = await opted_out_phones(session, (volunteer.phone for volunteer in duty))
     return [volunteer for volunteer in duty if volunteer.phone not in stopped]
+
+
+def duty_staff(everyone: Sequence[Volunteer], organisation_id: str | None) -> list[Volunteer]:
+    """Of ``everyone`` on duty staff (role staff), those of an alert's own organisation (the one
+    owning its area); when it has none, or its area belongs to no organisation, the service-wide
+    ones (of no organisation); when there are none of those either, all of them rather than nobody."""
+    for wanted in ([organisation_id] if organisation_id is not None else []) + [None]:
+        own = [volunteer for volunteer in everyone if volunteer.organisation_id == wanted]
+        if own:
+            return own
+    return list(everyone)
 
 
 _ACTIVE = select(Volunteer).where(Volunteer.active.is_(True)).order_by(Volunteer.id)
