@@ -113,7 +113,7 @@ def test_a_sheet_names_its_unknown_columns_and_an_old_workbook_is_refused_with_t
 
     assert [sentence for _, sentence in problems] == [
         "v.xlsx: unknown column(s) birthday; name the columns id, name, phone, areas, language, role, timezone, "
-        "on_call, exceptions, home, share_location, voice, voice_hours, active."
+        "on_call, exceptions, home, share_location, voice, voice_hours, organisation, active."
     ]
     assert (
         str(old.value) == "老名单.xls: an old Excel workbook (.xls); save it as .xlsx or as CSV UTF-8 and import that"
