@@ -198,8 +198,8 @@ class ModemSettings(Section):
     country_code: str = Field(default="+86", pattern=r"^\+[1-9]\d{0,3}$")
     #: how often the inbox (replies) and the sent and error folders (what became of each SMS) are read
     poll_s: float = Field(default=1.0, gt=0, le=60)
-    #: a message waiting in the outbox this long means gammu-smsd is not sending (stopped, no
-    #: network, no credit): the modem then counts as down and refuses new messages
+    #: messages waiting in the outbox this long with none sent means gammu-smsd is not sending
+    #: (stopped, no network, no credit): the modem then counts as down and refuses new messages
     stalled_after_s: float = Field(default=120.0, ge=10)
     #: mainland operators block SMS that carry a URL: the ask carries none through the modem
     links: bool = False

@@ -1,7 +1,8 @@
-"""A modem whose gammu-smsd does not send (stopped, no network, no credit) counts as down: once a
-message has waited in the outbox longer than ``stalled_after_s``, the health check fails and new
-messages are refused as "not sent" (so they are retried, or go through the next provider) instead
-of queueing behind it; once gammu-smsd sends again, the modem is up."""
+"""A modem whose gammu-smsd does not send (stopped, no network, no credit) counts as down: once
+messages have waited in the outbox longer than ``stalled_after_s`` with none sent, the health check
+fails and new messages are refused as "not sent" (so they are retried, or go through the next
+provider) instead of queueing behind it; once gammu-smsd sends again, the modem is up. A queue
+that goes out one by one is not a stall."""
 
 from __future__ import annotations
 
@@ -29,8 +30,10 @@ async def test_a_message_waiting_too_long_makes_the_modem_down_until_gammu_smsd_
             await channel.send(Outgoing("+8613900000001", ASK, 1))
             await channel.check()  # just handed over: nothing wrong yet
             [waiting] = modem.waiting()
+            # 31 s on, with nothing moved to the sent or error folder meanwhile
             long_ago = time.time() - 31
-            os.utime(modem.spool / "outbox" / waiting, (long_ago, long_ago))
+            for path in (modem.spool / "outbox" / waiting, modem.spool / "sent", modem.spool / "error"):
+                os.utime(path, (long_ago, long_ago))
 
             with pytest.raises(SendFailure) as checked:
                 await channel.check()
@@ -45,3 +48,21 @@ async def test_a_message_waiting_too_long_makes_the_modem_down_until_gammu_smsd_
     for failure in (checked.value, refused.value):
         assert (failure.kind, failure.code) == (FailureKind.TEMPORARY, "stalled")
         assert "is gammu-smsd running" in failure.message
+
+
+async def test_a_long_queue_going_out_is_not_a_stall(tmp_path: Path) -> None:
+    with DummyModem(tmp_path / "modem") as modem:
+        modem.stop()
+        async with ModemSms(ModemSettings(smsdrc=str(modem.smsdrc), stalled_after_s=30)) as channel:
+            await channel.send(Outgoing("+8613900000001", ASK, 1))
+            await channel.send(Outgoing("+8613900000003", ASK, 3))
+            long_ago = time.time() - 31
+            for path in (*(modem.spool / "outbox" / name for name in modem.waiting()), modem.spool / "sent"):
+                os.utime(path, (long_ago, long_ago))
+            os.utime(modem.spool / "error", (long_ago, long_ago))
+            # both waited 31 s, but gammu-smsd has just moved one of them out, as it does once sent
+            first = modem.waiting()[0]
+            (modem.spool / "outbox" / first).rename(modem.spool / "sent" / first)
+            await channel.check()
+            await channel.send(Outgoing("+8613900000002", ASK, 2))
+    assert len(modem.waiting()) == 2

@@ -127,10 +127,15 @@ def find(spool: Spool, notification_id: int) -> tuple[Path, Path] | None:
     return None
 
 
-def oldest_waiting(spool: Spool) -> float | None:
-    """The modification time of the oldest message still in the outbox (None when it is empty)."""
-    times = [path.stat().st_mtime for path in _files(spool.outbox)]
-    return min(times) if times else None
+def waiting_without_progress_s(spool: Spool, now: float) -> float:
+    """How long messages have waited in the outbox while gammu-smsd moved none out (0 when none
+    waits). Its moves show in the sent and error folders' modification times; a queue a storm
+    left, going out one message every few seconds, is progress, not a stall."""
+    waiting = [path.stat().st_mtime for path in _files(spool.outbox)]
+    if not waiting:
+        return 0.0
+    moved = max(spool.sent.stat().st_mtime, spool.error.stat().st_mtime)
+    return now - max(min(waiting), moved)
 
 
 def unreported(folder: Path) -> list[Path]:

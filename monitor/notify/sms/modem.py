@@ -127,12 +127,15 @@ class ModemSms:
         await self._refuse_if_stalled()
 
     async def _refuse_if_stalled(self) -> None:
-        oldest = await asyncio.to_thread(gammu_spool.oldest_waiting, self.spool)
-        if oldest is not None and time.time() - oldest > self.settings.stalled_after_s:
+        try:
+            stalled_s = await asyncio.to_thread(gammu_spool.waiting_without_progress_s, self.spool, time.time())
+        except OSError as exc:
+            raise SendFailure(FailureKind.TEMPORARY, "spool", f"cannot read gammu-smsd's folders: {exc}") from exc
+        if stalled_s > self.settings.stalled_after_s:
             raise SendFailure(
                 FailureKind.TEMPORARY,
                 "stalled",
-                f"a message has waited in {self.spool.outbox} for more than {self.settings.stalled_after_s:g} s: "
+                f"messages have waited in {self.spool.outbox} for {stalled_s:.0f} s with none sent: "
                 "is gammu-smsd running, and the modem on the network?",
             )
 
