@@ -19,6 +19,8 @@ from tests.system.scaleout.engines import Engines, FakeProvider, prepare
 SENDER_RATE = 1000.0  # what tests.system.scaleout.engines configures
 #: a monitor silent this long no longer counts: [mqtt] failover_s / 2 by default
 GONE_AFTER = timedelta(seconds=MqttSettings().gone_after_s)
+#: the SMS channel's one provider in these engines: its gate
+SENDER = ("sms", "fake")
 
 
 async def test_monitors_share_the_senders_rate_and_take_back_the_share_of_one_that_stops(
@@ -28,13 +30,13 @@ async def test_monitors_share_the_senders_rate_and_take_back_the_share_of_one_th
     provider = FakeProvider()
     async with Engines(database_url, provider, "a") as first, Engines(database_url, provider, "b") as second:
         await first.outbox.share_rate()
-        alone = first.outbox.gates["sms"].rate_per_s
+        alone = first.outbox.gates[SENDER].rate_per_s
         await second.outbox.share_rate()
         await first.outbox.share_rate()
-        together = (first.outbox.gates["sms"].rate_per_s, second.outbox.gates["sms"].rate_per_s)
+        together = (first.outbox.gates[SENDER].rate_per_s, second.outbox.gates[SENDER].rate_per_s)
         await second.outbox.leave()
         await first.outbox.share_rate()
-        after_second_stopped = first.outbox.gates["sms"].rate_per_s
+        after_second_stopped = first.outbox.gates[SENDER].rate_per_s
 
         # A monitor that died says nothing more: once its last note is old, it no longer counts.
         later = SystemClock().now() + GONE_AFTER * 2
