@@ -14,9 +14,43 @@ from monitor.store.models import ResidentCard
 from monitor.users.accounts import NewUser, create_user
 from monitor.users.identity import Role
 from monitor.users.passwords import Passwords
+from simulator.directory_entries import entry
 from tests.support.deployment import REPO
 
 PASSWORD = "correct horse battery"
+
+EAST_RESIDENT = "Zhao East"
+WEST_RESIDENT = "Qian West"
+#: Two offices, an area each with a resident and a button; a volunteer each, one serving both
+#: areas (managed by the east office), and a duty desk each.
+OFFICES = "".join(
+    (
+        entry("organisations", id="so-east", name="East Street Office"),
+        entry("organisations", id="so-west", name="West Community Centre"),
+        entry("areas", id="east", name="East Lanes", organisation="so-east"),
+        entry("areas", id="west", name="West Gardens", organisation="so-west"),
+        entry("residents", id="r-east", name=EAST_RESIDENT, area="east", address="1 East Lane", language="en"),
+        entry("residents", id="r-west", name=WEST_RESIDENT, area="west", address="9 West Garden", language="en"),
+        entry("devices", id="btn-east", resident="r-east"),
+        entry("devices", id="btn-west", resident="r-west"),
+        entry("volunteers", id="v-east", name="Eve East", phone="+8613900000301", areas=["east"]),
+        entry("volunteers", id="v-west", name="Wu West", phone="+8613900000302", areas=["west"]),
+        entry(
+            "volunteers",
+            id="v-both",
+            name="Bo Both",
+            phone="+8613900000303",
+            areas=["east", "west"],
+            organisation="so-east",
+        ),
+        entry(
+            "volunteers", id="desk-e", name="East Desk", phone="+8613900000304", role="staff", organisation="so-east"
+        ),
+        entry(
+            "volunteers", id="desk-w", name="West Desk", phone="+8613900000305", role="staff", organisation="so-west"
+        ),
+    )
+)
 #: a consenting resident's camera (``consenting_camera``)
 CAMERA = "https://camera.example/home-1?key=s3cret"
 
@@ -34,14 +68,25 @@ def callwatch(*arguments: str, stdin: str = "") -> subprocess.CompletedProcess[s
 
 
 async def add_user(
-    monitor: Monitor, name: str, *, role: Role = Role.DUTY, language: str = "en", display_name: str | None = None
+    monitor: Monitor,
+    name: str,
+    *,
+    role: Role = Role.DUTY,
+    language: str = "en",
+    display_name: str | None = None,
+    organisation: str | None = None,
 ) -> None:
     async with monitor.database.write() as session:
         await create_user(
             session,
             Passwords(),
             NewUser(
-                name=name, display_name=display_name or name.title(), role=role, language=language, password=PASSWORD
+                name=name,
+                display_name=display_name or name.title(),
+                role=role,
+                language=language,
+                password=PASSWORD,
+                organisation=organisation,
             ),
             monitor.clock.now(),
             actor="test",

@@ -12,42 +12,12 @@ import time
 
 import httpx
 
-from simulator.directory_entries import entry
+from monitor.runtime.service import Monitor
+from monitor.users.accounts import find_user
+from monitor.users.identity import Role
+from monitor.users.tokens import issue_token
 from tests.support.deployment import Deployment
-from tests.web.support import PASSWORD, ConsoleClient, callwatch
-
-EAST_RESIDENT = "Zhao East"
-WEST_RESIDENT = "Qian West"
-#: Two offices, an area each with a resident and a button; a volunteer each, one serving both
-#: areas (managed by the east office), and a duty desk each.
-OFFICES = "".join(
-    (
-        entry("organisations", id="so-east", name="East Street Office"),
-        entry("organisations", id="so-west", name="West Community Centre"),
-        entry("areas", id="east", name="East Lanes", organisation="so-east"),
-        entry("areas", id="west", name="West Gardens", organisation="so-west"),
-        entry("residents", id="r-east", name=EAST_RESIDENT, area="east", address="1 East Lane", language="en"),
-        entry("residents", id="r-west", name=WEST_RESIDENT, area="west", address="9 West Garden", language="en"),
-        entry("devices", id="btn-east", resident="r-east"),
-        entry("devices", id="btn-west", resident="r-west"),
-        entry("volunteers", id="v-east", name="Eve East", phone="+8613900000301", areas=["east"]),
-        entry("volunteers", id="v-west", name="Wu West", phone="+8613900000302", areas=["west"]),
-        entry(
-            "volunteers",
-            id="v-both",
-            name="Bo Both",
-            phone="+8613900000303",
-            areas=["east", "west"],
-            organisation="so-east",
-        ),
-        entry(
-            "volunteers", id="desk-e", name="East Desk", phone="+8613900000304", role="staff", organisation="so-east"
-        ),
-        entry(
-            "volunteers", id="desk-w", name="West Desk", phone="+8613900000305", role="staff", organisation="so-west"
-        ),
-    )
-)
+from tests.web.support import EAST_RESIDENT, OFFICES, PASSWORD, WEST_RESIDENT, ConsoleClient, add_user, callwatch
 
 
 def _user(deployment: Deployment, name: str, role: str, *scope: str) -> dict[str, str]:
@@ -61,6 +31,16 @@ def _user(deployment: Deployment, name: str, role: str, *scope: str) -> dict[str
     token = callwatch("user", "token", name, "--config", config)
     assert token.returncode == 0, token.stderr
     return {"Authorization": f"Bearer {token.stdout.strip()}"}
+
+
+async def _in_process_user(monitor: Monitor, name: str, role: Role, organisation: str | None) -> dict[str, str]:
+    """Add an account (in the monitor's database, faster than the command) and make it an API token."""
+    await add_user(monitor, name, role=role, organisation=organisation)
+    async with monitor.database.write() as session:
+        user = await find_user(session, name)
+        assert user is not None
+        _, token = await issue_token(session, user, "test", monitor.clock.now())
+    return {"Authorization": f"Bearer {token}"}
 
 
 async def _alert_of(api: httpx.AsyncClient, bearer: dict[str, str], resident: str) -> int:
@@ -80,18 +60,16 @@ def _csv_rows(text: str) -> list[list[str]]:
 
 async def test_staff_of_one_organisation_see_and_act_on_nothing_of_another(deployment: Deployment) -> None:
     deployment.write_files(directory_extra=OFFICES)
-    assert (
-        deployment.cli("import", str(deployment.directory_path), "--config", str(deployment.config_path)).returncode
-        == 0
-    )
-    east_duty = _user(deployment, "east-duty", "duty", "--organisation", "so-east")
-    west_admin = _user(deployment, "west-admin", "admin", "--organisation", "so-west")
-    root = _user(deployment, "root", "admin")
     async with (
-        deployment.monitor(),
+        deployment.monitor() as monitor,
         httpx.AsyncClient(base_url=deployment.web_url, timeout=10) as api,
         ConsoleClient(deployment.web_url) as east_browser,
     ):
+        # by the command, as an office's first account is made (the monitor imported the offices as it started)
+        east_duty = await asyncio.to_thread(_user, deployment, "east-duty", "duty", "--organisation", "so-east")
+        west_admin = await _in_process_user(monitor, "west-admin", Role.ADMIN, "so-west")
+        root = await _in_process_user(monitor, "root", Role.ADMIN, None)
+        await _in_process_user(monitor, "east-viewer", Role.VIEWER, "so-east")
         await deployment.press("btn-east")
         await deployment.press("btn-west")
         east_id = await _alert_of(api, root, EAST_RESIDENT)
@@ -161,7 +139,6 @@ async def test_staff_of_one_organisation_see_and_act_on_nothing_of_another(deplo
         )
         west_audit = await _audit_page(deployment, "west-admin")
         root_audit = await _audit_page(deployment, "root")
-        _user(deployment, "east-viewer", "viewer", "--organisation", "so-east")
         east_audit = await _audit_page(deployment, "east-viewer")
 
     assert [row["resident"]["name"] for row in east_board["active"]] == [EAST_RESIDENT]
@@ -198,12 +175,8 @@ async def _audit_page(deployment: Deployment, name: str) -> str:
 
 async def test_the_live_stream_tells_a_console_only_of_its_own_organisations_alerts(deployment: Deployment) -> None:
     deployment.write_files(directory_extra=OFFICES)
-    assert (
-        deployment.cli("import", str(deployment.directory_path), "--config", str(deployment.config_path)).returncode
-        == 0
-    )
-    _user(deployment, "east-duty", "duty", "--organisation", "so-east")
-    async with deployment.monitor():
+    async with deployment.monitor() as monitor:
+        await add_user(monitor, "east-duty", organisation="so-east")
         async with ConsoleClient(deployment.web_url) as east:
             assert (await east.sign_in("east-duty")).status_code == 303
             async with east.http.stream("GET", "/events", timeout=20) as stream:
