@@ -13,7 +13,7 @@ import time
 import httpx
 
 from monitor.runtime.service import Monitor
-from monitor.users.accounts import find_user
+from monitor.users.accounts import find_user, set_scope
 from monitor.users.identity import Role
 from monitor.users.tokens import issue_token
 from tests.support.deployment import Deployment
@@ -199,3 +199,43 @@ async def _next_changed(lines: object) -> list[int]:
             if line == "event: changed":
                 data = await anext(lines)  # type: ignore[call-overload]
                 return [int(alert_id) for alert_id in json.loads(data.removeprefix("data: "))]
+
+
+async def test_staff_of_a_list_of_areas_see_those_areas_and_give_no_wider_scope(deployment: Deployment) -> None:
+    deployment.write_files(directory_extra=OFFICES)
+    async with deployment.monitor() as monitor, httpx.AsyncClient(base_url=deployment.web_url, timeout=10) as api:
+        patch = await _in_process_user(monitor, "patch-admin", Role.ADMIN, None)
+        async with monitor.database.write() as session:
+            user = await find_user(session, "patch-admin")
+            assert user is not None
+            await set_scope(session, user, None, ["west", "a-1"])
+        root = await _in_process_user(monitor, "root", Role.ADMIN, None)
+        await deployment.press("btn-west")
+        await deployment.press("btn-east")
+        await deployment.press("btn-1")
+        await _alert_of(api, root, EAST_RESIDENT)
+        await _alert_of(api, root, "王秀英")
+        board = (await api.get("/api/board", headers=patch)).json()
+        report = (await api.get("/api/reports", headers=patch)).json()
+        areas = (await api.get("/api/directory/areas", headers=patch)).json()["areas"]
+        me = (await api.get("/api/me", headers=patch)).json()
+        narrower = await api.post(
+            "/api/users",
+            headers=patch,
+            json={"name": "one-area", "display_name": "One", "role": "duty", "password": PASSWORD, "areas": ["west"]},
+        )
+        wider = await api.post(
+            "/api/users",
+            headers=patch,
+            json={"name": "two-area", "display_name": "Two", "role": "duty", "password": PASSWORD, "areas": ["east"]},
+        )
+        new_area = await api.put("/api/directory/areas/south", headers=patch, json={"name": "South"})
+        users = [user["name"] for user in (await api.get("/api/users", headers=patch)).json()["users"]]
+    assert {row["resident"]["name"] for row in board["active"]} == {WEST_RESIDENT, "王秀英"}
+    assert report["alerts"] == 2 and report["area"] is None and report["organisation"] is None
+    assert sorted(area["id"] for area in areas) == ["a-1", "west"]
+    assert me["scope"] == {"organisation": None, "areas": ["a-1", "west"]}
+    assert narrower.status_code == 201
+    assert wider.status_code == 400 and wider.json()["field"] == "scope"
+    assert new_area.status_code == 400
+    assert sorted(users) == ["one-area", "patch-admin"]
