@@ -220,6 +220,14 @@ async def alert_in_scope(
     return alert if alert is not None and scope.sees_area(alert.area_id) else None
 
 
+async def sees_volunteer(session: AsyncSession, scope: Scope, volunteer_id: str) -> bool:
+    """Whether ``scope`` sees this volunteer (one a console action names, to take or be given an alert)."""
+    if scope.service_wide:
+        return True
+    found = await session.scalar(select(Volunteer.id).where(Volunteer.id == volunteer_id, scope.volunteers()))
+    return found is not None
+
+
 async def visible_alert_ids(session: AsyncSession, scope: Scope, alert_ids: Iterable[int]) -> set[int]:
     """Which of ``alert_ids`` the scope sees (the live stream tells a console only of those)."""
     wanted = set(alert_ids)

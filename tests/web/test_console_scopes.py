@@ -100,6 +100,7 @@ async def test_staff_of_one_organisation_see_and_act_on_nothing_of_another(deplo
             "west retires east": (await api.delete("/api/directory/volunteers/v-east", headers=west_admin)).status_code,
             "west account page": (await api.get("/api/users", headers=west_admin)).status_code,
         }
+        to_west = await api.post(f"/api/alerts/{east_id}/reassign", headers=east_duty, json={"volunteer_id": "v-west"})
         own_page = await east_browser.http.get(f"/alerts/{east_id}")
         taken = await api.post(f"/api/alerts/{east_id}/ack", headers=east_duty, json={})
 
@@ -147,6 +148,7 @@ async def test_staff_of_one_organisation_see_and_act_on_nothing_of_another(deplo
     assert EAST_RESIDENT in east_rows and WEST_RESIDENT not in east_rows
     assert [alert["id"] for alert in east_list] == [east_id]
     assert {name: code for name, code in guessed.items() if code != 404} == {"west account page": 200}
+    assert to_west.status_code == 409 and to_west.json()["error"] == "there is no volunteer 'v-west'"
     assert own_page.status_code == 200 and taken.status_code == 200
     assert [resident["id"] for resident in east_residents] == ["r-east"]
     assert {volunteer["id"] for volunteer in east_volunteers} == {"v-east", "v-both", "desk-e"}

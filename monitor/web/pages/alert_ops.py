@@ -16,7 +16,7 @@ from monitor.alerts.views import alert_summary
 from monitor.core.effects import Effects, commit_then_apply
 from monitor.store.models import Alert
 from monitor.users.identity import Principal
-from monitor.users.scope import alert_in_scope
+from monitor.users.scope import Scope, alert_in_scope, sees_volunteer
 from monitor.web.services import context_of, services_of
 
 
@@ -30,6 +30,12 @@ class OnAlert:
     alert: Alert
     user: ConsoleUserRef
     now: datetime
+    #: the asker's: a volunteer it does not see is refused as if there were none
+    scope: Scope
+
+    async def volunteer_named(self, volunteer_id: str | None) -> None:
+        if volunteer_id and not await sees_volunteer(self.session, self.scope, volunteer_id):
+            raise ActionRefused(f"there is no volunteer {volunteer_id!r}")
 
 
 Action = Callable[[OnAlert], Awaitable[None]]
@@ -49,7 +55,7 @@ async def act(request: Request, principal: Principal, alert_id: int, action: Act
         alert = await alert_in_scope(session, principal.scope, alert_id, for_update=True)
         if alert is None:
             raise AlertMissing
-        await action(OnAlert(actions, session, effects, alert, user, context.clock.now()))
+        await action(OnAlert(actions, session, effects, alert, user, context.clock.now(), principal.scope))
         return alert_summary(alert)
 
     return await commit_then_apply(context.database, context.after_commit, work)
@@ -57,6 +63,7 @@ async def act(request: Request, principal: Principal, alert_id: int, action: Act
 
 def acknowledge(volunteer_id: str | None) -> Action:
     async def run(on: OnAlert) -> None:
+        await on.volunteer_named(volunteer_id)
         await on.actions.acknowledge(
             on.session, on.effects, on.alert, user=on.user, now=on.now, on_behalf_of=volunteer_id
         )
@@ -73,6 +80,7 @@ def escalate(reason: str = "") -> Action:
 
 def reassign(volunteer_id: str, reason: str) -> Action:
     async def run(on: OnAlert) -> None:
+        await on.volunteer_named(volunteer_id)
         await on.actions.reassign(
             on.session, on.effects, on.alert, user=on.user, now=on.now, volunteer_id=volunteer_id, reason=reason
         )
@@ -82,6 +90,7 @@ def reassign(volunteer_id: str, reason: str) -> Action:
 
 def mark_arrived(reason: str, volunteer_id: str | None = None) -> Action:
     async def run(on: OnAlert) -> None:
+        await on.volunteer_named(volunteer_id)
         await on.actions.mark_arrived(
             on.session, on.effects, on.alert, user=on.user, now=on.now, reason=reason, on_behalf_of=volunteer_id
         )
