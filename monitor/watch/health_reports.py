@@ -25,7 +25,7 @@ from monitor.alerts.log import log_entry
 from monitor.core.effects import Effects
 from monitor.notify.requests import Purpose, queue_sms
 from monitor.notify.texts import HealthItem, MessageStyle, area_digest, health_report
-from monitor.oncall.people import staff
+from monitor.oncall.people import duty_staff, staff
 from monitor.store.models import (
     Alert,
     AlertDevice,
@@ -91,9 +91,9 @@ class HealthReports:
         untold = (await session.scalars(STAFF_NEWS.order_by(Alert.id).with_for_update(skip_locked=True))).all()
         if not untold:
             return 0
-        items = [await self._item(session, alert) for alert in untold]
         duty = await staff(session)
-        for volunteer in duty:
+        for volunteer, theirs in (await _staff_news(session, duty, untold)).values():
+            items = [await self._item(session, alert) for alert in theirs]
             notification_id = await queue_sms(
                 session,
                 effects,
@@ -106,7 +106,7 @@ class HealthReports:
             )
             self._log(
                 session,
-                untold,
+                theirs,
                 now,
                 f"in the device report SMS to {volunteer.name} ({volunteer.phone})",
                 notification_id,
@@ -173,6 +173,20 @@ class HealthReports:
     ) -> None:
         for alert in alerts:
             log_entry(session, alert.id, at=now, kind="notified", detail=detail, notification_id=notification_id)
+
+
+async def _staff_news(
+    session: AsyncSession, duty: Sequence[Volunteer], alerts: Sequence[Alert]
+) -> dict[str, tuple[Volunteer, list[Alert]]]:
+    """Per staff phone, the alerts it hears of: each alert goes to the staff of the organisation
+    owning its area, else to the service-wide ones (``duty_staff``); one SMS per phone."""
+    area_ids = {alert.area_id for alert in alerts if alert.area_id}
+    owners = dict((await session.execute(select(Area.id, Area.organisation_id).where(Area.id.in_(area_ids)))).all())
+    news: dict[str, tuple[Volunteer, list[Alert]]] = {}
+    for alert in alerts:
+        for volunteer in duty_staff(duty, owners.get(alert.area_id) if alert.area_id else None):
+            news.setdefault(volunteer.phone, (volunteer, []))[1].append(alert)
+    return news
 
 
 async def _area_team(session: AsyncSession, area_id: str) -> list[Volunteer]:

@@ -12,6 +12,7 @@ from monitor.store.models import DeviceMessage as StoredMessage
 from monitor.store.models import Notification
 from tests.support.deployment import STAFF, TIER1, TIER2, Deployment
 from tests.watch.kit import ShiftedClock, alerts, device, eventually, monitor_on
+from tests.web.support import OFFICES
 
 START = datetime(2026, 5, 3, 19, 0, tzinfo=UTC)  # 03:00 in Shanghai
 DIGEST_AT = datetime(2026, 5, 4, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
@@ -63,6 +64,24 @@ async def test_staff_hear_at_most_every_quarter_hour_and_the_area_team_once_a_da
             assert "btn-1（王秀英）" in text or "btn-1 (王秀英)" in text
             assert "btn-2" in text
         await deployment.sandbox.wait_for_messages(5)
+
+
+async def test_each_offices_staff_hear_of_its_own_devices_and_the_service_wide_desk_of_the_rest(
+    deployment: Deployment,
+) -> None:
+    deployment.write_files(directory_extra=OFFICES)  # the east and west offices' desks, and their buttons
+    clock = ShiftedClock(START)
+    async with monitor_on(deployment, clock) as monitor:
+        for device_id in ("btn-east", "btn-west", "btn-1"):
+            await goes_offline(deployment, monitor, device_id)
+        clock.advance(seconds=61)
+        await monitor.supervision.run_once()
+        told = dict(await sms_to(monitor))
+    east, west = "+8613900000304", "+8613900000305"
+    assert sorted(told) == sorted([east, west, STAFF])
+    heard = {phone: [device_id for device_id in ("btn-east", "btn-west", "btn-1") if device_id in text]
+             for phone, text in told.items()}  # fmt: skip
+    assert heard == {east: ["btn-east"], west: ["btn-west"], STAFF: ["btn-1"]}
 
 
 async def test_event_ids_are_forgotten_after_a_week(deployment: Deployment) -> None:
