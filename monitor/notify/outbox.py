@@ -77,7 +77,7 @@ class _Sent:
     receipt: SendReceipt
     at: datetime
     #: the provider that accepted it, and the text it was given
-    provider: ProviderWatch
+    provider: str
     text: str
 
 
@@ -387,7 +387,14 @@ class Outbox:
             self.metrics.sms_sent.inc()
         watch = self.watches[(claimed.channel, carrier.provider)]
         text = outgoing(claimed, carrier).message.text
-        await self._sent_records.submit(_Sent(claimed.id, receipt, self.clock.now(), watch, text))
+        now = self.clock.now()
+        await self._sent_records.submit(_Sent(claimed.id, receipt, now, carrier.provider, text))
+        watch.heard()
+        if not watch.clean:
+            # Its own transaction: the provider's row is locked only after a notification's, or alone.
+            async with self.database.write() as session:
+                await watch.accepted(session, now)
+            self._show_channels()
 
     async def _write_sent(self, session: AsyncSession, sent: _Sent, effects: Effects) -> None:
         notification = await lock_notification(session, Notification.id, sent.notification_id)
@@ -395,7 +402,7 @@ class Outbox:
             return
         notification.status = sent.receipt.status
         notification.provider_id = sent.receipt.provider_id
-        notification.provider = sent.provider.provider
+        notification.provider = sent.provider
         # What its provider was given (without the responder link, through one that carries none)
         notification.body = sent.text
         notification.body_without_link = None
@@ -407,7 +414,6 @@ class Outbox:
             effects.changed_alert_ids.add(notification.alert_id)
         # A fast provider may have reported delivery before we stored its message id.
         await apply_delivery_reports(session, notification, self.on_unreachable, sent.at, effects)
-        await sent.provider.accepted(session, sent.at)
 
     async def _record_failure(
         self, claimed: ClaimedNotification, carrier: Channel | None, failure: SendFailure
