@@ -18,8 +18,10 @@ from sqlalchemy import select
 from monitor.runtime.duty_alarm import DutyAlarm
 from monitor.store.database import Database
 from monitor.store.models import InboundSms, Notification
+from simulator.directory_entries import directory_file
 from simulator.harness.deployment import aliyun_template_code, set_setting
 from simulator.harness.dummy_modem import DummyModem
+from simulator.load.directory import pressing_residents
 from simulator.sandbox import WebhookKind
 from tests.support.deployment import STAFF, TIER1, Deployment
 from tests.support.waiting import until
@@ -38,10 +40,12 @@ def modem(tmp_path: Path) -> Iterator[DummyModem]:
         yield running
 
 
-def on_providers(deployment: Deployment, *providers: str, modem: DummyModem | None = None) -> None:
+def on_providers(
+    deployment: Deployment, *providers: str, modem: DummyModem | None = None, directory_extra: str = ""
+) -> None:
     deployment.sms_providers = providers
     deployment.modem = modem
-    deployment.write_files()
+    deployment.write_files(directory_extra=directory_extra)
 
 
 def requests_to(deployment: Deployment, phone: str, provider: str) -> int:
@@ -255,3 +259,32 @@ async def test_the_duty_alarm_goes_through_the_next_provider_with_and_without_th
     assert [message.provider for message in direct] == ["twilio", "twilio"]
     # Alibaba Cloud (first, and one failure from down) refused each way once; Twilio's API carried both
     assert requests_to(deployment, STAFF, "aliyun") == 2
+
+
+async def test_fifty_asks_while_the_first_provider_is_down_each_go_out_once_through_the_next(
+    deployment: Deployment,
+) -> None:
+    devices = [f"btn-q{index:02d}" for index in range(25)]
+    extra = directory_file(*pressing_residents(devices, "a-1"))
+    on_providers(deployment, "aliyun", "sandbox", directory_extra=extra)
+    deployment.sandbox.faults.fail_next(None, status=500, provider="aliyun")
+    pressed_at: dict[str, float] = {}
+    async with deployment.monitor():
+        for device in devices:  # one at a time: latency, not queueing
+            pressed_at[device] = time.monotonic()
+            await deployment.press(device)
+            await deployment.sandbox.wait_for_messages(2, body_contains=device, timeout=10)
+        await deployment.sandbox.idle()
+    waits = sorted(
+        message.arrived_monotonic - pressed_at[device]
+        for device in devices
+        for message in deployment.sandbox.messages()
+        if device in message.body
+    )
+    p50, p99 = waits[len(waits) // 2], waits[min(len(waits) - 1, round(len(waits) * 0.99))]
+    backend = deployment.database_url.split("+")[0]
+    print(f"{backend}: press -> ask through the next provider, {len(waits)} asks: p50 {p50:.3f} s, p99 {p99:.3f} s")
+    assert len(waits) == 50 and {message.provider for message in deployment.sandbox.messages()} == {"twilio"}
+    # refused twice (then marked down): the other 48 asks went straight to the next provider
+    assert len([a for a in deployment.sandbox.create_attempts() if a.provider == "aliyun"]) == 2
+    assert p99 < WITHIN_S
