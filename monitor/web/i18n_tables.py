@@ -594,6 +594,7 @@ ZH: dict[str, str] = {
     ),
     "Not found": "找不到",
     "There is nothing at this address.": "这个地址没有内容。",
+    "via {provider}": "经{provider}发送",
     # the degraded-service banner (health_banner.html, outage.html)
     "Service degraded": "服务异常",
     "Not connected to the MQTT broker: device messages wait there until the monitor is back.": (

@@ -70,6 +70,9 @@ async def test_a_provider_answering_500_the_ask_goes_through_the_next_within_sec
         health = (await web.get("/healthz")).json()
         metrics = (await web.get("/metrics")).text
         await deployment.sandbox.idle()
+        # the alert's timeline (console page and API) says which provider carried each ask
+        api = {"Authorization": "Bearer test-api-token-0123456789"}
+        timeline = (await web.get("/api/alerts/1", headers=api)).json()["timeline"]
         async with monitor.database.read() as session:
             rows = (await session.scalars(select(Notification).where(Notification.purpose == "alert"))).all()
     print(f"press -> ask through the second provider: {max(ask.arrived_monotonic for ask in asks) - started:.2f} s")
@@ -78,6 +81,7 @@ async def test_a_provider_answering_500_the_ask_goes_through_the_next_within_sec
     assert [len(deployment.sandbox.messages(to=phone)) for phone in TIER1] == [1, 1]
     assert [requests_to(deployment, phone, "aliyun") for phone in TIER1] == [1, 1]  # refused once, then the next
     assert sorted((row.phone, row.provider) for row in rows) == sorted((phone, "sandbox") for phone in TIER1)
+    assert [entry["provider"] for entry in timeline if entry["kind"] == "notified"] == ["sandbox", "sandbox"]
     # through Twilio's API the ask carries the responder link
     assert all(f"{deployment.web_url}/r/" in ask.body for ask in asks)
     components = health["components"]

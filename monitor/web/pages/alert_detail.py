@@ -51,6 +51,8 @@ class Entry:
     body: str | None = None
     #: the channel of the notification it is about: "sms", "voice"
     channel: str = SMS
+    #: the provider that carried it ("aliyun", "modem"...), once it went out
+    provider: str | None = None
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -62,6 +64,7 @@ class Entry:
             "status": self.status,
             "body": self.body,
             "channel": self.channel,
+            "provider": self.provider,
         }
 
 
@@ -188,6 +191,7 @@ async def load_timeline(session: AsyncSession, alert: Alert, now: datetime) -> l
                 status=notification.status if notification else None,
                 body=notification.body if notification else None,
                 channel=notification.channel if notification else SMS,
+                provider=_carried_by(notification),
             )
         )
     for notification in notifications.values():
@@ -208,6 +212,7 @@ async def load_timeline(session: AsyncSession, alert: Alert, now: datetime) -> l
                 status=notification.status,
                 body=notification.body,
                 channel=notification.channel,
+                provider=_carried_by(notification),
             )
         )
     for reply in replies:
@@ -260,3 +265,8 @@ async def _device_entries(
         )
         for message in messages
     ]
+
+
+def _carried_by(notification: Notification | None) -> str | None:
+    """The provider that took a notification; None before one did."""
+    return notification.provider if notification is not None and notification.sent_at is not None else None
