@@ -11,11 +11,13 @@ import json
 import time
 
 import httpx
+import pytest
 
 from monitor.runtime.service import Monitor
 from monitor.users.accounts import find_user, set_scope
 from monitor.users.identity import Role
 from monitor.users.tokens import issue_token
+from monitor.web.pages import board_stream
 from tests.support.deployment import Deployment
 from tests.web.support import EAST_RESIDENT, OFFICES, PASSWORD, WEST_RESIDENT, ConsoleClient, add_user, callwatch
 
@@ -241,3 +243,21 @@ async def test_staff_of_a_list_of_areas_see_those_areas_and_give_no_wider_scope(
     assert wider.status_code == 400 and wider.json()["field"] == "scope"
     assert new_area.status_code == 400
     assert sorted(users) == ["one-area", "patch-admin"]
+
+
+async def test_a_changed_scope_ends_the_live_stream(deployment: Deployment, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(board_stream, "HEARTBEAT_S", 0.2)
+    deployment.write_files(directory_extra=OFFICES)
+    async with deployment.monitor() as monitor, ConsoleClient(deployment.web_url) as east:
+        await add_user(monitor, "east-duty", organisation="so-east")
+        assert (await east.sign_in("east-duty")).status_code == 303
+        async with east.http.stream("GET", "/events", timeout=20) as stream:
+            lines = stream.aiter_lines()
+            assert "event: hello" in [await anext(lines) for _ in range(2)]
+            async with monitor.database.write() as session:
+                user = await find_user(session, "east-duty")
+                assert user is not None
+                await set_scope(session, user, "so-west", None)
+            async with asyncio.timeout(10):
+                while (line := await anext(lines)) != "event: signed-out":
+                    assert line.startswith((":", "data:", "retry:")) or not line, line

@@ -42,7 +42,9 @@ async def board_events(request: Request) -> Response:
     async def still_allowed() -> bool:
         if principal.via is not Via.SESSION:
             return True
-        return await principal_for_secret(request, secret) is not None
+        current = await principal_for_secret(request, secret)
+        # a changed scope ends the stream too: the console comes back seeing what the account sees now
+        return current is not None and current.scope == principal.scope
 
     context = context_of(request)
 
