@@ -20,7 +20,6 @@ row before the request (``monitor.notify.outbox``).
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -38,17 +37,6 @@ FAILURES_BEFORE_DOWN = 2
 CHECK_EVERY_S = 20.0
 
 
-@dataclass(slots=True)
-class ProviderStatus:
-    """A provider's state as its row says."""
-
-    up: bool
-    since: datetime
-    failures: int = 0
-    last_error: str | None = None
-    last_error_at: datetime | None = None
-
-
 class ProviderWatch:
     """One provider of one channel: its state (a copy of its row) and where it is shown."""
 
@@ -60,7 +48,9 @@ class ProviderWatch:
         #: how many providers its channel has: one alone is the channel on /healthz ("sms"), one of
         #: several is shown on its own ("sms:aliyun") and the channel is down only when all are
         self.one_of = one_of
-        self.status = ProviderStatus(up=True, since=health.clock.now())
+        #: its row's state, as last read or written here
+        self.up = True
+        self.failures = 0
         self._last_heard = asyncio.get_running_loop().time()
 
     @property
@@ -70,12 +60,12 @@ class ProviderWatch:
 
     @property
     def down(self) -> bool:
-        return not self.status.up
+        return not self.up
 
     @property
     def clean(self) -> bool:
         """Up with no failure counted: a message it accepts changes nothing in its row."""
-        return self.status.up and self.status.failures == 0
+        return self.up and self.failures == 0
 
     def check_due(self) -> bool:
         return asyncio.get_running_loop().time() - self._last_heard >= CHECK_EVERY_S
@@ -128,7 +118,7 @@ class ProviderWatch:
 
     def show(self, row: ProviderState, *, detail: str | None = None) -> None:
         """Take its row's state as its own, and show it on /healthz, the banner and /metrics."""
-        self.status = ProviderStatus(row.up, row.since, row.failures, row.last_error, row.last_error_at)
+        self.up, self.failures = row.up, row.failures
         if row.up:
             said = detail or f"{self.provider} up"
         else:
