@@ -181,6 +181,41 @@ async def test_sigkill_between_the_first_provider_s_refusal_and_the_next_s_answe
     assert (requests_to(deployment, LI_MING, "twilio"), requests_to(deployment, ZHANG_WEI, "twilio")) == (1, 2)
 
 
+async def test_sigkill_while_an_ask_goes_straight_to_the_next_provider_sends_it_once(deployment: Deployment) -> None:
+    """The first provider already down: a new ask's row names the next provider before its request."""
+    on_providers(deployment, "aliyun", "sandbox")
+    deployment.sandbox.faults.fail_next(None, status=500, provider="aliyun")
+    async with deployment.process() as monitor, httpx.AsyncClient(base_url=deployment.web_url) as web:
+        await deployment.press("btn-1")
+        await deployment.sandbox.wait_for_messages(2, timeout=10)
+
+        async def provider_down() -> bool:
+            return not (await web.get("/healthz")).json()["components"]["sms:aliyun"]["ok"]
+
+        await until(provider_down, what="aliyun down on /healthz")
+        refused = len([a for a in deployment.sandbox.create_attempts() if a.provider == "aliyun"])
+        deployment.sandbox.faults.slow_next(1, delay=1.5, to=LI_MING, provider="twilio")
+        deployment.sandbox.faults.hang_next(1, to=ZHANG_WEI, provider="twilio")
+        await deployment.press("btn-2")
+        await until(
+            lambda: (
+                requests_to(deployment, LI_MING, "twilio") == 2 and requests_to(deployment, ZHANG_WEI, "twilio") == 2
+            ),
+            what="both new asks in flight at Twilio",
+        )
+        monitor.kill()
+        await monitor.start()
+        await until(
+            lambda: [len(deployment.sandbox.messages(to=phone)) for phone in TIER1] == [2, 2],
+            what="each new ask delivered",
+            within_s=20,
+        )
+        await deployment.sandbox.idle()
+    assert [len(deployment.sandbox.messages(to=phone)) for phone in TIER1] == [2, 2]
+    assert len([a for a in deployment.sandbox.create_attempts() if a.provider == "aliyun"]) == refused
+    assert (requests_to(deployment, LI_MING, "twilio"), requests_to(deployment, ZHANG_WEI, "twilio")) == (2, 3)
+
+
 async def test_replies_through_each_provider_are_accepted(deployment: Deployment) -> None:
     on_providers(deployment, "aliyun", "sandbox")
     # Zhang Wei's ask goes through Twilio's API (Alibaba Cloud refuses it), Li Ming's through Alibaba Cloud
