@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, false, literal, or_, select, true, union
+from sqlalchemy import ColumnElement, Select, false, func, literal, or_, select, true, union
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -96,7 +96,8 @@ class Scope:
         """The policies the areas follow, and (an organisation's) those it owns."""
         if self.areas is None:
             return true()
-        used = EscalationPolicy.id.in_(select(Area.policy_id).where(self.area_rows()))
+        followed = func.coalesce(Area.policy_id, file_model.DEFAULT_POLICY_ID)  # no policy: the default one
+        used = EscalationPolicy.id.in_(select(followed).where(self.area_rows()))
         return or_(used, EscalationPolicy.organisation_id == self.organisation) if self.organisation else used
 
     def section(self, key: str) -> ColumnElement[bool]:
@@ -189,27 +190,82 @@ def apply_scope(user: ConsoleUser, scope: Scope) -> None:
 
 
 async def outside_scope(session: AsyncSession, scope: Scope, entry: file_model.Entry) -> str | None:
-    """Why an account of ``scope`` may not save ``entry`` as it stands (None: it may): what it saves
-    must stay inside its scope, so nobody hands their entries to another organisation, or takes
-    another's."""
+    """Why an account of ``scope`` may not save ``entry`` (None: it may): the entry as saved, and
+    the one it replaces (same id), must both be the account's to manage, so nobody hands their
+    entries to another organisation, or takes another's."""
     if scope.service_wide:
         return None
-    mine = f'organisation "{scope.organisation}"' if scope.organisation else "your areas"
-    if isinstance(entry, file_model.Resident):
-        allowed = scope.sees_area(entry.area)
-    elif isinstance(entry, file_model.Device):
-        owner = await session.get(Resident, entry.resident) if entry.resident else None
-        allowed = owner is not None and scope.sees_area(owner.area_id)
-    elif isinstance(entry, file_model.Volunteer):
-        serves = any(scope.sees_area(area) for area in entry.areas)
-        allowed = serves or (scope.organisation is not None and entry.organisation == scope.organisation)
-    elif isinstance(entry, file_model.Area | file_model.Policy):
-        if scope.organisation is None:
-            return "only service-wide or organisation administrators manage areas and policies"
-        allowed = entry.organisation == scope.organisation
-    else:
+    if isinstance(entry, file_model.Organisation):
         return "only service-wide administrators manage organisations"
-    return None if allowed else f"you manage only what belongs to {mine}; keep this entry within it"
+    if isinstance(entry, file_model.Area | file_model.Policy) and scope.organisation is None:
+        return "only service-wide or organisation administrators manage areas and policies"
+    if await _manages(session, scope, entry) and await manages_existing(
+        session, scope, SECTION_OF[type(entry)], entry.id
+    ):
+        return None
+    mine = f'organisation "{scope.organisation}"' if scope.organisation else "your areas"
+    return f"you manage only what belongs to {mine}; keep this entry within it"
+
+
+async def _manages(session: AsyncSession, scope: Scope, entry: file_model.Entry) -> bool:
+    """Whether the entry, as it would be saved, is the account's to manage."""
+    if isinstance(entry, file_model.Resident):
+        return scope.sees_area(entry.area)
+    if isinstance(entry, file_model.Device):
+        if entry.volunteer is not None:
+            volunteer = await session.get(Volunteer, entry.volunteer)
+            return volunteer is not None and await _manages_volunteer(session, scope, volunteer.id)
+        owner = await session.get(Resident, entry.resident) if entry.resident else None
+        return owner is not None and scope.sees_area(owner.area_id)
+    if isinstance(entry, file_model.Volunteer):
+        if entry.organisation is not None:
+            return entry.organisation == scope.organisation
+        return any(scope.sees_area(area) for area in entry.areas)
+    return isinstance(entry, file_model.Area | file_model.Policy) and entry.organisation == scope.organisation
+
+
+#: a directory section's entries and rows
+SECTION_OF: dict[type[file_model.Entry], str] = {
+    file_model.Resident: "residents",
+    file_model.Device: "devices",
+    file_model.Volunteer: "volunteers",
+    file_model.Area: "areas",
+    file_model.Policy: "policies",
+    file_model.Organisation: "organisations",
+}
+
+
+async def manages_existing(session: AsyncSession, scope: Scope, section: str, entry_id: str) -> bool:
+    """Whether the section's row with this id, if there is one, is the account's to manage (to
+    replace, retire or erase): seeing it is not enough where it belongs to another organisation."""
+    if scope.service_wide:
+        return True
+    if section == "residents":
+        resident = await session.get(Resident, entry_id)
+        return resident is None or scope.sees_area(resident.area_id)
+    if section == "devices":
+        device = await session.get(Device, entry_id)
+        owner = await session.get(Resident, device.resident_id) if device is not None else None
+        return device is None or (owner is not None and scope.sees_area(owner.area_id))
+    if section == "volunteers":
+        return await session.get(Volunteer, entry_id) is None or await _manages_volunteer(session, scope, entry_id)
+    if section in ("areas", "policies"):
+        owned: Area | EscalationPolicy | None = await session.get(
+            Area if section == "areas" else EscalationPolicy, entry_id
+        )
+        return owned is None or owned.organisation_id == scope.organisation
+    return False
+
+
+async def _manages_volunteer(session: AsyncSession, scope: Scope, volunteer_id: str) -> bool:
+    """A volunteer of the account's organisation, or of none who serves one of its areas."""
+    volunteer = await session.get(Volunteer, volunteer_id)
+    if volunteer is None:
+        return False
+    if volunteer.organisation_id is not None:
+        return volunteer.organisation_id == scope.organisation
+    served = await session.scalars(select(VolunteerArea.area_id).where(VolunteerArea.volunteer_id == volunteer_id))
+    return any(scope.sees_area(area) for area in served)
 
 
 async def alert_in_scope(

@@ -123,6 +123,19 @@ async def test_staff_of_one_organisation_see_and_act_on_nothing_of_another(deplo
             headers=west_admin,
             json={"name": WEST_RESIDENT, "area": "west", "address": "10 West Garden", "language": "en"},
         )
+        # Bo Both serves a west area too, so the west office sees him; the east office manages him.
+        west_sees_bo = await api.get("/api/directory/volunteers/v-both", headers=west_admin)
+        west_retires_bo = await api.delete("/api/directory/volunteers/v-both", headers=west_admin)
+        west_edits_bo = await api.put(
+            "/api/directory/volunteers/v-both",
+            headers=west_admin,
+            json={"name": "Bo Both", "phone": "+8613900000303", "areas": ["west"]},
+        )
+        west_takes_policy = await api.put(
+            "/api/directory/policies/default",
+            headers=west_admin,
+            json={"tiers": [{"notify": ["area"], "ack_timeout_s": 30}], "organisation": "so-west"},
+        )
         west_users = (await api.get("/api/users", headers=west_admin)).json()["users"]
         wider = await api.post(
             "/api/users",
@@ -161,6 +174,9 @@ async def test_staff_of_one_organisation_see_and_act_on_nothing_of_another(deplo
     assert west_only["alerts"] == 1 and west_only["organisation"] == "so-west"
     assert moved.status_code == 400 and "you manage only" in json.dumps(moved.json())
     assert west_saves_own.status_code == 200
+    assert west_sees_bo.status_code == 200 and west_retires_bo.status_code == 403
+    assert west_edits_bo.status_code == 400 and "you manage only" in json.dumps(west_edits_bo.json())
+    assert west_takes_policy.status_code == 400 and "you manage only" in json.dumps(west_takes_policy.json())
     assert [user["name"] for user in west_users] == ["west-admin"]
     assert wider.status_code == 201  # an empty scope is the creator's own: the west office
     assert grab.status_code == 400 and grab.json()["field"] == "scope"

@@ -31,8 +31,8 @@ from monitor.oncall.family import ContactValues, contact_json, family_of, replac
 from monitor.store.models import Alert, Resident, ResidentCard, Volunteer
 from monitor.users import audit
 from monitor.users.identity import Principal
-from monitor.users.scope import outside_scope
-from monitor.web.auth import require_user
+from monitor.users.scope import manages_existing, outside_scope
+from monitor.web.auth import NotAllowed, require_user
 from monitor.web.forms import directory_forms as forms
 from monitor.web.refusals import PageNotFound
 from monitor.web.services import context_of, services_of
@@ -58,6 +58,15 @@ async def scoped_row(session: AsyncSession, principal: Principal, section: forms
     row = await session.scalar(select(table).where(table.id == entry_id, principal.scope.section(section.key)))
     if row is None:
         raise PageNotFound
+    return row
+
+
+async def managed_row(session: AsyncSession, principal: Principal, section: forms.Section, entry_id: str) -> Any:
+    """The entry, when the asker may change it (retire, erase): in their scope (``PageNotFound``
+    otherwise) and theirs to manage (``NotAllowed`` when it belongs to another organisation)."""
+    row = await scoped_row(session, principal, section, entry_id)
+    if not await manages_existing(session, principal.scope, section.key, entry_id):
+        raise NotAllowed("This belongs to another organisation: its administrators manage it.")
     return row
 
 
@@ -343,7 +352,7 @@ async def retire(request: Request, principal: Principal, section: forms.Section,
     if section.key not in RETIRABLE:
         raise PageNotFound
     async with context.database.read() as session:
-        await scoped_row(session, principal, section, entry_id)
+        await managed_row(session, principal, section, entry_id)
     summary = await retire_entry(
         context.database,
         section.key,
@@ -391,7 +400,7 @@ async def erase(request: Request, principal: Principal, section: forms.Section, 
         raise PageNotFound
     context = context_of(request)
     async with context.database.read() as session:
-        await scoped_row(session, principal, section, entry_id)
+        await managed_row(session, principal, section, entry_id)
     if confirmation.strip() != entry_id:
         raise Unconfirmed
     async with context.database.write() as session:
@@ -454,7 +463,7 @@ async def _confirmation_page(
     if section.key not in confirmation.sections:
         raise PageNotFound
     async with context_of(request).database.read() as session:
-        await scoped_row(session, principal, section, entry_id)
+        await managed_row(session, principal, section, entry_id)
         preview = await confirmation.preview(session, section, entry_id)
     if preview is None:
         raise PageNotFound
