@@ -165,15 +165,12 @@ async def _change_access(database: Database, name: str, *, role: Role | None, ac
             active=user.active if active is None else active,
             now=_now(),
         )
-        audit.record(
-            session,
-            actor=_actor(),
-            action="user_update",
-            target=f"user:{user.name}",
-            now=_now(),
-            detail=f"role {user.role}, {'active' if user.active else 'deactivated'}",
-        )
+        _record_update(session, user, f"role {user.role}, {'active' if user.active else 'deactivated'}")
     return user
+
+
+def _record_update(session: Any, user: ConsoleUser, detail: str) -> None:
+    audit.record(session, actor=_actor(), action="user_update", target=f"user:{user.name}", now=_now(), detail=detail)
 
 
 async def _role(database: Database, arguments: argparse.Namespace) -> int:
@@ -187,14 +184,7 @@ async def _scope(database: Database, arguments: argparse.Namespace) -> int:
         async with database.write() as session:
             user = await _account(session, arguments.name)
             scope = await set_scope(session, user, arguments.organisation, _areas(arguments))
-            audit.record(
-                session,
-                actor=_actor(),
-                action="user_update",
-                target=f"user:{user.name}",
-                now=_now(),
-                detail=scope.describe(),
-            )
+            _record_update(session, user, scope.describe())
     except AccountError as error:
         raise UserError(f"{error.field}: {error.message}.") from None
     print(f"{arguments.name} now sees {scope.describe()}")

@@ -15,7 +15,7 @@ from monitor.users.accounts import NewUser, create_user
 from monitor.users.identity import Role
 from monitor.users.passwords import Passwords
 from simulator.directory_entries import entry
-from tests.support.deployment import REPO
+from tests.support.deployment import REPO, Deployment
 
 PASSWORD = "correct horse battery"
 
@@ -65,6 +65,19 @@ def callwatch(*arguments: str, stdin: str = "") -> subprocess.CompletedProcess[s
         timeout=60,
         check=False,
     )
+
+
+def cli_user(deployment: Deployment, name: str, role: str, *scope: str) -> dict[str, str]:
+    """Add an account with ``callwatch user add`` and make it an API token; its bearer header."""
+    config = str(deployment.config_path)
+    added = callwatch(
+        "user", "add", name, "--role", role, "--language", "en", *scope, "--password-stdin", "--config", config,
+        stdin=f"{PASSWORD}\n",
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    token = callwatch("user", "token", name, "--config", config)
+    assert token.returncode == 0, token.stderr
+    return {"Authorization": f"Bearer {token.stdout.strip()}"}
 
 
 async def add_user(

@@ -6,7 +6,7 @@ import httpx
 
 from monitor.users.identity import Role
 from tests.support.deployment import Deployment
-from tests.web.support import ConsoleClient, add_user, callwatch
+from tests.web.support import PASSWORD, ConsoleClient, add_user, cli_user
 from tests.web.test_console_security import state_changing_requests
 
 #: what a viewer may still do: sign out, and look after their own password and tokens
@@ -14,30 +14,14 @@ OWN_ACCOUNT = ("/logout", "/account")
 
 
 async def test_a_viewer_sees_everything_and_changes_nothing(deployment: Deployment) -> None:
-    config = str(deployment.config_path)
-    added = callwatch(
-        "user",
-        "add",
-        "vera",
-        "--role",
-        "viewer",
-        "--language",
-        "en",
-        "--password-stdin",
-        "--config",
-        config,
-        stdin="a long enough password\n",
-    )
-    assert added.returncode == 0, added.stderr
-    token = callwatch("user", "token", "vera", "--config", config).stdout.strip()
-    bearer = {"Authorization": f"Bearer {token}"}
+    bearer = cli_user(deployment, "vera", "viewer")
     requests = [(method, path) for method, path in state_changing_requests() if not path.startswith(OWN_ACCOUNT)]
     async with deployment.monitor() as monitor:
         await add_user(monitor, "alice", role=Role.ADMIN)
         await deployment.press("btn-1")
         await deployment.sandbox.wait_for_messages(2)
         async with ConsoleClient(deployment.web_url) as vera, httpx.AsyncClient(base_url=deployment.web_url) as api:
-            assert (await vera.sign_in("vera", "a long enough password")).status_code == 303
+            assert (await vera.sign_in("vera", PASSWORD)).status_code == 303
             board = await vera.http.get("/board/rows")
             page = await vera.http.get("/alerts/1")
             audit = await vera.http.get("/audit")
@@ -55,9 +39,7 @@ async def test_a_viewer_sees_everything_and_changes_nothing(deployment: Deployme
                 "/api/directory/volunteers/v-x", headers=bearer, json={"name": "X", "phone": "+8613900000077"}
             )
             api_board = await api.get("/api/board", headers=bearer)
-            own_token = await vera.post(
-                "/account/tokens", {"label": "wallboard", "token_current": "a long enough password"}
-            )
+            own_token = await vera.post("/account/tokens", {"label": "wallboard", "token_current": PASSWORD})
             signed_out = await vera.post("/logout")
     assert board.status_code == 200 and "王秀英" in board.text
     assert page.status_code == 200 and "王秀英" in page.text

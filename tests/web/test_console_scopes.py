@@ -19,20 +19,7 @@ from monitor.users.identity import Role
 from monitor.users.tokens import issue_token
 from monitor.web.pages import board_stream
 from tests.support.deployment import Deployment
-from tests.web.support import EAST_RESIDENT, OFFICES, PASSWORD, WEST_RESIDENT, ConsoleClient, add_user, callwatch
-
-
-def _user(deployment: Deployment, name: str, role: str, *scope: str) -> dict[str, str]:
-    """Add an account with ``callwatch user add`` and make it an API token; its bearer header."""
-    config = str(deployment.config_path)
-    added = callwatch(
-        "user", "add", name, "--role", role, "--language", "en", *scope, "--password-stdin", "--config", config,
-        stdin=f"{PASSWORD}\n",
-    )  # fmt: skip
-    assert added.returncode == 0, added.stderr
-    token = callwatch("user", "token", name, "--config", config)
-    assert token.returncode == 0, token.stderr
-    return {"Authorization": f"Bearer {token.stdout.strip()}"}
+from tests.web.support import EAST_RESIDENT, OFFICES, PASSWORD, WEST_RESIDENT, ConsoleClient, add_user, cli_user
 
 
 async def _in_process_user(monitor: Monitor, name: str, role: Role, organisation: str | None) -> dict[str, str]:
@@ -68,7 +55,7 @@ async def test_staff_of_one_organisation_see_and_act_on_nothing_of_another(deplo
         ConsoleClient(deployment.web_url) as east_browser,
     ):
         # by the command, as an office's first account is made (the monitor imported the offices as it started)
-        east_duty = await asyncio.to_thread(_user, deployment, "east-duty", "duty", "--organisation", "so-east")
+        east_duty = await asyncio.to_thread(cli_user, deployment, "east-duty", "duty", "--organisation", "so-east")
         west_admin = await _in_process_user(monitor, "west-admin", Role.ADMIN, "so-west")
         root = await _in_process_user(monitor, "root", Role.ADMIN, None)
         await _in_process_user(monitor, "east-viewer", Role.VIEWER, "so-east")
