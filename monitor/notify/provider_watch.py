@@ -74,15 +74,8 @@ class ProviderWatch:
         self._last_heard = asyncio.get_running_loop().time()
 
     async def accepted(self, session: AsyncSession, now: datetime) -> None:
-        """It accepted a message: up, no failures (written only when that changes its row)."""
-        self.heard()
-        if self.clean:
-            return
-        row = await self._locked(session, now)
-        if not row.up:
-            row.up, row.since = True, now
-        row.failures = 0
-        self.show(row, detail=f"last SMS accepted by {self.provider}")
+        """It accepted a message: up, no failures."""
+        await self._up(session, now, f"last SMS accepted by {self.provider}", failures_if_down=0)
 
     async def failed(self, session: AsyncSession, failure: SendFailure, now: datetime) -> None:
         """A send or a check failed: counted against it unless the failure is the recipient's."""
@@ -97,17 +90,19 @@ class ProviderWatch:
         self.show(row)
 
     async def answered(self, session: AsyncSession, now: datetime) -> None:
-        """It answered a check: up if it was down, on probation (one failure from down again)."""
+        """It answered a check: up; if it was down, on probation (one failure from down again)."""
+        await self._up(session, now, f"{self.provider} answers", failures_if_down=FAILURES_BEFORE_DOWN - 1)
+
+    async def _up(self, session: AsyncSession, now: datetime, detail: str, *, failures_if_down: int) -> None:
+        """Up (its row written only when that changes it)."""
         self.heard()
         if self.clean:
             return
         row = await self._locked(session, now)
+        row.failures = 0 if row.up else failures_if_down
         if not row.up:
             row.up, row.since = True, now
-            row.failures = FAILURES_BEFORE_DOWN - 1
-        else:
-            row.failures = 0
-        self.show(row, detail=f"{self.provider} answers")
+        self.show(row, detail=detail)
 
     async def _locked(self, session: AsyncSession, now: datetime) -> ProviderState:
         row = await session.get(ProviderState, (self.channel, self.provider), with_for_update=True)
