@@ -66,7 +66,7 @@ async def test_the_form_the_api_and_csv_refuse_control_characters_in_a_topic(dep
                 "/directory/devices/import", files={"file": ("devices.csv", csv.encode(), "text/csv")}
             )
             assert imported.status_code == 400
-            assert f"row 2 (cam-inj): topic: {LINE_BREAK}" in imported.text
+            assert f"row 2 (id &#34;cam-inj&#34;), column topic: {LINE_BREAK}" in imported.text
 
             # A plain topic with a space and Chinese is still fine.
             plain = await api.put(
