@@ -22,6 +22,10 @@ class ComponentStatus:
     since: datetime
 
 
+#: "channel:provider": a part of a component, whose failure the component may ride out
+PART = ":"
+
+
 class Health:
     COMPONENTS = ("broker", "database", "sms")
 
@@ -57,6 +61,12 @@ class Health:
     @property
     def ok(self) -> bool:
         return all(status.ok for reports in self._reports.values() for status in reports.values())
+
+    @property
+    def serving(self) -> bool:
+        """Whether the service does its job: every component does, though a part of one may not
+        ("sms:aliyun", one provider of several, down while the others carry the messages)."""
+        return all(status.ok for name, status in self.components.items() if PART not in name)
 
     def report(self) -> dict[str, object]:
         return {

@@ -24,7 +24,9 @@ async def healthz(request: Request) -> Response:
         context.health.mark("database", ok=False, detail=f"{type(exc).__name__}: {exc}"[:300], reporter="ping")
     else:
         context.health.mark("database", ok=True, detail="answers", reporter="ping")
-    return JSONResponse(context.health.report(), status_code=200 if context.health.ok else 503)
+    # 503 takes the node out of a load balancer: only when it cannot do its job, not while one
+    # SMS provider of several is down and the next carries the messages ("degraded", 200).
+    return JSONResponse(context.health.report(), status_code=200 if context.health.serving else 503)
 
 
 async def metrics(request: Request) -> Response:
