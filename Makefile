@@ -41,12 +41,14 @@ lint: $(BIN)/.installed
 # Benchmarks print figures beside a baseline measured in the same run (bench/README.md). They
 # exit non-zero only on a real failure (a crash, a message or SMS lost or duplicated); a
 # performance goal missed is a printed verdict.
-bench: $(BIN)/.installed mosquitto
+bench: $(BIN)/.installed mosquitto gammu
 	$(BIN)/python -m bench.latency
 	$(BIN)/python -m bench.tuning
 	$(BIN)/python -m bench.ingest
 	$(BIN)/python -m bench.latency_load
 	$(BIN)/python -m bench.escalation
+	$(BIN)/python -m bench.follow_through
+	$(BIN)/python -m bench.sms_failover
 	$(BIN)/python -m bench.scale
 	$(BIN)/python -m bench.recovery
 	$(BIN)/python -m bench.faults kills --kills 50
@@ -59,11 +61,13 @@ bench: $(BIN)/.installed mosquitto
 	@if [ -n "$(CALLWATCH_TEST_POSTGRES_URL)" ]; then $(BIN)/python -m bench.failover; fi
 
 # The same, short but still meaningful, in a few minutes: for CI.
-bench-short: $(BIN)/.installed mosquitto
+bench-short: $(BIN)/.installed mosquitto gammu
 	$(BIN)/python -m bench.latency --presses 50
 	$(BIN)/python -m bench.ingest --step-seconds 3
 	$(BIN)/python -m bench.latency_load --presses 50
 	$(BIN)/python -m bench.escalation --alerts 300 --tier2-timeout 3
+	$(BIN)/python -m bench.follow_through --alerts 100
+	$(BIN)/python -m bench.sms_failover --asks 10
 	$(BIN)/python -m bench.scale --devices 20000 --alerts 200
 	$(BIN)/python -m bench.recovery --seconds 16
 	$(BIN)/python -m bench.faults kills --kills 8
