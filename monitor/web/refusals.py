@@ -84,7 +84,16 @@ async def camera_closed(request: Request, exc: Exception) -> Response:
     )
 
 
+class BadRequest(Exception):
+    """An API request whose body is not what the endpoint takes: a 400 saying why, in JSON."""
+
+
+async def bad_request(request: Request, exc: Exception) -> Response:
+    return JSONResponse({"error": str(exc)}, status_code=400)
+
+
 HANDLERS = {
+    BadRequest: bad_request,
     SignInRequired: sign_in_required,
     NotAllowed: not_allowed,
     CsrfRejected: csrf_rejected,

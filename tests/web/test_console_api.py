@@ -42,6 +42,10 @@ async def test_tokens_from_the_command_line_act_as_their_user(deployment: Deploy
         assert (await client.get("/api/me", headers={"Authorization": "Bearer cw_forged"})).status_code == 401
         board = (await client.get("/api/board", headers=bob)).json()
         assert [row["resident"]["name"] for row in board["active"]] == ["Margaret Chen"]
+        garbled = await client.post("/api/alerts/1/ack", headers=bob, content=b"{volunteer_id: v-2")
+        assert garbled.status_code == 400 and garbled.json() == {"error": "body must be a JSON object"}
+        listed = await client.put("/api/directory/volunteers/v-9", headers=bob, json=["not", "an", "object"])
+        assert listed.status_code == 400 and listed.json() == {"error": "body must be a JSON object"}
         taken = await client.post("/api/alerts/1/ack", headers=bob, json={"volunteer_id": "v-2"})
         assert taken.status_code == 200 and taken.json()["alert"]["acknowledged_by"] == "v-2"
         again = await client.post("/api/alerts/1/ack", headers=bob, json={})

@@ -31,17 +31,14 @@ from monitor.web.pages import alert_ops, directory_pages, report_pages, user_pag
 from monitor.web.pages.alert_detail import load_alert_detail
 from monitor.web.pages.board_data import load_board
 from monitor.web.pages.camera_pages import NoCamera, issue_camera_link
-from monitor.web.refusals import PageNotFound
+from monitor.web.refusals import BadRequest, PageNotFound
 from monitor.web.services import context_of, services_of
 
 MAX_BODY = 256 * 1024
 
 
-class BadRequest(Exception):
-    pass
-
-
 async def _body(request: Request) -> dict[str, Any]:
+    """The request's body, a JSON object ({} when empty); anything else is refused with a 400."""
     raw = await request.body()
     if len(raw) > MAX_BODY:
         raise BadRequest("body too large")
@@ -146,8 +143,6 @@ async def _act(request: Request, build: Any) -> Response:
             # scripts on the shared token may say which person they act for
             principal = dataclasses.replace(principal, display_name=str(body["name"])[:100])
         summary = await alert_ops.act(request, principal, int(request.path_params["alert_id"]), action)
-    except BadRequest as exc:
-        return _error(str(exc), 400)
     except alert_ops.AlertMissing:
         return _error("no such alert", 404)
     except ActionRefused as refused:
@@ -229,10 +224,7 @@ async def directory_entry(request: Request) -> Response:
 async def directory_put(request: Request) -> Response:
     principal = await require_user(request, admin=True)
     section = _section(request)
-    try:
-        body = await _body(request)
-    except BadRequest as exc:
-        return _error(str(exc), 400)
+    body = await _body(request)
     body["id"] = request.path_params["entry_id"]
     card_body = body.pop("card", None) if section.key == "residents" else None
     entry, problems = directory_forms.parse_entry(section, directory_forms.text_values(section, body))
@@ -277,10 +269,7 @@ async def directory_erase(request: Request) -> Response:
     must repeat their id (``{"confirm": "r-2"}``), as the console has it typed."""
     principal = await require_user(request, admin=True)
     section = _section(request)
-    try:
-        body = await _body(request)
-    except BadRequest as exc:
-        return _error(str(exc), 400)
+    body = await _body(request)
     entry_id = request.path_params["entry_id"]
     try:
         erased = await directory_pages.erase(request, principal, section, str(body.get("confirm", "")))
@@ -332,11 +321,9 @@ async def users(request: Request) -> Response:
 async def add_user(request: Request) -> Response:
     principal: Principal = await require_user(request, admin=True)
     context = context_of(request)
+    body = await _body(request)
     try:
-        body = await _body(request)
         role = Role(str(body.get("role", "")))
-    except BadRequest as exc:
-        return _error(str(exc), 400)
     except ValueError:
         return _error(f"role must be one of {', '.join(role.value for role in Role)}", 400, field="role")
     areas = body.get("areas")
