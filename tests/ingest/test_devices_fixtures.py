@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import aiomqtt
 import pytest
 from sqlalchemy import func, select
 
@@ -127,8 +128,15 @@ class Replay:
 
     async def stop(self) -> None:
         if self.monitor is not None:
+            client_id = self.monitor.settings.mqtt.client_id
             await self.monitor.__aexit__(None, None, None)
             self.monitor = None
+            # End the stopped monitor's broker session: else it would keep its subscriptions, a
+            # retained message published now would wait in it as a live one, and on PostgreSQL
+            # the next monitor drains a stopped monitor's session (monitor.ingest.failover).
+            broker = self.deployment.broker
+            async with aiomqtt.Client(broker.host, broker.port, identifier=client_id, clean_session=True):
+                pass
 
     async def publish(self, line: SampleLine, before: Snapshot) -> Monitor:
         """Deliver ``line`` as a device would; the monitor once it has stored it."""
